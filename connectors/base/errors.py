@@ -1,0 +1,58 @@
+"""Upstream failures, as the resolvers see them, whatever the protocol.
+
+    UpstreamError
+    ├── UpstreamUnavailable      connection refused, HTTP 5xx/503, SOAP server fault
+    │   └── UpstreamTimeout      no (complete) answer in time
+    ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
+    └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
+
+Resolvers catch `UpstreamError` and read `system`, `code` and `retriable`; they never need
+to know which adapter raised it. Messages are for logs: they never reach a client.
+"""
+
+from connectors.base.records import System
+
+__all__ = [
+    "UpstreamBadResponse",
+    "UpstreamError",
+    "UpstreamRejected",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]
+
+
+class UpstreamError(Exception):
+    """An upstream system failed to answer a request usefully."""
+
+    code = "UPSTREAM_UNAVAILABLE"
+    retriable = False
+
+    def __init__(self, system: System, detail: str, retry_after_s: float | None = None) -> None:
+        super().__init__(f"{system.value}: {detail}")
+        self.system = system
+        self.detail = detail
+        self.retry_after_s = retry_after_s
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The system could not be reached or answered with a server error."""
+
+    retriable = True
+
+
+class UpstreamTimeout(UpstreamUnavailable):
+    """The system did not answer in time."""
+
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamBadResponse(UpstreamError):
+    """The system answered with something that cannot be parsed or mapped."""
+
+    code = "UPSTREAM_BAD_RESPONSE"
+
+
+class UpstreamRejected(UpstreamError):
+    """The system refused the request (a client error); retrying will not help."""
+
+    code = "UPSTREAM_REJECTED"

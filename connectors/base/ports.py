@@ -1,0 +1,107 @@
+"""The ports: one Protocol per domain, batch-first, each implemented by an adapter package.
+
+Batch contract for every `get_*`/`*_of` method: the result has one entry per key, in the
+order of the keys; `None` (or an empty list) for a key the upstream does not know. List
+methods return every matching record of one customer (adapters page through the upstream,
+bounded); the resolvers filter derived states, sort and paginate. All methods raise only
+`connectors.base.errors.UpstreamError` subclasses. Tenancy is checked by the caller: records
+carry their `customer`, so a by-id read never needs to know who asks.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from connectors.base.records import (
+    Address,
+    CaseRef,
+    Contact,
+    Customer,
+    Delivery,
+    Document,
+    DocumentLine,
+    DocumentVersion,
+    DownloadedContent,
+    Invoice,
+    OpenItem,
+    Order,
+    Payment,
+    Quote,
+    Refund,
+    Ticket,
+    TicketMessage,
+)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What list methods push down to the upstream: free text (number, reference, subject)
+    and a date range on the record's main date."""
+
+    search: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+class Closeable(Protocol):
+    async def aclose(self) -> None:
+        """Release connections; the app's lifespan calls it once at shutdown."""
+
+
+class OrganizationPort(Closeable, Protocol):
+    async def get_customers(self, numbers: Sequence[str]) -> list[Customer | None]: ...
+    async def addresses_of(self, customers: Sequence[str]) -> list[list[Address]]: ...
+
+
+class ContactPort(Closeable, Protocol):
+    async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]: ...
+
+
+class QuotePort(Closeable, Protocol):
+    async def get_quotes(self, ids: Sequence[str]) -> list[Quote | None]: ...
+    async def list_quotes(self, customer: str, query: ListFilter) -> list[Quote]: ...
+    async def quote_lines(self, quote_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
+
+
+class OrderPort(Closeable, Protocol):
+    async def get_orders(self, ids: Sequence[str]) -> list[Order | None]: ...
+    async def list_orders(self, customer: str, query: ListFilter) -> list[Order]: ...
+    async def order_lines(self, order_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
+    async def deliveries_of(self, order_ids: Sequence[str]) -> list[list[Delivery]]: ...
+
+
+class InvoicePort(Closeable, Protocol):
+    async def get_invoices(self, ids: Sequence[str]) -> list[Invoice | None]: ...
+    async def list_invoices(self, customer: str, query: ListFilter) -> list[Invoice]: ...
+    async def invoices_of_orders(self, order_ids: Sequence[str]) -> list[list[Invoice]]: ...
+    async def credit_notes_of(self, invoice_ids: Sequence[str]) -> list[list[Invoice]]: ...
+    async def open_items(self, customers: Sequence[str]) -> list[list[OpenItem]]: ...
+
+
+class PaymentPort(Closeable, Protocol):
+    async def get_payments(self, ids: Sequence[str]) -> list[Payment | None]: ...
+    async def payments_of(self, customers: Sequence[str]) -> list[list[Payment]]: ...
+    async def refunds_of(self, payment_ids: Sequence[str]) -> list[list[Refund]]: ...
+
+
+class TicketPort(Closeable, Protocol):
+    async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]: ...
+    async def list_tickets(self, customer: str, query: ListFilter) -> list[Ticket]: ...
+    async def messages_of(self, ticket_ids: Sequence[str]) -> list[list[TicketMessage]]:
+        """Public messages only, oldest first; internal notes never leave the adapter."""
+        ...
+
+
+class DocumentPort(Closeable, Protocol):
+    async def get_documents(self, ids: Sequence[str]) -> list[Document | None]:
+        """A document deleted upstream (a tombstone) is `None`, like an unknown one."""
+        ...
+
+    async def list_documents(self, customer: str, query: ListFilter) -> list[Document]: ...
+    async def documents_of(self, subjects: Sequence[CaseRef]) -> list[list[Document]]: ...
+    async def versions_of(self, document_ids: Sequence[str]) -> list[list[DocumentVersion]]:
+        """Every version of each document, newest first."""
+        ...
+
+    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None: ...

@@ -1,0 +1,314 @@
+"""The shared vocabulary between connectors and resolvers: frozen records in the portal's terms.
+
+Adapters map their upstream payloads to these in their `mapping.py`; statuses are already the
+unified enums of domain.md §4, with the raw upstream state kept in `source_status`. Every
+record that belongs to a customer carries its `customer` number, which the resolvers check
+against the viewer's organization after the cache.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+
+class System(Enum):
+    ERP = "erp"
+    CRM = "crm"
+    DMS = "dms"
+    PAYMENTS = "payments"
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Customer:
+    number: str
+    kind: str  # COMPANY | PERSON
+    legal_name: str
+    vat_id: str | None
+    default_locale: str
+    currency: str
+    credit_status: str  # OK | ON_HOLD | BLOCKED
+    invoice_delivery_channel: str  # PORTAL | EMAIL_PDF | EBILL | PAPER
+    ebill_recipient_id: str | None
+    credit_limit: Amount
+
+
+@dataclass(frozen=True)
+class Address:
+    id: str
+    customer: str
+    type: str  # BILLING | SHIPPING | POSTAL
+    name: str
+    street: str
+    house_number: str
+    postal_code: str
+    city: str
+    country_code: str
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    customer: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None
+    job_title: str | None
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """A line of a quote or an order."""
+
+    position: int
+    product_code: str
+    description: str
+    quantity: Decimal
+    delivered_quantity: Decimal
+    invoiced_quantity: Decimal
+    unit_price: Amount
+    total: Amount
+
+
+@dataclass(frozen=True)
+class Totals:
+    untaxed: Amount
+    tax: Amount
+    total: Amount
+
+
+@dataclass(frozen=True)
+class Quote:
+    id: str
+    number: str
+    customer: str
+    status: str  # SENT | ACCEPTED | DECLINED | CANCELLED | DRAFT (EXPIRED is derived)
+    source_status: SourceStatus
+    created_at: datetime
+    updated_at: datetime
+    valid_until: date
+    totals: Totals
+    signed_by: str | None
+    signed_at: datetime | None
+    decline_reason: str | None
+    order_id: str | None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    number: str
+    customer: str
+    status: str  # CONFIRMED | IN_PROGRESS | DELIVERED | COMPLETED | ON_HOLD | CANCELLED
+    delivery_status: str  # NOT_DELIVERED | PARTIALLY_DELIVERED | DELIVERED | NOT_APPLICABLE
+    invoice_status: str  # NOTHING_TO_INVOICE | TO_INVOICE | PARTIALLY_INVOICED | INVOICED
+    source_status: SourceStatus
+    customer_reference: str | None
+    ordered_at: datetime
+    requested_delivery_date: date | None
+    updated_at: datetime
+    block_reason: str | None
+    quote_id: str | None
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class DeliveryLine:
+    position: int
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    number: str
+    order_id: str
+    customer: str
+    status: str  # PLANNED | READY | SHIPPED | DELIVERED | CANCELLED
+    source_status: SourceStatus
+    scheduled_date: date | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    carrier: str | None
+    tracking_number: str | None
+    lines: tuple[DeliveryLine, ...]
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    number: str
+    customer: str
+    kind: str  # INVOICE | CREDIT_NOTE
+    status: str  # OPEN | PARTIALLY_PAID | IN_PAYMENT | PAID | CANCELLED | REVERSED | UNCOLLECTIBLE
+    source_status: SourceStatus
+    issued_at: date
+    due_date: date
+    totals: Totals
+    amount_paid: Amount
+    amount_residual: Amount
+    payment_reference: str | None
+    reference_type: str  # QRR | SCOR | NON
+    delivery_channel: str
+    dunning_level: int
+    order_id: str | None
+    updated_at: datetime
+    credit_note_reason: str | None  # RETURN | PRICE_CORRECTION | DUPLICATE | GOODWILL | OTHER
+    credit_note_settlement: str | None  # OFFSET_AGAINST_INVOICE | REFUND | CUSTOMER_CREDIT
+    applied_to_invoice_id: str | None
+    open_amount_qr_bill: bool
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """One entry of the customer's open items in the ERP's accounts receivable."""
+
+    invoice_id: str
+    kind: str  # INVOICE | CREDIT_NOTE
+    due_date: date
+    residual: Amount
+
+
+@dataclass(frozen=True)
+class Allocation:
+    invoice_id: str
+    amount: Amount
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: str
+    customer: str
+    provider: str
+    method: str  # CARD | TWINT | POSTFINANCE | BANK_TRANSFER_QR | EBILL | SEPA_DD | OTHER
+    status: str  # PENDING | REQUIRES_ACTION | PROCESSING | ... | PARTIALLY_REFUNDED | DISPUTED
+    source_status: SourceStatus
+    amount: Amount
+    amount_refunded: Amount
+    allocations: tuple[Allocation, ...]
+    failure_code: str | None
+    failure_message: str | None
+    next_action_url: str | None
+    created_at: datetime
+    settled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    payment_id: str
+    amount: Amount
+    status: str  # PENDING | SUCCEEDED | FAILED | CANCELED
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    first_response_due_at: datetime
+    resolution_due_at: datetime
+    first_responded_at: datetime | None
+    resolved_at: datetime | None
+    paused_since: datetime | None
+    source_status: str  # the upstream's SLA state, e.g. Odoo's ongoing | reached | failed
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A reference from one system's record to a case in another (an ERP order, a ticket)."""
+
+    type: str  # QUOTE | ORDER | INVOICE | TICKET | DELIVERY
+    id: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    number: str
+    customer: str
+    subject: str
+    description: str
+    category: str
+    priority: str  # LOW | NORMAL | HIGH | URGENT
+    status: str  # NEW | IN_PROGRESS | WAITING_ON_CUSTOMER | RESOLVED | CLOSED | CANCELLED
+    source_status: SourceStatus
+    channel: str
+    created_by: str
+    assignee: str | None
+    created_at: datetime
+    updated_at: datetime
+    satisfaction_rating: int | None
+    related_case: CaseRef | None
+    sla: SlaClock
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    """A public message on a ticket; adapters drop internal notes before they get here."""
+
+    id: str
+    ticket_id: str
+    author_name: str
+    author_is_provider: bool
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Rendition:
+    kind: str  # THUMBNAIL | PREVIEW_PDF | PREVIEW_IMAGE
+    status: str  # READY | PENDING | UNAVAILABLE
+    mime_type: str | None
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    id: str
+    document_id: str
+    version_label: str
+    is_major: bool
+    is_latest: bool
+    comment: str | None
+    created_by: str
+    created_at: datetime
+    mime_type: str
+    filename: str
+    size: int
+    content_hash: str
+    renditions: tuple[Rendition, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    customer: str
+    title: str
+    document_type: str  # QUOTE | ORDER_CONFIRMATION | DELIVERY_NOTE | INVOICE | ... | OTHER
+    audience: str  # COMMERCIAL | FINANCIAL | TECHNICAL | CONTRACT
+    tags: tuple[str, ...]
+    uploaded_by: str  # CUSTOMER | PROVIDER
+    subjects: tuple[CaseRef, ...]
+    created_at: datetime
+    updated_at: datetime
+    latest_version: DocumentVersion
+
+
+@dataclass(frozen=True)
+class DownloadedContent:
+    content: bytes
+    mime_type: str
+    filename: str

@@ -1,0 +1,258 @@
+"""The sandbox's data model: records in the upstream systems' own terms.
+
+The ERP speaks Odoo's vocabulary (states such as `sale`, `posted`/`partial`), the CRM an
+Odoo-helpdesk-like one, the payment provider Stripe's (`pi_…`, amounts in minor units), the DMS
+a CMIS-like one (version series with labels). `sandbox.seed` fills it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Customer:
+    number: str
+    kind: str  # "company" | "person"
+    name: str
+    street: str
+    house_number: str
+    postal_code: str
+    city: str
+    country: str
+    lang: str
+    currency: str
+    vat: str | None
+    credit_status: str  # "ok" | "hold" | "blocked"
+    invoice_channel: str  # "portal" | "email" | "ebill" | "paper"
+    ebill_recipient_id: str | None
+    credit_limit: Decimal
+
+
+@dataclass
+class Address:
+    id: str
+    customer: str
+    type: str  # "invoice" | "delivery" | "contact"
+    name: str
+    street: str
+    house_number: str
+    postal_code: str
+    city: str
+    country: str
+    is_default: bool
+
+
+@dataclass
+class Line:
+    position: int
+    product: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    qty_delivered: Decimal = Decimal(0)
+    qty_invoiced: Decimal = Decimal(0)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(CENT)
+
+
+@dataclass
+class Quote:
+    id: str
+    number: str
+    customer: str
+    state: str  # "draft" | "sent" | "sale" | "cancel"
+    created_at: datetime
+    updated_at: datetime
+    validity_date: date
+    currency: str
+    lines: list[Line]
+    signed_by: str | None = None
+    signed_on: datetime | None = None
+    decline_reason: str | None = None
+    cancelled_by_provider: bool = False
+    order_id: str | None = None
+
+
+@dataclass
+class Order:
+    id: str
+    number: str
+    customer: str
+    state: str  # "sale" | "cancel"
+    delivery_status: str  # "pending" | "started" | "partial" | "full" | "none"
+    invoice_status: str  # "no" | "to invoice" | "invoiced"
+    locked: bool
+    client_order_ref: str | None
+    date_order: datetime
+    commitment_date: date | None
+    updated_at: datetime
+    currency: str
+    lines: list[Line]
+    hold_reason: str | None = None
+    quote_id: str | None = None
+
+
+@dataclass
+class Delivery:
+    id: str
+    number: str
+    order_id: str
+    customer: str
+    state: str  # "waiting" | "assigned" | "shipped" | "done" | "cancel"
+    scheduled_date: date
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    carrier: str | None
+    tracking_ref: str | None
+    lines: list[tuple[int, Decimal]]  # (order line position, quantity)
+
+
+@dataclass
+class Invoice:
+    id: str
+    number: str
+    customer: str
+    move_type: str  # "out_invoice" | "out_refund"
+    state: str  # "posted" | "cancel" | "draft"
+    payment_state: str  # "not_paid" | "partial" | "in_payment" | "paid" | "reversed"
+    invoice_date: date
+    due_date: date
+    currency: str
+    amount_untaxed: Decimal
+    amount_tax: Decimal
+    amount_total: Decimal
+    amount_residual: Decimal
+    payment_reference: str
+    reference_type: str  # "QRR" | "SCOR" | "NON"
+    updated_at: datetime
+    order_id: str | None = None
+    dunning_level: int = 0
+    delivery_channel: str = "portal"
+    refund_reason: str | None = None  # out_refund: "return" | "price" | "duplicate" | "goodwill"
+    refund_settlement: str | None = None  # out_refund: "offset" | "refund" | "credit"
+    reversed_invoice_id: str | None = None  # out_refund: the invoice it credits
+    open_amount_qr: bool = False  # the QR-bill is issued without an amount
+
+
+@dataclass
+class PaymentIntent:
+    """Stripe-style: amounts in minor units; invoices and allocations in metadata."""
+
+    id: str
+    customer: str  # the ERP customer number, kept in the provider's customer metadata
+    amount: int
+    currency: str
+    status: str
+    payment_method_type: str  # "card" | "twint" | "postfinance"
+    created: datetime
+    allocations: list[tuple[str, int]]  # (ERP invoice id, amount in minor units)
+    last_payment_error: tuple[str, str] | None = None  # (code, message)
+    next_action_url: str | None = None
+    amount_refunded: int = 0
+
+
+@dataclass
+class Refund:
+    id: str
+    payment_intent: str
+    amount: int
+    status: str  # "pending" | "succeeded" | "failed" | "canceled"
+    reason: str | None
+    created: datetime
+
+
+@dataclass
+class Ticket:
+    id: str
+    number: str
+    customer: str
+    subject: str
+    description: str
+    category: str
+    priority: str  # "0".."3" (Odoo)
+    stage: str  # "new" | "in_progress" | "on_hold" | "solved" | "closed" | "cancelled"
+    channel: str  # "portal" | "email" | "phone"
+    created_by: str
+    assignee: str | None
+    created_at: datetime
+    updated_at: datetime
+    sla_response_due: datetime
+    sla_resolution_due: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    sla_paused_since: datetime | None = None
+    rating: int | None = None
+    related_type: str | None = None  # "order" | "invoice" | "quote"
+    related_id: str | None = None  # the ERP id
+
+
+@dataclass
+class Comment:
+    id: str
+    ticket_id: str
+    author: str
+    author_is_staff: bool
+    body: str
+    created_at: datetime
+    internal: bool = False
+
+
+@dataclass
+class Contact:
+    id: str
+    customer: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    job_title: str
+
+
+@dataclass
+class DocumentVersion:
+    id: str
+    label: str  # "1.0", "1.1", "2.0"
+    is_major: bool
+    comment: str
+    created_by: str
+    created_at: datetime
+    mime_type: str
+    filename: str
+    content: bytes
+    thumbnail: str  # "ready" | "pending" | "unavailable"
+
+
+@dataclass
+class Document:
+    id: str
+    customer: str
+    title: str
+    doc_type: str  # "quote" | "order_confirmation" | "delivery_note" | "invoice" | ...
+    audience: str  # "commercial" | "financial" | "technical" | "contract"
+    tags: list[str]
+    uploaded_by: str  # "customer" | "provider"
+    references: list[tuple[str, str]]  # (ERP/CRM object type, id): ("order", "10000002")
+    versions: list[DocumentVersion]
+    deleted: bool = False
+
+
+@dataclass
+class Seed:
+    now: datetime
+    customers: list[Customer] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    payment_intents: list[PaymentIntent] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
