@@ -4,9 +4,11 @@ request counting and fault injection around the system's own routes."""
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.faults import FailureResponse, Faults, plain_failure
 from sandbox.stats import RequestStats
@@ -55,6 +57,51 @@ def control_routes(stats: RequestStats, faults: Faults) -> list[Route]:
     ]
 
 
+class Instrumentation:
+    """Pure ASGI middleware: count every request under its operation, then inject faults.
+
+    The operation may be named from the body (SOAP), so the body is read once here and
+    replayed to the app.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        stats: RequestStats,
+        faults: Faults,
+        operation_of: OperationOf,
+        failure: FailureResponse,
+    ) -> None:
+        self.app = app
+        self.stats = stats
+        self.faults = faults
+        self.operation_of = operation_of
+        self.failure = failure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        body = await request.body()
+        operation = await self.operation_of(request)
+        self.stats.record(operation)
+        faulty = await self.faults.apply(operation, self.failure)
+        if faulty is not None:
+            await faulty(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
 def instrumented_app(
     routes: list[Route],
     stats: RequestStats,
@@ -66,18 +113,15 @@ def instrumented_app(
 
     `failure` shapes injected errors the way the system itself reports them.
     """
-    name_operation = operation_of or route_operation(routes)
-    app = Starlette(routes=[*control_routes(stats, faults), *routes])
-
-    @app.middleware("http")
-    async def count_and_fault(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.url.path.startswith(CONTROL_PREFIX):
-            return await call_next(request)
-        operation = await name_operation(request)
-        stats.record(operation)
-        faulty = await faults.apply(operation, failure)
-        return faulty if faulty is not None else await call_next(request)
-
-    return app
+    return Starlette(
+        routes=[*control_routes(stats, faults), *routes],
+        middleware=[
+            Middleware(
+                Instrumentation,
+                stats=stats,
+                faults=faults,
+                operation_of=operation_of or route_operation(routes),
+                failure=failure,
+            )
+        ],
+    )

@@ -1,0 +1,76 @@
+"""Who is calling: the identity, roles and organization a verified access token carries."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+SERVICE_ACCOUNT_PREFIX = "service-account-"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller of one request, as verified from its bearer token.
+
+    `tenant` is the active organization (its ERP customer number) for this request: the
+    token's `customer_id`, or the one the caller picked among `tenants` (`customer_ids`).
+    Roles are the realm roles as the identity provider names them; what they permit is
+    decided by the authorization policy, not here.
+    """
+
+    subject: str
+    username: str
+    display_name: str
+    email: str | None
+    locale: str | None
+    roles: frozenset[str]
+    tenant: str | None
+    tenants: tuple[str, ...]
+    client_id: str
+    """The client the token was issued to (`azp`)."""
+    scopes: frozenset[str]
+    amr: tuple[str, ...]
+    """Authentication methods: `pwd`, and `otp` after a second factor."""
+    is_service_account: bool
+    expires_at: datetime
+    session_id: str | None = None
+    prices_visible: bool = True
+    """False for users whose organization hides prices from them (the `prices_visible` claim)."""
+
+    @property
+    def has_mfa(self) -> bool:
+        return "otp" in self.amr
+
+
+def principal_from_claims(
+    claims: Mapping[str, Any], tenant: str | None, tenants: tuple[str, ...]
+) -> Principal:
+    """The principal of verified Keycloak access token claims (`sub`, `azp`, `exp` present)."""
+    username = str(claims.get("preferred_username") or claims["sub"])
+    realm_access = claims.get("realm_access")
+    roles = strings(realm_access.get("roles")) if isinstance(realm_access, dict) else []
+    return Principal(
+        subject=claims["sub"],
+        username=username,
+        display_name=str(claims.get("name") or username),
+        email=claims.get("email"),
+        locale=claims.get("locale"),
+        roles=frozenset(roles),
+        tenant=tenant,
+        tenants=tenants,
+        client_id=claims["azp"],
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+        amr=tuple(strings(claims.get("amr"))),
+        # Keycloak names a client's service account user after the client, always.
+        is_service_account=username == SERVICE_ACCOUNT_PREFIX + claims["azp"],
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        session_id=claims.get("sid"),
+        prices_visible=claims.get("prices_visible") is not False,
+    )
+
+
+def strings(value: object) -> list[str]:
+    """The strings of a claim that may be one string or a list."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

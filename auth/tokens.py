@@ -1,0 +1,215 @@
+"""Verifying bearer access tokens of the identity provider (Keycloak or the sandbox).
+
+Discovery, the realm's keys and introspection come through python-keycloak's async API; the
+signature and claims are checked here with jwcrypto, because the key policy is the gateway's:
+an allow-list of asymmetric algorithms, the key type must fit the algorithm, and a token
+signed with an unknown `kid` refetches the keys at most once per `jwks_refresh_interval`
+(so a flood of forged `kid`s cannot turn into a flood of requests to the identity provider).
+"""
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException, base64url_decode
+from keycloak import KeycloakOpenID
+from keycloak.exceptions import KeycloakError
+
+from auth.principal import Principal, principal_from_claims, strings
+
+Claims = dict[str, Any]
+
+DEFAULT_ALGORITHMS = ("RS256", "ES256", "PS256")
+_KEY_TYPE_OF_FAMILY = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
+_ASYMMETRIC = {f"{family}{bits}" for family in _KEY_TYPE_OF_FAMILY for bits in (256, 384, 512)}
+
+
+class InvalidToken(Exception):
+    """A token the gateway does not accept; `reason` tells the client what to fix."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OrganizationNotInToken(InvalidToken):
+    """A valid token, but the requested organization is not one of its own (403, not 401)."""
+
+
+class IdentityProviderUnavailable(Exception):
+    """The identity provider could not be asked (keys, discovery or introspection)."""
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        server_url: str,
+        realm: str = "portal",
+        client_id: str = "portal-gateway",
+        client_secret: str | None = None,
+        issuer: str | None = None,
+        audience: str = "portal-gateway",
+        algorithms: Iterable[str] = DEFAULT_ALGORITHMS,
+        leeway: float = 30.0,
+        jwks_refresh_interval: float = 30.0,
+        timeout: int = 10,
+    ) -> None:
+        """`issuer` defaults to the one the discovery document names. The client secret is
+        needed only to introspect opaque (non-JWT) tokens."""
+        self._algorithms = frozenset(algorithms)
+        if not self._algorithms <= _ASYMMETRIC:
+            raise ValueError(f"only asymmetric algorithms are accepted, not {self._algorithms}")
+        self._openid = KeycloakOpenID(
+            server_url=server_url,
+            realm_name=realm,
+            client_id=client_id,
+            client_secret_key=client_secret,
+            timeout=timeout,
+        )
+        self._can_introspect = client_secret is not None
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+        self._refresh_interval = jwks_refresh_interval
+        self._keys: jwk.JWKSet | None = None
+        self._keys_refetched_at = -math.inf
+        self._lock = asyncio.Lock()
+
+    async def verify(self, token: str, organization: str | None = None) -> Principal:
+        """The principal of a valid token, acting for `organization` if given (which must be
+        one of the token's organizations). Raises InvalidToken."""
+        claims = (
+            await self._introspect(token) if token.count(".") != 2 else await self._decode(token)
+        )
+        await self._check_claims(claims)
+        tenant, tenants = _tenants(claims, organization)
+        return principal_from_claims(claims, tenant, tenants)
+
+    async def aclose(self) -> None:
+        await self._openid.connection.aclose()
+
+    async def _decode(self, token: str) -> Claims:
+        header = _json_object(token.split(".")[0])
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in self._algorithms:
+            raise InvalidToken("token algorithm not accepted")
+        key = await self._key(header.get("kid"))
+        if key.get("kty") != _KEY_TYPE_OF_FAMILY[alg[:2]] or key.get("alg", alg) != alg:
+            raise InvalidToken("token algorithm does not match its signing key")
+        signed = jws.JWS()
+        try:
+            signed.deserialize(token)
+            signed.allowed_algs = [alg]
+            signed.verify(key, alg=alg)
+        except jws.InvalidJWSSignature as error:
+            raise InvalidToken("token signature invalid") from error
+        except JWException as error:
+            raise InvalidToken("token malformed") from error
+        return _json_object(signed.payload)
+
+    async def _key(self, kid: object) -> jwk.JWK:
+        if not isinstance(kid, str):
+            raise InvalidToken("token names no signing key (kid)")
+        key = self._known_key(kid)
+        if key is None:
+            async with self._lock:  # concurrent requests with the new kid share one fetch
+                key = self._known_key(kid)
+                if key is None and self._may_fetch_keys():
+                    await self._fetch_keys()
+                    key = self._known_key(kid)
+        if key is None:
+            raise InvalidToken("token signing key unknown")
+        return key
+
+    def _known_key(self, kid: str) -> jwk.JWK | None:
+        return None if self._keys is None else self._keys.get_key(kid)
+
+    def _may_fetch_keys(self) -> bool:
+        """The first fetch always; a refetch for an unknown kid once per interval."""
+        if self._keys is None:
+            return True
+        now = time.monotonic()
+        if now - self._keys_refetched_at < self._refresh_interval:
+            return False
+        self._keys_refetched_at = now
+        return True
+
+    async def _fetch_keys(self) -> None:
+        try:
+            certs = await self._openid.a_certs()
+        except KeycloakError as error:
+            raise IdentityProviderUnavailable("cannot fetch the signing keys") from error
+        keys = jwk.JWKSet()
+        for entry in certs.get("keys", []):
+            if entry.get("use", "sig") == "sig":  # Keycloak also publishes encryption keys
+                keys.add(jwk.JWK(**entry))
+        self._keys = keys
+
+    async def _introspect(self, token: str) -> Claims:
+        if not self._can_introspect:
+            raise InvalidToken("token malformed")
+        try:
+            claims: Claims = await self._openid.a_introspect(token)
+        except KeycloakError as error:
+            raise IdentityProviderUnavailable("cannot introspect the token") from error
+        if claims.get("active") is not True:
+            raise InvalidToken("token not active")
+        return claims
+
+    async def _check_claims(self, claims: Claims) -> None:
+        now = time.time()
+        exp, not_before = claims.get("exp"), claims.get("nbf", claims.get("iat"))
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            raise InvalidToken("token has no expiry")
+        if now > exp + self._leeway:
+            raise InvalidToken("token expired")
+        if isinstance(not_before, int | float) and now + self._leeway < not_before:
+            raise InvalidToken("token not yet valid")
+        if claims.get("iss") != await self._expected_issuer():
+            raise InvalidToken("token issuer not accepted")
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else audience
+        if not isinstance(audiences, list) or self._audience not in audiences:
+            raise InvalidToken("token audience not accepted")
+        if str(claims.get("typ", "Bearer")).lower() != "bearer":
+            raise InvalidToken("token is not an access token")
+        if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("azp"), str):
+            raise InvalidToken("token lacks the sub or azp claim")
+
+    async def _expected_issuer(self) -> str:
+        if self._issuer is None:
+            try:
+                discovery = await self._openid.a_well_known()
+            except KeycloakError as error:
+                raise IdentityProviderUnavailable("cannot read the discovery document") from error
+            self._issuer = str(discovery["issuer"])
+        return self._issuer
+
+
+def _tenants(claims: Claims, organization: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """The active organization and all of the token's: `organization` if given (it must be
+    one of them), else `customer_id`."""
+    customer_id = claims.get("customer_id")
+    tenants = tuple(dict.fromkeys([*strings(claims.get("customer_ids")), *strings(customer_id)]))
+    if organization is not None:
+        if organization not in tenants:
+            raise OrganizationNotInToken("organization not in token")
+        return organization, tenants
+    return (customer_id if isinstance(customer_id, str) else None), tenants
+
+
+def _json_object(encoded: str | bytes) -> Claims:
+    """A JSON object from base64url text (a JOSE header) or from bytes (a JWS payload)."""
+    try:
+        raw = base64url_decode(encoded) if isinstance(encoded, str) else encoded
+        value = json.loads(raw)
+    except ValueError as error:
+        raise InvalidToken("token malformed") from error
+    if not isinstance(value, dict):
+        raise InvalidToken("token malformed")
+    return value

@@ -1,0 +1,114 @@
+"""Plumbing the REST adapters share: a retried JSON GET, batch reads in upstream-sized
+chunks, bounded paging, and regrouping results in the order of the keys asked for."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import httpx
+
+from connectors.base.http import parse_json, raise_for_status, upstream_errors
+from connectors.base.ports import ListFilter
+from connectors.base.records import System
+from connectors.base.retry import RetryPolicy, with_retries
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+C = TypeVar("C")
+
+MAX_BATCH = 100
+"""Keys per batch request and records per page: the REST upstreams refuse more."""
+MAX_PAGES = 20
+"""Pages a list method reads at most; beyond that the list is cut off, not failed."""
+
+Params = Mapping[str, str | int]
+
+
+class RestClient:
+    """One upstream's pooled HTTP client with its retry policy: the reads REST adapters make.
+
+    The client comes from `connectors.base.http.create_client` (base URL, auth headers);
+    `aclose` closes it.
+    """
+
+    def __init__(self, client: httpx.AsyncClient, system: System, retry: RetryPolicy) -> None:
+        self.http = client
+        self.system = system
+        self.retry = retry
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def get(
+        self, path: str, params: Params | None = None, *, missing_ok: bool = False
+    ) -> Any:
+        """GET `path` and decode its JSON body, retrying retriable failures.
+
+        With `missing_ok`, a 404 answers `None` instead of raising `UpstreamRejected`.
+        """
+
+        async def attempt() -> Any:
+            async with upstream_errors(self.system):
+                response = await self.http.get(path, params=params)
+            if missing_ok and response.status_code == 404:
+                return None
+            raise_for_status(self.system, response)
+            return parse_json(self.system, response)
+
+        return await with_retries(self.retry, attempt)
+
+    async def get_batched(
+        self, path: str, key_param: str, keys: Sequence[str], parse: Callable[[Any], list[T]]
+    ) -> list[T]:
+        """GET `path` with `key_param=k1,k2,…` once per `MAX_BATCH` distinct keys."""
+
+        async def fetch(chunk: list[str]) -> list[T]:
+            return parse(await self.get(path, {key_param: ",".join(chunk)}))
+
+        return await fetch_batches(keys, fetch)
+
+
+async def fetch_batches(
+    keys: Sequence[K], fetch: Callable[[list[K]], Awaitable[list[T]]], size: int = MAX_BATCH
+) -> list[T]:
+    """Call `fetch` once per chunk of the distinct keys (concurrently), all results in one list.
+
+    No keys, no request.
+    """
+    distinct = list(dict.fromkeys(keys))
+    chunks = [distinct[start : start + size] for start in range(0, len(distinct), size)]
+    results = await asyncio.gather(*(fetch(chunk) for chunk in chunks))
+    return [item for result in results for item in result]
+
+
+async def collect_pages(
+    first: C, fetch: Callable[[C], Awaitable[tuple[list[T], C | None]]], max_pages: int = MAX_PAGES
+) -> list[T]:
+    """Follow `fetch(cursor) -> (items, next cursor or None)` from `first`, for `max_pages`."""
+    found: list[T] = []
+    cursor: C | None = first
+    for _ in range(max_pages):
+        if cursor is None:
+            break
+        items, cursor = await fetch(cursor)
+        found += items
+    return found
+
+
+def grouped(records: Sequence[T], key: Callable[[T], K], keys: Sequence[K]) -> list[list[T]]:
+    """The records of each key, in the order of `keys` (the batch contract of the ports)."""
+    groups: dict[K, list[T]] = {k: [] for k in keys}
+    for record in records:
+        if (group := groups.get(key(record))) is not None:
+            group.append(record)
+    return [groups[k] for k in keys]
+
+
+def filter_params(query: ListFilter, search: str, date_from: str, date_to: str) -> dict[str, str]:
+    """`query` as query parameters under the upstream's names; unset parts left out."""
+    given = {
+        search: query.search,
+        date_from: query.date_from.isoformat() if query.date_from else None,
+        date_to: query.date_to.isoformat() if query.date_to else None,
+    }
+    return {name: value for name, value in given.items() if value}

@@ -1,0 +1,177 @@
+# mypy: allow-untyped-calls
+# zeep ships py.typed but leaves most functions unannotated; this module is where it is wrapped.
+"""SOAP clients for upstream systems: zeep's AsyncClient over the system's pooled httpx client,
+with the WSDL shipped in the code (parsed once per process, never fetched), and the one place
+that sorts SOAP failures into the upstream error tree.
+
+zeep is untyped; its objects stay in here: `SoapService.call` answers plain Python data
+(`zeep.helpers.serialize_object`), which the adapters' mapping modules check and convert.
+"""
+
+import functools
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn, Self, TypeVar
+
+import httpx
+from lxml import etree
+from zeep import AsyncClient, Settings
+from zeep.exceptions import Error as ZeepError
+from zeep.exceptions import Fault, TransportError, ValidationError
+from zeep.helpers import serialize_object
+from zeep.proxy import AsyncServiceProxy
+from zeep.transports import AsyncTransport, Transport
+from zeep.wsdl import Document
+
+from connectors.base.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from connectors.base.http import classify_transport_error
+from connectors.base.records import System
+
+T = TypeVar("T")
+
+_SETTINGS = Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+_CLIENT_FAULTS = frozenset({"Client", "Sender", "VersionMismatch", "MustUnderstand"})
+"""SOAP 1.1 (and 1.2) fault codes that blame the request; any other fault blames the server."""
+
+
+@functools.cache
+def load_wsdl(path: Path) -> Any:
+    """The parsed WSDL (a `zeep.wsdl.Document`); it must be self-contained."""
+    transport = Transport()  # reads the local file; remote imports are forbidden
+    try:
+        # zeep annotates `transport` as a class, but uses (and needs) an instance
+        return Document(str(path), transport, settings=_SETTINGS)  # type: ignore[arg-type]
+    finally:
+        transport.session.close()
+
+
+class _NoDocumentFetching:
+    """Stands in for zeep's synchronous WSDL client: the WSDL comes pre-parsed, so a fetch at
+    run time would be a bug (and a blocking call on the event loop)."""
+
+    headers: dict[str, str]
+
+    def get(self, url: str) -> NoReturn:
+        raise RuntimeError(f"zeep tried to fetch {url}; SOAP services use their shipped WSDL")
+
+
+def fault_error(system: System, fault: Fault) -> UpstreamError:
+    code = str(fault.code or "")
+    detail = f"SOAP fault {code}: {fault.message}"
+    # "soap:Client.Authentication" -> "Client"
+    if code.rpartition(":")[2].partition(".")[0] in _CLIENT_FAULTS:
+        return UpstreamRejected(system, detail)
+    return UpstreamUnavailable(system, detail)
+
+
+def transport_error(system: System, error: TransportError) -> UpstreamError:
+    """zeep's TransportError: an HTTP error status, or an answer that is not XML at all."""
+    status = int(error.status_code or 0)
+    detail = f"HTTP {status}: {error.message[:200]}"
+    if status == 429 or status >= 500:
+        return UpstreamUnavailable(system, detail)
+    if status >= 400:
+        return UpstreamRejected(system, detail)
+    return UpstreamBadResponse(system, f"not a SOAP answer ({detail})")
+
+
+class SoapService:
+    """One SOAP endpoint of one upstream system."""
+
+    def __init__(self, system: System, client: Any, service: Any) -> None:
+        self._system = system
+        self._client = client
+        self._service = service
+
+    @classmethod
+    def create(
+        cls, system: System, wsdl: Path, binding: str, address: str, http: httpx.AsyncClient
+    ) -> "SoapService":
+        """Bind `binding` (a QName, `{namespace}Name`) of the shipped `wsdl` to `address`,
+        sending over `http`, which the service then owns (`aclose` closes it)."""
+        headers = http.headers.copy()
+        transport = AsyncTransport(client=http, wsdl_client=_NoDocumentFetching())
+        http.headers = headers  # zeep's transport replaces the client's headers; keep ours
+        client = AsyncClient(load_wsdl(wsdl), transport=transport, settings=_SETTINGS)
+        # `create_service` would bind a synchronous proxy; the async one is built directly.
+        service = AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)
+        return cls(system, client, service)
+
+    async def call(self, operation: str, **params: object) -> object:
+        """Call `operation`; its answer as plain data (lists, dicts, Decimal, date, ...).
+
+        Raises only UpstreamError: Unavailable (server fault, 5xx, transport), Timeout,
+        Rejected (client fault, 4xx) or BadResponse (not SOAP, not the declared shape).
+        """
+        system = self._system
+        try:
+            result = await self._service[operation](**params)
+        except Fault as fault:
+            raise fault_error(system, fault) from fault
+        except TransportError as error:
+            raise transport_error(system, error) from error
+        except httpx.HTTPError as error:
+            raise classify_transport_error(system, error) from error
+        except ValidationError:
+            raise  # the request does not fit the WSDL: a bug here, not upstream
+        except (ZeepError, etree.LxmlError, ValueError, ArithmeticError) as error:
+            detail = f"unreadable answer to {operation}: {type(error).__name__}: {error}"
+            raise UpstreamBadResponse(system, detail[:300]) from error
+        return serialize_object(result, dict)
+
+    async def aclose(self) -> None:
+        await self._client.transport.aclose()
+
+
+class Fields:
+    """One record of a SOAP answer (a dict from `SoapService.call`) with typed access.
+
+    zeep has already turned the XML into the WSDL's types, but a field can still be missing or
+    unparsable (zeep then gives None): that is the upstream's fault, so it raises
+    UpstreamBadResponse, never a crash.
+    """
+
+    def __init__(self, system: System, raw: object, what: str) -> None:
+        self.system = system
+        self.what = what
+        if not isinstance(raw, dict):
+            raise self.bad(f"expected a record, got {type(raw).__name__}")
+        self._raw: dict[str, object] = raw
+
+    @classmethod
+    def each(cls, system: System, answer: object, what: str) -> list[Self]:
+        """The records of an answer that is a list of them (zeep unwraps a response element
+        with a single repeated child to that list; None when there is no answer body)."""
+        if answer is None:
+            return []
+        if not isinstance(answer, list):
+            raise UpstreamBadResponse(system, f"{what}: expected a list of records")
+        return [cls(system, raw, what) for raw in answer]
+
+    def bad(self, detail: str) -> UpstreamBadResponse:
+        return UpstreamBadResponse(self.system, f"{self.what}: {detail}")
+
+    def optional(self, name: str, kind: type[T]) -> T | None:
+        value = self._raw.get(name)
+        if value is None:
+            return None
+        if type(value) is not kind:  # exact: a bool is no int, a datetime no date
+            raise self.bad(f"{name} is a {type(value).__name__}, expected {kind.__name__}")
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise self.bad(f"{name} has no time zone")
+        return value
+
+    def required(self, name: str, kind: type[T]) -> T:
+        value = self.optional(name, kind)
+        if value is None:
+            raise self.bad(f"{name} is missing or unreadable")
+        return value
+
+    def records(self, name: str) -> list["Fields"]:
+        """A repeated child record (an order's lines)."""
+        return Fields.each(self.system, self._raw.get(name), f"{self.what}.{name}")

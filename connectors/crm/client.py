@@ -1,0 +1,69 @@
+"""The CRM adapter: contacts and helpdesk tickets over the CRM's REST API (`/api/v1`).
+
+Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `ticket_ids=`);
+the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`.
+"""
+
+from collections.abc import Sequence
+
+import httpx
+
+from connectors.base.ports import ListFilter
+from connectors.base.records import Contact, System, Ticket, TicketMessage
+from connectors.base.rest import MAX_BATCH, RestClient, collect_pages, filter_params, grouped
+from connectors.base.retry import RetryPolicy
+from connectors.crm import mapping
+
+
+class CrmAdapter:
+    """`ContactPort` and `TicketPort` for the CRM.
+
+    `client` is built by `connectors.base.http.create_client` with the CRM's base URL and the
+    header `Authorization: Bearer <api token>`; the adapter owns it and closes it.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        retry: RetryPolicy | None = None,
+        page_size: int = MAX_BATCH,
+    ) -> None:
+        self._rest = RestClient(client, System.CRM, retry or RetryPolicy())
+        self._page_size = page_size
+
+    async def aclose(self) -> None:
+        await self._rest.aclose()
+
+    async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]:
+        found = await self._rest.get_batched(
+            "/api/v1/contacts", "company_ids", customers, mapping.contacts
+        )
+        return grouped(found, lambda contact: contact.customer, customers)
+
+    async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]:
+        found = await self._rest.get_batched("/api/v1/tickets", "ids", ids, mapping.tickets)
+        by_id = {ticket.id: ticket for ticket in found}
+        return [by_id.get(ticket_id) for ticket_id in ids]
+
+    async def list_tickets(self, customer: str, query: ListFilter) -> list[Ticket]:
+        params: dict[str, str | int] = {
+            "company_id": customer,
+            "per_page": self._page_size,
+            **filter_params(query, "search", "created_from", "created_to"),
+        }
+
+        async def page(number: int) -> tuple[list[Ticket], int | None]:
+            found, total = mapping.ticket_page(
+                await self._rest.get("/api/v1/tickets", {**params, "page": number})
+            )
+            more = bool(found) and number * self._page_size < total
+            return found, number + 1 if more else None
+
+        return await collect_pages(1, page)
+
+    async def messages_of(self, ticket_ids: Sequence[str]) -> list[list[TicketMessage]]:
+        """Public comments only, oldest first: `mapping.public_messages` drops internal notes."""
+        found = await self._rest.get_batched(
+            "/api/v1/comments", "ticket_ids", ticket_ids, mapping.public_messages
+        )
+        return grouped(found, lambda message: message.ticket_id, ticket_ids)

@@ -1,0 +1,108 @@
+"""The DMS adapter: documents, their version series and content over the DMS's REST API.
+
+Batch reads are one request per 100 keys: `ids=` for documents, `refs=type:id` for the
+documents of several cases at once, `document_ids=` for versions. Downloads stream the body
+and stop at `max_download_bytes`.
+"""
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+import httpx
+
+from connectors.base.errors import UpstreamBadResponse
+from connectors.base.http import HttpLimits, raise_for_status, upstream_errors
+from connectors.base.ports import ListFilter
+from connectors.base.records import CaseRef, Document, DocumentVersion, DownloadedContent, System
+from connectors.base.rest import MAX_BATCH, RestClient, collect_pages, filter_params, grouped
+from connectors.base.retry import RetryPolicy, with_retries
+from connectors.dms import mapping
+
+
+def reference(subject: CaseRef) -> str:
+    """A case as the DMS's `refs=` names it: `order:10000002`."""
+    return f"{subject.type.lower()}:{subject.id}"
+
+
+class DmsAdapter:
+    """`DocumentPort` for the DMS.
+
+    `client` is built by `connectors.base.http.create_client` with the DMS's base URL and the
+    header `Authorization: Bearer <token>`; the adapter owns it and closes it.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        retry: RetryPolicy | None = None,
+        max_download_bytes: int = HttpLimits.max_body_bytes,
+        page_size: int = MAX_BATCH,
+    ) -> None:
+        self._rest = RestClient(client, System.DMS, retry or RetryPolicy())
+        self._max_download_bytes = max_download_bytes
+        self._page_size = page_size
+
+    async def aclose(self) -> None:
+        await self._rest.aclose()
+
+    async def get_documents(self, ids: Sequence[str]) -> list[Document | None]:
+        entries = await self._rest.get_batched(
+            "/api/documents", "ids", ids, mapping.document_entries
+        )
+        by_id = dict(entries)
+        return [by_id.get(document_id) for document_id in ids]
+
+    async def list_documents(self, customer: str, query: ListFilter) -> list[Document]:
+        params: dict[str, str | int] = {
+            "owner": customer,
+            "page_size": self._page_size,
+            **filter_params(query, "search", "from", "to"),
+        }
+
+        async def page(number: int) -> tuple[list[Document], int | None]:
+            body = await self._rest.get("/api/documents", {**params, "page": number})
+            found, more = mapping.document_page(body)
+            return found, number + 1 if more and found else None
+
+        return await collect_pages(1, page)
+
+    async def documents_of(self, subjects: Sequence[CaseRef]) -> list[list[Document]]:
+        refs = [reference(subject) for subject in subjects]
+        found = await self._rest.get_batched("/api/documents", "refs", refs, mapping.documents)
+        distinct = list({document.id: document for document in found}.values())
+        return [[d for d in distinct if subject in d.subjects] for subject in subjects]
+
+    async def versions_of(self, document_ids: Sequence[str]) -> list[list[DocumentVersion]]:
+        """Newest first, in the DMS's own order (CMIS `getAllVersions`)."""
+        found = await self._rest.get_batched(
+            "/api/documents/versions", "document_ids", document_ids, mapping.versions
+        )
+        return grouped(found, lambda version: version.document_id, document_ids)
+
+    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None:
+        path = (
+            f"/api/documents/{quote(document_id, safe='')}"
+            f"/versions/{quote(version_id, safe='')}/content"
+        )
+        return await with_retries(self._rest.retry, lambda: self._download(path, version_id))
+
+    async def _download(self, path: str, version_id: str) -> DownloadedContent | None:
+        async with upstream_errors(System.DMS), self._rest.http.stream("GET", path) as response:
+            if response.status_code == 404:
+                return None
+            raise_for_status(System.DMS, response)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self._max_download_bytes:
+                    raise UpstreamBadResponse(
+                        System.DMS, f"content of {path} exceeds {self._max_download_bytes} bytes"
+                    )
+                chunks.append(chunk)
+        return mapping.downloaded(
+            b"".join(chunks),
+            response.headers.get("Content-Type"),
+            response.headers.get("Content-Disposition"),
+            fallback_name=version_id,
+        )

@@ -1,0 +1,155 @@
+"""DMS payloads (CMIS-like JSON) to records; pure functions.
+
+A deleted document answers a by-id read as the tombstone `{"id", "deleted": true}`, which
+maps to `None`, exactly like a document the DMS never had.
+"""
+
+from email.message import Message
+from email.utils import collapse_rfc2231_value
+
+from connectors.base.payload import (
+    Payload,
+    as_object,
+    as_objects,
+    boolean,
+    child,
+    children,
+    choice,
+    integer,
+    mapper,
+    opt_text,
+    text,
+    texts,
+    timestamp,
+)
+from connectors.base.records import (
+    CaseRef,
+    Document,
+    DocumentVersion,
+    DownloadedContent,
+    Rendition,
+    System,
+)
+
+DOCUMENT_TYPES = {
+    name: name.upper()
+    for name in (
+        "quote",
+        "order_confirmation",
+        "delivery_note",
+        "invoice",
+        "credit_note",
+        "reminder",
+        "contract",
+        "technical",
+        "certificate",
+        "other",
+    )
+}
+AUDIENCES = {name: name.upper() for name in ("commercial", "financial", "technical", "contract")}
+UPLOADERS = {"customer": "CUSTOMER", "provider": "PROVIDER"}
+REFERENCE_TYPES = {
+    name: name.upper() for name in ("order", "invoice", "quote", "ticket", "delivery")
+}
+RENDITION_KINDS = {"thumbnail": "THUMBNAIL", "preview_pdf": "PREVIEW_PDF"}
+RENDITION_STATES = {"ready": "READY", "pending": "PENDING", "unavailable": "UNAVAILABLE"}
+DEFAULT_MIME = "application/octet-stream"
+
+dms = mapper(System.DMS)
+
+
+@dms
+def document_entries(body: object) -> list[tuple[str, Document | None]]:
+    """A by-id answer as (id, document), with `None` for tombstones."""
+    entries = as_objects(body)
+    return [(text(e, "id"), None if e.get("deleted") is True else document(e)) for e in entries]
+
+
+@dms
+def documents(body: object) -> list[Document]:
+    """A list of live documents (the answer to a reference query)."""
+    return [document(entry) for entry in as_objects(body)]
+
+
+@dms
+def document_page(body: object) -> tuple[list[Document], bool]:
+    """One page of an owner search and whether more pages follow."""
+    page = as_object(body)
+    found = [document(entry) for entry in children(page, "objects")]
+    return found, boolean(page, "has_more_items")
+
+
+def document(payload: Payload) -> Document:
+    return Document(
+        id=text(payload, "id"),
+        customer=text(payload, "owner"),
+        title=text(payload, "name"),
+        document_type=choice(payload, "type", DOCUMENT_TYPES),
+        audience=choice(payload, "audience", AUDIENCES),
+        tags=texts(payload, "tags"),
+        uploaded_by=choice(payload, "uploaded_by", UPLOADERS),
+        subjects=tuple(
+            CaseRef(choice(ref, "type", REFERENCE_TYPES), text(ref, "id"))
+            for ref in children(payload, "references")
+        ),
+        created_at=timestamp(payload, "created_at"),
+        updated_at=timestamp(payload, "updated_at"),
+        latest_version=version(child(payload, "latest_version")),
+    )
+
+
+@dms
+def versions(body: object) -> list[DocumentVersion]:
+    return [version(entry) for entry in as_objects(body)]
+
+
+def version(payload: Payload) -> DocumentVersion:
+    return DocumentVersion(
+        id=text(payload, "id"),
+        document_id=text(payload, "document_id"),
+        version_label=text(payload, "label"),
+        is_major=boolean(payload, "is_major"),
+        is_latest=boolean(payload, "is_latest"),
+        comment=opt_text(payload, "comment"),
+        created_by=text(payload, "created_by"),
+        created_at=timestamp(payload, "created_at"),
+        mime_type=text(payload, "mime_type"),
+        filename=text(payload, "filename"),
+        size=integer(payload, "size"),
+        content_hash=text(payload, "sha256"),
+        renditions=tuple(
+            Rendition(
+                kind=choice(rendition, "kind", RENDITION_KINDS),
+                status=choice(rendition, "status", RENDITION_STATES),
+                mime_type=opt_text(rendition, "mime_type"),
+            )
+            for rendition in children(payload, "renditions")
+        ),
+    )
+
+
+def downloaded(
+    content: bytes, content_type: str | None, disposition: str | None, fallback_name: str
+) -> DownloadedContent:
+    """The bytes with their media type and file name."""
+    headers = Message()
+    headers["Content-Type"] = content_type or DEFAULT_MIME
+    return DownloadedContent(
+        content=content,
+        mime_type=headers.get_content_type(),
+        filename=attachment_name(disposition) or fallback_name,
+    )
+
+
+def attachment_name(disposition: str | None) -> str | None:
+    """The file name of a Content-Disposition, preferring RFC 6266's exact `filename*` over
+    the ASCII `filename` fallback (the stdlib returns whichever comes first)."""
+    if disposition is None:
+        return None
+    headers = Message()
+    headers["Content-Disposition"] = disposition
+    params = headers.get_params([], header="Content-Disposition")
+    names = [value for key, value in params if key == "filename"]
+    extended = [name for name in names if isinstance(name, tuple)]
+    chosen = extended or names
+    return collapse_rfc2231_value(chosen[0]) or None if chosen else None

@@ -1,0 +1,196 @@
+"""The ERP adapter: organizations, quotes, orders and invoices from the ERP's SOAP service.
+
+Every port method is one upstream call per batch (List* methods one per page of at most 100),
+retried as reads; records come back in key order, None or [] for keys the ERP does not know.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from connectors.base.ports import ListFilter
+from connectors.base.records import (
+    Address,
+    Customer,
+    Delivery,
+    DocumentLine,
+    Invoice,
+    OpenItem,
+    Order,
+    Quote,
+    System,
+)
+from connectors.base.retry import RetryPolicy, with_retries
+from connectors.base.soap import Fields, SoapService
+from connectors.erp import mapping
+
+WSDL_PATH = Path(__file__).with_name("erp.wsdl")
+BINDING = "{urn:portalgraph:sandbox:erp:v1}ErpBinding"
+MAX_PAGE_SIZE = 100
+"""The ERP's limit per List* call."""
+MAX_PAGES = 50
+"""Bounds a list read (5,000 records at full pages); beyond it the list is cut, and logged."""
+
+R = TypeVar("R")
+Keyed = Callable[[Fields], tuple[str | None, R]]
+"""Maps one answered record and names the batch key it belongs to."""
+
+log = logging.getLogger(__name__)
+
+
+def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> Keyed[R]:
+    def map_and_key(raw: Fields) -> tuple[str | None, R]:
+        record = mapper(raw)
+        return key(record), record
+
+    return map_and_key
+
+
+class ErpAdapter:
+    """Implements OrganizationPort, QuotePort, OrderPort and InvoicePort."""
+
+    def __init__(
+        self, soap: SoapService, retry: RetryPolicy, page_size: int = MAX_PAGE_SIZE
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size is {page_size}; the ERP allows 1 to {MAX_PAGE_SIZE}")
+        self._soap = soap
+        self._retry = retry
+        self._page_size = page_size
+
+    @classmethod
+    async def connect(
+        cls,
+        endpoint: str,
+        http: httpx.AsyncClient,
+        retry: RetryPolicy,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> "ErpAdapter":
+        """An adapter for the SOAP service at `endpoint` (e.g. `http://erp:8002/erp`), sending
+        over `http`, which it then owns. The shipped WSDL is parsed off the event loop."""
+        soap = await asyncio.to_thread(
+            SoapService.create, System.ERP, WSDL_PATH, BINDING, endpoint, http
+        )
+        return cls(soap, retry, page_size)
+
+    async def aclose(self) -> None:
+        await self._soap.aclose()
+
+    # -- the shapes of a read ------------------------------------------------------------
+
+    async def _read(self, operation: str, **params: object) -> object:
+        return await with_retries(self._retry, lambda: self._soap.call(operation, **params))
+
+    async def _grouped(
+        self, operation: str, param: str, keys: Sequence[str], mapper: Keyed[R]
+    ) -> list[list[R]]:
+        """Every record the ERP answers for each key, in key order: one call for the batch."""
+        if not keys:
+            return []
+        answer = await self._read(operation, **{param: list(dict.fromkeys(keys))})
+        groups: dict[str | None, list[R]] = {}
+        for raw in Fields.each(System.ERP, answer, operation):
+            key, record = mapper(raw)
+            groups.setdefault(key, []).append(record)
+        return [groups.get(key, []) for key in keys]
+
+    async def _each(
+        self, operation: str, param: str, keys: Sequence[str], mapper: Keyed[R]
+    ) -> list[R | None]:
+        """The one record per key (None when unknown), in key order: one call for the batch."""
+        groups = await self._grouped(operation, param, keys, mapper)
+        return [group[0] if group else None for group in groups]
+
+    async def _list(
+        self,
+        operation: str,
+        item: str,
+        customer: str,
+        query: ListFilter,
+        mapper: Callable[[Fields], R],
+    ) -> list[R]:
+        """All of a customer's matching records, page by page until the ERP's Total."""
+        found: list[R] = []
+        for _ in range(MAX_PAGES):
+            answer = await self._read(
+                operation,
+                CustomerNumber=customer,
+                Search=query.search,
+                DateFrom=query.date_from,
+                DateTo=query.date_to,
+                Offset=len(found),
+                Limit=self._page_size,
+            )
+            page = Fields(System.ERP, answer, operation)
+            records = page.records(item)
+            found.extend(map(mapper, records))
+            if not records or len(found) >= page.required("Total", int):
+                return found
+        log.warning("%s for %s: cut at %d records", operation, customer, len(found))
+        return found
+
+    # -- OrganizationPort ----------------------------------------------------------------
+
+    async def get_customers(self, numbers: Sequence[str]) -> list[Customer | None]:
+        mapper = keyed_by(lambda c: c.number, mapping.customer)
+        return await self._each("GetCustomers", "CustomerNumber", numbers, mapper)
+
+    async def addresses_of(self, customers: Sequence[str]) -> list[list[Address]]:
+        mapper = keyed_by(lambda a: a.customer, mapping.address)
+        return await self._grouped("GetAddresses", "CustomerNumber", customers, mapper)
+
+    # -- QuotePort -----------------------------------------------------------------------
+
+    async def get_quotes(self, ids: Sequence[str]) -> list[Quote | None]:
+        return await self._each(
+            "GetQuotes", "QuoteId", ids, keyed_by(lambda q: q.id, mapping.quote)
+        )
+
+    async def list_quotes(self, customer: str, query: ListFilter) -> list[Quote]:
+        return await self._list("ListQuotes", "Quote", customer, query, mapping.quote)
+
+    async def quote_lines(self, quote_ids: Sequence[str]) -> list[list[DocumentLine]]:
+        groups = await self._each("GetQuoteLines", "QuoteId", quote_ids, mapping.line_group)
+        return [lines or [] for lines in groups]
+
+    # -- OrderPort -----------------------------------------------------------------------
+
+    async def get_orders(self, ids: Sequence[str]) -> list[Order | None]:
+        return await self._each(
+            "GetOrders", "OrderId", ids, keyed_by(lambda o: o.id, mapping.order)
+        )
+
+    async def list_orders(self, customer: str, query: ListFilter) -> list[Order]:
+        return await self._list("ListOrders", "Order", customer, query, mapping.order)
+
+    async def order_lines(self, order_ids: Sequence[str]) -> list[list[DocumentLine]]:
+        groups = await self._each("GetOrderLines", "OrderId", order_ids, mapping.line_group)
+        return [lines or [] for lines in groups]
+
+    async def deliveries_of(self, order_ids: Sequence[str]) -> list[list[Delivery]]:
+        mapper = keyed_by(lambda d: d.order_id, mapping.delivery)
+        return await self._grouped("GetDeliveriesByOrders", "OrderId", order_ids, mapper)
+
+    # -- InvoicePort ---------------------------------------------------------------------
+
+    async def get_invoices(self, ids: Sequence[str]) -> list[Invoice | None]:
+        mapper = keyed_by(lambda i: i.id, mapping.invoice)
+        return await self._each("GetInvoices", "InvoiceId", ids, mapper)
+
+    async def list_invoices(self, customer: str, query: ListFilter) -> list[Invoice]:
+        return await self._list("ListInvoices", "Invoice", customer, query, mapping.invoice)
+
+    async def invoices_of_orders(self, order_ids: Sequence[str]) -> list[list[Invoice]]:
+        mapper = keyed_by(lambda i: i.order_id, mapping.invoice)
+        return await self._grouped("GetInvoicesByOrders", "OrderId", order_ids, mapper)
+
+    async def credit_notes_of(self, invoice_ids: Sequence[str]) -> list[list[Invoice]]:
+        mapper = keyed_by(lambda i: i.applied_to_invoice_id, mapping.invoice)
+        return await self._grouped("GetCreditNotes", "InvoiceId", invoice_ids, mapper)
+
+    async def open_items(self, customers: Sequence[str]) -> list[list[OpenItem]]:
+        return await self._grouped("GetOpenItems", "CustomerNumber", customers, mapping.open_item)

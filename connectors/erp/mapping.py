@@ -1,0 +1,309 @@
+"""The ERP's records (Odoo vocabulary, as its WSDL declares them) → the gateway's records.
+
+Pure functions over `Fields`; statuses follow domain.md §4 (Odoo column), and `source_status`
+keeps the raw code with Odoo's English label. Derived states (a quote's EXPIRED, an invoice's
+overdue) are left to the resolvers; DRAFT records are mapped here and hidden there. An unknown
+code or a missing field raises UpstreamBadResponse.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TypeVar
+
+from connectors.base.records import (
+    Address,
+    Amount,
+    Customer,
+    Delivery,
+    DeliveryLine,
+    DocumentLine,
+    Invoice,
+    OpenItem,
+    Order,
+    Quote,
+    SourceStatus,
+    Totals,
+)
+from connectors.base.soap import Fields
+
+T = TypeVar("T")
+Code = tuple[str, str]
+"""A raw code's unified value and English label."""
+
+CUSTOMER_KIND = {"company": "COMPANY", "person": "PERSON"}
+CREDIT_STATUS = {"ok": "OK", "hold": "ON_HOLD", "blocked": "BLOCKED"}
+CHANNEL = {"portal": "PORTAL", "email": "EMAIL_PDF", "ebill": "EBILL", "paper": "PAPER"}
+ADDRESS_TYPE = {"invoice": "BILLING", "delivery": "SHIPPING", "contact": "POSTAL"}
+QUOTE_STATE: dict[str, Code] = {
+    "draft": ("DRAFT", "Quotation"),
+    "sent": ("SENT", "Quotation Sent"),
+    "sale": ("ACCEPTED", "Sales Order"),
+    "cancel": ("CANCELLED", "Cancelled"),  # DECLINED when the customer gave a reason
+}
+ORDER_STATE = {"sale": "Sales Order", "cancel": "Cancelled"}
+DELIVERY_STATUS: dict[str, Code] = {
+    "pending": ("NOT_DELIVERED", "Not Delivered"),
+    "started": ("NOT_DELIVERED", "Started"),
+    "partial": ("PARTIALLY_DELIVERED", "Partially Delivered"),
+    "full": ("DELIVERED", "Fully Delivered"),
+    "none": ("NOT_APPLICABLE", "No Delivery"),
+}
+ORDER_INVOICE_STATUS: dict[str, Code] = {
+    "no": ("NOTHING_TO_INVOICE", "Nothing to Invoice"),
+    "to invoice": ("TO_INVOICE", "To Invoice"),
+    "invoiced": ("INVOICED", "Fully Invoiced"),
+    "upselling": ("INVOICED", "Upselling Opportunity"),
+}
+PICKING_STATE: dict[str, Code] = {
+    "waiting": ("PLANNED", "Waiting"),
+    "assigned": ("READY", "Ready"),
+    "shipped": ("SHIPPED", "Shipped"),
+    "done": ("DELIVERED", "Done"),
+    "cancel": ("CANCELLED", "Cancelled"),
+}
+MOVE_STATE: dict[str, Code] = {
+    "draft": ("DRAFT", "Draft"),
+    "posted": ("", "Posted"),  # the payment state decides
+    "cancel": ("CANCELLED", "Cancelled"),
+}
+PAYMENT_STATE: dict[str, Code] = {
+    "not_paid": ("OPEN", "Not Paid"),
+    "partial": ("PARTIALLY_PAID", "Partially Paid"),
+    "in_payment": ("IN_PAYMENT", "In Payment"),
+    "paid": ("PAID", "Paid"),
+    "reversed": ("REVERSED", "Reversed"),
+}
+MOVE_TYPE = {"out_invoice": "INVOICE", "out_refund": "CREDIT_NOTE"}
+REFUND_REASON = {
+    "return": "RETURN",
+    "price": "PRICE_CORRECTION",
+    "duplicate": "DUPLICATE",
+    "goodwill": "GOODWILL",
+}
+REFUND_SETTLEMENT = {
+    "offset": "OFFSET_AGAINST_INVOICE",
+    "refund": "REFUND",
+    "credit": "CUSTOMER_CREDIT",
+}
+REFERENCE_TYPE = {"QRR": "QRR", "SCOR": "SCOR", "NON": "NON"}
+
+
+def _translate(raw: Fields, name: str, code: str, table: dict[str, T]) -> T:
+    if code not in table:
+        raise raw.bad(f"unknown {name} {code!r}")
+    return table[code]
+
+
+def _lookup(raw: Fields, name: str, table: dict[str, T]) -> tuple[str, T]:
+    """The raw code of field `name` and what `table` makes of it."""
+    code = raw.required(name, str)
+    return code, _translate(raw, name, code, table)
+
+
+def _mapped(raw: Fields, name: str, table: dict[str, str]) -> str:
+    return _lookup(raw, name, table)[1]
+
+
+def _amount(raw: Fields, name: str, currency: str) -> Amount:
+    return Amount(raw.required(name, Decimal), currency)
+
+
+def _totals(raw: Fields, currency: str) -> Totals:
+    return Totals(
+        _amount(raw, "AmountUntaxed", currency),
+        _amount(raw, "AmountTax", currency),
+        _amount(raw, "AmountTotal", currency),
+    )
+
+
+def customer(raw: Fields) -> Customer:
+    currency = raw.required("Currency", str)
+    return Customer(
+        number=raw.required("Number", str),
+        kind=_mapped(raw, "Kind", CUSTOMER_KIND),
+        legal_name=raw.required("Name", str),
+        vat_id=raw.optional("Vat", str),
+        default_locale=raw.required("Lang", str).replace("_", "-"),
+        currency=currency,
+        credit_status=_mapped(raw, "CreditStatus", CREDIT_STATUS),
+        invoice_delivery_channel=_mapped(raw, "InvoiceChannel", CHANNEL),
+        ebill_recipient_id=raw.optional("EbillRecipientId", str),
+        credit_limit=_amount(raw, "CreditLimit", currency),
+    )
+
+
+def address(raw: Fields) -> Address:
+    return Address(
+        id=raw.required("Id", str),
+        customer=raw.required("CustomerNumber", str),
+        type=_mapped(raw, "Type", ADDRESS_TYPE),
+        name=raw.required("Name", str),
+        street=raw.required("Street", str),
+        house_number=raw.required("HouseNumber", str),
+        postal_code=raw.required("PostalCode", str),
+        city=raw.required("City", str),
+        country_code=raw.required("Country", str),
+        is_default=raw.required("IsDefault", bool),
+    )
+
+
+def document_line(raw: Fields, currency: str) -> DocumentLine:
+    return DocumentLine(
+        position=raw.required("Position", int),
+        product_code=raw.required("ProductCode", str),
+        description=raw.required("Description", str),
+        quantity=raw.required("Quantity", Decimal),
+        delivered_quantity=raw.required("QtyDelivered", Decimal),
+        invoiced_quantity=raw.required("QtyInvoiced", Decimal),
+        unit_price=_amount(raw, "PriceUnit", currency),
+        total=_amount(raw, "PriceSubtotal", currency),
+    )
+
+
+def line_group(raw: Fields) -> tuple[str, list[DocumentLine]]:
+    """The lines of one quote or order, keyed by its id."""
+    currency = raw.required("Currency", str)
+    return raw.required("Id", str), [document_line(line, currency) for line in raw.records("Line")]
+
+
+def quote(raw: Fields) -> Quote:
+    state, (status, label) = _lookup(raw, "State", QUOTE_STATE)
+    decline_reason = raw.optional("DeclineReason", str)
+    if status == "CANCELLED" and decline_reason:
+        status = "DECLINED"
+    currency = raw.required("Currency", str)
+    return Quote(
+        id=raw.required("Id", str),
+        number=raw.required("Name", str),
+        customer=raw.required("CustomerNumber", str),
+        status=status,
+        source_status=SourceStatus(state, label),
+        created_at=raw.required("DateOrder", datetime),
+        updated_at=raw.required("WriteDate", datetime),
+        valid_until=raw.required("ValidityDate", date),
+        totals=_totals(raw, currency),
+        signed_by=raw.optional("SignedBy", str),
+        signed_at=raw.optional("SignedOn", datetime),
+        decline_reason=decline_reason,
+        order_id=raw.optional("OrderId", str),
+    )
+
+
+def _order_status(state: str, delivery: str, invoicing: str, locked: bool, held: bool) -> str:
+    """domain.md §4 from Odoo's state, raw delivery_status and the unified invoice status."""
+    if state == "cancel":
+        return "CANCELLED"
+    if held:
+        return "ON_HOLD"
+    if locked or (delivery == "full" and invoicing == "INVOICED"):
+        return "COMPLETED"
+    if delivery == "full":
+        return "DELIVERED"
+    if delivery in {"started", "partial"}:
+        return "IN_PROGRESS"
+    return "CONFIRMED"
+
+
+def order(raw: Fields) -> Order:
+    state, state_label = _lookup(raw, "State", ORDER_STATE)
+    delivery_code, (delivery, delivery_label) = _lookup(raw, "DeliveryStatus", DELIVERY_STATUS)
+    invoice_code, (invoicing, invoice_label) = _lookup(raw, "InvoiceStatus", ORDER_INVOICE_STATUS)
+    lines = raw.records("Line")
+    if invoicing == "TO_INVOICE" and any(
+        0 < line.required("QtyInvoiced", Decimal) < line.required("Quantity", Decimal)
+        for line in lines
+    ):
+        invoicing = "PARTIALLY_INVOICED"
+    locked = raw.required("Locked", bool)
+    hold_reason = raw.optional("HoldReason", str)
+    labels = [state_label, delivery_label, invoice_label, *(["Locked"] if locked else [])]
+    currency = raw.required("Currency", str)
+    return Order(
+        id=raw.required("Id", str),
+        number=raw.required("Name", str),
+        customer=raw.required("CustomerNumber", str),
+        status=_order_status(state, delivery_code, invoicing, locked, bool(hold_reason)),
+        delivery_status=delivery,
+        invoice_status=invoicing,
+        source_status=SourceStatus(f"{state}/{delivery_code}/{invoice_code}", ", ".join(labels)),
+        customer_reference=raw.optional("ClientOrderRef", str),
+        ordered_at=raw.required("DateOrder", datetime),
+        requested_delivery_date=raw.optional("CommitmentDate", date),
+        updated_at=raw.required("WriteDate", datetime),
+        block_reason=hold_reason,
+        quote_id=raw.optional("QuoteId", str),
+        totals=_totals(raw, currency),
+    )
+
+
+def delivery(raw: Fields) -> Delivery:
+    state, (status, label) = _lookup(raw, "State", PICKING_STATE)
+    return Delivery(
+        id=raw.required("Id", str),
+        number=raw.required("Name", str),
+        order_id=raw.required("OrderId", str),
+        customer=raw.required("CustomerNumber", str),
+        status=status,
+        source_status=SourceStatus(state, label),
+        scheduled_date=raw.optional("ScheduledDate", date),
+        shipped_at=raw.optional("ShippedAt", datetime),
+        delivered_at=raw.optional("DateDone", datetime),
+        carrier=raw.optional("Carrier", str),
+        tracking_number=raw.optional("CarrierTrackingRef", str),
+        lines=tuple(
+            DeliveryLine(move.required("LinePosition", int), move.required("Quantity", Decimal))
+            for move in raw.records("Move")
+        ),
+    )
+
+
+def invoice(raw: Fields) -> Invoice:
+    state, (status, state_label) = _lookup(raw, "State", MOVE_STATE)
+    payment, (paid_status, payment_label) = _lookup(raw, "PaymentState", PAYMENT_STATE)
+    kind = _mapped(raw, "MoveType", MOVE_TYPE)
+    currency = raw.required("Currency", str)
+    totals = _totals(raw, currency)
+    residual = _amount(raw, "AmountResidual", currency)
+    paid = Decimal(0) if state == "cancel" else totals.total.value - residual.value
+    reason = raw.optional("RefundReason", str)
+    settlement = raw.optional("RefundSettlement", str)
+    credit_note = kind == "CREDIT_NOTE"
+    return Invoice(
+        id=raw.required("Id", str),
+        number=raw.required("Name", str),
+        customer=raw.required("CustomerNumber", str),
+        kind=kind,
+        status=status or paid_status,
+        source_status=SourceStatus(f"{state}/{payment}", f"{state_label}, {payment_label}"),
+        issued_at=raw.required("InvoiceDate", date),
+        due_date=raw.required("InvoiceDateDue", date),
+        totals=totals,
+        amount_paid=Amount(paid, currency),
+        amount_residual=residual,
+        payment_reference=raw.optional("PaymentReference", str),
+        reference_type=_mapped(raw, "ReferenceType", REFERENCE_TYPE),
+        delivery_channel=_mapped(raw, "DeliveryChannel", CHANNEL),
+        dunning_level=raw.required("DunningLevel", int),
+        order_id=raw.optional("OrderId", str),
+        updated_at=raw.required("WriteDate", datetime),
+        credit_note_reason=REFUND_REASON.get(reason or "", "OTHER") if credit_note else None,
+        credit_note_settlement=(
+            _translate(raw, "RefundSettlement", settlement, REFUND_SETTLEMENT)
+            if settlement
+            else None
+        ),
+        applied_to_invoice_id=raw.optional("ReversedEntryId", str),
+        open_amount_qr_bill=raw.required("OpenAmountQr", bool),
+    )
+
+
+def open_item(raw: Fields) -> tuple[str, OpenItem]:
+    """One open item, keyed by its customer (which the record itself leaves out)."""
+    currency = raw.required("Currency", str)
+    item = OpenItem(
+        invoice_id=raw.required("InvoiceId", str),
+        kind=_mapped(raw, "MoveType", MOVE_TYPE),
+        due_date=raw.required("InvoiceDateDue", date),
+        residual=_amount(raw, "AmountResidual", currency),
+    )
+    return raw.required("CustomerNumber", str), item

@@ -1,0 +1,113 @@
+"""Which adapter serves which port, chosen from settings.
+
+Built in: `erp` (SOAP) serves organizations, quotes, orders and invoices; `crm` contacts and
+tickets; `dms` documents; `payments` payments. A company swaps in its own adapter for a port
+with `PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point in the
+group `portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once, even
+when it serves several ports.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from connectors.base.http import HttpLimits, create_client
+from connectors.base.retry import RetryPolicy
+from connectors.crm.client import CrmAdapter
+from connectors.dms.client import DmsAdapter
+from connectors.erp.client import ErpAdapter
+from connectors.payments.client import PaymentsAdapter
+
+ENTRY_POINT_GROUP = "portalgraph.adapters"
+DEFAULT_ADAPTERS = {
+    "organizations": "erp",
+    "quotes": "erp",
+    "orders": "erp",
+    "invoices": "erp",
+    "contacts": "crm",
+    "tickets": "crm",
+    "documents": "dms",
+    "payments": "payments",
+}
+
+
+@dataclass(frozen=True)
+class UpstreamConfig:
+    """How to reach one upstream system."""
+
+    base_url: str
+    token: str | None
+    limits: HttpLimits
+    retry: RetryPolicy
+
+
+AdapterFactory = Callable[[UpstreamConfig], Awaitable[Any]]
+"""Builds a connected adapter; the registry closes it with its `aclose()` at shutdown."""
+
+
+def _bearer_client(config: UpstreamConfig) -> Any:
+    headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
+    return create_client(config.base_url, config.limits, headers=headers)
+
+
+async def _erp(config: UpstreamConfig) -> ErpAdapter:
+    return await ErpAdapter.connect(config.base_url, create_client("", config.limits), config.retry)
+
+
+async def _crm(config: UpstreamConfig) -> CrmAdapter:
+    return CrmAdapter(_bearer_client(config), config.retry)
+
+
+async def _dms(config: UpstreamConfig) -> DmsAdapter:
+    return DmsAdapter(_bearer_client(config), config.retry, config.limits.max_body_bytes)
+
+
+async def _payments(config: UpstreamConfig) -> PaymentsAdapter:
+    return PaymentsAdapter(_bearer_client(config), config.retry)
+
+
+BUILTIN: dict[str, AdapterFactory] = {
+    "erp": _erp,
+    "crm": _crm,
+    "dms": _dms,
+    "payments": _payments,
+}
+
+
+def _factory(name: str) -> AdapterFactory:
+    if name in BUILTIN:
+        return BUILTIN[name]
+    for entry in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        factory: AdapterFactory = entry.load()
+        return factory
+    raise ValueError(
+        f"no adapter {name!r}: built in are {sorted(BUILTIN)}, "
+        f"others must be entry points in {ENTRY_POINT_GROUP!r}"
+    )
+
+
+async def build_adapters(
+    configs: Mapping[str, UpstreamConfig],
+    overrides: Mapping[str, str],
+    stack: AsyncExitStack,
+) -> dict[str, Any]:
+    """Port name → adapter, each adapter closed when `stack` closes.
+
+    `configs` is keyed by built-in system name; a replacement adapter gets the config of the
+    system it replaces.
+    """
+    unknown = set(overrides) - set(DEFAULT_ADAPTERS)
+    if unknown:
+        raise ValueError(f"unknown ports {sorted(unknown)}; known: {sorted(DEFAULT_ADAPTERS)}")
+    built: dict[str, Any] = {}
+    ports: dict[str, Any] = {}
+    for port, default in DEFAULT_ADAPTERS.items():
+        name = overrides.get(port, default)
+        if name not in built:
+            adapter = await _factory(name)(configs[default])
+            stack.push_async_callback(adapter.aclose)
+            built[name] = adapter
+        ports[port] = built[name]
+    return ports

@@ -1,0 +1,116 @@
+"""The gateway's cache: one protocol, a Redis implementation shared by every replica and an
+in-memory one for a single process (the demo without Redis).
+
+Values are bytes; keys are namespaced by the caller (`<system>:<entity>:<id>`) and prefixed
+here, so several deployments (or test runs) can share one Redis.
+"""
+
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+
+    def count(self, values: Sequence[bytes | None]) -> None:
+        found = sum(value is not None for value in values)
+        self.hits += found
+        self.misses += len(values) - found
+
+
+class Cache(Protocol):
+    stats: CacheStats
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The value of each key, `None` where it is missing or expired, in key order."""
+        ...
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None: ...
+
+    async def delete_many(self, keys: Sequence[str]) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class MemoryCache:
+    """A bounded LRU with per-entry expiry, for one process."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.stats = CacheStats()
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = time.monotonic()
+        values: list[bytes | None] = []
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] <= now:
+                self._entries.pop(key, None)
+                values.append(None)
+            else:
+                self._entries.move_to_end(key)
+                values.append(entry[1])
+        self.stats.count(values)
+        return values
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
+        expires = time.monotonic() + ttl_s
+        for key, value in items.items():
+            self._entries[key] = (expires, value)
+            self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._entries.pop(key, None)
+
+    async def aclose(self) -> None:
+        self._entries.clear()
+
+
+class RedisCache:
+    """Entries in Redis under `<prefix>:cache:`; one round trip per batch (MGET, pipelined SET)."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.stats = CacheStats()
+        self._redis = redis
+        self._prefix = f"{prefix}:cache:"
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str) -> "RedisCache":
+        return cls(Redis.from_url(url), prefix)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values: list[bytes | None] = await self._redis.mget([self._prefix + key for key in keys])
+        self.stats.count(values)
+        return values
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
+        if not items:
+            return
+        ttl_ms = max(1, int(ttl_s * 1000))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(self._prefix + key, value, px=ttl_ms)
+            await pipe.execute()
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        if keys:
+            await self._redis.delete(*(self._prefix + key for key in keys))
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,90 @@
+"""`portalgraph demo` and `portalgraph sandbox`: the sandbox systems on ports P+1..P+5 and,
+for the demo, the gateway on P configured against them."""
+
+from pathlib import Path
+
+from portalgraph.app import advancing_clock, create_app
+from portalgraph.servers import serve_all
+from portalgraph.settings import Settings
+from sandbox.seed import parse_now
+from sandbox.server import Sandbox, bind, build_sandbox, fixed_ports
+
+SAMPLE_QUERY = Path(__file__).with_name("sample_query.graphql")
+DEMO_USERS = (
+    ("anna", "Muster Maschinenbau AG", "admin, purchasing; TOTP JBSWY3DPEHPK3PXP"),
+    ("beat", "Muster Maschinenbau AG", "purchasing"),
+    ("carla", "Muster Maschinenbau AG", "specialist"),
+    ("daniel", "Muster Maschinenbau AG", "accounting; TOTP KRSXG5CTMVRXEZLU"),
+    ("luc, chloe", "Lumière Services SA", "admin / accounting"),
+    ("jonas, mia", "Nordlicht Handels GmbH", "admin+accounting / purchasing"),
+    ("marco", "Logistica Ticino SA", "admin"),
+    ("sophie", "Sophie Rossi (private)", "admin"),
+    ("sandra", "Beispiel Lieferant AG (staff)", "support-agent"),
+)
+
+
+def demo_settings(sandbox: Sandbox) -> Settings:
+    """The environment's settings, pointed at the sandbox, in demo mode."""
+    return Settings.from_environment(
+        demo_mode=True,
+        erp_url=sandbox.erp_url,
+        crm_url=sandbox.url("crm"),
+        dms_url=sandbox.url("dms"),
+        payments_url=sandbox.url("payments"),
+        oidc_server_url=sandbox.url("idp") + "/",
+    )
+
+
+def banner(sandbox: Sandbox, gateway_url: str) -> str:
+    idp = sandbox.url("idp")
+    users = "\n".join(f"    {login:<11} {org:<30} {roles}" for login, org, roles in DEMO_USERS)
+    return f"""
+Portalgraph demo
+  GraphQL + GraphiQL  {gateway_url}/graphql
+  health / readiness  {gateway_url}/healthz  {gateway_url}/readyz
+  identity provider   {idp}/realms/portal   (Keycloak-compatible)
+  ERP (SOAP)          {sandbox.erp_url}?wsdl
+  CRM, DMS, payments  {sandbox.url("crm")}  {sandbox.url("dms")}  {sandbox.url("payments")}
+
+Demo users (password "demo"):
+{users}
+
+Get a token and query:
+  TOKEN=$(curl -s {idp}/realms/portal/protocol/openid-connect/token \\
+    -d grant_type=password -d client_id=portal-frontend -d username=anna -d password=demo \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s {gateway_url}/graphql -H "Authorization: Bearer $TOKEN" \\
+    -H 'Content-Type: application/json' \\
+    -d '{{"query": "{{ viewer {{ user {{ name }} organization {{ legalName }} }} }}"}}'
+
+In GraphiQL, add the header {{"Authorization": "Bearer <token>"}} and paste:
+{SAMPLE_QUERY.read_text()}
+Ctrl-C stops everything.
+"""
+
+
+def start_sandbox(
+    host: str, port: int, latency_ms: int
+) -> tuple[Sandbox, list[tuple[object, object]]]:
+    ports = fixed_ports(port)
+    sockets = {system: bind(host, system_port) for system, system_port in ports.items()}
+    now = parse_now(Settings.from_environment().sandbox_now)
+    sandbox = build_sandbox(now, host, ports, latency_ms)
+    return sandbox, [(sandbox.apps[system], sock) for system, sock in sockets.items()]
+
+
+async def run_sandbox(host: str, port: int, latency_ms: int) -> None:
+    sandbox, apps = start_sandbox(host, port, latency_ms)
+    print(
+        f"Sandbox: identity provider {sandbox.url('idp')}, ERP {sandbox.erp_url}, "
+        f"CRM {sandbox.url('crm')}, DMS {sandbox.url('dms')}, payments {sandbox.url('payments')}"
+    )
+    await serve_all(apps)  # type: ignore[arg-type]
+
+
+async def run_demo(host: str, port: int, latency_ms: int) -> None:
+    gateway_socket = bind(host, port)
+    sandbox, apps = start_sandbox(host, port, latency_ms)
+    app = create_app(demo_settings(sandbox), clock=advancing_clock(sandbox.seed.now))
+    print(banner(sandbox, sandbox.url("idp").rsplit(":", 1)[0] + f":{port}"), flush=True)
+    await serve_all([(app, gateway_socket), *apps], log_level="warning")  # type: ignore[list-item]

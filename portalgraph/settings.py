@@ -1,0 +1,107 @@
+"""The gateway's configuration: the only reader of the environment (`PORTALGRAPH_*`).
+
+Read once at start-up; every value is cast and checked, and an error names the key.
+Defaults exist only where the demo needs them (the demo points at its own sandbox).
+"""
+
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or invalid; the message names the key."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTALGRAPH_", extra="ignore", frozen=True)
+
+    # upstream systems
+    erp_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8002/erp")
+    crm_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8003")
+    crm_token: str = "crm-sandbox-token"
+    dms_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8004")
+    dms_token: str = "dms-sandbox-token"
+    payments_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8005")
+    payments_secret_key: str = "sk_test_portalgraph_sandbox"
+    upstream_connect_timeout_s: float = Field(2.0, gt=0)
+    upstream_read_timeout_s: float = Field(5.0, gt=0)
+    upstream_total_timeout_s: float = Field(8.0, gt=0)
+    upstream_max_connections: int = Field(100, ge=1)
+    upstream_retry_attempts: int = Field(2, ge=1, le=5)
+    adapters: Annotated[dict[str, str], NoDecode] = {}
+    """Overrides of which adapter serves a port, `port=adapter` pairs, comma separated."""
+
+    # identity provider
+    oidc_server_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001/")
+    oidc_realm: str = "portal"
+    oidc_client_id: str = "portal-gateway"
+    oidc_client_secret: str = "portal-gateway-secret"
+    oidc_audience: str = "portal-gateway"
+    oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256", "PS256", "ES256")
+    oidc_leeway_s: int = Field(30, ge=0, le=300)
+    oidc_jwks_refresh_interval_s: float = Field(30.0, ge=0)
+
+    # cache
+    redis_url: str | None = None
+    cache_prefix: str = "pg"
+    cache_ttl_s: Annotated[dict[str, float], NoDecode] = {}
+    """Per entity type TTL overrides, `entity=seconds` pairs, comma separated."""
+
+    # the demo
+    sandbox_now: str | None = None
+    """Pins the sandbox clock (ISO 8601) so that a demo or a test sees fixed dates."""
+
+    # the graph
+    demo_mode: bool = False
+    """Enables GraphiQL, introspection and detailed errors; `portalgraph demo` sets it."""
+    max_query_depth: int = Field(12, ge=1)
+    max_query_tokens: int = Field(5000, ge=1)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    download_url_secret: str = "demo-download-secret-change-me"
+    download_url_ttl_s: int = Field(300, ge=10)
+    public_url: AnyHttpUrl | None = None
+    """The gateway's public base URL, for download links; defaults to the request's."""
+
+    @classmethod
+    def from_environment(cls, **overrides: object) -> "Settings":
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as error:
+            raise SettingsError(describe(error)) from None
+
+    @field_validator("adapters", "cache_ttl_s", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        return parse_pairs(value) if isinstance(value, str) else value
+
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(filter(None, (part.strip() for part in value.split(","))))
+        return value
+
+    @property
+    def issuer(self) -> str:
+        return f"{str(self.oidc_server_url).rstrip('/')}/realms/{self.oidc_realm}"
+
+
+def parse_pairs(value: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"expected key=value pairs, got {item!r}")
+        pairs[key.strip()] = val.strip()
+    return pairs
+
+
+def describe(error: ValidationError) -> str:
+    """`PORTALGRAPH_X has value 'y': <reason>` for each failing key."""
+    problems = []
+    for item in error.errors():
+        key = "PORTALGRAPH_" + "_".join(str(part) for part in item["loc"][:1]).upper()
+        problems.append(f"{key} has value {item.get('input')!r}: {item['msg']}")
+    return "; ".join(problems)

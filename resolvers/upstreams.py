@@ -1,0 +1,26 @@
+"""The ports the resolvers read through, one adapter each, chosen by the composition root."""
+
+from dataclasses import dataclass
+
+from connectors.base.ports import (
+    ContactPort,
+    DocumentPort,
+    InvoicePort,
+    OrderPort,
+    OrganizationPort,
+    PaymentPort,
+    QuotePort,
+    TicketPort,
+)
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    organizations: OrganizationPort
+    contacts: ContactPort
+    quotes: QuotePort
+    orders: OrderPort
+    invoices: InvoicePort
+    payments: PaymentPort
+    tickets: TicketPort
+    documents: DocumentPort

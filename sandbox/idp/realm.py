@@ -1,0 +1,111 @@
+"""The realm the sandbox identity provider serves: users, roles, clients, client scopes.
+
+`deploy/keycloak/portal-realm.json` is the one source (see `sandbox.idp.export`): a real
+Keycloak 26 imports it, and the sandbox reads it into these types. Users are mutable because
+the admin API creates, changes and deletes them.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_CLIENT_ROLES = {"account": frozenset({"view-profile", "manage-account"})}
+"""What Keycloak's default roles grant every new user: the account console's client roles."""
+
+
+@dataclass(frozen=True)
+class Totp:
+    """An RFC 6238 credential: the base32 secret and the realm's OTP parameters."""
+
+    secret: str
+    digits: int = 6
+    period: int = 30
+    algorithm: str = "HmacSHA1"
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    enabled: bool = True
+    email: str | None = None
+    email_verified: bool = False
+    first_name: str | None = None
+    last_name: str | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    realm_roles: set[str] = field(default_factory=set)
+    client_roles: dict[str, set[str]] = field(default_factory=dict)
+    required_actions: list[str] = field(default_factory=list)
+    password: str | None = None
+    totp: Totp | None = None
+    created_timestamp: int = 0
+    service_account_client_id: str | None = None
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.service_account_client_id is not None
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProtocolMapper:
+    name: str
+    mapper_type: str
+    config: Mapping[str, str]
+
+    def applies_to(self, token_kind: str) -> bool:
+        """`token_kind` is access, id, userinfo or introspection; Keycloak's flag is a string."""
+        return self.config.get(f"{token_kind}.token.claim") == "true"
+
+
+@dataclass(frozen=True)
+class ClientScope:
+    name: str
+    include_in_token_scope: bool
+    mappers: tuple[ProtocolMapper, ...] = ()
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    client_id: str
+    public: bool
+    secret: str | None = None
+    enabled: bool = True
+    direct_access_grants: bool = False
+    service_accounts: bool = False
+    default_scopes: tuple[str, ...] = ()
+    mappers: tuple[ProtocolMapper, ...] = ()
+
+
+@dataclass
+class Realm:
+    name: str
+    access_token_lifespan: int
+    sso_session_idle_timeout: int
+    roles: dict[str, Role]
+    client_scopes: dict[str, ClientScope]
+    clients: dict[str, Client]
+    users: dict[str, User]
+    """Keyed by user id."""
+
+    def user_by_username(self, username: str) -> User | None:
+        wanted = username.lower()
+        return next((u for u in self.users.values() if u.username == wanted), None)
+
+    def service_account(self, client_id: str) -> User | None:
+        return next(
+            (u for u in self.users.values() if u.service_account_client_id == client_id), None
+        )
+
+    def people(self) -> Iterator[User]:
+        """The human users, as the admin API lists them: service accounts excluded."""
+        return (u for u in self.users.values() if not u.is_service_account)
+
+    def scopes_of(self, client: Client) -> list[ClientScope]:
+        return [self.client_scopes[name] for name in client.default_scopes]

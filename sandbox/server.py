@@ -1,0 +1,83 @@
+"""The whole sandbox: identity provider, ERP, CRM, DMS and payment provider, each its own
+ASGI app on its own port, sharing one seed.
+
+Ports follow DESIGN.md: base P, then P+1 identity provider, P+2 ERP, P+3 CRM, P+4 DMS,
+P+5 payment provider (P itself is the gateway's).
+"""
+
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from starlette.applications import Starlette
+
+from sandbox.crm.app import create_crm_app
+from sandbox.dms.app import create_dms_app
+from sandbox.erp.app import create_erp_app
+from sandbox.faults import Faults
+from sandbox.idp.app import create_idp_app
+from sandbox.idp.export import load_realm
+from sandbox.model import Seed
+from sandbox.payments.app import create_payments_app
+from sandbox.seed import build_seed
+from sandbox.stats import RequestStats
+
+CRM_TOKEN = "crm-sandbox-token"
+DMS_TOKEN = "dms-sandbox-token"
+PAYMENTS_SECRET_KEY = "sk_test_portalgraph_sandbox"
+SYSTEMS = ("idp", "erp", "crm", "dms", "payments")
+"""In port order: system i listens on P+1+i."""
+FAULTABLE = ("erp", "crm", "dms", "payments")
+
+
+@dataclass
+class Sandbox:
+    """The sandbox's apps and their shared, inspectable state."""
+
+    seed: Seed
+    host: str
+    ports: dict[str, int]
+    latency_ms: int = 0
+    faults: dict[str, Faults] = field(default_factory=dict)
+    stats: dict[str, RequestStats] = field(default_factory=dict)
+    apps: dict[str, Starlette] = field(default_factory=dict)
+
+    def url(self, system: str) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.ports[system]}"
+
+    @property
+    def erp_url(self) -> str:
+        return f"{self.url('erp')}/erp"
+
+
+def build_sandbox(now: datetime, host: str, ports: dict[str, int], latency_ms: int = 0) -> Sandbox:
+    sandbox = Sandbox(build_seed(now), host, ports, latency_ms)
+    for system in FAULTABLE:
+        sandbox.faults[system] = Faults(base_latency_ms=latency_ms)
+        sandbox.stats[system] = RequestStats()
+    seed, faults, stats = sandbox.seed, sandbox.faults, sandbox.stats
+    sandbox.apps = {
+        "idp": create_idp_app(load_realm(), sandbox.url("idp")),
+        "erp": create_erp_app(seed, faults["erp"], stats["erp"]),
+        "crm": create_crm_app(seed, faults["crm"], stats["crm"], CRM_TOKEN),
+        "dms": create_dms_app(seed, faults["dms"], stats["dms"], DMS_TOKEN),
+        "payments": create_payments_app(
+            seed, faults["payments"], stats["payments"], PAYMENTS_SECRET_KEY
+        ),
+    }
+    return sandbox
+
+
+def fixed_ports(base_port: int) -> dict[str, int]:
+    return {system: base_port + 1 + index for index, system in enumerate(SYSTEMS)}
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    return sock

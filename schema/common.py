@@ -1,0 +1,158 @@
+"""Types every domain shares: Node and global IDs, Money, Relay connections, provenance."""
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Generic, NewType, TypeVar
+
+import strawberry
+
+from connectors.base.records import Amount, SourceStatus
+from resolvers.pagination import Slice
+
+DecimalString = strawberry.scalar(
+    NewType("DecimalString", Decimal),
+    name="Decimal",
+    description="An exact decimal number, serialized as a string (never a float): `1234.50`.",
+    serialize=lambda value: format(value, "f"),
+    parse_value=lambda value: Decimal(str(value)),
+)
+CurrencyCode = strawberry.scalar(
+    NewType("CurrencyCode", str),
+    description="An ISO 4217 currency code, such as `CHF` or `EUR`.",
+    serialize=str,
+    parse_value=str,
+)
+
+
+@dataclass(frozen=True)
+class GlobalId:
+    """The parts behind an opaque ID: `<Type>:<system>:<externalId>`, base64url encoded."""
+
+    type_name: str
+    system: str
+    external_id: str
+
+    def encode(self) -> str:
+        raw = f"{self.type_name}:{self.system}:{self.external_id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> "GlobalId | None":
+        """The parts of an ID, or None for anything that is not one of ours."""
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        parts = raw.split(":", 2)
+        if len(parts) != 3 or not all(parts):
+            return None
+        return cls(*parts)
+
+
+def global_id(type_name: str, system: str, external_id: str) -> strawberry.ID:
+    return strawberry.ID(GlobalId(type_name, system, external_id).encode())
+
+
+@strawberry.interface(description="An object with a globally unique, opaque ID.")
+class Node:
+    id: strawberry.ID = strawberry.field(
+        description="The opaque global ID; pass it to `node(id:)`. Clients never parse it."
+    )
+
+
+@strawberry.type(description="An amount of money in one currency.")
+class Money:
+    amount: DecimalString = strawberry.field(description="The amount, as an exact decimal.")  # type: ignore[valid-type]
+    currency_code: CurrencyCode = strawberry.field(description="The ISO 4217 currency.")  # type: ignore[valid-type]
+
+    @classmethod
+    def of(cls, amount: Amount) -> "Money":
+        return cls(amount=amount.value, currency_code=amount.currency)
+
+
+def money(amount: Amount | None) -> Money | None:
+    return Money.of(amount) if amount is not None else None
+
+
+@strawberry.type(description="Where a record comes from: its system of record and its ID there.")
+class Source:
+    system: str = strawberry.field(description="The upstream system: erp, crm, dms, payments.")
+    external_id: str = strawberry.field(description="The record's ID in that system.")
+
+
+@strawberry.type(description="The raw state of the record in its upstream system.")
+class SourceStatusInfo:
+    code: str = strawberry.field(description="The upstream's own status code.")
+    label: str = strawberry.field(description="The upstream's label for it.")
+
+    @classmethod
+    def of(cls, status: SourceStatus) -> "SourceStatusInfo":
+        return cls(code=status.code, label=status.label)
+
+
+@strawberry.type(description="How fresh the data is: when it was read upstream.")
+class SyncInfo:
+    as_of: datetime = strawberry.field(description="When the data was read from upstream.")
+    stale: bool = strawberry.field(
+        description="True when the upstream failed and a cached copy past its TTL is served."
+    )
+
+
+@strawberry.type(description="Pagination state of a connection (Relay).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow the last edge.")
+    has_previous_page: bool = strawberry.field(description="Items precede the first edge.")
+    start_cursor: str | None = strawberry.field(description="The cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="The cursor of the last edge.")
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="An item of a connection with its cursor.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Opaque; pass it as `after` or `before`.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list (Relay connection).")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page lies in the list.")
+    total_count: int = strawberry.field(
+        description="How many items match the filter, across all pages."
+    )
+
+
+@strawberry.enum(description="Sort direction.")
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="A date range; both ends inclusive, either may be open.")
+class DateRange:
+    start: date | None = strawberry.field(default=None, description="The first day.")
+    end: date | None = strawberry.field(default=None, description="The last day.")
+
+
+R = TypeVar("R")
+
+
+def connection(page: Slice[R], wrap: Callable[[R], NodeT]) -> Connection[NodeT]:
+    edges = [Edge(cursor=cursor, node=wrap(item)) for cursor, item in page.edges]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total_count,
+    )

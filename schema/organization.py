@@ -1,0 +1,140 @@
+"""The viewer, their organization, its addresses and contact persons."""
+
+import strawberry
+
+from auth.principal import Principal
+from connectors.base import records as r
+from resolvers import organization as resolve
+from resolvers.context import Context
+from schema.common import Money, Node, global_id
+from schema.enums import AddressType, CreditStatus, InvoiceDeliveryChannel, OrganizationKind
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A postal address; fields map 1:1 to a QR-bill structured address.")
+class Address(Node):
+    type: AddressType = strawberry.field(description="Billing, shipping or postal.")
+    name: str = strawberry.field(description="Name on the address.")
+    street: str = strawberry.field(description="Street.")
+    house_number: str = strawberry.field(description="House number.")
+    postal_code: str = strawberry.field(description="Postal code.")
+    city: str = strawberry.field(description="Town.")
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country.")
+    is_default: bool = strawberry.field(description="The default address of its type.")
+
+    @classmethod
+    def of(cls, address: r.Address) -> "Address":
+        return cls(
+            id=global_id("Address", "erp", address.id),
+            type=AddressType(address.type),
+            name=address.name,
+            street=address.street,
+            house_number=address.house_number,
+            postal_code=address.postal_code,
+            city=address.city,
+            country_code=address.country_code,
+            is_default=address.is_default,
+        )
+
+
+@strawberry.type(description="A contact person at the organization (CRM).")
+class ContactPerson(Node):
+    first_name: str = strawberry.field(description="First name.")
+    last_name: str = strawberry.field(description="Last name.")
+    email: str = strawberry.field(description="E-mail address.")
+    phone: str | None = strawberry.field(description="Phone number.")
+    job_title: str | None = strawberry.field(description="Function in the organization.")
+
+
+@strawberry.type(description="A customer organization (ERP customer master).")
+class Organization(Node):
+    number: str = strawberry.field(description="The customer number in the ERP.")
+    kind: OrganizationKind = strawberry.field(description="Company or private person.")
+    legal_name: str = strawberry.field(description="The legal name.")
+    vat_id: str | None = strawberry.field(description="UID / VAT number (CHE-…).")
+    default_locale: str = strawberry.field(description="The organization's language.")
+    currency: str = strawberry.field(description="The currency it is invoiced in.")
+    credit_status: CreditStatus = strawberry.field(
+        description="Whether deliveries on credit go on."
+    )
+    invoice_delivery_channel: InvoiceDeliveryChannel = strawberry.field(
+        description="How invoices are sent."
+    )
+    ebill_recipient_id: str | None = strawberry.field(description="The eBill recipient ID.")
+    credit_limit: Money = strawberry.field(description="The credit limit.")
+    record: strawberry.Private[r.Customer]
+
+    @classmethod
+    def of(cls, customer: r.Customer) -> "Organization":
+        return cls(
+            id=global_id("Organization", "erp", customer.number),
+            number=customer.number,
+            kind=OrganizationKind(customer.kind),
+            legal_name=customer.legal_name,
+            vat_id=customer.vat_id,
+            default_locale=customer.default_locale,
+            currency=customer.currency,
+            credit_status=CreditStatus(customer.credit_status),
+            invoice_delivery_channel=InvoiceDeliveryChannel(customer.invoice_delivery_channel),
+            ebill_recipient_id=customer.ebill_recipient_id,
+            credit_limit=Money.of(customer.credit_limit),
+            record=customer,
+        )
+
+    @strawberry.field(description="Billing and shipping addresses.")
+    async def addresses(self, info: Info) -> list[Address] | None:
+        return [Address.of(a) for a in await resolve.addresses(info.context, self.record)]
+
+    @strawberry.field(description="Contact persons (CRM).")
+    async def contacts(self, info: Info) -> list[ContactPerson] | None:
+        return [
+            ContactPerson(
+                id=global_id("ContactPerson", "crm", contact.id),
+                first_name=contact.first_name,
+                last_name=contact.last_name,
+                email=contact.email,
+                phone=contact.phone,
+                job_title=contact.job_title,
+            )
+            for contact in await resolve.contacts(info.context, self.record)
+        ]
+
+
+@strawberry.type(description="The signed-in user, from the identity provider's token.")
+class PortalUser:
+    username: str = strawberry.field(description="The login name.")
+    name: str | None = strawberry.field(description="The display name.")
+    email: str | None = strawberry.field(description="The e-mail address.")
+    locale: str | None = strawberry.field(description="The preferred language.")
+    mfa_enabled: bool = strawberry.field(description="Signed in with a second factor.")
+
+
+@strawberry.type(description="Who is asking, and for which organization.")
+class Viewer:
+    user: PortalUser = strawberry.field(description="The signed-in user or service account.")
+    roles: list[str] = strawberry.field(description="The user's roles in the organization.")
+    organization_numbers: list[str] = strawberry.field(
+        description="Every organization the token grants; the active one is `organization`."
+    )
+    is_service_account: bool = strawberry.field(description="An integrator's client.")
+
+    @classmethod
+    def of(cls, principal: Principal) -> "Viewer":
+        return cls(
+            user=PortalUser(
+                username=principal.username,
+                name=principal.display_name,
+                email=principal.email,
+                locale=principal.locale,
+                mfa_enabled=principal.has_mfa,
+            ),
+            roles=sorted(principal.roles),
+            organization_numbers=list(principal.tenants),
+            is_service_account=principal.is_service_account,
+        )
+
+    @strawberry.field(description="The active organization (the token's customer_id).")
+    async def organization(self, info: Info) -> Organization | None:
+        customer = await resolve.organization(info.context)
+        return Organization.of(customer) if customer is not None else None

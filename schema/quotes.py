@@ -1,0 +1,77 @@
+"""Quotes (Offerten) from the ERP."""
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from connectors.base import records as r
+from resolvers import orders as resolve_orders
+from resolvers import quotes as resolve
+from resolvers.context import Context
+from resolvers.derived import quote_status
+from schema.cases import Case, label
+from schema.common import Money, SourceStatusInfo, global_id
+from schema.enums import CaseType, QuoteStatus
+from schema.orders import LineItem
+
+if TYPE_CHECKING:
+    from schema.orders import Order
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A quote (Offerte) sent to the customer.")
+class Quote(Case):
+    status: QuoteStatus = strawberry.field(
+        description="The state; EXPIRED when still open after validUntil."
+    )
+    source_status: SourceStatusInfo = strawberry.field(description="The ERP's raw state.")
+    created_at: datetime = strawberry.field(description="When the quote was created.")
+    valid_until: date = strawberry.field(description="The last day the quote can be accepted.")
+    amount_untaxed: Money = strawberry.field(description="Total excluding tax.")
+    amount_tax: Money = strawberry.field(description="Tax.")
+    total: Money = strawberry.field(description="Total including tax.")
+    signed_by: str | None = strawberry.field(description="Who accepted it.")
+    signed_at: datetime | None = strawberry.field(description="When it was accepted.")
+    decline_reason: str | None = strawberry.field(description="Why the customer declined it.")
+    record: strawberry.Private[r.Quote]
+
+    @classmethod
+    def of(cls, quote: r.Quote, info: Info) -> "Quote":
+        status = quote_status(quote, info.context.today)
+        return cls(
+            id=global_id("Quote", "erp", quote.id),
+            number=quote.number,
+            title=quote.number,
+            case_type=CaseType.QUOTE,
+            status_label=label(info, status),
+            updated_at=quote.updated_at,
+            case_ref=r.CaseRef("QUOTE", quote.id),
+            status=QuoteStatus(status),
+            source_status=SourceStatusInfo.of(quote.source_status),
+            created_at=quote.created_at,
+            valid_until=quote.valid_until,
+            amount_untaxed=Money.of(quote.totals.untaxed),
+            amount_tax=Money.of(quote.totals.tax),
+            total=Money.of(quote.totals.total),
+            signed_by=quote.signed_by,
+            signed_at=quote.signed_at,
+            decline_reason=quote.decline_reason,
+            record=quote,
+        )
+
+    @strawberry.field(description="The quoted lines.")
+    async def lines(self, info: Info) -> list[LineItem] | None:
+        return [LineItem.of(line) for line in await resolve.lines(info.context, self.record)]
+
+    @strawberry.field(description="The order created when the quote was accepted.")
+    async def order(
+        self, info: Info
+    ) -> Annotated["Order", strawberry.lazy("schema.orders")] | None:
+        from schema.orders import Order
+
+        if self.record.order_id is None:
+            return None
+        found = await resolve_orders.order(info.context, self.record.order_id)
+        return Order.of(found, info) if found is not None else None

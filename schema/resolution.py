@@ -1,0 +1,87 @@
+"""From a reference to a schema object: global IDs (`node`) and case references, each
+tenant-checked by the resolvers, so foreign and unknown IDs both come out as None."""
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from connectors.base import records as r
+from resolvers import documents, invoices, orders, payments, quotes, tickets
+from resolvers.cases import CaseRecord
+from resolvers.context import Context
+from schema.cases import Case
+from schema.common import GlobalId, Node
+from schema.documents import Document
+from schema.invoices import Invoice
+from schema.orders import Delivery, Order
+from schema.payments import Payment
+from schema.quotes import Quote
+from schema.tickets import Ticket
+
+Info = strawberry.Info[Context, None]
+
+
+def case_of(record: CaseRecord, info: Info) -> Case:
+    if isinstance(record, r.Quote):
+        return Quote.of(record, info)
+    if isinstance(record, r.Order):
+        return Order.of(record, info)
+    if isinstance(record, r.Invoice):
+        return Invoice.of(record, info)
+    return Ticket.of(record, info)
+
+
+CASE_GETTERS: dict[str, Callable[[Context, str], Awaitable[CaseRecord | None]]] = {
+    "QUOTE": quotes.quote,
+    "ORDER": orders.order,
+    "INVOICE": invoices.invoice,
+    "TICKET": tickets.ticket,
+}
+
+
+async def resolve_case(info: Info, ref: r.CaseRef) -> Case | None:
+    get = CASE_GETTERS.get(ref.type)
+    record = await get(info.context, ref.id) if get is not None else None
+    return case_of(record, info) if record is not None else None
+
+
+async def _delivery(info: Info, external_id: str) -> Node | None:
+    order_id, _, delivery_id = external_id.partition("/")
+    found = await orders.delivery(info.context, order_id, delivery_id)
+    return Delivery.of(found, info) if found else None
+
+
+async def _payment(info: Info, external_id: str) -> Node | None:
+    found = await payments.payment(info.context, external_id)
+    return Payment.of(found, info) if found else None
+
+
+async def _document(info: Info, external_id: str) -> Node | None:
+    found = await documents.document(info.context, external_id)
+    return Document.of(found) if found else None
+
+
+def _case(case_type: str) -> Callable[[Info, str], Awaitable[Node | None]]:
+    async def load(info: Info, external_id: str) -> Node | None:
+        return await resolve_case(info, r.CaseRef(case_type, external_id))
+
+    return load
+
+
+NODE_LOADERS: dict[tuple[str, str], Callable[[Info, str], Awaitable[Node | None]]] = {
+    ("Quote", "erp"): _case("QUOTE"),
+    ("Order", "erp"): _case("ORDER"),
+    ("Invoice", "erp"): _case("INVOICE"),
+    ("Ticket", "crm"): _case("TICKET"),
+    ("Delivery", "erp"): _delivery,
+    ("Payment", "payments"): _payment,
+    ("Document", "dms"): _document,
+}
+
+
+async def resolve_node(info: Info, node_id: str) -> Node | None:
+    parts = GlobalId.decode(node_id)
+    load = NODE_LOADERS.get((parts.type_name, parts.system)) if parts else None
+    if parts is None or load is None:
+        return None
+    return await load(info, parts.external_id)

@@ -1,0 +1,109 @@
+"""Support tickets, their public messages and SLA clocks (CRM)."""
+
+from datetime import datetime
+
+import strawberry
+
+from connectors.base import records as r
+from resolvers import tickets as resolve
+from resolvers.context import Context
+from resolvers.derived import sla_percent_elapsed, sla_status
+from schema.cases import Case, label
+from schema.common import Node, SourceStatusInfo, global_id
+from schema.enums import CaseType, SlaStatus, TicketPriority, TicketStatus
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="The service-level clock of a ticket.")
+class SlaClock:
+    first_response_due_at: datetime = strawberry.field(description="First answer due.")
+    resolution_due_at: datetime = strawberry.field(description="Resolution due.")
+    first_responded_at: datetime | None = strawberry.field(description="When first answered.")
+    resolved_at: datetime | None = strawberry.field(description="When resolved.")
+    percent_elapsed: float = strawberry.field(description="Share of the resolution time used.")
+    status: SlaStatus = strawberry.field(description="AT_RISK from 80 % elapsed.")
+
+
+@strawberry.type(description="A public message on a case; internal notes are never shown.")
+class Message(Node):
+    author_name: str = strawberry.field(description="Who wrote it.")
+    author_is_provider: bool = strawberry.field(description="Written by the provider's staff.")
+    body: str = strawberry.field(description="The message text.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+
+    @classmethod
+    def of(cls, message: r.TicketMessage) -> "Message":
+        return cls(
+            id=global_id("Message", "crm", message.id),
+            author_name=message.author_name,
+            author_is_provider=message.author_is_provider,
+            body=message.body,
+            created_at=message.created_at,
+        )
+
+
+@strawberry.type(description="A support ticket.")
+class Ticket(Case):
+    subject: str = strawberry.field(description="The ticket's subject.")
+    description: str = strawberry.field(description="The original request.")
+    category: str = strawberry.field(description="The CRM's category.")
+    priority: TicketPriority = strawberry.field(description="How urgent it is.")
+    status: TicketStatus = strawberry.field(description="Where it stands.")
+    source_status: SourceStatusInfo = strawberry.field(description="The CRM's raw stage.")
+    channel: str = strawberry.field(description="How it was opened (portal, e-mail, phone).")
+    created_by: str = strawberry.field(description="Who opened it.")
+    assignee: str | None = strawberry.field(description="Who works on it (display name).")
+    created_at: datetime = strawberry.field(description="When it was opened.")
+    satisfaction_rating: int | None = strawberry.field(description="The customer's rating, 1–5.")
+    sla: SlaClock = strawberry.field(description="The SLA clock.")
+    record: strawberry.Private[r.Ticket]
+
+    @classmethod
+    def of(cls, ticket: r.Ticket, info: Info) -> "Ticket":
+        now, sla = info.context.now, ticket.sla
+        return cls(
+            id=global_id("Ticket", "crm", ticket.id),
+            number=ticket.number,
+            title=ticket.subject,
+            case_type=CaseType.TICKET,
+            status_label=label(info, ticket.status),
+            updated_at=ticket.updated_at,
+            case_ref=r.CaseRef("TICKET", ticket.id),
+            subject=ticket.subject,
+            description=ticket.description,
+            category=ticket.category,
+            priority=TicketPriority(ticket.priority),
+            status=TicketStatus(ticket.status),
+            source_status=SourceStatusInfo.of(ticket.source_status),
+            channel=ticket.channel,
+            created_by=ticket.created_by,
+            assignee=ticket.assignee,
+            created_at=ticket.created_at,
+            satisfaction_rating=ticket.satisfaction_rating,
+            sla=SlaClock(
+                first_response_due_at=sla.first_response_due_at,
+                resolution_due_at=sla.resolution_due_at,
+                first_responded_at=sla.first_responded_at,
+                resolved_at=sla.resolved_at,
+                percent_elapsed=sla_percent_elapsed(sla, ticket.created_at, now),
+                status=SlaStatus(sla_status(ticket, now)),
+            ),
+            record=ticket,
+        )
+
+    @strawberry.field(description="Public messages, oldest first.")
+    async def messages(self, info: Info) -> list[Message] | None:
+        return [Message.of(m) for m in await resolve.messages(info.context, self.record)]
+
+    @strawberry.field(description="The newest public message.")
+    async def last_message(self, info: Info) -> Message | None:
+        found = await resolve.messages(info.context, self.record)
+        return Message.of(found[-1]) if found else None
+
+    @strawberry.field(description="The order, invoice or quote this ticket is about.")
+    async def related_case(self, info: Info) -> Case | None:
+        from schema.resolution import resolve_case
+
+        ref = self.record.related_case
+        return await resolve_case(info, ref) if ref is not None else None

@@ -1,0 +1,213 @@
+"""The CRM adapter against the sandbox CRM: batching, mapping, paging, internal notes, faults."""
+
+from contextlib import aclosing
+
+import pytest
+
+from connectors.base.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from connectors.base.ports import ListFilter
+from connectors.base.records import CaseRef, SlaClock, System
+from connectors.crm import CrmAdapter
+from sandbox.crm.app import sla_status
+from sandbox.model import Seed
+from sandbox.seed import MUSTER
+from tests.rest_fixtures import CRM_TOKEN, FAST_RETRY, HANG_LIMITS, SandboxControl, bearer_client
+
+TICKET_STATUS = {
+    "new": "NEW",
+    "in_progress": "IN_PROGRESS",
+    "on_hold": "WAITING_ON_CUSTOMER",
+    "solved": "RESOLVED",
+    "closed": "CLOSED",
+    "cancelled": "CANCELLED",
+}
+PRIORITY = {"0": "LOW", "1": "NORMAL", "2": "HIGH", "3": "URGENT"}
+CONTACTS, TICKETS, COMMENTS = "GET /api/v1/contacts", "GET /api/v1/tickets", "GET /api/v1/comments"
+UNKNOWN = "does-not-exist"
+
+
+async def test_contacts_of_reads_every_customer_in_one_request(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    customers = [customer.number for customer in rest_seed.customers] + [UNKNOWN]
+
+    found = await crm_adapter.contacts_of(customers)
+
+    expected = [[c for c in rest_seed.contacts if c.customer == number] for number in customers]
+    assert [
+        [(c.id, c.customer, c.first_name, c.last_name, c.email, c.phone, c.job_title) for c in group]
+        for group in found
+    ] == [
+        [(c.id, c.customer, c.first_name, c.last_name, c.email, c.phone, c.job_title) for c in group]
+        for group in expected
+    ]
+    assert await crm_control.requests() == {CONTACTS: 1}
+
+
+async def test_get_tickets_maps_each_ticket_in_key_order(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    seeded = list(reversed(rest_seed.tickets))
+
+    found = await crm_adapter.get_tickets([ticket.id for ticket in seeded] + [UNKNOWN])
+
+    assert found[-1] is None
+    for expected, ticket in zip(seeded, found, strict=False):
+        assert ticket is not None
+        assert (ticket.id, ticket.number, ticket.customer, ticket.subject) == (
+            expected.id,
+            expected.number,
+            expected.customer,
+            expected.subject,
+        )
+        assert ticket.status == TICKET_STATUS[expected.stage]
+        assert ticket.source_status.code == expected.stage
+        assert ticket.priority == PRIORITY[expected.priority]
+        assert ticket.satisfaction_rating == expected.rating
+        assert ticket.related_case == (
+            CaseRef(expected.related_type.upper(), expected.related_id)
+            if expected.related_type and expected.related_id
+            else None
+        )
+        assert ticket.sla == SlaClock(
+            first_response_due_at=expected.sla_response_due,
+            resolution_due_at=expected.sla_resolution_due,
+            first_responded_at=expected.first_response_at,
+            resolved_at=expected.resolved_at,
+            paused_since=expected.sla_paused_since,
+            source_status=sla_status(expected, rest_seed.now),
+        )
+    assert await crm_control.requests() == {TICKETS: 1}
+
+
+async def test_the_seed_shows_every_sla_state(crm_adapter: CrmAdapter, rest_seed: Seed) -> None:
+    found = await crm_adapter.get_tickets([ticket.id for ticket in rest_seed.tickets])
+
+    states = {ticket.sla.source_status for ticket in found if ticket is not None}
+    assert states == {"ongoing", "reached", "failed", "paused"}
+
+
+async def test_more_than_a_batch_of_ids_is_split(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    unknown = [f"{UNKNOWN}-{n}" for n in range(150)]
+    ids = [ticket.id for ticket in rest_seed.tickets] + unknown
+
+    found = await crm_adapter.get_tickets(ids)
+
+    assert [ticket.id if ticket else None for ticket in found] == [
+        ticket.id for ticket in rest_seed.tickets
+    ] + [None] * len(unknown)
+    assert await crm_control.requests() == {TICKETS: 2}
+
+
+async def test_list_tickets_pages_through_a_customers_tickets(
+    crm_url: str, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    page_size = 3
+    expected = sorted(ticket.id for ticket in rest_seed.tickets if ticket.customer == MUSTER)
+    adapter = CrmAdapter(bearer_client(crm_url, CRM_TOKEN), FAST_RETRY, page_size=page_size)
+
+    async with aclosing(adapter):
+        found = await adapter.list_tickets(MUSTER, ListFilter())
+
+    assert sorted(ticket.id for ticket in found) == expected
+    assert await crm_control.requests() == {TICKETS: -(-len(expected) // page_size)}
+
+
+async def test_list_tickets_pushes_search_and_dates_down(
+    crm_adapter: CrmAdapter, rest_seed: Seed
+) -> None:
+    target = next(t for t in rest_seed.tickets if t.customer == MUSTER and t.related_type)
+    day = target.created_at.date()
+
+    by_text = await crm_adapter.list_tickets(MUSTER, ListFilter(search=target.subject.upper()))
+    by_day = await crm_adapter.list_tickets(MUSTER, ListFilter(date_from=day, date_to=day))
+
+    assert [ticket.id for ticket in by_text] == [target.id]
+    assert {ticket.id for ticket in by_day} == {
+        t.id for t in rest_seed.tickets if t.customer == MUSTER and t.created_at.date() == day
+    }
+
+
+async def test_messages_of_returns_public_comments_oldest_first(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    ids = [ticket.id for ticket in rest_seed.tickets] + [UNKNOWN]
+
+    found = await crm_adapter.messages_of(ids)
+
+    for ticket_id, messages in zip(ids, found, strict=True):
+        public = sorted(
+            (c for c in rest_seed.comments if c.ticket_id == ticket_id and not c.internal),
+            key=lambda c: (c.created_at, c.id),
+        )
+        assert [
+            (m.id, m.author_name, m.author_is_provider, m.body, m.created_at) for m in messages
+        ] == [(c.id, c.author, c.author_is_staff, c.body, c.created_at) for c in public]
+    assert await crm_control.requests() == {COMMENTS: 1}
+
+
+async def test_internal_notes_never_leave_the_adapter(
+    crm_adapter: CrmAdapter, rest_seed: Seed
+) -> None:
+    internal = [comment for comment in rest_seed.comments if comment.internal]
+    assert internal, "the seed has a ticket with an internal note"
+
+    found = await crm_adapter.messages_of([comment.ticket_id for comment in internal])
+
+    returned = [message for messages in found for message in messages]
+    assert returned, "the ticket's public comments still come back"
+    assert not {c.id for c in internal} & {m.id for m in returned}
+    assert not any(c.body in m.body for c in internal for m in returned)
+
+
+async def test_no_keys_no_request(crm_adapter: CrmAdapter, crm_control: SandboxControl) -> None:
+    assert await crm_adapter.get_tickets([]) == []
+    assert await crm_adapter.contacts_of([]) == []
+    assert await crm_adapter.messages_of([]) == []
+    assert await crm_control.requests() == {}
+
+
+@pytest.mark.parametrize(
+    ("mode", "error", "attempts"),
+    [
+        ("down", UpstreamUnavailable, FAST_RETRY.attempts),
+        ("garbage", UpstreamBadResponse, 1),
+    ],
+)
+async def test_faults_become_upstream_errors(
+    crm_adapter: CrmAdapter,
+    crm_control: SandboxControl,
+    mode: str,
+    error: type[UpstreamError],
+    attempts: int,
+) -> None:
+    await crm_control.set_faults(mode=mode)
+
+    with pytest.raises(error) as raised:
+        await crm_adapter.get_tickets(["TCK-1001"])
+
+    assert raised.value.system is System.CRM
+    assert await crm_control.requests() == {TICKETS: attempts}
+
+
+async def test_a_hanging_crm_times_out(crm_url: str, crm_control: SandboxControl) -> None:
+    await crm_control.set_faults(mode="hang")
+    adapter = CrmAdapter(bearer_client(crm_url, CRM_TOKEN, HANG_LIMITS), FAST_RETRY)
+
+    async with aclosing(adapter):
+        with pytest.raises(UpstreamTimeout):
+            await adapter.list_tickets(MUSTER, ListFilter())
+
+
+async def test_a_wrong_token_is_rejected(crm_url: str) -> None:
+    async with aclosing(CrmAdapter(bearer_client(crm_url, "wrong"), FAST_RETRY)) as adapter:
+        with pytest.raises(UpstreamRejected):
+            await adapter.get_tickets(["TCK-1001"])
