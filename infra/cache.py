@@ -92,7 +92,8 @@ class RedisCache:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        values: list[bytes | None] = await self._redis.mget([self._prefix + key for key in keys])
+        raw = await self._redis.mget([self._prefix + key for key in keys])
+        values = [value.encode() if isinstance(value, str) else value for value in raw]
         self.stats.count(values)
         return values
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 from starlette.applications import Starlette
@@ -117,10 +118,10 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     )
     schema = build_schema(
         [
-            RequireAuthentication(allow_anonymous_introspection=settings.demo_mode),
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-            MaskUnexpectedErrors(),
+            partial(RequireAuthentication, allow_anonymous_introspection=settings.demo_mode),
+            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+            partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
+            MaskUnexpectedErrors,
         ]
     )
     view = GatewayView(

@@ -3,8 +3,6 @@ unknown ID all come out as `None`, so callers cannot tell them apart."""
 
 from typing import Protocol, TypeVar
 
-from aiodataloader import DataLoader
-
 from resolvers.context import Context
 
 
@@ -23,8 +21,3 @@ def owned(ctx: Context, record: R | None) -> R | None:
 def owned_all(ctx: Context, records: list[R]) -> list[R]:
     tenant = ctx.tenant
     return [record for record in records if record.customer == tenant]
-
-
-async def load_owned(ctx: Context, loader: DataLoader, external_id: str) -> R | None:
-    record: R | None = await loader.load(external_id)
-    return owned(ctx, record)

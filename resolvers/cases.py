@@ -2,6 +2,7 @@
 update first, filtered by type, status, text and date."""
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,7 +61,7 @@ class CaseFilter:
 
 async def cases(ctx: Context, where: CaseFilter, page: PageArgs) -> Slice[CaseRecord]:
     wanted = where.types or frozenset(CASE_TYPES)
-    sources = {
+    sources: dict[str, Callable[[Context], Awaitable[Sequence[CaseRecord]]]] = {
         "QUOTE": quotes.all_quotes,
         "ORDER": orders.all_orders,
         "INVOICE": invoices.all_invoices,

@@ -5,7 +5,7 @@ from datetime import date
 
 from connectors.base import records as r
 from connectors.base.ports import ListFilter
-from resolvers.access import load_owned, owned_all
+from resolvers.access import owned, owned_all
 from resolvers.context import Context
 from resolvers.listing import Sort, page_of, within
 from resolvers.loaders import ListKey
@@ -52,7 +52,7 @@ async def documents(
 
 
 async def document(ctx: Context, document_id: str) -> r.Document | None:
-    return await load_owned(ctx, ctx.loaders.document, document_id)
+    return owned(ctx, await ctx.loaders.document.load(document_id))
 
 
 async def of_subject(ctx: Context, subject: r.CaseRef) -> list[r.Document]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from connectors.base import records as r
 from connectors.base.ports import ListFilter
-from resolvers.access import load_owned, owned_all
+from resolvers.access import owned, owned_all
 from resolvers.context import Context
 from resolvers.derived import is_overdue
 from resolvers.listing import Sort, page_of
@@ -65,7 +65,7 @@ async def invoices(
 
 
 async def invoice(ctx: Context, invoice_id: str) -> r.Invoice | None:
-    return visible(await load_owned(ctx, ctx.loaders.invoice, invoice_id))
+    return visible(owned(ctx, await ctx.loaders.invoice.load(invoice_id)))
 
 
 async def of_order(ctx: Context, order: r.Order) -> list[r.Invoice]:

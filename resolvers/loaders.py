@@ -92,80 +92,87 @@ class Loaders:
         self._entities = entities
         u = upstreams
         self.customer = self._loader("customer", u.organizations.get_customers)
-        self.addresses = self._loader("addresses", u.organizations.addresses_of)
-        self.contacts = self._loader("contacts", u.contacts.contacts_of)
+        self.addresses = self._relation("addresses", u.organizations.addresses_of)
+        self.contacts = self._relation("contacts", u.contacts.contacts_of)
         self.quote = self._loader("quote", u.quotes.get_quotes)
         self.quotes = self._lists("quotes", u.quotes.list_quotes)
-        self.quote_lines = self._loader("quote_lines", u.quotes.quote_lines)
+        self.quote_lines = self._relation("quote_lines", u.quotes.quote_lines)
         self.order = self._loader("order", u.orders.get_orders)
         self.orders = self._lists("orders", u.orders.list_orders)
-        self.order_lines = self._loader("order_lines", u.orders.order_lines)
-        self.deliveries = self._loader("deliveries", u.orders.deliveries_of)
+        self.order_lines = self._relation("order_lines", u.orders.order_lines)
+        self.deliveries = self._relation("deliveries", u.orders.deliveries_of)
         self.invoice = self._loader("invoice", u.invoices.get_invoices)
         self.invoices = self._lists("invoices", u.invoices.list_invoices)
-        self.order_invoices = self._loader("order_invoices", u.invoices.invoices_of_orders)
-        self.credit_notes = self._loader("credit_notes", u.invoices.credit_notes_of)
-        self.open_items = self._loader("open_items", u.invoices.open_items)
+        self.order_invoices = self._relation("order_invoices", u.invoices.invoices_of_orders)
+        self.credit_notes = self._relation("credit_notes", u.invoices.credit_notes_of)
+        self.open_items = self._relation("open_items", u.invoices.open_items)
         self.payment = self._loader("payment", u.payments.get_payments)
-        self.payments = self._loader("payments", u.payments.payments_of)
-        self.refunds = self._loader("refunds", u.payments.refunds_of)
+        self.payments = self._relation("payments", u.payments.payments_of)
+        self.refunds = self._relation("refunds", u.payments.refunds_of)
         self.ticket = self._loader("ticket", u.tickets.get_tickets)
         self.tickets = self._lists("tickets", u.tickets.list_tickets)
-        self.messages = self._loader("messages", u.tickets.messages_of)
+        self.messages = self._relation("messages", u.tickets.messages_of)
         self.document = self._loader("document", u.documents.get_documents)
         self.documents = self._lists("documents", u.documents.list_documents)
-        self.versions = self._loader("versions", u.documents.versions_of)
+        self.versions = self._relation("versions", u.documents.versions_of)
         self.subject_documents = self._by_case("subject_documents", u.documents.documents_of)
 
     def _loader(
-        self,
-        name: str,
-        fetch: Callable[[list[str]], Awaitable[Sequence[Any]]],
-    ) -> DataLoader:
+        self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[T | None]]]
+    ) -> "DataLoader[str, T | None]":
+        """Records by ID: `None` for an unknown one."""
         entity = self._entities[name]
 
-        async def load(keys: list[str]) -> list[Any]:
+        async def load(keys: list[str]) -> list[T | None]:
             async with upstream_failures():
                 return await read_through(self._cache, entity, keys, fetch)
 
         return DataLoader(load)
 
-    def _by_id(
-        self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[Any]]]
-    ) -> DataLoader:
-        return self._loader(name, fetch)
+    def _relation(
+        self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[list[T]]]]
+    ) -> "DataLoader[str, list[T]]":
+        """The records related to each key (an order's lines): `[]` for an unknown key."""
+        entity = self._entities[name]
+
+        async def load(keys: list[str]) -> list[list[T]]:
+            async with upstream_failures():
+                found = await read_through(self._cache, entity, keys, fetch)
+            return [items or [] for items in found]
+
+        return DataLoader(load)
 
     def _lists(
-        self, name: str, fetch: Callable[[str, ListFilter], Awaitable[list[Any]]]
-    ) -> DataLoader:
+        self, name: str, fetch: Callable[[str, ListFilter], Awaitable[list[T]]]
+    ) -> "DataLoader[ListKey, list[T]]":
         """Keys are `ListKey`s; each distinct list is one upstream call (lists do not batch)."""
         by_cache_key: dict[str, ListKey] = {}
 
-        async def fetch_lists(cache_keys: list[str]) -> list[list[Any]]:
+        async def fetch_lists(cache_keys: list[str]) -> list[list[T]]:
             keys = [by_cache_key[key] for key in cache_keys]
             return list(await asyncio.gather(*(fetch(k.customer, k.query) for k in keys)))
 
-        inner = self._loader(name, fetch_lists)
+        inner = self._relation(name, fetch_lists)
 
-        async def load(keys: list[ListKey]) -> list[Any]:
+        async def load(keys: list[ListKey]) -> list[list[T]]:
             for key in keys:
                 by_cache_key[key.cache_key()] = key
-            return list(await inner.load_many([key.cache_key() for key in keys]))
+            return await inner.load_many([key.cache_key() for key in keys])
 
         return DataLoader(load)
 
     def _by_case(
-        self, name: str, fetch: Callable[[Sequence[r.CaseRef]], Awaitable[list[list[Any]]]]
-    ) -> DataLoader:
+        self, name: str, fetch: Callable[[Sequence[r.CaseRef]], Awaitable[list[list[T]]]]
+    ) -> "DataLoader[r.CaseRef, list[T]]":
         """Keys are `CaseRef`s, cached under `TYPE:id`."""
 
-        async def fetch_refs(cache_keys: list[str]) -> list[list[Any]]:
+        async def fetch_refs(cache_keys: list[str]) -> list[list[T]]:
             refs = [r.CaseRef(*key.split(":", 1)) for key in cache_keys]
             return await fetch(refs)
 
-        inner = self._loader(name, fetch_refs)
+        inner = self._relation(name, fetch_refs)
 
-        async def load(refs: list[r.CaseRef]) -> list[Any]:
-            return list(await inner.load_many([_case_key(ref) for ref in refs]))
+        async def load(refs: list[r.CaseRef]) -> list[list[T]]:
+            return await inner.load_many([_case_key(ref) for ref in refs])
 
         return DataLoader(load)

@@ -5,7 +5,7 @@ from datetime import date
 
 from connectors.base import records as r
 from connectors.base.ports import ListFilter
-from resolvers.access import load_owned, owned
+from resolvers.access import owned
 from resolvers.context import Context
 from resolvers.listing import Sort, matches_text, page_of
 from resolvers.loaders import ListKey
@@ -54,7 +54,7 @@ async def orders(ctx: Context, where: OrderFilter, sort: Sort, page: PageArgs) -
 
 
 async def order(ctx: Context, order_id: str) -> r.Order | None:
-    return await load_owned(ctx, ctx.loaders.order, order_id)
+    return owned(ctx, await ctx.loaders.order.load(order_id))
 
 
 async def lines(ctx: Context, order: r.Order) -> list[r.DocumentLine]:

@@ -5,7 +5,7 @@ from datetime import date
 
 from connectors.base import records as r
 from connectors.base.ports import ListFilter
-from resolvers.access import load_owned
+from resolvers.access import owned
 from resolvers.context import Context
 from resolvers.derived import quote_status
 from resolvers.listing import Sort, page_of
@@ -47,7 +47,7 @@ async def quotes(ctx: Context, where: QuoteFilter, sort: Sort, page: PageArgs) -
 
 
 async def quote(ctx: Context, quote_id: str) -> r.Quote | None:
-    return visible(await load_owned(ctx, ctx.loaders.quote, quote_id))
+    return visible(owned(ctx, await ctx.loaders.quote.load(quote_id)))
 
 
 async def lines(ctx: Context, quote: r.Quote) -> list[r.DocumentLine]:

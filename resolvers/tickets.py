@@ -5,7 +5,7 @@ from datetime import date
 
 from connectors.base import records as r
 from connectors.base.ports import ListFilter
-from resolvers.access import load_owned
+from resolvers.access import owned
 from resolvers.context import Context
 from resolvers.listing import Sort, page_of
 from resolvers.loaders import ListKey
@@ -49,7 +49,7 @@ async def tickets(ctx: Context, where: TicketFilter, sort: Sort, page: PageArgs)
 
 
 async def ticket(ctx: Context, ticket_id: str) -> r.Ticket | None:
-    return await load_owned(ctx, ctx.loaders.ticket, ticket_id)
+    return owned(ctx, await ctx.loaders.ticket.load(ticket_id))
 
 
 async def messages(ctx: Context, ticket: r.Ticket) -> list[r.TicketMessage]:

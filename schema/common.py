@@ -10,23 +10,21 @@ from enum import Enum
 from typing import Generic, NewType, TypeVar
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from connectors.base.records import Amount, SourceStatus
 from resolvers.pagination import Slice
 
-DecimalString = strawberry.scalar(
-    NewType("DecimalString", Decimal),
-    name="Decimal",
-    description="An exact decimal number, serialized as a string (never a float): `1234.50`.",
-    serialize=lambda value: format(value, "f"),
-    parse_value=lambda value: Decimal(str(value)),
-)
-CurrencyCode = strawberry.scalar(
-    NewType("CurrencyCode", str),
-    description="An ISO 4217 currency code, such as `CHF` or `EUR`.",
-    serialize=str,
-    parse_value=str,
-)
+CurrencyCode = NewType("CurrencyCode", str)
+SCALARS: dict[object, ScalarDefinition] = {
+    CurrencyCode: strawberry.scalar(
+        name="CurrencyCode",
+        description="An ISO 4217 currency code, such as `CHF` or `EUR`.",
+        serialize=str,
+        parse_value=str,
+    )
+}
+"""Custom scalars, given to the schema's config. Decimal is strawberry's own (a string)."""
 
 
 @dataclass(frozen=True)
@@ -67,12 +65,12 @@ class Node:
 
 @strawberry.type(description="An amount of money in one currency.")
 class Money:
-    amount: DecimalString = strawberry.field(description="The amount, as an exact decimal.")  # type: ignore[valid-type]
-    currency_code: CurrencyCode = strawberry.field(description="The ISO 4217 currency.")  # type: ignore[valid-type]
+    amount: Decimal = strawberry.field(description="The amount, as an exact decimal string.")
+    currency_code: CurrencyCode = strawberry.field(description="The ISO 4217 currency.")
 
     @classmethod
     def of(cls, amount: Amount) -> "Money":
-        return cls(amount=amount.value, currency_code=amount.currency)
+        return cls(amount=amount.value, currency_code=CurrencyCode(amount.currency))
 
 
 def money(amount: Amount | None) -> Money | None:

@@ -1,5 +1,6 @@
 """Filter and sort inputs of the list fields; each turns itself into the resolvers' filter."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 
@@ -31,7 +32,7 @@ from schema.enums import (
 CASE_TYPES_OF_IDS = {"Quote": "QUOTE", "Order": "ORDER", "Invoice": "INVOICE", "Ticket": "TICKET"}
 
 
-def values(items: list[Enum] | None) -> frozenset[str]:
+def values(items: Iterable[Enum] | None) -> frozenset[str]:
     return frozenset(item.value for item in items or [])
 
 

@@ -1,6 +1,7 @@
 """Orders, order lines and deliveries (ERP)."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -11,7 +12,7 @@ from resolvers import orders as resolve
 from resolvers import quotes as resolve_quotes
 from resolvers.context import Context
 from schema.cases import Case, label
-from schema.common import DecimalString, Money, Node, SourceStatusInfo, global_id
+from schema.common import Money, Node, SourceStatusInfo, global_id
 from schema.enums import (
     CaseType,
     DeliveryStatus,
@@ -32,9 +33,9 @@ class LineItem:
     position: int = strawberry.field(description="The line's position number.")
     product_code: str = strawberry.field(description="The product's article number.")
     description: str = strawberry.field(description="What is ordered.")
-    quantity: DecimalString = strawberry.field(description="Ordered quantity.")  # type: ignore[valid-type]
-    delivered_quantity: DecimalString = strawberry.field(description="Delivered so far.")  # type: ignore[valid-type]
-    invoiced_quantity: DecimalString = strawberry.field(description="Invoiced so far.")  # type: ignore[valid-type]
+    quantity: Decimal = strawberry.field(description="Ordered quantity.")
+    delivered_quantity: Decimal = strawberry.field(description="Delivered so far.")
+    invoiced_quantity: Decimal = strawberry.field(description="Invoiced so far.")
     unit_price: Money = strawberry.field(description="Price per unit, excluding tax.")
     total: Money = strawberry.field(description="Quantity × unit price, excluding tax.")
 
@@ -55,7 +56,7 @@ class LineItem:
 @strawberry.type(description="Quantities of one order line in a delivery.")
 class DeliveryLine:
     position: int = strawberry.field(description="The order line's position.")
-    quantity: DecimalString = strawberry.field(description="Quantity in this delivery.")  # type: ignore[valid-type]
+    quantity: Decimal = strawberry.field(description="Quantity in this delivery.")
 
 
 @strawberry.type(description="A delivery (Lieferschein) of an order, with tracking.")

@@ -1,17 +1,18 @@
 """The graph's entry points: Query, and `build_schema` with the gateway's extensions."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 
-from resolvers import cases, documents, invoices, orders, quotes, tickets
+from resolvers import cases, documents, invoices, orders, organization, quotes, tickets
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated
 from resolvers.pagination import PageArgs
 from schema.cases import Case
-from schema.common import Connection, GlobalId, Node, connection
+from schema.common import SCALARS, Connection, GlobalId, Node, connection
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -95,8 +96,8 @@ class Query:
 
     @strawberry.field(description="The viewer's active organization.")
     async def organization(self, info: Info) -> Organization | None:
-        viewer = Query.viewer(self, info)
-        return await viewer.organization(info)
+        customer = await organization.organization(info.context)
+        return Organization.of(customer) if customer is not None else None
 
     @strawberry.field(description="Open items: what the organization owes and when (ERP).")
     async def account_balance(self, info: Info) -> AccountBalance | None:
@@ -254,10 +255,11 @@ class Query:
 
 
 def build_schema(
-    extensions: Sequence[type[SchemaExtension] | SchemaExtension] = (),
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        config=StrawberryConfig(scalar_map=SCALARS),
         types=[Delivery, Payment, Quote, Order, Invoice, Ticket],
         extensions=list(extensions),
     )

@@ -83,7 +83,9 @@ def rest_seed() -> Seed:
 
 @pytest.fixture(scope="session")
 def crm_url(rest_seed: Seed) -> Iterator[str]:
-    app = create_crm_app(rest_seed, Faults(), RequestStats(), CRM_TOKEN, clock=lambda: rest_seed.now)
+    app = create_crm_app(
+        rest_seed, Faults(), RequestStats(), CRM_TOKEN, clock=lambda: rest_seed.now
+    )
     with serve_in_thread(app) as url:
         yield url
 

@@ -4,6 +4,7 @@ Writes are never retried: adapters call `with_retries` only around reads.
 """
 
 import asyncio
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ class RetryPolicy:
     max_delay_s: float = 1.0
 
     def delay(self, attempt: int, error: UpstreamError) -> float:
-        backoff = min(self.max_delay_s, self.base_delay_s * 2**attempt)
+        backoff = min(self.max_delay_s, math.ldexp(self.base_delay_s, attempt))
         if error.retry_after_s is not None:
             backoff = min(self.max_delay_s, max(backoff, error.retry_after_s))
         return backoff * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not a secret

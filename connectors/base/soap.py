@@ -9,7 +9,7 @@ zeep is untyped; its objects stay in here: `SoapService.call` answers plain Pyth
 """
 
 import functools
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn, Self, TypeVar
 
@@ -58,6 +58,11 @@ class _NoDocumentFetching:
 
     def get(self, url: str) -> NoReturn:
         raise RuntimeError(f"zeep tried to fetch {url}; SOAP services use their shipped WSDL")
+
+
+def plain(value: Any) -> object:
+    """A zeep value as plain data: dicts, lists and the XSD types' Python values."""
+    return serialize_object(value, dict)
 
 
 def fault_error(system: System, fault: Fault) -> UpstreamError:
@@ -122,7 +127,7 @@ class SoapService:
         except (ZeepError, etree.LxmlError, ValueError, ArithmeticError) as error:
             detail = f"unreadable answer to {operation}: {type(error).__name__}: {error}"
             raise UpstreamBadResponse(system, detail[:300]) from error
-        return serialize_object(result, dict)
+        return plain(result)
 
     async def aclose(self) -> None:
         await self._client.transport.aclose()
@@ -162,8 +167,12 @@ class Fields:
             return None
         if type(value) is not kind:  # exact: a bool is no int, a datetime no date
             raise self.bad(f"{name} is a {type(value).__name__}, expected {kind.__name__}")
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise self.bad(f"{name} has no time zone")
+        if isinstance(value, datetime):
+            offset = value.utcoffset()
+            if offset is None:
+                raise self.bad(f"{name} has no time zone")
+            # isodate's FixedOffset → the standard library's, so records stay plain data
+            return value.replace(tzinfo=timezone(offset))  # type: ignore[return-value]
         return value
 
     def required(self, name: str, kind: type[T]) -> T:

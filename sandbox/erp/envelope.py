@@ -53,7 +53,7 @@ class ServiceDescription:
         document = copy.deepcopy(self._wsdl)
         for address in document.iter(f"{{{WSDL_SOAP_NS}}}address"):
             address.set("location", endpoint)
-        return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
+        return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
     def validate(self, operation: etree._Element) -> None:
         try:
@@ -82,7 +82,7 @@ def _envelope(payload: etree._Element) -> bytes:
     envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soap": SOAP_ENV_NS})
     etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body").append(payload)
     etree.cleanup_namespaces(envelope)  # drops the redundant declarations of appended parts
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def soap_response(payload: etree._Element) -> Response:

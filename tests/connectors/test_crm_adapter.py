@@ -41,10 +41,16 @@ async def test_contacts_of_reads_every_customer_in_one_request(
 
     expected = [[c for c in rest_seed.contacts if c.customer == number] for number in customers]
     assert [
-        [(c.id, c.customer, c.first_name, c.last_name, c.email, c.phone, c.job_title) for c in group]
+        [
+            (c.id, c.customer, c.first_name, c.last_name, c.email, c.phone, c.job_title)
+            for c in group
+        ]
         for group in found
     ] == [
-        [(c.id, c.customer, c.first_name, c.last_name, c.email, c.phone, c.job_title) for c in group]
+        [
+            (c.id, c.customer, c.first_name, c.last_name, c.email, c.phone, c.job_title)
+            for c in group
+        ]
         for group in expected
     ]
     assert await crm_control.requests() == {CONTACTS: 1}

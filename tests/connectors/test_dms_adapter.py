@@ -56,6 +56,7 @@ def assert_maps(document: Document | None, seeded: SeedDocument) -> None:
 async def test_get_documents_maps_live_ones_and_tombstones_to_none(
     dms_adapter: DmsAdapter, dms_control: SandboxControl, rest_seed: Seed
 ) -> None:
+    assert any(document.deleted for document in rest_seed.documents), "the seed has a tombstone"
     ids = [document.id for document in rest_seed.documents] + [UNKNOWN]
 
     found = await dms_adapter.get_documents(ids)
@@ -67,10 +68,6 @@ async def test_get_documents_maps_live_ones_and_tombstones_to_none(
         else:
             assert_maps(document, seeded)
     assert await dms_control.requests() == {DOCUMENTS: 1}
-
-
-async def test_the_seed_has_a_tombstone(rest_seed: Seed) -> None:
-    assert any(document.deleted for document in rest_seed.documents)
 
 
 async def test_documents_of_reads_every_subject_in_one_request(
@@ -153,7 +150,9 @@ async def test_download_returns_the_stored_bytes(
         downloaded = await dms_adapter.download(document.id, version.id)
 
         assert downloaded is not None
-        assert hashlib.sha256(downloaded.content).digest() == hashlib.sha256(version.content).digest()
+        assert (
+            hashlib.sha256(downloaded.content).digest() == hashlib.sha256(version.content).digest()
+        )
         assert (downloaded.mime_type, downloaded.filename) == (version.mime_type, version.filename)
     assert await dms_control.requests() == {CONTENT: len(versions)}
 
@@ -219,9 +218,7 @@ async def test_a_hanging_dms_times_out(dms_url: str, dms_control: SandboxControl
             await adapter.get_documents([UNKNOWN])
 
 
-async def test_a_download_over_the_size_limit_is_refused(
-    dms_url: str, rest_seed: Seed
-) -> None:
+async def test_a_download_over_the_size_limit_is_refused(dms_url: str, rest_seed: Seed) -> None:
     document = live(rest_seed)[0]
     version = document.versions[0]
     client = bearer_client(dms_url, DMS_TOKEN)

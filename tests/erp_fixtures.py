@@ -1,0 +1,144 @@
+"""ERP fixtures: the sandbox ERP under uvicorn on loopback, its control surface, and adapters
+connected to it over real SOAP. `tests/conftest.py` imports the fixtures from here.
+
+Also the requests whose answers are recorded under `tests/connectors/payloads/erp/`.
+"""
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors.base.http import HttpLimits, create_client
+from connectors.base.retry import RetryPolicy
+from connectors.erp import ErpAdapter
+from sandbox.erp import ERP_NS, ERP_PATH, create_erp_app
+from sandbox.faults import Faults
+from sandbox.model import Seed
+from sandbox.seed import LUMIERE, MUSTER, build_seed, parse_now
+from sandbox.stats import RequestStats
+from tests.servers import serve_in_thread
+
+ERP_NOW = "2026-03-10T09:00:00+01:00"
+ERP_RETRY = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.05)
+PAYLOADS = Path(__file__).parent / "connectors" / "payloads" / "erp"
+UNKNOWN = "does-not-exist"
+
+
+class ErpControl:
+    """The sandbox ERP's control surface over HTTP: request counts and fault injection (the
+    same methods as `tests.rest_fixtures.SandboxControl`)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def requests(self) -> dict[str, int]:
+        """Requests per operation since the last reset."""
+        response = await self._http.get("/_stats")
+        response.raise_for_status()
+        by_operation: dict[str, int] = response.json()["by_operation"]
+        return by_operation
+
+    async def reset_stats(self) -> None:
+        (await self._http.post("/_stats/reset")).raise_for_status()
+
+    async def set_faults(self, **spec: object) -> None:
+        """E.g. `set_faults(mode="down")` (see `sandbox.faults`)."""
+        (await self._http.post("/_faults", json=spec)).raise_for_status()
+
+    async def reset(self) -> None:
+        await self.set_faults(mode="ok")
+        await self.reset_stats()
+
+
+@pytest.fixture(scope="session")
+def erp_seed() -> Seed:
+    return build_seed(parse_now(ERP_NOW))
+
+
+@pytest.fixture(scope="session")
+def erp_server(erp_seed: Seed) -> Iterator[str]:
+    """The sandbox ERP's base URL (`http://127.0.0.1:<port>`), for its control surface."""
+    with serve_in_thread(create_erp_app(erp_seed, Faults(), RequestStats())) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def erp_url(erp_server: str) -> str:
+    """The SOAP endpoint, as configured for the gateway (`PORTALGRAPH_ERP_URL`)."""
+    return erp_server + ERP_PATH
+
+
+@pytest.fixture
+async def erp_control(erp_server: str) -> AsyncIterator[ErpControl]:
+    """Fresh counters and no faults at the start, and no faults left behind."""
+    async with httpx.AsyncClient(base_url=erp_server, timeout=5.0) as http:
+        control = ErpControl(http)
+        await control.reset()
+        yield control
+        await control.reset()
+
+
+async def connect_erp(
+    url: str, limits: HttpLimits | None = None, retry: RetryPolicy = ERP_RETRY, page_size: int = 100
+) -> ErpAdapter:
+    return await ErpAdapter.connect(
+        url, create_client(url, limits or HttpLimits()), retry, page_size=page_size
+    )
+
+
+@pytest.fixture
+async def erp_adapter(erp_url: str) -> AsyncIterator[ErpAdapter]:
+    """An adapter connected to the sandbox ERP; closed (with its HTTP client) afterwards."""
+    adapter = await connect_erp(erp_url)
+    yield adapter
+    await adapter.aclose()
+
+
+# -- recorded answers ------------------------------------------------------------------
+
+
+def soap_request(operation: str, params: list[tuple[str, str]]) -> bytes:
+    """A SOAP 1.1 request envelope as any client would send it."""
+    children = "".join(f"<erp:{name}>{value}</erp:{name}>" for name, value in params)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"'
+        f' xmlns:erp="{ERP_NS}"><soap:Body><erp:{operation}>{children}</erp:{operation}>'
+        "</soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def recorded_requests(seed: Seed) -> dict[str, bytes]:
+    """One request per operation, covering every state the seed has; their answers are the
+    recorded payloads (`PAYLOADS / f"{operation}.xml"`)."""
+
+    def ids(name: str, values: list[str]) -> list[tuple[str, str]]:
+        return [(name, value) for value in [*values, UNKNOWN]]
+
+    def page(customer: str) -> list[tuple[str, str]]:
+        return [("CustomerNumber", customer), ("Offset", "0"), ("Limit", "3")]
+
+    customers = [customer.number for customer in seed.customers]
+    quotes = [quote.id for quote in seed.quotes]
+    orders = [order.id for order in seed.orders if int(order.id) < 10000020]  # no fillers
+    invoices = [invoice.id for invoice in seed.invoices if int(invoice.id) < 90000040]
+    credited = [invoice.reversed_invoice_id or "" for invoice in seed.invoices]
+    calls = {
+        "GetCustomers": ids("CustomerNumber", customers),
+        "GetAddresses": ids("CustomerNumber", [MUSTER, LUMIERE]),
+        "GetQuotes": ids("QuoteId", quotes),
+        "ListQuotes": page(MUSTER),
+        "GetQuoteLines": ids("QuoteId", quotes[:4]),
+        "GetOrders": ids("OrderId", orders),
+        "ListOrders": page(MUSTER),
+        "GetOrderLines": ids("OrderId", orders[:4]),
+        "GetDeliveriesByOrders": ids("OrderId", orders),
+        "GetInvoices": ids("InvoiceId", invoices),
+        "ListInvoices": page(MUSTER),
+        "GetInvoicesByOrders": ids("OrderId", orders),
+        "GetCreditNotes": ids("InvoiceId", [i for i in invoices if i in credited]),
+        "GetOpenItems": ids("CustomerNumber", customers),
+    }
+    return {operation: soap_request(operation, params) for operation, params in calls.items()}
