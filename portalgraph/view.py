@@ -86,7 +86,13 @@ class GatewayView(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
         response: Response | None = getattr(request.state, "graphql_response", None)
-        is_request_error = result.data is None and bool(result.errors)
+        # A request error (parse, validation, coercion) stops before execution: no error has a
+        # path. Field errors, even ones that null the whole `data`, keep 200.
+        is_request_error = (
+            result.data is None
+            and bool(result.errors)
+            and all(error.path is None for error in result.errors or [])
+        )
         if (
             response is not None
             and is_request_error

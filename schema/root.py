@@ -82,7 +82,7 @@ class Query:
         return Viewer.of(principal)
 
     @strawberry.field(description="Any object by its global ID.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node:
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         require_principal(info)
         found = await resolve_node(info, id)
         if found is None:
@@ -113,7 +113,7 @@ class Query:
         after: AfterArg = None,
         last: LastArg = None,
         before: BeforeArg = None,
-    ) -> Connection[Case]:
+    ) -> Connection[Case] | None:
         where = (filter or CaseFilterInput()).build()
         found = await cases.cases(info.context, where, page_args(first, after, last, before))
         return connection(found, lambda record: case_of(record, info))
@@ -128,7 +128,7 @@ class Query:
         after: AfterArg = None,
         last: LastArg = None,
         before: BeforeArg = None,
-    ) -> Connection[Quote]:
+    ) -> Connection[Quote] | None:
         sort = order_by or QuoteSort(field=QuoteSortField.CREATED_AT)
         found = await quotes.quotes(
             info.context,
@@ -139,7 +139,7 @@ class Query:
         return connection(found, lambda quote: Quote.of(quote, info))
 
     @strawberry.field(description="One quote by ID.")
-    async def quote(self, info: Info, id: strawberry.ID) -> Quote:
+    async def quote(self, info: Info, id: strawberry.ID) -> Quote | None:
         found = await quotes.quote(info.context, external_id(id, "Quote"))
         if found is None:
             raise NotFound("quote")
@@ -155,7 +155,7 @@ class Query:
         after: AfterArg = None,
         last: LastArg = None,
         before: BeforeArg = None,
-    ) -> Connection[Order]:
+    ) -> Connection[Order] | None:
         sort = order_by or OrderSort(field=OrderSortField.ORDERED_AT)
         found = await orders.orders(
             info.context,
@@ -166,7 +166,7 @@ class Query:
         return connection(found, lambda order: Order.of(order, info))
 
     @strawberry.field(description="One order by ID.")
-    async def order(self, info: Info, id: strawberry.ID) -> Order:
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         found = await orders.order(info.context, external_id(id, "Order"))
         if found is None:
             raise NotFound("order")
@@ -182,7 +182,7 @@ class Query:
         after: AfterArg = None,
         last: LastArg = None,
         before: BeforeArg = None,
-    ) -> Connection[Invoice]:
+    ) -> Connection[Invoice] | None:
         sort = order_by or InvoiceSort(field=InvoiceSortField.ISSUED_AT)
         found = await invoices.invoices(
             info.context,
@@ -193,7 +193,7 @@ class Query:
         return connection(found, lambda invoice: Invoice.of(invoice, info))
 
     @strawberry.field(description="One invoice or credit note by ID.")
-    async def invoice(self, info: Info, id: strawberry.ID) -> Invoice:
+    async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
         found = await invoices.invoice(info.context, external_id(id, "Invoice"))
         if found is None:
             raise NotFound("invoice")
@@ -209,7 +209,7 @@ class Query:
         after: AfterArg = None,
         last: LastArg = None,
         before: BeforeArg = None,
-    ) -> Connection[Ticket]:
+    ) -> Connection[Ticket] | None:
         sort = order_by or TicketSort(field=TicketSortField.UPDATED_AT)
         found = await tickets.tickets(
             info.context,
@@ -220,7 +220,7 @@ class Query:
         return connection(found, lambda ticket: Ticket.of(ticket, info))
 
     @strawberry.field(description="One ticket by ID.")
-    async def ticket(self, info: Info, id: strawberry.ID) -> Ticket:
+    async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
         found = await tickets.ticket(info.context, external_id(id, "Ticket"))
         if found is None:
             raise NotFound("ticket")
@@ -236,7 +236,7 @@ class Query:
         after: AfterArg = None,
         last: LastArg = None,
         before: BeforeArg = None,
-    ) -> Connection[Document]:
+    ) -> Connection[Document] | None:
         sort = order_by or DocumentSort(field=DocumentSortField.UPDATED_AT)
         found = await documents.documents(
             info.context,
@@ -247,7 +247,7 @@ class Query:
         return connection(found, Document.of)
 
     @strawberry.field(description="One document by ID.")
-    async def document(self, info: Info, id: strawberry.ID) -> Document:
+    async def document(self, info: Info, id: strawberry.ID) -> Document | None:
         found = await documents.document(info.context, external_id(id, "Document"))
         if found is None:
             raise NotFound("document")

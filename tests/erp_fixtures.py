@@ -4,6 +4,7 @@ connected to it over real SOAP. `tests/conftest.py` imports the fixtures from he
 Also the requests whose answers are recorded under `tests/connectors/payloads/erp/`.
 """
 
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sandbox.faults import Faults
 from sandbox.model import Seed
 from sandbox.seed import LUMIERE, MUSTER, build_seed, parse_now
 from sandbox.stats import RequestStats
-from tests.servers import serve_in_thread
+from tests.servers import bound_socket, serve_in_thread
 
 ERP_NOW = "2026-03-10T09:00:00+01:00"
 ERP_RETRY = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.05)
@@ -60,7 +61,11 @@ def erp_seed() -> Seed:
 @pytest.fixture(scope="session")
 def erp_server(erp_seed: Seed) -> Iterator[str]:
     """The sandbox ERP's base URL (`http://127.0.0.1:<port>`), for its control surface."""
-    with serve_in_thread(create_erp_app(erp_seed, Faults(), RequestStats())) as base_url:
+    sock = bound_socket()
+    # Accepted connections inherit TCP_NODELAY; without it, Nagle's algorithm meets delayed
+    # ACKs and every keep-alive request on loopback waits ~40 ms.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with serve_in_thread(create_erp_app(erp_seed, Faults(), RequestStats()), sock) as base_url:
         yield base_url
 
 
@@ -70,14 +75,19 @@ def erp_url(erp_server: str) -> str:
     return erp_server + ERP_PATH
 
 
-@pytest.fixture
-async def erp_control(erp_server: str) -> AsyncIterator[ErpControl]:
-    """Fresh counters and no faults at the start, and no faults left behind."""
+@pytest.fixture(scope="session")
+async def erp_control_http(erp_server: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=erp_server, timeout=5.0) as http:
-        control = ErpControl(http)
-        await control.reset()
-        yield control
-        await control.reset()
+        yield http
+
+
+@pytest.fixture
+async def erp_control(erp_control_http: httpx.AsyncClient) -> AsyncIterator[ErpControl]:
+    """Fresh counters and no faults at the start, and no faults left behind."""
+    control = ErpControl(erp_control_http)
+    await control.reset()
+    yield control
+    await control.reset()
 
 
 async def connect_erp(

@@ -25,67 +25,9 @@ from connectors.base.records import (
     Totals,
 )
 from connectors.base.soap import Fields
+from connectors.erp import codes
 
 T = TypeVar("T")
-Code = tuple[str, str]
-"""A raw code's unified value and English label."""
-
-CUSTOMER_KIND = {"company": "COMPANY", "person": "PERSON"}
-CREDIT_STATUS = {"ok": "OK", "hold": "ON_HOLD", "blocked": "BLOCKED"}
-CHANNEL = {"portal": "PORTAL", "email": "EMAIL_PDF", "ebill": "EBILL", "paper": "PAPER"}
-ADDRESS_TYPE = {"invoice": "BILLING", "delivery": "SHIPPING", "contact": "POSTAL"}
-QUOTE_STATE: dict[str, Code] = {
-    "draft": ("DRAFT", "Quotation"),
-    "sent": ("SENT", "Quotation Sent"),
-    "sale": ("ACCEPTED", "Sales Order"),
-    "cancel": ("CANCELLED", "Cancelled"),  # DECLINED when the customer gave a reason
-}
-ORDER_STATE = {"sale": "Sales Order", "cancel": "Cancelled"}
-DELIVERY_STATUS: dict[str, Code] = {
-    "pending": ("NOT_DELIVERED", "Not Delivered"),
-    "started": ("NOT_DELIVERED", "Started"),
-    "partial": ("PARTIALLY_DELIVERED", "Partially Delivered"),
-    "full": ("DELIVERED", "Fully Delivered"),
-    "none": ("NOT_APPLICABLE", "No Delivery"),
-}
-ORDER_INVOICE_STATUS: dict[str, Code] = {
-    "no": ("NOTHING_TO_INVOICE", "Nothing to Invoice"),
-    "to invoice": ("TO_INVOICE", "To Invoice"),
-    "invoiced": ("INVOICED", "Fully Invoiced"),
-    "upselling": ("INVOICED", "Upselling Opportunity"),
-}
-PICKING_STATE: dict[str, Code] = {
-    "waiting": ("PLANNED", "Waiting"),
-    "assigned": ("READY", "Ready"),
-    "shipped": ("SHIPPED", "Shipped"),
-    "done": ("DELIVERED", "Done"),
-    "cancel": ("CANCELLED", "Cancelled"),
-}
-MOVE_STATE: dict[str, Code] = {
-    "draft": ("DRAFT", "Draft"),
-    "posted": ("", "Posted"),  # the payment state decides
-    "cancel": ("CANCELLED", "Cancelled"),
-}
-PAYMENT_STATE: dict[str, Code] = {
-    "not_paid": ("OPEN", "Not Paid"),
-    "partial": ("PARTIALLY_PAID", "Partially Paid"),
-    "in_payment": ("IN_PAYMENT", "In Payment"),
-    "paid": ("PAID", "Paid"),
-    "reversed": ("REVERSED", "Reversed"),
-}
-MOVE_TYPE = {"out_invoice": "INVOICE", "out_refund": "CREDIT_NOTE"}
-REFUND_REASON = {
-    "return": "RETURN",
-    "price": "PRICE_CORRECTION",
-    "duplicate": "DUPLICATE",
-    "goodwill": "GOODWILL",
-}
-REFUND_SETTLEMENT = {
-    "offset": "OFFSET_AGAINST_INVOICE",
-    "refund": "REFUND",
-    "credit": "CUSTOMER_CREDIT",
-}
-REFERENCE_TYPE = {"QRR": "QRR", "SCOR": "SCOR", "NON": "NON"}
 
 
 def _translate(raw: Fields, name: str, code: str, table: dict[str, T]) -> T:
@@ -120,13 +62,13 @@ def customer(raw: Fields) -> Customer:
     currency = raw.required("Currency", str)
     return Customer(
         number=raw.required("Number", str),
-        kind=_mapped(raw, "Kind", CUSTOMER_KIND),
+        kind=_mapped(raw, "Kind", codes.CUSTOMER_KIND),
         legal_name=raw.required("Name", str),
         vat_id=raw.optional("Vat", str),
         default_locale=raw.required("Lang", str).replace("_", "-"),
         currency=currency,
-        credit_status=_mapped(raw, "CreditStatus", CREDIT_STATUS),
-        invoice_delivery_channel=_mapped(raw, "InvoiceChannel", CHANNEL),
+        credit_status=_mapped(raw, "CreditStatus", codes.CREDIT_STATUS),
+        invoice_delivery_channel=_mapped(raw, "InvoiceChannel", codes.CHANNEL),
         ebill_recipient_id=raw.optional("EbillRecipientId", str),
         credit_limit=_amount(raw, "CreditLimit", currency),
     )
@@ -136,7 +78,7 @@ def address(raw: Fields) -> Address:
     return Address(
         id=raw.required("Id", str),
         customer=raw.required("CustomerNumber", str),
-        type=_mapped(raw, "Type", ADDRESS_TYPE),
+        type=_mapped(raw, "Type", codes.ADDRESS_TYPE),
         name=raw.required("Name", str),
         street=raw.required("Street", str),
         house_number=raw.required("HouseNumber", str),
@@ -167,7 +109,7 @@ def line_group(raw: Fields) -> tuple[str, list[DocumentLine]]:
 
 
 def quote(raw: Fields) -> Quote:
-    state, (status, label) = _lookup(raw, "State", QUOTE_STATE)
+    state, (status, label) = _lookup(raw, "State", codes.QUOTE_STATE)
     decline_reason = raw.optional("DeclineReason", str)
     if status == "CANCELLED" and decline_reason:
         status = "DECLINED"
@@ -205,9 +147,13 @@ def _order_status(state: str, delivery: str, invoicing: str, locked: bool, held:
 
 
 def order(raw: Fields) -> Order:
-    state, state_label = _lookup(raw, "State", ORDER_STATE)
-    delivery_code, (delivery, delivery_label) = _lookup(raw, "DeliveryStatus", DELIVERY_STATUS)
-    invoice_code, (invoicing, invoice_label) = _lookup(raw, "InvoiceStatus", ORDER_INVOICE_STATUS)
+    state, state_label = _lookup(raw, "State", codes.ORDER_STATE)
+    delivery_code, (delivery, delivery_label) = _lookup(
+        raw, "DeliveryStatus", codes.DELIVERY_STATUS
+    )
+    invoice_code, (invoicing, invoice_label) = _lookup(
+        raw, "InvoiceStatus", codes.ORDER_INVOICE_STATUS
+    )
     lines = raw.records("Line")
     if invoicing == "TO_INVOICE" and any(
         0 < line.required("QtyInvoiced", Decimal) < line.required("Quantity", Decimal)
@@ -237,7 +183,7 @@ def order(raw: Fields) -> Order:
 
 
 def delivery(raw: Fields) -> Delivery:
-    state, (status, label) = _lookup(raw, "State", PICKING_STATE)
+    state, (status, label) = _lookup(raw, "State", codes.PICKING_STATE)
     return Delivery(
         id=raw.required("Id", str),
         number=raw.required("Name", str),
@@ -258,9 +204,9 @@ def delivery(raw: Fields) -> Delivery:
 
 
 def invoice(raw: Fields) -> Invoice:
-    state, (status, state_label) = _lookup(raw, "State", MOVE_STATE)
-    payment, (paid_status, payment_label) = _lookup(raw, "PaymentState", PAYMENT_STATE)
-    kind = _mapped(raw, "MoveType", MOVE_TYPE)
+    state, (status, state_label) = _lookup(raw, "State", codes.MOVE_STATE)
+    payment, (paid_status, payment_label) = _lookup(raw, "PaymentState", codes.PAYMENT_STATE)
+    kind = _mapped(raw, "MoveType", codes.MOVE_TYPE)
     currency = raw.required("Currency", str)
     totals = _totals(raw, currency)
     residual = _amount(raw, "AmountResidual", currency)
@@ -281,14 +227,14 @@ def invoice(raw: Fields) -> Invoice:
         amount_paid=Amount(paid, currency),
         amount_residual=residual,
         payment_reference=raw.optional("PaymentReference", str),
-        reference_type=_mapped(raw, "ReferenceType", REFERENCE_TYPE),
-        delivery_channel=_mapped(raw, "DeliveryChannel", CHANNEL),
+        reference_type=_mapped(raw, "ReferenceType", codes.REFERENCE_TYPE),
+        delivery_channel=_mapped(raw, "DeliveryChannel", codes.CHANNEL),
         dunning_level=raw.required("DunningLevel", int),
         order_id=raw.optional("OrderId", str),
         updated_at=raw.required("WriteDate", datetime),
-        credit_note_reason=REFUND_REASON.get(reason or "", "OTHER") if credit_note else None,
+        credit_note_reason=codes.REFUND_REASON.get(reason or "", "OTHER") if credit_note else None,
         credit_note_settlement=(
-            _translate(raw, "RefundSettlement", settlement, REFUND_SETTLEMENT)
+            _translate(raw, "RefundSettlement", settlement, codes.REFUND_SETTLEMENT)
             if settlement
             else None
         ),
@@ -302,7 +248,7 @@ def open_item(raw: Fields) -> tuple[str, OpenItem]:
     currency = raw.required("Currency", str)
     item = OpenItem(
         invoice_id=raw.required("InvoiceId", str),
-        kind=_mapped(raw, "MoveType", MOVE_TYPE),
+        kind=_mapped(raw, "MoveType", codes.MOVE_TYPE),
         due_date=raw.required("InvoiceDateDue", date),
         residual=_amount(raw, "AmountResidual", currency),
     )

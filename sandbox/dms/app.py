@@ -107,6 +107,8 @@ class DmsApi:
             wanted = set(ids)
             return JSONResponse([document_json(d) for d in self.seed.documents if d.id in wanted])
         if refs is not None:
+            if not all(":" in ref for ref in refs):
+                raise BadRequest("'refs' entries are <type>:<id>, such as order:10000002")
             targets = {tuple(ref.split(":", 1)) for ref in refs}
             found = [d for d in self.live() if targets.intersection(d.references)]
             return JSONResponse([document_json(d) for d in found])

@@ -1,14 +1,12 @@
 """TokenVerifier against the sandbox identity provider: what it accepts, what it rejects."""
 
 import base64
-import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from jwcrypto import jwk, jws
+from jwcrypto import jwk
 
 from auth.tokens import (
     IdentityProviderUnavailable,
@@ -16,7 +14,7 @@ from auth.tokens import (
     OrganizationNotInToken,
     TokenVerifier,
 )
-from sandbox.idp import Idp
+from tests.forged_tokens import claims_of, encode_part, resigned, signed
 from tests.idp_fixtures import (
     GATEWAY_SECRET,
     IdpServer,
@@ -32,31 +30,6 @@ from tests.servers import bound_socket
 @pytest.fixture
 async def beat_token(idp_url: str) -> str:
     return await fetch_token(idp_url, "beat")
-
-
-def _encode(part: dict[str, Any]) -> str:
-    raw = json.dumps(part, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return claims
-
-
-def _resigned(idp: Idp, token: str, **changes: Any) -> str:
-    """The token's claims with `changes`, properly signed by the identity provider's key."""
-    return idp.keys.sign(_claims_of(token) | changes)
-
-
-def _signed(key: jwk.JWK, claims: dict[str, Any], alg: str, kid: str) -> str:
-    token = jws.JWS(json.dumps(claims))
-    token.allowed_algs = [alg]
-    token.add_signature(key, alg=alg, protected=json.dumps({"alg": alg, "kid": kid, "typ": "JWT"}))
-    return str(token.serialize(compact=True))
 
 
 async def _rejection(verifier: TokenVerifier, token: str, organization: str | None = None) -> str:
@@ -80,7 +53,7 @@ async def test_a_valid_token_becomes_a_principal(
     assert not principal.is_service_account
     assert principal.prices_visible
     assert principal.session_id
-    assert principal.expires_at == datetime.fromtimestamp(_claims_of(token)["exp"], UTC)
+    assert principal.expires_at == datetime.fromtimestamp(claims_of(token)["exp"], UTC)
 
 
 async def test_password_only_login_has_no_mfa(
@@ -125,11 +98,11 @@ async def test_expiry_and_not_before_allow_the_configured_clock_skew(
 ) -> None:
     now = int(time.time())
     idp = idp_server.idp
-    expired = _resigned(idp, beat_token, iat=now - 400, exp=now - 100)
+    expired = resigned(idp, beat_token, iat=now - 400, exp=now - 100)
     assert await _rejection(token_verifier, expired) == "token expired"
-    within_skew = _resigned(idp, beat_token, iat=now - 310, exp=now - 10)
+    within_skew = resigned(idp, beat_token, iat=now - 310, exp=now - 10)
     assert (await token_verifier.verify(within_skew)).username == "beat"
-    early = _resigned(idp, beat_token, nbf=now + 100)
+    early = resigned(idp, beat_token, nbf=now + 100)
     assert await _rejection(token_verifier, early) == "token not yet valid"
 
 
@@ -137,11 +110,11 @@ async def test_foreign_issuer_audience_and_type_are_rejected(
     idp_server: IdpServer, beat_token: str, token_verifier: TokenVerifier
 ) -> None:
     idp = idp_server.idp
-    foreign = _resigned(idp, beat_token, iss="https://elsewhere.example/realms/portal")
+    foreign = resigned(idp, beat_token, iss="https://elsewhere.example/realms/portal")
     assert await _rejection(token_verifier, foreign) == "token issuer not accepted"
-    other_audience = _resigned(idp, beat_token, aud="account")
+    other_audience = resigned(idp, beat_token, aud="account")
     assert await _rejection(token_verifier, other_audience) == "token audience not accepted"
-    refresh_like = _resigned(idp, beat_token, typ="Refresh")
+    refresh_like = resigned(idp, beat_token, typ="Refresh")
     assert await _rejection(token_verifier, refresh_like) == "token is not an access token"
     id_token = (await fetch_token_response(idp_server.url, "beat"))["id_token"]
     assert await _rejection(token_verifier, id_token) == "token audience not accepted"
@@ -152,7 +125,7 @@ async def test_forged_signature_with_a_known_kid_is_rejected(
 ) -> None:
     kid = idp_server.idp.keys.current_kid
     impostor = jwk.JWK.generate(kty="RSA", size=2048, kid=kid)
-    forged = _signed(impostor, _claims_of(beat_token), "RS256", kid)
+    forged = signed(impostor, claims_of(beat_token), "RS256", kid)
     assert await _rejection(token_verifier, forged) == "token signature invalid"
 
 
@@ -160,14 +133,14 @@ async def test_alg_none_and_hs256_with_the_public_key_are_rejected(
     idp_server: IdpServer, beat_token: str, token_verifier: TokenVerifier
 ) -> None:
     kid = idp_server.idp.keys.current_kid
-    claims = _claims_of(beat_token)
-    unsigned = f"{_encode({'alg': 'none', 'kid': kid})}.{_encode(claims)}."
+    claims = claims_of(beat_token)
+    unsigned = f"{encode_part({'alg': 'none', 'kid': kid})}.{encode_part(claims)}."
     assert await _rejection(token_verifier, unsigned) == "token algorithm not accepted"
 
     (published,) = idp_server.idp.keys.jwks()["keys"]
     public_pem = jwk.JWK(**published).export_to_pem()
     secret = jwk.JWK(kty="oct", k=base64.urlsafe_b64encode(public_pem).rstrip(b"=").decode())
-    confused = _signed(secret, claims, "HS256", kid)
+    confused = signed(secret, claims, "HS256", kid)
     assert await _rejection(token_verifier, confused) == "token algorithm not accepted"
     with pytest.raises(ValueError, match="asymmetric"):
         TokenVerifier(server_url=idp_server.url, algorithms=["RS256", "HS256"])
@@ -209,7 +182,7 @@ async def test_unknown_kid_refetches_the_keys_at_most_once_per_interval(
 ) -> None:
     idp, url = isolated_idp.idp, isolated_idp.url
     stray = jwk.JWK.generate(kty="RSA", size=2048, kid="stray")
-    unknown_kid_token = _signed(stray, _claims_of(beat_token), "RS256", "stray")
+    unknown_kid_token = signed(stray, claims_of(beat_token), "RS256", "stray")
     verifier = TokenVerifier(server_url=url, issuer=isolated_idp.issuer, jwks_refresh_interval=3600)
     try:
         await verifier.verify(await fetch_token(url, "beat"))
@@ -228,7 +201,7 @@ async def test_with_no_interval_each_unknown_kid_refetches_exactly_once(
     isolated_idp: IdpServer, beat_token: str
 ) -> None:
     stray = jwk.JWK.generate(kty="RSA", size=2048, kid="stray")
-    unknown_kid_token = _signed(stray, _claims_of(beat_token), "RS256", "stray")
+    unknown_kid_token = signed(stray, claims_of(beat_token), "RS256", "stray")
     verifier = TokenVerifier(server_url=isolated_idp.url, jwks_refresh_interval=0)
     requests = isolated_idp.idp.requests
     try:

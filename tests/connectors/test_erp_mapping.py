@@ -13,7 +13,7 @@ from connectors.base.records import Amount, SourceStatus, System
 from connectors.base.soap import Fields, load_wsdl, plain
 from connectors.erp import mapping
 from connectors.erp.client import WSDL_PATH
-from sandbox.model import Seed
+from sandbox.model import Order, Quote, Seed
 from sandbox.seed import LUMIERE, MUSTER, NORDLICHT, SOPHIE, line_total, vat
 from tests.erp_fixtures import PAYLOADS
 
@@ -99,7 +99,8 @@ def test_quotes(erp_seed: Seed) -> None:
     ("operation", "item"), [("GetQuoteLines", "QuoteLines"), ("GetOrderLines", "OrderLines")]
 )
 def test_lines(erp_seed: Seed, operation: str, item: str) -> None:
-    documents = {d.id: d for d in [*erp_seed.quotes, *erp_seed.orders]}
+    documents: dict[str, Quote | Order] = {q.id: q for q in erp_seed.quotes}
+    documents.update((o.id, o) for o in erp_seed.orders)
     for raw in records(operation, item):
         document_id, lines = mapping.line_group(fields(raw))
         seed = documents[document_id]
@@ -176,7 +177,10 @@ def test_deliveries() -> None:
         "Swiss Post",
         None,
     )
-    assert [(line.position, line.quantity) for line in shipped.lines] == [(10, 2), (20, 4)]
+    assert [(line.position, line.quantity) for line in shipped.lines] == [
+        (10, Decimal(2)),
+        (20, Decimal(4)),
+    ]
     assert mapped["LS-2026-0002"].status == "PLANNED"
     assert mapped["LS-2026-0003"].status == "DELIVERED"
 

@@ -88,7 +88,7 @@ async def test_cached_records_are_checked_for_the_tenant_after_the_cache(
         upstream.reset()
         denied = (await luc.post(query, {"id": order["id"]})).json()
         assert upstream.total() == 0  # served from the cache, and still denied
-        assert denied["data"] is None
+        assert denied["data"] == {"order": None}
         assert denied["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         await anna.aclose()
         await luc.aclose()

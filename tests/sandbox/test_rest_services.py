@@ -81,6 +81,8 @@ async def test_requests_without_the_token_are_refused(
         ("crm", "/api/v1/tickets", "ids"),
         ("crm", "/api/v1/comments", "ticket_ids"),
         ("crm", "/api/v1/contacts", "company_ids"),
+        ("crm", "/api/v1/companies", "ids"),
+        ("crm", "/api/v1/consents", "company_ids"),
         ("dms", "/api/documents", "ids"),
         ("dms", "/api/documents/versions", "document_ids"),
     ],
@@ -97,6 +99,16 @@ async def test_batch_reads_take_at_most_a_hundred_keys(
 
     assert (at_limit.status_code, at_limit.json()) == (200, [])
     assert over.status_code == 400
+
+
+async def test_crm_companies_mirror_the_erp_customers(
+    crm: httpx.AsyncClient, rest_seed: Seed
+) -> None:
+    numbers = [customer.number for customer in rest_seed.customers]
+
+    body = (await crm.get("/api/v1/companies", params={"ids": ",".join(numbers)})).json()
+
+    assert [(c["id"], c["name"]) for c in body] == [(c.number, c.name) for c in rest_seed.customers]
 
 
 async def test_crm_ticket_search_pages(crm: httpx.AsyncClient, rest_seed: Seed) -> None:
@@ -150,8 +162,9 @@ async def test_dms_owner_search_pages(dms: httpx.AsyncClient, rest_seed: Seed) -
 async def test_dms_takes_exactly_one_selector(dms: httpx.AsyncClient) -> None:
     both = await dms.get("/api/documents", params={"ids": "doc-0001", "owner": MUSTER})
     none = await dms.get("/api/documents")
+    malformed = await dms.get("/api/documents", params={"refs": "10000002"})
 
-    assert both.status_code == none.status_code == 400
+    assert both.status_code == none.status_code == malformed.status_code == 400
     assert both.json()["exception"] == "invalidArgument"
 
 
