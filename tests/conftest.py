@@ -1,7 +1,9 @@
 """Fixtures for every test: the real sandbox, gateways, tokens and a real Redis."""
 
 pytest_plugins = [
+    "tests.erp_fixtures",
     "tests.idp_fixtures",
     "tests.redis_server",
+    "tests.rest_fixtures",
     "tests.stack",
 ]

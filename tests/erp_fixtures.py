@@ -4,7 +4,6 @@ connected to it over real SOAP. `tests/conftest.py` imports the fixtures from he
 Also the requests whose answers are recorded under `tests/connectors/payloads/erp/`.
 """
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sandbox.faults import Faults
 from sandbox.model import Seed
 from sandbox.seed import LUMIERE, MUSTER, build_seed, parse_now
 from sandbox.stats import RequestStats
-from tests.servers import bound_socket, serve_in_thread
+from tests.servers import serve_in_thread
 
 ERP_NOW = "2026-03-10T09:00:00+01:00"
 ERP_RETRY = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.05)
@@ -61,11 +60,7 @@ def erp_seed() -> Seed:
 @pytest.fixture(scope="session")
 def erp_server(erp_seed: Seed) -> Iterator[str]:
     """The sandbox ERP's base URL (`http://127.0.0.1:<port>`), for its control surface."""
-    sock = bound_socket()
-    # Accepted connections inherit TCP_NODELAY; without it, Nagle's algorithm meets delayed
-    # ACKs and every keep-alive request on loopback waits ~40 ms.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    with serve_in_thread(create_erp_app(erp_seed, Faults(), RequestStats()), sock) as base_url:
+    with serve_in_thread(create_erp_app(erp_seed, Faults(), RequestStats())) as base_url:
         yield base_url
 
 
@@ -91,10 +86,11 @@ async def erp_control(erp_control_http: httpx.AsyncClient) -> AsyncIterator[ErpC
 
 
 async def connect_erp(
-    url: str, limits: HttpLimits | None = None, retry: RetryPolicy = ERP_RETRY, page_size: int = 100
+    url: str, limits: HttpLimits | None = None, retry: RetryPolicy = ERP_RETRY, **paging: int
 ) -> ErpAdapter:
+    """An adapter as the gateway connects it; `paging`: `page_size`, `max_pages`."""
     return await ErpAdapter.connect(
-        url, create_client(url, limits or HttpLimits()), retry, page_size=page_size
+        url, create_client(url, limits or HttpLimits()), retry, **paging
     )
 
 

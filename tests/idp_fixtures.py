@@ -17,7 +17,7 @@ from keycloak import KeycloakOpenID
 
 from auth.tokens import TokenVerifier
 from sandbox.idp import Idp, create_idp_app, idp_of, load_realm
-from tests.servers import bound_socket, serve_in_thread
+from tests.servers import bind, serve_in_thread
 
 REALM = "portal"
 DEMO_PASSWORD = "demo"
@@ -38,7 +38,7 @@ class IdpServer:
 @contextmanager
 def running_idp(clock: Callable[[], datetime] | None = None) -> Iterator[IdpServer]:
     """A fresh identity provider with its own copy of the demo realm, on a free port."""
-    sock = bound_socket()
+    sock = bind()
     host, port = sock.getsockname()[:2]
     app = create_idp_app(load_realm(), f"http://{host}:{port}", clock)
     with serve_in_thread(app, sock) as url:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-from tests.servers import bound_socket
+from tests.servers import bind
 
 SHARED_URL = "redis://127.0.0.1:6379/0"
 START_DEADLINE_S = 10.0
@@ -34,7 +34,7 @@ def own_redis_server() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed; `make test` installs it")
-    sock = bound_socket()
+    sock = bind()
     port = sock.getsockname()[1]
     sock.close()
     process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments

@@ -12,22 +12,15 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+from sandbox.server import bind
+
 STARTUP_DEADLINE_S = 20.0
-
-
-def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening TCP socket; port 0 picks a free one."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    return sock
 
 
 @contextmanager
 def serve_in_thread(app: ASGIApp, sock: socket.socket | None = None) -> Iterator[str]:
     """Serve `app` until the block ends; yields its base URL (`http://127.0.0.1:<port>`)."""
-    sock = sock or bound_socket()
+    sock = sock or bind()
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)

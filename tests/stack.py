@@ -14,7 +14,7 @@ from portalgraph.settings import Settings
 from sandbox.seed import parse_now
 from sandbox.server import SYSTEMS, Sandbox, build_sandbox
 from tests.idp_fixtures import fetch_token, totp_code
-from tests.servers import bound_socket, serve_in_thread
+from tests.servers import bind, serve_in_thread
 
 SANDBOX_NOW = "2026-03-10T09:00:00+01:00"
 """The pinned clock of the sandbox and the gateways under test."""
@@ -23,7 +23,7 @@ UPSTREAMS = ("erp", "crm", "dms", "payments")
 
 @contextmanager
 def running_sandbox() -> Iterator[Sandbox]:
-    sockets = {system: bound_socket() for system in SYSTEMS}
+    sockets = {system: bind() for system in SYSTEMS}
     ports = {system: sock.getsockname()[1] for system, sock in sockets.items()}
     sandbox = build_sandbox(parse_now(SANDBOX_NOW), "127.0.0.1", ports)
     with ExitStack() as stack:

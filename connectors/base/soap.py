@@ -110,8 +110,9 @@ class SoapService:
     async def call(self, operation: str, **params: object) -> object:
         """Call `operation`; its answer as plain data (lists, dicts, Decimal, date, ...).
 
-        Raises only UpstreamError: Unavailable (server fault, 5xx, transport), Timeout,
-        Rejected (client fault, 4xx) or BadResponse (not SOAP, not the declared shape).
+        Upstream failures raise UpstreamError: Unavailable (server fault, 5xx, transport),
+        Timeout, Rejected (client fault, 4xx) or BadResponse (not SOAP, not the declared
+        shape). Parameters that do not fit the WSDL raise zeep's ValidationError: a caller bug.
         """
         system = self._system
         try:

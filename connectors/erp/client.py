@@ -33,7 +33,7 @@ BINDING = "{urn:portalgraph:sandbox:erp:v1}ErpBinding"
 MAX_PAGE_SIZE = 100
 """The ERP's limit per List* call."""
 MAX_PAGES = 50
-"""Bounds a list read (5,000 records at full pages); beyond it the list is cut, and logged."""
+"""Bounds a list read (5,000 records at full pages); beyond, the list is cut with a warning."""
 
 R = TypeVar("R")
 Keyed = Callable[[Fields], tuple[str | None, R]]
@@ -54,13 +54,18 @@ class ErpAdapter:
     """Implements OrganizationPort, QuotePort, OrderPort and InvoicePort."""
 
     def __init__(
-        self, soap: SoapService, retry: RetryPolicy, page_size: int = MAX_PAGE_SIZE
+        self,
+        soap: SoapService,
+        retry: RetryPolicy,
+        page_size: int = MAX_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size is {page_size}; the ERP allows 1 to {MAX_PAGE_SIZE}")
         self._soap = soap
         self._retry = retry
         self._page_size = page_size
+        self._max_pages = max_pages
 
     @classmethod
     async def connect(
@@ -69,13 +74,14 @@ class ErpAdapter:
         http: httpx.AsyncClient,
         retry: RetryPolicy,
         page_size: int = MAX_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
     ) -> "ErpAdapter":
         """An adapter for the SOAP service at `endpoint` (e.g. `http://erp:8002/erp`), sending
         over `http`, which it then owns. The shipped WSDL is parsed off the event loop."""
         soap = await asyncio.to_thread(
             SoapService.create, System.ERP, WSDL_PATH, BINDING, endpoint, http
         )
-        return cls(soap, retry, page_size)
+        return cls(soap, retry, page_size, max_pages)
 
     async def aclose(self) -> None:
         await self._soap.aclose()
@@ -115,7 +121,7 @@ class ErpAdapter:
     ) -> list[R]:
         """All of a customer's matching records, page by page until the ERP's Total."""
         found: list[R] = []
-        for _ in range(MAX_PAGES):
+        for _ in range(self._max_pages):
             answer = await self._read(
                 operation,
                 CustomerNumber=customer,

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from auth.backend import BearerTokenBackend, PrincipalUser, auth_error_response
 from auth.tokens import TokenVerifier
 from tests.idp_fixtures import fetch_token
-from tests.servers import bound_socket
+from tests.servers import bind
 
 
 async def whoami(request: Request) -> Response:
@@ -92,7 +92,7 @@ async def test_non_bearer_authorization_is_401(gateway: httpx.AsyncClient) -> No
 
 async def test_unreachable_identity_provider_is_503(idp_url: str) -> None:
     token = await fetch_token(idp_url, "beat")
-    sock = bound_socket()
+    sock = bind()
     host, port = sock.getsockname()[:2]
     sock.close()
     verifier = TokenVerifier(server_url=f"http://{host}:{port}")

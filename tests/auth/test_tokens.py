@@ -24,7 +24,7 @@ from tests.idp_fixtures import (
     running_idp,
     totp_code,
 )
-from tests.servers import bound_socket
+from tests.servers import bind
 
 
 @pytest.fixture
@@ -213,7 +213,7 @@ async def test_with_no_interval_each_unknown_kid_refetches_exactly_once(
 
 
 async def test_unreachable_identity_provider_is_not_an_invalid_token(beat_token: str) -> None:
-    sock = bound_socket()
+    sock = bind()
     host, port = sock.getsockname()[:2]
     sock.close()
     verifier = TokenVerifier(server_url=f"http://{host}:{port}", client_secret=GATEWAY_SECRET)

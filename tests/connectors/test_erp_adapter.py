@@ -1,13 +1,15 @@
 """The ERP adapter against the sandbox ERP over real SOAP: every port method, the batch
 contract (one upstream request per call, counted by the sandbox), paging and failures."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import pytest
+from zeep.exceptions import Fault, TransportError
 
 from connectors.base.errors import (
     UpstreamBadResponse,
+    UpstreamError,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -16,13 +18,13 @@ from connectors.base.http import HttpLimits, create_client
 from connectors.base.ports import InvoicePort, ListFilter, OrderPort, OrganizationPort, QuotePort
 from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
-from connectors.base.soap import SoapService
+from connectors.base.soap import SoapService, fault_error, transport_error
 from connectors.erp import ErpAdapter
 from connectors.erp.client import BINDING, WSDL_PATH
 from sandbox.model import Seed
 from sandbox.seed import FILLER_ORDERS, LUMIERE, MUSTER, NORDLICHT
+from sandbox.server import bind
 from tests.erp_fixtures import ERP_RETRY, UNKNOWN, ErpControl, connect_erp
-from tests.servers import bound_socket
 
 HANG_LIMITS = HttpLimits(connect_timeout_s=1.0, read_timeout_s=0.2, total_timeout_s=0.5)
 BatchCall = Callable[[ErpAdapter, Seed], Awaitable[Sequence[object]]]
@@ -121,6 +123,19 @@ async def test_list_orders_pages_through_everything(
     assert await erp_control.requests() == {"ListOrders": pages}
 
 
+async def test_list_reads_are_bounded(
+    erp_url: str, erp_control: ErpControl, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = await connect_erp(erp_url, page_size=5, max_pages=2)
+    try:
+        orders = await adapter.list_orders(MUSTER, ListFilter())
+    finally:
+        await adapter.aclose()
+    assert len(orders) == 10
+    assert await erp_control.requests() == {"ListOrders": 2}
+    assert f"ListOrders for {MUSTER}: cut at 10 records" in caplog.text
+
+
 async def test_list_orders_filters_upstream(erp_adapter: ErpAdapter, erp_seed: Seed) -> None:
     order = next(o for o in erp_seed.orders if o.id == "10000002")
     day = order.date_order.date()
@@ -215,28 +230,55 @@ async def test_a_server_fault_is_unavailable_and_retried(
     assert await erp_adapter.get_customers([MUSTER])  # other operations are unaffected
 
 
-async def test_a_client_fault_is_rejected(erp_url: str, erp_control: ErpControl) -> None:
-    """The adapter never asks for more than the ERP allows, so the SOAP client does here."""
+@pytest.fixture
+async def erp_soap(erp_url: str) -> AsyncIterator[SoapService]:
+    """The adapter's SOAP client alone, to send what the adapter never would."""
     http = create_client(erp_url, HttpLimits())
     soap = SoapService.create(System.ERP, WSDL_PATH, BINDING, erp_url, http)
-    try:
-        with pytest.raises(UpstreamRejected, match="soap:Client") as raised:
-            await soap.call("ListOrders", CustomerNumber=MUSTER, Offset=0, Limit=500)
-    finally:
-        await soap.aclose()
+    yield soap
+    await soap.aclose()
+
+
+async def test_a_client_fault_is_rejected(erp_soap: SoapService, erp_control: ErpControl) -> None:
+    with pytest.raises(UpstreamRejected, match="soap:Client") as raised:
+        await erp_soap.call("ListOrders", CustomerNumber=MUSTER, Offset=0, Limit=500)
     assert not raised.value.retriable
     assert await erp_control.requests() == {"ListOrders": 1}
 
 
-async def test_page_size_is_bounded_by_the_erp(erp_url: str) -> None:
-    soap = SoapService.create(
-        System.ERP, WSDL_PATH, BINDING, erp_url, create_client(erp_url, HttpLimits())
-    )
-    try:
-        with pytest.raises(ValueError, match="page_size"):
-            ErpAdapter(soap, ERP_RETRY, page_size=101)
-    finally:
-        await soap.aclose()
+def test_page_size_is_bounded_by_the_erp(erp_soap: SoapService) -> None:
+    with pytest.raises(ValueError, match="page_size"):
+        ErpAdapter(erp_soap, ERP_RETRY, page_size=101)
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("soap:Client", UpstreamRejected),
+        ("SOAP-ENV:Client.Authentication", UpstreamRejected),
+        ("soap:VersionMismatch", UpstreamRejected),
+        ("soap:Server", UpstreamUnavailable),
+        ("Server.Database", UpstreamUnavailable),
+        (None, UpstreamUnavailable),  # a non-200 answer without a Fault element
+    ],
+)
+def test_fault_codes(code: str | None, error: type[UpstreamError]) -> None:
+    fault = Fault("text", code=code)  # type: ignore[no-untyped-call]  # zeep is unannotated
+    assert type(fault_error(System.ERP, fault)) is error
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (200, UpstreamBadResponse),  # not XML
+        (404, UpstreamRejected),
+        (429, UpstreamUnavailable),
+        (502, UpstreamUnavailable),
+    ],
+)
+def test_http_failures(status: int, error: type[UpstreamError]) -> None:
+    failure = TransportError("no envelope", status_code=status)  # type: ignore[no-untyped-call]
+    assert type(transport_error(System.ERP, failure)) is error
 
 
 async def test_garbage_is_a_bad_response(erp_adapter: ErpAdapter, erp_control: ErpControl) -> None:
@@ -271,7 +313,7 @@ async def test_a_hang_is_a_timeout(erp_url: str, erp_control: ErpControl) -> Non
 
 
 async def test_an_unreachable_erp_is_unavailable() -> None:
-    with bound_socket() as sock:  # closed again: nothing listens on the port
+    with bind() as sock:  # closed again: nothing listens on the port
         host, port = sock.getsockname()[:2]
     url = f"http://{host}:{port}/erp"
     adapter = await connect_erp(url, limits=HANG_LIMITS, retry=RetryPolicy(attempts=1))

@@ -33,7 +33,8 @@ async def all_edges(client: GraphQLClient, field: str, selection: str, **args: A
     for _ in range(50):
         query = f"""query($after: String, $filter: {args.get("filter_type", "OrderFilterInput")}) {{
             {field}(first: 7, after: $after, filter: $filter) {{
-              totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {selection} }} }}
+              totalCount pageInfo {{ hasNextPage endCursor }}
+              edges {{ cursor node {{ {selection} }} }}
             }} }}"""
         page = (await client.query(query, {"after": after, "filter": args.get("filter")}))[field]
         nodes += [edge["node"] for edge in page["edges"]]
@@ -50,13 +51,15 @@ async def test_orders_page_through_every_order_of_the_tenant(
     anna = await client_for("anna")
     nodes = await all_edges(anna, "orders", "number")
     expected = {order.number for order in sandbox.seed.orders if order.customer == MUSTER}
-    assert [node["number"] for node in nodes] and {n["number"] for n in nodes} == expected
+    assert [node["number"] for node in nodes]
+    assert {n["number"] for n in nodes} == expected
     assert len(nodes) == len(expected)  # no duplicates across pages
 
 
 async def test_cursors_are_stable_and_foreign_cursors_are_refused(client_for: Client) -> None:
     anna = await client_for("anna")
-    query = "query($after: String) { orders(first: 3, after: $after) { edges { cursor node { number } } } }"
+    query = """query($after: String) {
+        orders(first: 3, after: $after) { edges { cursor node { number } } } }"""
     first = (await anna.query(query))["orders"]["edges"]
     again = (await anna.query(query))["orders"]["edges"]
     assert first == again
@@ -80,17 +83,20 @@ async def test_every_order_field_resolves(client_for: Client) -> None:
     assert in_progress["deliveryStatus"] == "PARTIALLY_DELIVERED"
     assert {d["status"] for d in in_progress["deliveries"]} == {"SHIPPED", "PLANNED"}
     shipped = next(d for d in in_progress["deliveries"] if d["status"] == "SHIPPED")
-    assert shipped["trackingNumber"] and shipped["carrier"]
+    assert shipped["trackingNumber"]
+    assert shipped["carrier"]
     delivered = [line for line in in_progress["lines"] if line["deliveredQuantity"] != "0"]
     assert 0 < len(delivered) < len(in_progress["lines"])
     accepted = [o for o in orders.values() if o["quote"]]
-    assert accepted and all(o["quote"]["status"] == "ACCEPTED" for o in accepted)
+    assert accepted
+    assert all(o["quote"]["status"] == "ACCEPTED" for o in accepted)
     assert any(o["invoices"] for o in orders.values())
     assert any(o["documents"] for o in orders.values())
     for order in orders.values():
         line_sum = sum(float(line["total"]["amount"]) for line in order["lines"])
         assert abs(line_sum - float(order["amountUntaxed"]["amount"])) < 0.01
-        assert order["caseType"] == "ORDER" and order["statusLabel"]
+        assert order["caseType"] == "ORDER"
+        assert order["statusLabel"]
 
 
 async def test_order_filters(sandbox: Sandbox, client_for: Client) -> None:
@@ -121,7 +127,8 @@ async def test_invoices_with_payments_credit_notes_and_overdue(
     selection = """id number kind status isOverdue daysOverdue dueDate dunningLevel
         total { amount } amountPaid { amount } amountResidual { amount } balance { amount }
         paymentReference referenceType creditNoteReason settlement
-        payments { id status method amount { amount currencyCode } allocations { invoiceId amount { amount } }
+        payments { id status method amount { amount currencyCode }
+                   allocations { invoiceId amount { amount } }
                    refunds { status amount { amount } } failureCode nextAction { redirectUrl } }
         creditNotes { number kind settlement } appliedTo { number }
         document { title latestVersion { mimeType } } documents { id }"""
@@ -136,7 +143,8 @@ async def test_invoices_with_payments_credit_notes_and_overdue(
         filter={"overdue": True},
     )
     assert {i["number"] for i in overdue} == {i["number"] for i in every if i["isOverdue"]}
-    assert overdue and all(i["daysOverdue"] > 0 for i in overdue)
+    assert overdue
+    assert all(i["daysOverdue"] > 0 for i in overdue)
     partially = next(
         i
         for i in every
@@ -154,7 +162,8 @@ async def test_invoices_with_payments_credit_notes_and_overdue(
     reversed_invoice = next(i for i in every if i["status"] == "REVERSED")
     assert [note["kind"] for note in reversed_invoice["creditNotes"]] == ["CREDIT_NOTE"]
     notes = [i for i in every if i["kind"] == "CREDIT_NOTE"]
-    assert notes and all(note["appliedTo"] for note in notes)
+    assert notes
+    assert all(note["appliedTo"] for note in notes)
     assert all(i["balance"] == i["amountResidual"] for i in every)
     assert any(p["failureCode"] == "card_declined" for i in every for p in i["payments"])
     assert any(p["nextAction"] for i in every for p in i["payments"])
@@ -168,8 +177,10 @@ async def test_account_balance_sums_the_open_items(client_for: Client) -> None:
     daniel = await client_for("daniel")
     data = await daniel.query("""{
         accountBalance { totalOpen { amount currencyCode } totalOverdue { amount }
-                         dueWithin30Days { amount } unappliedCredit { amount } creditLimit { amount } }
-        invoices(first: 100) { edges { node { kind status isOverdue amountResidual { amount } } } } }""")
+                         dueWithin30Days { amount } unappliedCredit { amount }
+                         creditLimit { amount } }
+        invoices(first: 100) {
+          edges { node { kind status isOverdue amountResidual { amount } } } } }""")
     balance = data["accountBalance"]
     invoices = [edge["node"] for edge in data["invoices"]["edges"]]
     open_invoices = [
@@ -202,7 +213,8 @@ async def test_tickets_messages_and_sla(sandbox: Sandbox, client_for: Client) ->
     }
     internal = [c.body for c in sandbox.seed.comments if c.internal]
     serialized = str(every)
-    assert internal and not any(body in serialized for body in internal)
+    assert internal
+    assert not any(body in serialized for body in internal)
     assert {t["sla"]["status"] for t in every} >= {
         "ON_TRACK",
         "AT_RISK",
@@ -222,7 +234,8 @@ async def test_tickets_messages_and_sla(sandbox: Sandbox, client_for: Client) ->
         filter_type="TicketFilterInput",
         filter={"statuses": ["NEW", "IN_PROGRESS"]},
     )
-    assert open_only and {t["status"] for t in open_only} <= {"NEW", "IN_PROGRESS"}
+    assert open_only
+    assert {t["status"] for t in open_only} <= {"NEW", "IN_PROGRESS"}
 
 
 async def test_documents_with_versions_and_downloads(sandbox: Sandbox, client_for: Client) -> None:
@@ -249,7 +262,8 @@ async def test_documents_with_versions_and_downloads(sandbox: Sandbox, client_fo
         filter_type="DocumentFilterInput",
         filter={"types": ["CONTRACT"]},
     )
-    assert contracts and all(d["documentType"] == "CONTRACT" for d in contracts)
+    assert contracts
+    assert all(d["documentType"] == "CONTRACT" for d in contracts)
 
 
 async def test_quotes_hide_drafts_and_derive_expiry(sandbox: Sandbox, client_for: Client) -> None:
@@ -268,7 +282,8 @@ async def test_quotes_hide_drafts_and_derive_expiry(sandbox: Sandbox, client_for
         filter_type="QuoteFilterInput",
         filter={"statuses": ["EXPIRED"]},
     )
-    assert expired and all(q["validUntil"] < str(sandbox.seed.now.date()) for q in expired)
+    assert expired
+    assert all(q["validUntil"] < str(sandbox.seed.now.date()) for q in expired)
 
 
 async def test_cases_merge_the_systems_newest_first(client_for: Client) -> None:
@@ -282,7 +297,8 @@ async def test_cases_merge_the_systems_newest_first(client_for: Client) -> None:
     filtered = await anna.query("""{ cases(filter: {types: [TICKET], search: "Zeichnung"}) {
         edges { node { caseType title } } } }""")
     found = [edge["node"] for edge in filtered["cases"]["edges"]]
-    assert found and all(c["caseType"] == "TICKET" and "Zeichnung" in c["title"] for c in found)
+    assert found
+    assert all(c["caseType"] == "TICKET" and "Zeichnung" in c["title"] for c in found)
 
 
 async def test_viewer_and_organization(client_for: Client) -> None:
@@ -293,10 +309,12 @@ async def test_viewer_and_organization(client_for: Client) -> None:
         addresses { type street houseNumber postalCode city countryCode isDefault }
         contacts { firstName lastName email jobTitle } } } }""")
     viewer = data["viewer"]
-    assert viewer["user"]["username"] == "anna" and viewer["user"]["mfaEnabled"] is False
+    assert viewer["user"]["username"] == "anna"
+    assert viewer["user"]["mfaEnabled"] is False
     assert set(viewer["roles"]) >= {"admin", "purchasing"}
     org = viewer["organization"]
-    assert org["number"] == MUSTER and org["kind"] == "COMPANY"
+    assert org["number"] == MUSTER
+    assert org["kind"] == "COMPANY"
     assert {a["type"] for a in org["addresses"]} == {"BILLING", "SHIPPING"}
     assert any(c["lastName"] == "Keller" for c in org["contacts"])
 
@@ -304,7 +322,8 @@ async def test_viewer_and_organization(client_for: Client) -> None:
 async def test_node_resolves_every_type_by_its_global_id(client_for: Client) -> None:
     anna = await client_for("anna")
     data = await anna.query("""{
-        orders(first: 30) { edges { node { id deliveries { id } invoices { id payments { id } } } } }
+        orders(first: 30) {
+          edges { node { id deliveries { id } invoices { id payments { id } } } } }
         tickets(first: 1) { edges { node { id } } }
         quotes(first: 1) { edges { node { id } } }
         documents(first: 1) { edges { node { id } } } }""")

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from connectors.base.soap import load_wsdl
 from connectors.erp.client import WSDL_PATH as GATEWAY_WSDL
 from sandbox.erp import ERP_NS, WSDL_PATH
 from sandbox.erp.operations import OPERATIONS
@@ -65,6 +66,16 @@ async def test_wsdl_is_served_with_the_requests_address(erp_url: str) -> None:
         op.get("name") for op in wsdl.iterfind(f"{{{WSDL_NS}}}binding/{{{WSDL_NS}}}operation")
     }
     assert operations == set(OPERATIONS)
+
+
+async def test_a_soap_toolkit_reads_the_served_wsdl(erp_url: str, tmp_path: Path) -> None:
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        served = tmp_path / "erp.wsdl"
+        served.write_bytes((await http.get(erp_url, params={"wsdl": ""})).content)
+    wsdl = load_wsdl(served)  # zeep
+    [port] = wsdl.services["ErpService"].ports.values()
+    assert port.binding_options["address"] == erp_url
+    assert set(port.binding.all()) == set(OPERATIONS)
 
 
 def test_the_gateway_ships_the_vendors_wsdl() -> None:
@@ -188,7 +199,3 @@ async def test_injected_garbage_is_not_xml(erp_url: str, erp_control: ErpControl
     assert response.status_code == 200
     with pytest.raises(etree.XMLSyntaxError):
         etree.fromstring(response.content)
-
-
-def test_payloads_directory_is_where_the_fixtures_say() -> None:
-    assert Path(__file__).parents[1] / "connectors" / "payloads" / "erp" == PAYLOADS

@@ -1,0 +1,53 @@
+"""The benchmark's stack as separate processes (sandbox, gateway), so that the load driver,
+the gateway and the simulated upstreams do not share one interpreter."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import httpx
+
+READY_DEADLINE_S = 30.0
+
+
+def wait_until_ready(url: str, deadline_s: float = READY_DEADLINE_S) -> None:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} not ready after {deadline_s}s")
+        time.sleep(0.1)
+
+
+@contextmanager
+def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator[None]:
+    child = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        [sys.executable, "-m", "portalgraph", *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_ready(ready_url)
+        yield
+    finally:
+        child.terminate()
+        child.wait(timeout=15)
+
+
+def sandbox_env(base_port: int) -> dict[str, str]:
+    """The gateway's settings for a sandbox on base port P (systems on P+1..P+5)."""
+    return {
+        "PORTALGRAPH_OIDC_SERVER_URL": f"http://127.0.0.1:{base_port + 1}/",
+        "PORTALGRAPH_ERP_URL": f"http://127.0.0.1:{base_port + 2}/erp",
+        "PORTALGRAPH_CRM_URL": f"http://127.0.0.1:{base_port + 3}",
+        "PORTALGRAPH_DMS_URL": f"http://127.0.0.1:{base_port + 4}",
+        "PORTALGRAPH_PAYMENTS_URL": f"http://127.0.0.1:{base_port + 5}",
+    }

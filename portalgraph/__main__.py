@@ -1,0 +1,5 @@
+import sys
+
+from portalgraph.cli import main
+
+sys.exit(main())
