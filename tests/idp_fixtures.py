@@ -17,7 +17,8 @@ from keycloak import KeycloakOpenID
 
 from auth.tokens import TokenVerifier
 from sandbox.idp import Idp, create_idp_app, idp_of, load_realm
-from tests.servers import bind, serve_in_thread
+from sandbox.server import bind
+from tests.servers import serve_in_thread
 
 REALM = "portal"
 DEMO_PASSWORD = "demo"

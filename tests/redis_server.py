@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-from tests.servers import bind
+from sandbox.server import bind
 
 SHARED_URL = "redis://127.0.0.1:6379/0"
 START_DEADLINE_S = 10.0

@@ -12,9 +12,9 @@ import pytest
 from portalgraph.app import advancing_clock, create_app
 from portalgraph.settings import Settings
 from sandbox.seed import parse_now
-from sandbox.server import SYSTEMS, Sandbox, build_sandbox
+from sandbox.server import SYSTEMS, Sandbox, bind, build_sandbox
 from tests.idp_fixtures import fetch_token, totp_code
-from tests.servers import bind, serve_in_thread
+from tests.servers import serve_in_thread
 
 SANDBOX_NOW = "2026-03-10T09:00:00+01:00"
 """The pinned clock of the sandbox and the gateways under test."""

@@ -13,8 +13,8 @@ from starlette.routing import Route
 
 from auth.backend import BearerTokenBackend, PrincipalUser, auth_error_response
 from auth.tokens import TokenVerifier
+from sandbox.server import bind
 from tests.idp_fixtures import fetch_token
-from tests.servers import bind
 
 
 async def whoami(request: Request) -> Response:

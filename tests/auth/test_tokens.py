@@ -14,6 +14,7 @@ from auth.tokens import (
     OrganizationNotInToken,
     TokenVerifier,
 )
+from sandbox.server import bind
 from tests.forged_tokens import claims_of, encode_part, resigned, signed
 from tests.idp_fixtures import (
     GATEWAY_SECRET,
@@ -24,7 +25,6 @@ from tests.idp_fixtures import (
     running_idp,
     totp_code,
 )
-from tests.servers import bind
 
 
 @pytest.fixture
