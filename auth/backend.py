@@ -75,17 +75,21 @@ class BearerTokenBackend(AuthenticationBackend):
 
 
 def auth_error_response(_: HTTPConnection, error: Exception) -> Response:
-    """A plain HTTP answer for `AuthenticationMiddleware(on_error=...)`: 403 for a foreign
-    organization, 503 when the identity provider is unreachable, else 401 with RFC 6750's
-    `WWW-Authenticate` challenge."""
+    """The answer for `AuthenticationMiddleware(on_error=...)`, shaped as a GraphQL error: 403
+    (`FORBIDDEN`) for a foreign organization, 503 when the identity provider is unreachable,
+    else 401 (`UNAUTHENTICATED`) with RFC 6750's `WWW-Authenticate` challenge. A bad token
+    never reaches the schema."""
     message = str(error)
     if isinstance(error, OrganizationForbidden):
-        return JSONResponse({"error": "forbidden", "message": message}, status_code=403)
+        return _graphql_error(403, "FORBIDDEN", message)
     if isinstance(error, AuthenticationUnavailable):
-        return JSONResponse({"error": "unavailable", "message": message}, status_code=503)
+        return _graphql_error(503, "UPSTREAM_UNAVAILABLE", "The identity provider is unavailable.")
     challenge = f'Bearer error="invalid_token", error_description="{message}"'
-    return JSONResponse(
-        {"error": "unauthenticated", "message": message},
-        status_code=401,
-        headers={"WWW-Authenticate": challenge},
-    )
+    return _graphql_error(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": challenge})
+
+
+def _graphql_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -10,15 +10,12 @@ from functools import partial
 
 import httpx
 from starlette.applications import Starlette
-from starlette.authentication import AuthenticationError
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
 
-from auth.backend import AuthenticationUnavailable, BearerTokenBackend, OrganizationForbidden
+from auth.backend import BearerTokenBackend, auth_error_response
 from auth.tokens import TokenVerifier
 from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
@@ -84,23 +81,6 @@ def open_cache(settings: Settings) -> Cache:
     if settings.redis_url:
         return RedisCache.from_url(settings.redis_url, settings.cache_prefix)
     return MemoryCache()
-
-
-def graphql_error(status: int, code: str, message: str, **headers: str) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers or None)
-
-
-def authentication_failed(_: HTTPConnection, error: AuthenticationError) -> Response:
-    """A bad token never reaches the schema: 401 (403 for a foreign organization, 503 when
-    the identity provider cannot be asked), shaped as a GraphQL error."""
-    message = str(error)
-    if isinstance(error, OrganizationForbidden):
-        return graphql_error(403, "FORBIDDEN", message)
-    if isinstance(error, AuthenticationUnavailable):
-        return graphql_error(503, "UPSTREAM_UNAVAILABLE", "The identity provider is unavailable.")
-    challenge = f'Bearer error="invalid_token", error_description="{message}"'
-    return graphql_error(401, "UNAUTHENTICATED", message, **{"WWW-Authenticate": challenge})
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
@@ -171,7 +151,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerTokenBackend(verifier),
-                on_error=authentication_failed,
+                on_error=auth_error_response,
             ),
         ],
         lifespan=lifespan,

@@ -9,7 +9,7 @@ faults to the named operations (default: all).
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -83,9 +83,15 @@ class Faults:
         return self.operations is None or operation in self.operations
 
     async def apply(
-        self, operation: str, failure: FailureResponse = plain_failure
+        self,
+        operation: str,
+        client_gone: Callable[[], Awaitable[object]],
+        failure: FailureResponse = plain_failure,
     ) -> Response | None:
-        """Delay the request and return the faulty response to send instead, if any."""
+        """Delay the request and return the faulty response to send instead, if any.
+
+        A hung request is held until `client_gone` returns (the client disconnected).
+        """
         affected = self._affects(operation)
         delay_ms = self.base_latency_ms + (self.latency_ms if affected else 0)
         if delay_ms:
@@ -93,7 +99,8 @@ class Faults:
         if not affected:
             return None
         if self.mode is FaultMode.HANG:
-            await asyncio.Event().wait()  # held until the client disconnects or the server stops
+            await client_gone()
+            return failure(504, "gave up")  # nobody is listening any more
         if self.mode is FaultMode.DOWN:
             return failure(503, "service unavailable")
         if self.mode is FaultMode.GARBAGE:

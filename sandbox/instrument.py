@@ -83,10 +83,10 @@ class Instrumentation:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        body = await request.body()
+        body = await request.body()  # after the body, `receive` answers only at disconnect
         operation = await self.operation_of(request)
         self.stats.record(operation)
-        faulty = await self.faults.apply(operation, self.failure)
+        faulty = await self.faults.apply(operation, receive, self.failure)
         if faulty is not None:
             await faulty(scope, receive, send)
             return

@@ -3,7 +3,7 @@ chunks, bounded paging, and regrouping results in the order of the keys asked fo
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
@@ -93,6 +93,28 @@ async def collect_pages(
         items, cursor = await fetch(cursor)
         found += items
     return found
+
+
+class RestAdapter:
+    """The base of the REST adapters: one upstream's `RestClient` and its page size.
+
+    `client` is built by `connectors.base.http.create_client` with the system's base URL and
+    its `Authorization` header; the adapter owns it and closes it.
+    """
+
+    system: ClassVar[System]
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        retry: RetryPolicy | None = None,
+        page_size: int = MAX_BATCH,
+    ) -> None:
+        self._rest = RestClient(client, self.system, retry or RetryPolicy())
+        self._page_size = page_size
+
+    async def aclose(self) -> None:
+        await self._rest.aclose()
 
 
 def grouped(records: Sequence[T], key: Callable[[T], K], keys: Sequence[K]) -> list[list[T]]:

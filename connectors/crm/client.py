@@ -6,33 +6,16 @@ the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`.
 
 from collections.abc import Sequence
 
-import httpx
-
 from connectors.base.ports import ListFilter
 from connectors.base.records import Contact, System, Ticket, TicketMessage
-from connectors.base.rest import MAX_BATCH, RestClient, collect_pages, filter_params, grouped
-from connectors.base.retry import RetryPolicy
+from connectors.base.rest import RestAdapter, collect_pages, filter_params, grouped
 from connectors.crm import mapping
 
 
-class CrmAdapter:
-    """`ContactPort` and `TicketPort` for the CRM.
+class CrmAdapter(RestAdapter):
+    """`ContactPort` and `TicketPort` for the CRM."""
 
-    `client` is built by `connectors.base.http.create_client` with the CRM's base URL and the
-    header `Authorization: Bearer <api token>`; the adapter owns it and closes it.
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        retry: RetryPolicy | None = None,
-        page_size: int = MAX_BATCH,
-    ) -> None:
-        self._rest = RestClient(client, System.CRM, retry or RetryPolicy())
-        self._page_size = page_size
-
-    async def aclose(self) -> None:
-        await self._rest.aclose()
+    system = System.CRM
 
     async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]:
         found = await self._rest.get_batched(

@@ -14,7 +14,7 @@ from connectors.base.errors import UpstreamBadResponse
 from connectors.base.http import HttpLimits, raise_for_status, upstream_errors
 from connectors.base.ports import ListFilter
 from connectors.base.records import CaseRef, Document, DocumentVersion, DownloadedContent, System
-from connectors.base.rest import MAX_BATCH, RestClient, collect_pages, filter_params, grouped
+from connectors.base.rest import MAX_BATCH, RestAdapter, collect_pages, filter_params, grouped
 from connectors.base.retry import RetryPolicy, with_retries
 from connectors.dms import mapping
 
@@ -24,12 +24,10 @@ def reference(subject: CaseRef) -> str:
     return f"{subject.type.lower()}:{subject.id}"
 
 
-class DmsAdapter:
-    """`DocumentPort` for the DMS.
+class DmsAdapter(RestAdapter):
+    """`DocumentPort` for the DMS."""
 
-    `client` is built by `connectors.base.http.create_client` with the DMS's base URL and the
-    header `Authorization: Bearer <token>`; the adapter owns it and closes it.
-    """
+    system = System.DMS
 
     def __init__(
         self,
@@ -38,12 +36,8 @@ class DmsAdapter:
         max_download_bytes: int = HttpLimits.max_body_bytes,
         page_size: int = MAX_BATCH,
     ) -> None:
-        self._rest = RestClient(client, System.DMS, retry or RetryPolicy())
+        super().__init__(client, retry, page_size)
         self._max_download_bytes = max_download_bytes
-        self._page_size = page_size
-
-    async def aclose(self) -> None:
-        await self._rest.aclose()
 
     async def get_documents(self, ids: Sequence[str]) -> list[Document | None]:
         entries = await self._rest.get_batched(

@@ -12,12 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 from urllib.parse import quote
 
-import httpx
-
 from connectors.base.payload import Payload
 from connectors.base.records import Payment, Refund, System
-from connectors.base.rest import MAX_BATCH, RestClient, collect_pages, grouped
-from connectors.base.retry import RetryPolicy
+from connectors.base.rest import RestAdapter, collect_pages, grouped
 from connectors.payments import mapping
 
 T = TypeVar("T")
@@ -25,24 +22,10 @@ EXPAND_CHARGE = "latest_charge"
 """Stripe returns the latest charge as an id unless expanded; its refunds decide the status."""
 
 
-class PaymentsAdapter:
-    """`PaymentPort` for a Stripe-style payment provider.
+class PaymentsAdapter(RestAdapter):
+    """`PaymentPort` for a Stripe-style payment provider."""
 
-    `client` is built by `connectors.base.http.create_client` with the provider's base URL and
-    the header `Authorization: Bearer <secret key>`; the adapter owns it and closes it.
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        retry: RetryPolicy | None = None,
-        page_size: int = MAX_BATCH,
-    ) -> None:
-        self._rest = RestClient(client, System.PAYMENTS, retry or RetryPolicy())
-        self._page_size = page_size
-
-    async def aclose(self) -> None:
-        await self._rest.aclose()
+    system = System.PAYMENTS
 
     async def get_payments(self, ids: Sequence[str]) -> list[Payment | None]:
         distinct = list(dict.fromkeys(ids))

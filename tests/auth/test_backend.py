@@ -73,13 +73,13 @@ async def test_organization_header_selects_among_the_tokens_organizations(
     assert picked.json()["tenant"] == "0000100004"
     foreign = await gateway.get("/whoami", headers=_bearer(anna, "0000100003"))
     assert foreign.status_code == 403
-    assert foreign.json()["message"] == "organization not in token"
+    assert foreign.json()["errors"][0]["message"] == "organization not in token"
 
 
 async def test_invalid_token_is_401_with_a_bearer_challenge(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/whoami", headers=_bearer("abc.def.ghi"))
     assert response.status_code == 401
-    assert response.json()["message"] == "token malformed"
+    assert response.json()["errors"][0]["message"] == "token malformed"
     challenge = response.headers["WWW-Authenticate"]
     assert challenge.startswith('Bearer error="invalid_token"')
 
@@ -87,7 +87,9 @@ async def test_invalid_token_is_401_with_a_bearer_challenge(gateway: httpx.Async
 async def test_non_bearer_authorization_is_401(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/whoami", headers={"Authorization": "Basic YW5uYTpkZW1v"})
     assert response.status_code == 401
-    assert response.json()["message"] == "authorization header must be 'Bearer <token>'"
+    assert response.json()["errors"][0]["message"] == (
+        "authorization header must be 'Bearer <token>'"
+    )
 
 
 async def test_unreachable_identity_provider_is_503(idp_url: str) -> None:
