@@ -13,7 +13,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route, WebSocketRoute
-from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 
 from auth.backend import BearerTokenBackend, auth_error_response
 from auth.tokens import TokenVerifier
@@ -96,10 +102,14 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         leeway=settings.oidc_leeway_s,
         jwks_refresh_interval=settings.oidc_jwks_refresh_interval_s,
     )
+    depth_rules = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
     schema = build_schema(
         [
+            partial(ParserCache, maxsize=settings.document_cache_size),
+            partial(ValidationCache, maxsize=settings.document_cache_size),
             partial(RequireAuthentication, allow_anonymous_introspection=settings.demo_mode),
-            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+            # the rule classes are built once, so that validation results stay cacheable
+            partial(AddValidationRules, validation_rules=depth_rules),
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
             MaskUnexpectedErrors,
         ]

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, ge=1)
     max_query_tokens: int = Field(5000, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    document_cache_size: int = Field(1000, ge=1)
+    """How many parsed and validated documents each process keeps (LRU)."""
     download_url_secret: str = "demo-download-secret-change-me"
     download_url_ttl_s: int = Field(300, ge=10)
     public_url: AnyHttpUrl | None = None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -102,6 +103,9 @@ class GatewayView(GraphQL[Context, None]):
                 response.status_code = 400
             processed.pop("data", None)
         return processed
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
