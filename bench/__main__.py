@@ -12,13 +12,17 @@ from pathlib import Path
 import httpx
 
 from bench.load import LoadResult, drive
-from bench.processes import process, sandbox_env
+from bench.processes import cpu_seconds, process, sandbox_env
 from resolvers.loaders import ENTITIES
 
 DASHBOARD = (Path(__file__).parent / "queries" / "dashboard.graphql").read_text()
-NO_CACHE = ",".join(f"{name}=0.001" for name in ENTITIES)
+NO_CACHE = ",".join(f"{name}=0" for name in ENTITIES)
 UPSTREAMS = ("erp", "crm", "dms", "payments")
 WARMUP_S = 2.0
+HEADER = """\
+| scenario                   |   req/s |  p50 ms |  p99 ms | errors | CPU ms/q | upstream/q |
+|----------------------------|--------:|--------:|--------:|-------:|---------:|-----------:|"""
+"""CPU ms/q: the gateway process's own CPU time per query; upstream/q: sandbox requests."""
 
 
 def token(base_port: int) -> str:
@@ -45,10 +49,11 @@ def upstream_requests(base_port: int, reset: bool = False) -> int:
     return total
 
 
-def row(name: str, result: LoadResult, upstream_per_request: float) -> str:
+def row(name: str, result: LoadResult, cpu_ms: float, upstream_per_request: float) -> str:
     return (
-        f"| {name:<24} | {result.rps:>8.1f} | {result.percentile(0.5):>8.1f} | "
-        f"{result.percentile(0.99):>8.1f} | {result.errors:>6} | {upstream_per_request:>9.2f} |"
+        f"| {name:<26} | {result.rps:>7.1f} | {result.percentile(0.5):>7.1f} | "
+        f"{result.percentile(0.99):>7.1f} | {result.errors:>6} | {cpu_ms:>8.1f} | "
+        f"{upstream_per_request:>10.2f} |"
     )
 
 
@@ -63,8 +68,7 @@ def main() -> None:
         f"dashboard query, concurrency {concurrency}, {seconds:.0f} s per scenario, "
         f"upstream latency {latency} ms per request\n"
     )
-    print("| scenario                 |    req/s |  p50 ms |  p99 ms | errors | upstream/q |")
-    print("|--------------------------|---------:|--------:|--------:|-------:|-----------:|")
+    print(HEADER)
     with process(sandbox_args, {}, f"http://127.0.0.1:{port + 3}/_stats"):
         access_token = token(port)
         for name, extra in (
@@ -73,13 +77,15 @@ def main() -> None:
         ):
             env = {**sandbox_env(port), **extra}
             serve = ["serve", "--host", "127.0.0.1", "--port", str(gateway_port)]
-            with process(serve, env, f"http://127.0.0.1:{gateway_port}/readyz"):
+            with process(serve, env, f"http://127.0.0.1:{gateway_port}/readyz") as gateway:
                 url = f"http://127.0.0.1:{gateway_port}"
                 asyncio.run(drive(url, access_token, DASHBOARD, concurrency, WARMUP_S))
                 upstream_requests(port, reset=True)
+                cpu_before = cpu_seconds(gateway)
                 result = asyncio.run(drive(url, access_token, DASHBOARD, concurrency, seconds))
+                cpu_ms = (cpu_seconds(gateway) - cpu_before) * 1000 / max(1, result.requests)
                 per_request = upstream_requests(port) / max(1, result.requests)
-                print(row(name, result, per_request), flush=True)
+                print(row(name, result, cpu_ms, per_request), flush=True)
 
 
 if __name__ == "__main__":

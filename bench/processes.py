@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -26,8 +27,15 @@ def wait_until_ready(url: str, deadline_s: float = READY_DEADLINE_S) -> None:
         time.sleep(0.1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux `/proc`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator[None]:
+def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator[int]:
+    """Runs `portalgraph <args>` until the block ends; yields its pid once it is ready."""
     child = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
         [sys.executable, "-m", "portalgraph", *args],
         env={**os.environ, **env},
@@ -36,7 +44,7 @@ def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator
     )
     try:
         wait_until_ready(ready_url)
-        yield
+        yield child.pid
     finally:
         child.terminate()
         child.wait(timeout=15)

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     cache_prefix: str = "pg"
     cache_ttl_s: Annotated[dict[str, float], NoDecode] = {}
-    """Per entity type TTL overrides, `entity=seconds` pairs, comma separated."""
+    """Per entity type TTL overrides, `entity=seconds` pairs, comma separated; 0 = no caching."""
 
     # the demo
     sandbox_now: str | None = None

@@ -2,7 +2,8 @@
 fetched from the port in one batch and stored with the entity type's TTL.
 
 Keys are `<system>:<entity>:<id>`; authorization runs after the cache (records carry their
-customer), so one entry serves every tenant's check safely. `None` results are not cached.
+customer), so one entry serves every tenant's check safely. `None` results are not cached; a
+TTL of 0 switches caching off for the entity type.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -34,6 +35,8 @@ async def read_through(
     keys: Sequence[str],
     fetch: Callable[[list[str]], Awaitable[Sequence[T | None]]],
 ) -> list[T | None]:
+    if entity.ttl_s <= 0:  # caching switched off for this entity type
+        return list(await fetch(list(keys)))
     cached = await cache.get_many([entity.key(key) for key in keys])
     results: list[T | None] = []
     missing: list[str] = []
