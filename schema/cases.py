@@ -8,7 +8,7 @@ from connectors.base import records as r
 from resolvers import documents as resolve_documents
 from resolvers.context import Context
 from resolvers.labels import status_label
-from schema.common import Node
+from schema.common import Node, Source
 from schema.documents import Document, documents_of
 from schema.enums import CaseType
 
@@ -27,6 +27,10 @@ class Case(Node):
     )
     updated_at: datetime = strawberry.field(description="When the case last changed upstream.")
     case_ref: strawberry.Private[r.CaseRef]
+
+    @strawberry.field(description="The system of record and the case's ID there.")
+    def source(self) -> Source:
+        return Source.of(self.id)
 
     @strawberry.field(description="Documents attached to this case (DMS), newest first.")
     async def documents(self, info: Info) -> list[Document] | None:

@@ -82,6 +82,14 @@ class Source:
     system: str = strawberry.field(description="The upstream system: erp, crm, dms, payments.")
     external_id: str = strawberry.field(description="The record's ID in that system.")
 
+    @classmethod
+    def of(cls, node_id: str) -> "Source":
+        """The provenance a global ID carries (IDs are minted by the gateway, so they parse)."""
+        parts = GlobalId.decode(node_id)
+        if parts is None:
+            raise ValueError(f"not a global ID: {node_id!r}")
+        return cls(system=parts.system, external_id=parts.external_id)
+
 
 @strawberry.type(description="The raw state of the record in its upstream system.")
 class SourceStatusInfo:

@@ -12,6 +12,7 @@ Client = Callable[..., Awaitable[GraphQLClient]]
 
 ORDER_FIELDS = """
   id number title caseType statusLabel updatedAt customerReference orderedAt
+  source { system externalId }
   requestedDeliveryDate status deliveryStatus invoiceStatus blockReason
   sourceStatus { code label }
   amountUntaxed { amount currencyCode } amountTax { amount currencyCode }
@@ -75,7 +76,7 @@ async def test_cursors_are_stable_and_foreign_cursors_are_refused(client_for: Cl
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_every_order_field_resolves(client_for: Client) -> None:
+async def test_every_order_field_resolves(sandbox: Sandbox, client_for: Client) -> None:
     anna = await client_for("anna")
     data = await anna.query(f"{{ orders(first: 30) {{ edges {{ node {{ {ORDER_FIELDS} }} }} }} }}")
     orders = {edge["node"]["number"]: edge["node"] for edge in data["orders"]["edges"]}
@@ -96,6 +97,9 @@ async def test_every_order_field_resolves(client_for: Client) -> None:
         line_sum = sum(float(line["total"]["amount"]) for line in order["lines"])
         assert abs(line_sum - float(order["amountUntaxed"]["amount"])) < 0.01
         assert order["caseType"] == "ORDER"
+        assert order["source"]["system"] == "erp"
+        seeded = next(o for o in sandbox.seed.orders if o.id == order["source"]["externalId"])
+        assert seeded.number == order["number"]
         assert order["statusLabel"]
 
 
