@@ -1,12 +1,13 @@
 """The gateway's schema extensions: who may run an operation, and what errors may say."""
 
+import re
 from collections.abc import Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, GatewayError
+from resolvers.errors import ErrorCode, is_unexpected
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 
@@ -56,23 +57,34 @@ class RequireAuthentication(SchemaExtension):
         )
 
 
-def is_unexpected(error: GraphQLError) -> bool:
-    """Errors from resolvers that are not the gateway's own typed errors."""
-    return error.original_error is not None and not isinstance(error.original_error, GatewayError)
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Replace unexpected errors by a generic one with code INTERNAL; the original is logged
-    by strawberry's error processing before masking, so nothing is lost for operators.
+    """Unexpected errors get code INTERNAL and the request ID; outside the demo their message
+    becomes generic, and validation errors lose their "Did you mean ...?" hints (which would
+    reveal the schema where introspection is off). The original is logged with the request ID
+    by the schema's error processing before masking, so nothing is lost for operators.
 
     Example:
-        build_schema([MaskUnexpectedErrors()])
+        build_schema([partial(MaskUnexpectedErrors, detailed=False)])
     """
 
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=is_unexpected, error_message="Internal error.")
+    def __init__(self, detailed: bool) -> None:
+        super().__init__(should_mask_error=self._masks, error_message="Internal error.")
+        self.detailed = detailed
+
+    def _masks(self, error: GraphQLError) -> bool:
+        return is_unexpected(error) or (not self.detailed and error.path is None)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if not is_unexpected(error):  # a request error: keep it, without hints
+            error.message = _SUGGESTION.sub("", error.message)
+            return error
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": ErrorCode.INTERNAL.value}
+        if self.detailed:
+            masked.message = error.message
+        context = self.execution_context.context
+        request_id = context.request_id if isinstance(context, Context) else None
+        masked.extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         return masked

@@ -23,6 +23,10 @@ class Context:
     """One instant per request, so derived states (overdue, expired) agree within an answer."""
     locale: str
     downloads: DownloadLinks
+    request_id: str = "-"
+    """The request's ID (`X-Request-ID`), for logs and audit events."""
+    connection_params: dict[str, object] | None = None
+    """A WebSocket's `connection_init` payload (set by strawberry's protocol handler)."""
 
     @property
     def today(self) -> date:

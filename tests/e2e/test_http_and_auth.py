@@ -73,7 +73,8 @@ async def test_missing_token_is_401(gateway_url: str) -> None:
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert introspection.status_code == 401  # introspection is anonymous only in the demo
+    assert introspection.json()["data"] is None  # introspection is off outside the demo
+    assert "introspection" in introspection.json()["errors"][0]["message"].lower()
 
 
 async def test_anonymous_introspection_only_in_demo_mode(sandbox: Sandbox) -> None:
@@ -111,26 +112,6 @@ async def test_bad_tokens_are_401(sandbox: Sandbox, gateway_url: str, tokens: To
             error = response.json()["errors"][0]
             assert error["extensions"]["code"] == "UNAUTHENTICATED", name
             assert "Traceback" not in response.text
-
-
-async def test_limits_reject_deep_and_large_queries(gateway_url: str, tokens: Tokens) -> None:
-    headers = {"Authorization": f"Bearer {await tokens('beat')}"}
-    deep = (
-        "{ orders { edges { node { " + "quote { order { " * 10 + "number" + " } }" * 10 + " } } } }"
-    )
-    huge = "{ " + " ".join(f"a{i}: __typename" for i in range(3000)) + " }"
-    async with httpx.AsyncClient(base_url=gateway_url, headers=headers) as http:
-        too_deep = (await http.post("/graphql", json={"query": deep})).json()
-        too_many = (await http.post("/graphql", json={"query": huge})).json()
-        too_big = await http.post(
-            "/graphql",
-            content=b'{"query": "' + b" " * 2_000_000 + b'"}',
-            headers={"Content-Type": "application/json"},
-        )
-    assert "exceeds maximum operation depth" in too_deep["errors"][0]["message"]
-    assert "token" in too_many["errors"][0]["message"].lower()
-    assert too_big.status_code == 413
-    assert too_big.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
 
 
 async def test_other_tenants_ids_look_exactly_like_unknown_ids(client_for: Client) -> None:
