@@ -36,5 +36,8 @@ class Context:
     def tenant(self) -> str:
         """The viewer's active organization (its ERP customer number)."""
         if self.principal is None or self.principal.tenant is None:
-            raise Unauthenticated("This operation needs a token that names an organization.")
+            raise Unauthenticated(
+                "This operation acts for an organization: the token names none, so choose one "
+                "with the X-Portal-Organization header."
+            )
         return self.principal.tenant

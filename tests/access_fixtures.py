@@ -1,6 +1,7 @@
 """Callers of every role for access tests, with real tokens from the sandbox identity provider,
 and what the exported SDL declares each type and field needs (`@requires`)."""
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -167,3 +168,35 @@ def errors_by_path(body: dict[str, Any]) -> dict[tuple[Any, ...], set[str]]:
         key = tuple(error.get("path") or ())
         found.setdefault(key, set()).add(error.get("extensions", {}).get("code"))
     return found
+
+
+def unknown_like(node_id: str) -> str:
+    """A well-formed global ID of the same type whose upstream ID does not exist."""
+    raw = base64.urlsafe_b64decode(node_id + "=" * (-len(node_id) % 4)).decode()
+    type_name, system, _ = raw.split(":", 2)
+    return base64.urlsafe_b64encode(f"{type_name}:{system}:99999999".encode()).decode().rstrip("=")
+
+
+async def reference_ids(admin: GraphQLClient) -> dict[str, list[tuple[str, str | None]]]:
+    """One ID per node type (one per audience for documents), as Muster's admin sees them."""
+    data = await admin.query("""{
+        orders(first: 100) { edges { node { id deliveries { id } quote { id }
+            invoices { id payments { id } } } } }
+        tickets(first: 1) { edges { node { id } } }
+        documents(first: 100) { edges { node { id audience } } } }""")
+    orders = [edge["node"] for edge in data["orders"]["edges"]]
+    first = {
+        "Order": orders[0]["id"],
+        "Delivery": next(d["id"] for o in orders for d in o["deliveries"]),
+        "Quote": next(o["quote"]["id"] for o in orders if o["quote"]),
+        "Invoice": next(i["id"] for o in orders for i in o["invoices"]),
+        "Payment": next(p["id"] for o in orders for i in o["invoices"] for p in i["payments"]),
+        "Ticket": data["tickets"]["edges"][0]["node"]["id"],
+    }
+    ids: dict[str, list[tuple[str, str | None]]] = {k: [(v, None)] for k, v in first.items()}
+    audiences: dict[str, str] = {}
+    for edge in data["documents"]["edges"]:
+        audiences.setdefault(edge["node"]["audience"], edge["node"]["id"])
+    ids["Document"] = [(document_id, audience) for audience, document_id in audiences.items()]
+    assert len(ids["Document"]) == 4
+    return ids

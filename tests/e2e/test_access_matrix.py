@@ -26,6 +26,7 @@ from tests.access_fixtures import (
     close_all,
     errors_by_path,
     principal_of,
+    reference_ids,
     requirements,
     sdl_schema,
 )
@@ -190,37 +191,12 @@ async def test_every_role_sees_exactly_its_fields_and_types(
     assert object_types <= reached, object_types - reached  # every type was exercised
 
 
-async def reference_ids(admin: Caller) -> dict[str, list[tuple[str, str | None]]]:
-    """One ID per node type (every audience for documents), as the admin sees them."""
-    data = await admin.client.query("""{
-        orders(first: 100) { edges { node { id deliveries { id } quote { id }
-            invoices { id payments { id } } } } }
-        tickets(first: 1) { edges { node { id } } }
-        documents(first: 100) { edges { node { id audience } } } }""")
-    orders = [edge["node"] for edge in data["orders"]["edges"]]
-    first = {
-        "Order": orders[0]["id"],
-        "Delivery": next(d["id"] for o in orders for d in o["deliveries"]),
-        "Quote": next(o["quote"]["id"] for o in orders if o["quote"]),
-        "Invoice": next(i["id"] for o in orders for i in o["invoices"]),
-        "Payment": next(p["id"] for o in orders for i in o["invoices"] for p in i["payments"]),
-        "Ticket": data["tickets"]["edges"][0]["node"]["id"],
-    }
-    ids: dict[str, list[tuple[str, str | None]]] = {k: [(v, None)] for k, v in first.items()}
-    audiences: dict[str, str] = {}
-    for edge in data["documents"]["edges"]:
-        audiences.setdefault(edge["node"]["audience"], edge["node"]["id"])
-    ids["Document"] = [(document_id, audience) for audience, document_id in audiences.items()]
-    assert len(ids["Document"]) == 4
-    return ids
-
-
 async def test_objects_by_id_follow_type_and_audience_permissions(
     sandbox: Sandbox, callers: list[Caller]
 ) -> None:
     schema = sdl_schema()
     fields, types = requirements(schema)
-    ids = await reference_ids(next(c for c in callers if c.role == "admin"))
+    ids = await reference_ids(next(c for c in callers if c.role == "admin").client)
     for caller in callers:
         expectation = Expectation(caller, await principal_of(sandbox, caller.token))
         for type_name in NODE_TYPES:
