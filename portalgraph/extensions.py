@@ -5,11 +5,20 @@ from collections.abc import Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types import ExecutionContext
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, is_unexpected
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+
+def refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
+    """Refuse the operation before validation, from an `on_validate` hook: strawberry then
+    skips validation and answers with this error, over HTTP and WebSocket alike (raising from
+    a hook would leave other extensions' hooks open). The first refusal wins."""
+    if execution_context.pre_execution_errors is None:
+        execution_context.pre_execution_errors = [error]
 
 
 class RequireAuthentication(SchemaExtension):
@@ -84,7 +93,6 @@ class MaskUnexpectedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         if self.detailed:
             masked.message = error.message
-        context = self.execution_context.context
-        request_id = context.request_id if isinstance(context, Context) else None
+        request_id = getattr(self.execution_context.context, "request_id", None)
         masked.extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         return masked

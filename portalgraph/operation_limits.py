@@ -1,5 +1,5 @@
-"""Limits on one operation, checked before any resolver runs: tokens (while parsing), then
-depth, aliases and an estimated cost (before validation), each refused with
+"""Limits on one operation, checked before any resolver runs: tokens (the parser stops at the
+limit), then depth, aliases and an estimated cost (before validation), each refused with
 `QUERY_TOO_COMPLEX` naming the limit, its maximum and the operation's value.
 
 The cost counts one per field per expected instance: a field with `first`/`last` multiplies
@@ -35,6 +35,7 @@ from graphql.language import Lexer
 from graphql.type import GraphQLInterfaceType, GraphQLObjectType
 from strawberry.extensions import SchemaExtension
 
+from portalgraph.extensions import refuse
 from resolvers.errors import ErrorCode
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -184,20 +185,28 @@ class OperationLimits(SchemaExtension):
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
 
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
+        yield
+
     def on_parse(self) -> Iterator[None]:
+        yield
+        errors = self.execution_context.pre_execution_errors
         query = self.execution_context.query
-        if query is not None:
+        if errors and query is not None:  # a syntax error: the parser's token limit?
             tokens = count_tokens(query, self.limits.max_tokens)
             if tokens > self.limits.max_tokens:
-                raise too_complex(
+                limit = too_complex(
                     "tokens", "PORTALGRAPH_MAX_QUERY_TOKENS", self.limits.max_tokens, tokens
                 )
-        yield
+                errors[0].message, errors[0].extensions = limit.message, limit.extensions
 
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
         if document is not None:
-            self._check(self._measure(document.definitions))
+            exceeded = self._exceeded(self._measure(document.definitions))
+            if exceeded is not None:
+                refuse(self.execution_context, exceeded)
         yield
 
     def _measure(self, definitions: Any) -> Measure:
@@ -224,15 +233,16 @@ class OperationLimits(SchemaExtension):
             )
         return measured
 
-    def _check(self, measured: Measure) -> None:
+    def _exceeded(self, measured: Measure) -> GraphQLError | None:
         limits = self.limits
         if measured.depth > limits.max_depth:
-            raise too_complex(
+            return too_complex(
                 "depth", "PORTALGRAPH_MAX_QUERY_DEPTH", limits.max_depth, measured.depth
             )
         if measured.aliases > limits.max_aliases:
-            raise too_complex(
+            return too_complex(
                 "aliases", "PORTALGRAPH_MAX_QUERY_ALIASES", limits.max_aliases, measured.aliases
             )
         if measured.cost > limits.max_cost:
-            raise too_complex("cost", "PORTALGRAPH_MAX_QUERY_COST", limits.max_cost, measured.cost)
+            return too_complex("cost", "PORTALGRAPH_MAX_QUERY_COST", limits.max_cost, measured.cost)
+        return None

@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLRequestData
 
 from infra.documents import DocumentStore
+from portalgraph.extensions import refuse
 
 APQ_TTL_S = 7 * 24 * 3600.0
 
@@ -75,7 +76,7 @@ async def resolve_document(
 
 class TrustedDocumentsOnly(SchemaExtension):
     """In trusted documents mode, refuse any operation whose text the operator did not
-    register (`TRUSTED_DOCUMENT_REQUIRED`) before it is parsed.
+    register (`TRUSTED_DOCUMENT_REQUIRED`) before it is validated or run.
 
     Example:
         build_schema([partial(TrustedDocumentsOnly, store=store)])
@@ -84,11 +85,14 @@ class TrustedDocumentsOnly(SchemaExtension):
     def __init__(self, store: DocumentStore) -> None:
         self.store = store
 
-    async def on_parse(self) -> AsyncIterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         query = self.execution_context.query
         if query is None or await self.store.trusted(sha256_of(query)) is None:
-            raise persisted_error(
-                "TRUSTED_DOCUMENT_REQUIRED",
-                "Only registered operations are accepted; send a registered document's hash.",
+            refuse(
+                self.execution_context,
+                persisted_error(
+                    "TRUSTED_DOCUMENT_REQUIRED",
+                    "Only registered operations are accepted; send a registered document's hash.",
+                ),
             )
         yield

@@ -1,15 +1,17 @@
 """Rate limits: operations per principal and per organization, refused with `RATE_LIMITED`
-(HTTP 429, `Retry-After`) before parsing; and a budget of upstream calls per organization and
-upstream system, so that one tenant cannot starve the ERP for the others (fields served by an
-exhausted system are null with `RATE_LIMITED` and that system named)."""
+(HTTP 429, `Retry-After`) before validation and execution; and a budget of upstream calls per
+organization and upstream system, so that one tenant cannot starve the ERP for the others
+(fields served by an exhausted system are null with `RATE_LIMITED` and that system named)."""
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
+from graphql import GraphQLError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
 from infra.ratelimit import Quota, RateLimiter
+from portalgraph.extensions import refuse
 from resolvers.context import Context
 from resolvers.errors import RateLimited
 
@@ -35,9 +37,9 @@ class RateLimits(SchemaExtension):
         self.limiter = limiter
         self.policy = policy
 
-    async def on_operation(self) -> AsyncIterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if isinstance(context, Context):
+        if isinstance(context, Context) and self.execution_context.pre_execution_errors is None:
             await self._count(context)
         yield
 
@@ -60,7 +62,7 @@ class RateLimits(SchemaExtension):
         if isinstance(context.response, Response):
             context.response.status_code = 429
             context.response.headers["Retry-After"] = str(error.extensions["retryAfter"])
-        raise error
+        refuse(self.execution_context, GraphQLError(str(error), extensions=error.extensions))
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,12 @@ class GatewayView(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id", "-"),
         )
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a persisted query over GET (only `extensions`, no `query`)."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set headers on a WebSocket: the `connection_init` payload may carry
         `Authorization` and `X-Portal-Organization` instead (a bad one closes with 4403)."""
