@@ -14,7 +14,7 @@ from resolvers import orders as resolve
 from resolvers import quotes as resolve_quotes
 from resolvers.context import Context
 from schema.cases import Case, label
-from schema.common import Money, Node, SourceStatusInfo, global_id
+from schema.common import Money, Node, SourceStatusInfo, global_id, priced
 from schema.enums import (
     CaseType,
     DeliveryStatus,
@@ -38,13 +38,8 @@ class LineItem:
     quantity: Decimal = strawberry.field(description="Ordered quantity.")
     delivered_quantity: Decimal = strawberry.field(description="Delivered so far.")
     invoiced_quantity: Decimal = strawberry.field(description="Invoiced so far.")
-    unit_price: Money | None = strawberry.field(
-        description="Price per unit, excluding tax.", extensions=requires(Permission.PRICES_READ)
-    )
-    total: Money | None = strawberry.field(
-        description="Quantity × unit price, excluding tax.",
-        extensions=requires(Permission.PRICES_READ),
-    )
+    unit_price: Money | None = priced("Price per unit, excluding tax.")
+    total: Money | None = priced("Quantity × unit price, excluding tax.")
 
     @classmethod
     def of(cls, line: r.DocumentLine) -> "LineItem":
@@ -117,15 +112,9 @@ class Order(Case):
     invoice_status: OrderInvoiceStatus = strawberry.field(description="How much is invoiced.")
     block_reason: str | None = strawberry.field(description="Why the order is on hold.")
     source_status: SourceStatusInfo = strawberry.field(description="The ERP's raw state.")
-    amount_untaxed: Money | None = strawberry.field(
-        description="Total excluding tax.", extensions=requires(Permission.PRICES_READ)
-    )
-    amount_tax: Money | None = strawberry.field(
-        description="Tax.", extensions=requires(Permission.PRICES_READ)
-    )
-    total: Money | None = strawberry.field(
-        description="Total including tax.", extensions=requires(Permission.PRICES_READ)
-    )
+    amount_untaxed: Money | None = priced("Total excluding tax.")
+    amount_tax: Money | None = priced("Tax.")
+    total: Money | None = priced("Total including tax.")
     record: strawberry.Private[r.Order]
 
     @classmethod

@@ -13,7 +13,7 @@ from resolvers import quotes as resolve
 from resolvers.context import Context
 from resolvers.derived import quote_status
 from schema.cases import Case, label
-from schema.common import Money, SourceStatusInfo, global_id
+from schema.common import Money, SourceStatusInfo, global_id, priced
 from schema.enums import CaseType, QuoteStatus
 from schema.orders import LineItem
 
@@ -34,15 +34,9 @@ class Quote(Case):
     source_status: SourceStatusInfo = strawberry.field(description="The ERP's raw state.")
     created_at: datetime = strawberry.field(description="When the quote was created.")
     valid_until: date = strawberry.field(description="The last day the quote can be accepted.")
-    amount_untaxed: Money | None = strawberry.field(
-        description="Total excluding tax.", extensions=requires(Permission.PRICES_READ)
-    )
-    amount_tax: Money | None = strawberry.field(
-        description="Tax.", extensions=requires(Permission.PRICES_READ)
-    )
-    total: Money | None = strawberry.field(
-        description="Total including tax.", extensions=requires(Permission.PRICES_READ)
-    )
+    amount_untaxed: Money | None = priced("Total excluding tax.")
+    amount_tax: Money | None = priced("Tax.")
+    total: Money | None = priced("Total including tax.")
     signed_by: str | None = strawberry.field(description="Who accepted it.")
     signed_at: datetime | None = strawberry.field(description="When it was accepted.")
     decline_reason: str | None = strawberry.field(description="Why the customer declined it.")

@@ -4,6 +4,7 @@ upstream system for the others."""
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -57,18 +58,24 @@ async def test_bombs_and_huge_bodies_never_reach_an_upstream(
     assert upstream.total() == 0
 
 
-@pytest.fixture
-def limited_gateway(sandbox: Sandbox, redis_url: str, redis_prefix: str) -> Iterator[str]:
-    """Rate limits and upstream budgets in Redis; (almost) no cache, so each allowed request
-    that reads the organization asks the ERP."""
-    with running_gateway(
+def limited(
+    sandbox: Sandbox, redis_url: str, redis_prefix: str, **settings: Any
+) -> AbstractContextManager[str]:
+    """A gateway with rate limits in Redis and (almost) no cache, so that each allowed
+    request that reads the organization asks the ERP."""
+    return running_gateway(
         sandbox,
         redis_url=redis_url,
         cache_prefix=redis_prefix,
         cache_ttl_s={"customer": 0.001},
         rate_limit_per_principal=ALLOWED,
-        upstream_budget={"erp": 3},
-    ) as url:
+        **settings,
+    )
+
+
+@pytest.fixture
+def limited_gateway(sandbox: Sandbox, redis_url: str, redis_prefix: str) -> Iterator[str]:
+    with limited(sandbox, redis_url, redis_prefix, upstream_budget={"erp": 3}) as url:
         yield url
 
 
@@ -77,13 +84,7 @@ async def test_a_burst_is_refused_beyond_the_rate_limit(
 ) -> None:
     headers = {"Authorization": f"Bearer {await tokens('beat')}"}
     query = {"query": "{ organization { legalName } }"}
-    with running_gateway(
-        sandbox,
-        redis_url=redis_url,
-        cache_prefix=redis_prefix,
-        cache_ttl_s={"customer": 0.001},
-        rate_limit_per_principal=ALLOWED,
-    ) as url:
+    with limited(sandbox, redis_url, redis_prefix) as url:
         responses = await burst(url, headers, query)
     refused = [r for r in responses if r.status_code == 429]
     assert len(refused) == BURST - ALLOWED
