@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
+from starlette.responses import Response
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
@@ -35,8 +36,9 @@ class RequireAuthentication(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context) and context.principal is None and not self._allowed():
-            context.response.status_code = 401
-            context.response.headers["WWW-Authenticate"] = "Bearer"
+            if isinstance(context.response, Response):  # not on a WebSocket
+                context.response.status_code = 401
+                context.response.headers["WWW-Authenticate"] = "Bearer"
             self.execution_context.result = ExecutionResult(
                 data=None,
                 errors=[

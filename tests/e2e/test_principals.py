@@ -144,3 +144,10 @@ async def test_staff_act_for_one_chosen_customer_and_cannot_pay(
     assert chosen["tickets"]["totalCount"] > 0
     codes = {e["extensions"]["code"] for e in paying["errors"] if e["path"][-1] == "nextAction"}
     assert codes == {"FORBIDDEN"}
+
+
+async def test_a_websocket_without_credentials_runs_nothing(gateway_url: str) -> None:
+    async with graphql_ws(gateway_url, {}) as socket:
+        answer = await socket.execute("{ viewer { user { username } } }")
+    assert answer["data"] is None
+    assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
