@@ -34,18 +34,22 @@ class Principal:
     is_service_account: bool
     expires_at: datetime
     session_id: str | None = None
-    prices_visible: bool = True
-    """False for users whose organization hides prices from them (the `prices_visible` claim)."""
+    prices_visible: bool | None = None
+    """The `prices_visible` claim: True shows prices, False hides them, None leaves it to
+    the roles (see `auth.policy`)."""
 
     @property
     def has_mfa(self) -> bool:
         return "otp" in self.amr
 
 
-def principal_from_claims(
-    claims: Mapping[str, Any], tenant: str | None, tenants: tuple[str, ...]
-) -> Principal:
-    """The principal of verified Keycloak access token claims (`sub`, `azp`, `exp` present)."""
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    """The principal of verified Keycloak access token claims (`sub`, `azp`, `exp` present),
+    acting for the token's `customer_id`; `customer_ids` lists every organization it may
+    act for."""
+    customer_id = claims.get("customer_id")
+    tenants = tuple(dict.fromkeys([*strings(claims.get("customer_ids")), *strings(customer_id)]))
+    prices = claims.get("prices_visible")
     username = str(claims.get("preferred_username") or claims["sub"])
     realm_access = claims.get("realm_access")
     roles = strings(realm_access.get("roles")) if isinstance(realm_access, dict) else []
@@ -56,7 +60,7 @@ def principal_from_claims(
         email=claims.get("email"),
         locale=claims.get("locale"),
         roles=frozenset(roles),
-        tenant=tenant,
+        tenant=customer_id if isinstance(customer_id, str) else None,
         tenants=tenants,
         client_id=claims["azp"],
         scopes=frozenset(str(claims.get("scope", "")).split()),
@@ -65,7 +69,7 @@ def principal_from_claims(
         is_service_account=username == SERVICE_ACCOUNT_PREFIX + claims["azp"],
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         session_id=claims.get("sid"),
-        prices_visible=claims.get("prices_visible") is not False,
+        prices_visible=prices if isinstance(prices, bool) else None,
     )
 
 

@@ -19,7 +19,8 @@ from jwcrypto.common import JWException, base64url_decode
 from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakError
 
-from auth.principal import Principal, principal_from_claims, strings
+from auth.policy import OrganizationNotAllowed, act_for
+from auth.principal import Principal, principal_from_claims
 
 Claims = dict[str, Any]
 
@@ -56,11 +57,14 @@ class TokenVerifier:
         audience: str = "portal-gateway",
         algorithms: Iterable[str] = DEFAULT_ALGORITHMS,
         leeway: float = 30.0,
+        max_lifetime: float | None = None,
         jwks_refresh_interval: float = 30.0,
         timeout: int = 10,
     ) -> None:
         """`issuer` defaults to the one the discovery document names. The client secret is
-        needed only to introspect opaque (non-JWT) tokens."""
+        needed only to introspect opaque (non-JWT) tokens. `leeway` is the clock skew
+        allowed on `exp`, `nbf` and `iat`; `max_lifetime` refuses tokens issued for longer
+        (`exp - iat`), whatever the identity provider was configured to mint."""
         self._algorithms = frozenset(algorithms)
         if not self._algorithms <= _ASYMMETRIC:
             raise ValueError(f"only asymmetric algorithms are accepted, not {self._algorithms}")
@@ -75,20 +79,24 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
+        self._max_lifetime = max_lifetime
         self._refresh_interval = jwks_refresh_interval
         self._keys: jwk.JWKSet | None = None
         self._keys_refetched_at = -math.inf
         self._lock = asyncio.Lock()
 
     async def verify(self, token: str, organization: str | None = None) -> Principal:
-        """The principal of a valid token, acting for `organization` if given (which must be
-        one of the token's organizations). Raises InvalidToken."""
+        """The principal of a valid token, acting for `organization` if given (one of the
+        token's organizations, or any for provider staff: `auth.policy.act_for`). Raises
+        InvalidToken."""
         claims = (
             await self._introspect(token) if token.count(".") != 2 else await self._decode(token)
         )
         await self._check_claims(claims)
-        tenant, tenants = _tenants(claims, organization)
-        return principal_from_claims(claims, tenant, tenants)
+        try:
+            return act_for(principal_from_claims(claims), organization)
+        except OrganizationNotAllowed as error:
+            raise OrganizationNotInToken(str(error)) from error
 
     async def aclose(self) -> None:
         await self._openid.connection.aclose()
@@ -170,6 +178,13 @@ class TokenVerifier:
             raise InvalidToken("token expired")
         if isinstance(not_before, int | float) and now + self._leeway < not_before:
             raise InvalidToken("token not yet valid")
+        issued_at = claims.get("iat")
+        if (
+            self._max_lifetime is not None
+            and isinstance(issued_at, int | float)
+            and exp - issued_at > self._max_lifetime
+        ):
+            raise InvalidToken("token lifetime longer than accepted")
         if claims.get("iss") != await self._expected_issuer():
             raise InvalidToken("token issuer not accepted")
         audience = claims.get("aud")
@@ -189,18 +204,6 @@ class TokenVerifier:
                 raise IdentityProviderUnavailable("cannot read the discovery document") from error
             self._issuer = str(discovery["issuer"])
         return self._issuer
-
-
-def _tenants(claims: Claims, organization: str | None) -> tuple[str | None, tuple[str, ...]]:
-    """The active organization and all of the token's: `organization` if given (it must be
-    one of them), else `customer_id`."""
-    customer_id = claims.get("customer_id")
-    tenants = tuple(dict.fromkeys([*strings(claims.get("customer_ids")), *strings(customer_id)]))
-    if organization is not None:
-        if organization not in tenants:
-            raise OrganizationNotInToken("organization not in token")
-        return organization, tenants
-    return (customer_id if isinstance(customer_id, str) else None), tenants
 
 
 def _json_object(encoded: str | bytes) -> Claims:

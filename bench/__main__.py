@@ -17,6 +17,14 @@ from resolvers.loaders import ENTITIES
 
 DASHBOARD = (Path(__file__).parent / "queries" / "dashboard.graphql").read_text()
 NO_CACHE = ",".join(f"{name}=0" for name in ENTITIES)
+UNLIMITED = {
+    "PORTALGRAPH_RATE_LIMIT_PER_PRINCIPAL": str(10**9),
+    "PORTALGRAPH_RATE_LIMIT_PER_ORGANIZATION": str(10**9),
+    "PORTALGRAPH_UPSTREAM_BUDGET": ",".join(
+        f"{system}={10**9}" for system in ("erp", "crm", "dms", "payments")
+    ),
+}
+"""The benchmark measures throughput, not the rate limits that protect a real deployment."""
 UPSTREAMS = ("erp", "crm", "dms", "payments")
 WARMUP_S = 2.0
 HEADER = """\
@@ -75,7 +83,7 @@ def main() -> None:
             ("cache on (in-memory)", {}),
             ("cache off (every upstream)", {"PORTALGRAPH_CACHE_TTL_S": NO_CACHE}),
         ):
-            env = {**sandbox_env(port), **extra}
+            env = {**sandbox_env(port), **UNLIMITED, **extra}
             serve = ["serve", "--host", "127.0.0.1", "--port", str(gateway_port)]
             with process(serve, env, f"http://127.0.0.1:{gateway_port}/readyz") as gateway:
                 url = f"http://127.0.0.1:{gateway_port}"

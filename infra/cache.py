@@ -85,10 +85,6 @@ class RedisCache:
         self._redis = redis
         self._prefix = f"{prefix}:cache:"
 
-    @classmethod
-    def from_url(cls, url: str, prefix: str) -> "RedisCache":
-        return cls(Redis.from_url(url), prefix)
-
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
@@ -109,9 +105,6 @@ class RedisCache:
     async def delete_many(self, keys: Sequence[str]) -> None:
         if keys:
             await self._redis.delete(*(self._prefix + key for key in keys))
-
-    async def ping(self) -> None:
-        await self._redis.ping()
 
     async def aclose(self) -> None:
         await self._redis.aclose()

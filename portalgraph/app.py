@@ -12,26 +12,34 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
+    DisableIntrospection,
+    SchemaExtension,
 )
 
-from auth.backend import BearerTokenBackend, auth_error_response
+from auth.backend import ORGANIZATION_HEADER, BearerTokenBackend, auth_error_response
 from auth.tokens import TokenVerifier
 from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
 from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
-from infra.cache import Cache, MemoryCache, RedisCache
-from portalgraph.extensions import MaskUnexpectedErrors, RequireAuthentication
+from portalgraph.audit import AuditSink, AuditTrail
+from portalgraph.extensions import (
+    CachedParse,
+    CachedValidation,
+    MaskUnexpectedErrors,
+    RequireAuthentication,
+)
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
+from portalgraph.hygiene import REQUEST_ID_HEADER, CsrfGuard, RequestId, SecurityHeaders
+from portalgraph.infrastructure import Infrastructure, open_infrastructure
 from portalgraph.limits import BodySizeLimit
+from portalgraph.operation_limits import Limits, OperationLimits
+from portalgraph.persisted import DocumentPolicy, TrustedDocumentsOnly, read_manifest
+from portalgraph.ratelimits import RateLimits, RatePolicy
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from resolvers.downloads import DownloadLinks
@@ -83,10 +91,43 @@ def upstream_configs(settings: Settings) -> dict[str, UpstreamConfig]:
     }
 
 
-def open_cache(settings: Settings) -> Cache:
-    if settings.redis_url:
-        return RedisCache.from_url(settings.redis_url, settings.cache_prefix)
-    return MemoryCache()
+def schema_extensions(
+    settings: Settings, infra: Infrastructure, sink: AuditSink, clock: Clock
+) -> list[Callable[[], SchemaExtension]]:
+    """In the order their hooks run: audit around everything; then, while parsing, rate limits
+    and trusted documents; before validation, the operation limits; the rest around execution."""
+    limits = Limits(
+        max_tokens=settings.max_query_tokens,
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_cost=settings.max_query_cost,
+    )
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(CachedParse, maxsize=settings.document_cache_size),
+        partial(AuditTrail, sink=sink, clock=clock),
+        partial(RateLimits, limiter=infra.limiter, policy=rate_policy(settings)),
+    ]
+    if settings.trusted_documents_only:
+        extensions.append(partial(TrustedDocumentsOnly, store=infra.documents))
+    extensions.append(partial(OperationLimits, limits=limits))
+    if not (settings.introspection or settings.demo_mode):
+        extensions.append(DisableIntrospection)
+    return [
+        *extensions,
+        partial(RequireAuthentication, allow_anonymous_introspection=settings.demo_mode),
+        # last of the validation hooks, so that refusals before it stand
+        partial(CachedValidation, maxsize=settings.document_cache_size),
+        partial(MaskUnexpectedErrors, detailed=settings.demo_mode),
+    ]
+
+
+def rate_policy(settings: Settings) -> RatePolicy:
+    return RatePolicy(
+        per_principal=settings.rate_limit_per_principal,
+        per_organization=settings.rate_limit_per_organization,
+        window_s=settings.rate_limit_window_s,
+        upstream_per_organization=settings.upstream_budget,
+    )
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
@@ -100,45 +141,47 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         audience=settings.oidc_audience,
         algorithms=settings.oidc_algorithms,
         leeway=settings.oidc_leeway_s,
+        max_lifetime=settings.oidc_max_token_lifetime_s,
         jwks_refresh_interval=settings.oidc_jwks_refresh_interval_s,
     )
-    depth_rules = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
-    schema = build_schema(
-        [
-            partial(ParserCache, maxsize=settings.document_cache_size),
-            partial(ValidationCache, maxsize=settings.document_cache_size),
-            partial(RequireAuthentication, allow_anonymous_introspection=settings.demo_mode),
-            # the rule classes are built once, so that validation results stay cacheable
-            partial(AddValidationRules, validation_rules=depth_rules),
-            partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
-            MaskUnexpectedErrors,
-        ]
-    )
+    infra = open_infrastructure(settings)
+    sink = AuditSink(settings.audit_sink)
+    schema = build_schema(schema_extensions(settings, infra, sink, clock))
     view = GatewayView(
         schema,
         runtime.request_services,
         graphql_ide="graphiql" if settings.demo_mode else None,
         allow_queries_via_get=True,
+        allowed_origins=list(settings.cors_origins),
     )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.callback(sink.close)
             stack.push_async_callback(verifier.aclose)
-            cache = open_cache(settings)
-            stack.push_async_callback(cache.aclose)
+            stack.push_async_callback(infra.aclose)
+            if settings.trusted_documents_manifest is not None:
+                await infra.documents.add_trusted(
+                    read_manifest(settings.trusted_documents_manifest)
+                )
             ports = await build_adapters(upstream_configs(settings), settings.adapters, stack)
             probe_client = httpx.AsyncClient()
             stack.push_async_callback(probe_client.aclose)
-            runtime.probes = readiness_probes(settings, probe_client, cache)
+            runtime.probes = readiness_probes(settings, probe_client, infra)
             runtime.services = RequestServices(
                 upstreams=Upstreams(**ports),
-                cache=cache,
+                cache=infra.cache,
                 entities=entities_with_ttls(settings.cache_ttl_s),
                 download_secret=settings.download_url_secret.encode(),
                 download_ttl_s=settings.download_url_ttl_s,
                 public_url=str(settings.public_url) if settings.public_url else None,
                 clock=clock,
+                verifier=verifier,
+                limiter=infra.limiter,
+                rate_policy=rate_policy(settings),
+                documents=DocumentPolicy(infra.documents, settings.trusted_documents_only),
+                persisted_queries=settings.persisted_queries,
             )
             yield
             runtime.services = None
@@ -157,6 +200,23 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
         ],
         middleware=[
+            Middleware(RequestId),
+            Middleware(SecurityHeaders),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    ORGANIZATION_HEADER,
+                    "GraphQL-Require-Preflight",
+                    REQUEST_ID_HEADER,
+                ],
+                expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+                max_age=600,
+            ),
+            Middleware(CsrfGuard, path="/graphql"),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
@@ -169,7 +229,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
 
 
 def readiness_probes(
-    settings: Settings, client: httpx.AsyncClient, cache: Cache
+    settings: Settings, client: httpx.AsyncClient, infra: Infrastructure
 ) -> dict[str, Probe]:
     probes = {
         "idp": http_probe(client, f"{settings.issuer}/.well-known/openid-configuration"),
@@ -178,6 +238,11 @@ def readiness_probes(
         "dms": http_probe(client, str(settings.dms_url)),
         "payments": http_probe(client, str(settings.payments_url)),
     }
-    if isinstance(cache, RedisCache):
-        probes["redis"] = cache.ping
+    if infra.redis is not None:
+        redis = infra.redis
+
+        async def ping() -> None:
+            await redis.ping()
+
+        probes["redis"] = ping
     return probes

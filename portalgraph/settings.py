@@ -4,6 +4,7 @@ Read once at start-up; every value is cast and checked, and an error names the k
 Defaults exist only where the demo needs them (the demo points at its own sandbox).
 """
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     oidc_audience: str = "portal-gateway"
     oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256", "PS256", "ES256")
     oidc_leeway_s: int = Field(30, ge=0, le=300)
+    """Clock skew allowed on a token's `exp`, `nbf` and `iat`."""
+    oidc_max_token_lifetime_s: int = Field(3600, ge=60)
+    """Tokens issued for longer than this (`exp - iat`) are refused."""
     oidc_jwks_refresh_interval_s: float = Field(30.0, ge=0)
 
     # cache
@@ -49,6 +53,17 @@ class Settings(BaseSettings):
     cache_ttl_s: Annotated[dict[str, float], NoDecode] = {}
     """Per entity type TTL overrides, `entity=seconds` pairs, comma separated; 0 = no caching."""
 
+    # limits
+    rate_limit_window_s: float = Field(60.0, gt=0)
+    rate_limit_per_principal: int = Field(600, ge=1)
+    """Operations per caller (token subject; client address when anonymous) per window."""
+    rate_limit_per_organization: int = Field(3000, ge=1)
+    """Operations per organization, all its users and integrators together, per window."""
+    upstream_budget: Annotated[dict[str, int], NoDecode] = {
+        "erp": 3000, "crm": 3000, "dms": 3000, "payments": 3000
+    }  # fmt: skip
+    """Upstream calls per organization and window by system, `system=calls` pairs."""
+
     # the demo
     sandbox_now: str | None = None
     """Pins the sandbox clock (ISO 8601) so that a demo or a test sees fixed dates."""
@@ -56,11 +71,26 @@ class Settings(BaseSettings):
     # the graph
     demo_mode: bool = False
     """Enables GraphiQL, introspection and detailed errors; `portalgraph demo` sets it."""
+    introspection: bool = False
+    """Schema introspection outside the demo (the demo always has it: GraphiQL needs it)."""
     max_query_depth: int = Field(12, ge=1)
     max_query_tokens: int = Field(5000, ge=1)
+    max_query_aliases: int = Field(30, ge=0)
+    max_query_cost: int = Field(50_000, ge=1)
+    """The estimated cost budget of one operation (see `portalgraph.operation_limits`)."""
     max_body_bytes: int = Field(1_000_000, ge=1024)
     document_cache_size: int = Field(1000, ge=1)
     """How many parsed and validated documents each process keeps (LRU)."""
+    persisted_queries: bool = True
+    """Automatic persisted queries (APQ): clients may register documents by hash."""
+    trusted_documents_only: bool = False
+    """Run only documents registered by the operator (`trusted_documents_manifest`)."""
+    trusted_documents_manifest: Path | None = None
+    """A JSON object `{"<sha256>": "<document>"}` loaded into the store at start-up."""
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    """Browser origins allowed to call the API (CORS) and open WebSockets, comma separated."""
+    audit_sink: str = "stderr"
+    """Where audit events go, one JSON line each: `stdout`, `stderr` or a file path."""
     download_url_secret: str = "demo-download-secret-change-me"
     download_url_ttl_s: int = Field(300, ge=10)
     public_url: AnyHttpUrl | None = None
@@ -73,12 +103,12 @@ class Settings(BaseSettings):
         except ValidationError as error:
             raise SettingsError(describe(error)) from None
 
-    @field_validator("adapters", "cache_ttl_s", mode="before")
+    @field_validator("adapters", "cache_ttl_s", "upstream_budget", mode="before")
     @classmethod
     def _pairs(cls, value: object) -> object:
         return parse_pairs(value) if isinstance(value, str) else value
 
-    @field_validator("oidc_algorithms", mode="before")
+    @field_validator("oidc_algorithms", "cors_origins", mode="before")
     @classmethod
     def _names(cls, value: object) -> object:
         if isinstance(value, str):

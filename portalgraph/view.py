@@ -1,4 +1,5 @@
-"""The GraphQL endpoint: per-request context, GraphQL over HTTP content negotiation.
+"""The GraphQL endpoint: per-request context, GraphQL over HTTP content negotiation,
+persisted queries, and WebSocket authentication from the `connection_init` payload.
 
 With `Accept: application/graphql-response+json` a request error (parse, validation,
 variable coercion) answers HTTP 400 without a `data` key, as the GraphQL-over-HTTP spec
@@ -11,17 +12,26 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from cross_web import AsyncHTTPRequestAdapter
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
-from auth.backend import PrincipalUser
+from auth.backend import ORGANIZATION_HEADER, PrincipalUser
+from auth.policy import OrganizationNotAllowed, act_for
+from auth.principal import Principal
+from auth.tokens import IdentityProviderUnavailable, InvalidToken, TokenVerifier
 from connectors.base.caching import CachedEntity
 from infra.cache import Cache
+from infra.ratelimit import RateLimiter
+from portalgraph.persisted import DocumentPolicy, resolve_document
+from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
@@ -43,11 +53,27 @@ class RequestServices:
     download_ttl_s: int
     public_url: str | None
     clock: Callable[[], datetime]
+    verifier: TokenVerifier
+    limiter: RateLimiter
+    rate_policy: RatePolicy
+    documents: DocumentPolicy
+    persisted_queries: bool
+
+    def loaders(self, principal: Principal | None) -> Loaders:
+        """Fresh loaders spending the principal's organization's upstream budget."""
+        tenant = principal.tenant if principal else None
+        budget = UpstreamBudget(self.limiter, self.rate_policy, tenant)
+        return Loaders(self.upstreams, self.cache, self.entities, budget.spend)
 
 
 def accepts_graphql_response(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return GRAPHQL_RESPONSE_JSON in accept
+
+
+def principal_of(connection: HTTPConnection) -> Principal | None:
+    user = connection.user if "user" in connection.scope else None
+    return user.principal if isinstance(user, PrincipalUser) else None
 
 
 class GatewayView(GraphQL[Context, None]):
@@ -61,8 +87,7 @@ class GatewayView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         services = self._services()
-        user = request.user if "user" in request.scope else None
-        principal = user.principal if isinstance(user, PrincipalUser) else None
+        principal = principal_of(request)
         if isinstance(request, Request) and isinstance(response, Response):
             request.state.graphql_response = response
             if accepts_graphql_response(request):
@@ -72,7 +97,7 @@ class GatewayView(GraphQL[Context, None]):
             request=request,  # type: ignore[arg-type]
             response=response,  # type: ignore[arg-type]
             principal=principal,
-            loaders=Loaders(services.upstreams, services.cache, services.entities),
+            loaders=services.loaders(principal),
             now=services.clock(),
             locale=negotiate_locale(
                 request.headers.get("accept-language"), principal.locale if principal else None
@@ -80,6 +105,54 @@ class GatewayView(GraphQL[Context, None]):
             downloads=DownloadLinks(
                 services.download_secret, services.download_ttl_s, base_url.rstrip("/")
             ),
+            request_id=request.scope.get("state", {}).get("request_id", "-"),
+        )
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a persisted query over GET (only `extensions`, no `query`)."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Browsers cannot set headers on a WebSocket: the `connection_init` payload may carry
+        `Authorization` and `X-Portal-Organization` instead (a bad one closes with 4403)."""
+        params = context.connection_params or {}
+        token, organization = _param(params, "Authorization"), _param(params, ORGANIZATION_HEADER)
+        principal = context.principal
+        try:
+            if token is not None:
+                scheme, _, credentials = token.partition(" ")
+                if scheme.lower() != "bearer":
+                    raise ConnectionRejectionError()
+                principal = await self._services().verifier.verify(credentials, organization)
+            elif principal is not None and organization is not None:
+                principal = act_for(principal, organization)
+        except (InvalidToken, OrganizationNotAllowed, IdentityProviderUnavailable) as error:
+            raise ConnectionRejectionError() from error
+        context.principal = principal
+        context.loaders = self._services().loaders(principal)
+        return await super().on_ws_connect(context)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        services = self._services()
+        if services.persisted_queries or services.documents.trusted_only:
+            resolved = await resolve_document(
+                services.documents, request_data, may_register=context.principal is not None
+            )
+            if not isinstance(resolved, GraphQLRequestData):
+                return ExecutionResult(data=None, errors=[resolved])
+            request_data = resolved
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
         )
 
     async def process_result(
@@ -119,3 +192,9 @@ class GatewayView(GraphQL[Context, None]):
             if name not in {"content-type", "content-length"}:
                 response.headers.append(name, value)
         return response
+
+
+def _param(params: Mapping[str, object], name: str) -> str | None:
+    """A connection parameter by header name, case-insensitively."""
+    value = next((v for k, v in params.items() if k.lower() == name.lower()), None)
+    return value if isinstance(value, str) else None

@@ -1,8 +1,11 @@
 """Tenant scoping after the cache: a record of another organization, a hidden draft and an
-unknown ID all come out as `None`, so callers cannot tell them apart."""
+unknown ID all come out as `None`, so callers cannot tell them apart. Documents of an
+audience the viewer may not read are treated the same way (`auth.policy`)."""
 
 from typing import Protocol, TypeVar
 
+from auth.policy import may_read_document
+from connectors.base import records as r
 from resolvers.context import Context
 
 
@@ -21,3 +24,16 @@ def owned(ctx: Context, record: R | None) -> R | None:
 def owned_all(ctx: Context, records: list[R]) -> list[R]:
     tenant = ctx.tenant
     return [record for record in records if record.customer == tenant]
+
+
+def readable(ctx: Context, document: r.Document | None) -> r.Document | None:
+    """The viewer's document if its audience is one the viewer may read."""
+    found = owned(ctx, document)
+    principal = ctx.principal
+    if found is None or principal is None or not may_read_document(principal, found.audience):
+        return None
+    return found
+
+
+def readable_all(ctx: Context, documents: list[r.Document]) -> list[r.Document]:
+    return [document for document in documents if readable(ctx, document) is not None]

@@ -3,7 +3,7 @@ update first, filtered by type, status, text and date."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from connectors.base import records as r
@@ -46,6 +46,11 @@ class CaseFilter:
     search: str | None = None
     updated_since: datetime | None = None
     overdue: bool | None = None
+    readable: frozenset[str] = frozenset(CASE_TYPES)
+    """The case types the viewer may read; others are neither fetched nor counted."""
+
+    def limited_to(self, readable: frozenset[str]) -> "CaseFilter":
+        return replace(self, readable=readable)
 
     def accepts(self, case: CaseRecord, ctx: Context) -> bool:
         return (
@@ -60,7 +65,7 @@ class CaseFilter:
 
 
 async def cases(ctx: Context, where: CaseFilter, page: PageArgs) -> Slice[CaseRecord]:
-    wanted = where.types or frozenset(CASE_TYPES)
+    wanted = (where.types or frozenset(CASE_TYPES)) & where.readable
     sources: dict[str, Callable[[Context], Awaitable[Sequence[CaseRecord]]]] = {
         "QUOTE": quotes.all_quotes,
         "ORDER": orders.all_orders,

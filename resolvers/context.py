@@ -23,6 +23,10 @@ class Context:
     """One instant per request, so derived states (overdue, expired) agree within an answer."""
     locale: str
     downloads: DownloadLinks
+    request_id: str = "-"
+    """The request's ID (`X-Request-ID`), for logs and audit events."""
+    connection_params: dict[str, object] | None = None
+    """A WebSocket's `connection_init` payload (set by strawberry's protocol handler)."""
 
     @property
     def today(self) -> date:
@@ -32,5 +36,8 @@ class Context:
     def tenant(self) -> str:
         """The viewer's active organization (its ERP customer number)."""
         if self.principal is None or self.principal.tenant is None:
-            raise Unauthenticated("This operation needs a token that names an organization.")
+            raise Unauthenticated(
+                "This operation acts for an organization: the token names none, so choose one "
+                "with the X-Portal-Organization header."
+            )
         return self.principal.tenant

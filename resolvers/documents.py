@@ -1,11 +1,12 @@
-"""Documents, their versions and download links (DMS)."""
+"""Documents, their versions and download links (DMS); only of audiences the viewer may read,
+so hidden ones are neither listed nor counted nor found by ID."""
 
 from dataclasses import dataclass
 from datetime import date
 
 from connectors.base import records as r
 from connectors.base.ports import ListFilter
-from resolvers.access import owned, owned_all
+from resolvers.access import readable, readable_all
 from resolvers.context import Context
 from resolvers.listing import Sort, page_of, within
 from resolvers.loaders import ListKey
@@ -47,17 +48,17 @@ async def documents(
         ]
     else:
         query = ListFilter(where.search, where.date_from, where.date_to)
-        found = owned_all(ctx, await ctx.loaders.documents.load(ListKey(ctx.tenant, query)))
+        found = readable_all(ctx, await ctx.loaders.documents.load(ListKey(ctx.tenant, query)))
     return page_of(filter(where.accepts, found), sort, DOCUMENT_SORT_KEYS, "documents", page)
 
 
 async def document(ctx: Context, document_id: str) -> r.Document | None:
-    return owned(ctx, await ctx.loaders.document.load(document_id))
+    return readable(ctx, await ctx.loaders.document.load(document_id))
 
 
 async def of_subject(ctx: Context, subject: r.CaseRef) -> list[r.Document]:
     found: list[r.Document] = await ctx.loaders.subject_documents.load(subject)
-    return sorted(owned_all(ctx, found), key=lambda d: (d.created_at, d.id), reverse=True)
+    return sorted(readable_all(ctx, found), key=lambda d: (d.created_at, d.id), reverse=True)
 
 
 async def versions(ctx: Context, document: r.Document) -> list[r.DocumentVersion]:

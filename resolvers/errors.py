@@ -5,9 +5,12 @@ graphql-core copies an exception's `extensions` onto the GraphQL error it wraps 
 """
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import Enum
+
+from graphql import GraphQLError
 
 from connectors.base.errors import UpstreamError
 
@@ -17,6 +20,8 @@ log = logging.getLogger("portalgraph.upstream")
 class ErrorCode(Enum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
+    MFA_REQUIRED = "MFA_REQUIRED"
+    RATE_LIMITED = "RATE_LIMITED"
     NOT_FOUND = "NOT_FOUND"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
@@ -36,6 +41,13 @@ class GatewayError(Exception):
         self.extensions: dict[str, object] = {"code": code.value, **details}
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error from a bug or an unforeseen failure, rather than one of the gateway's typed
+    errors (GatewayError, or a GraphQLError such as a permission's)."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GatewayError | GraphQLError)
+
+
 class NotFound(GatewayError):
     """Unknown, hidden or another tenant's object: always the same answer."""
 
@@ -51,6 +63,15 @@ class Unauthenticated(GatewayError):
 class BadUserInput(GatewayError):
     def __init__(self, message: str, argument: str) -> None:
         super().__init__(ErrorCode.BAD_USER_INPUT, message, argument=argument)
+
+
+class RateLimited(GatewayError):
+    """A quota is used up; `retryAfter` says in how many seconds to try again."""
+
+    def __init__(self, message: str, retry_after_s: float, **details: object) -> None:
+        super().__init__(
+            ErrorCode.RATE_LIMITED, message, retryAfter=math.ceil(retry_after_s), **details
+        )
 
 
 _SYSTEM_NAMES = {"erp": "ERP", "crm": "CRM", "dms": "document management system",

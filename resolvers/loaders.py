@@ -2,7 +2,8 @@
 into one port call, read through the shared cache (connectors.base.caching).
 
 The cache namespaces and TTLs are declared once in `ENTITIES`; `Settings.cache_ttl_s`
-overrides TTLs by entity name.
+overrides TTLs by entity name. A namespace starts with the upstream system; each batch call
+to it first spends from the request's upstream budget (`spend(system)`, which may refuse).
 """
 
 import asyncio
@@ -21,6 +22,7 @@ from resolvers.errors import upstream_failures
 from resolvers.upstreams import Upstreams
 
 T = TypeVar("T")
+Spend = Callable[[str], Awaitable[None]]
 
 
 def _entity(namespace: str, ttl_s: float, record_type: Any) -> CachedEntity[Any]:
@@ -86,10 +88,15 @@ class Loaders:
     """The per-request loaders; build a new one for every request, never share it."""
 
     def __init__(
-        self, upstreams: Upstreams, cache: Cache, entities: Mapping[str, CachedEntity[Any]]
+        self,
+        upstreams: Upstreams,
+        cache: Cache,
+        entities: Mapping[str, CachedEntity[Any]],
+        spend: Spend | None = None,
     ) -> None:
         self._cache = cache
         self._entities = entities
+        self._spend = spend
         u = upstreams
         self.customer = self._loader("customer", u.organizations.get_customers)
         self.addresses = self._relation("addresses", u.organizations.addresses_of)
@@ -117,11 +124,25 @@ class Loaders:
         self.versions = self._relation("versions", u.documents.versions_of)
         self.subject_documents = self._by_case("subject_documents", u.documents.documents_of)
 
+    def _metered(
+        self, entity: CachedEntity[Any], fetch: Callable[[list[str]], Awaitable[T]]
+    ) -> Callable[[list[str]], Awaitable[T]]:
+        spend, system = self._spend, entity.namespace.split(":", 1)[0]
+        if spend is None:
+            return fetch
+
+        async def metered(keys: list[str]) -> T:
+            await spend(system)
+            return await fetch(keys)
+
+        return metered
+
     def _loader(
         self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[T | None]]]
     ) -> "DataLoader[str, T | None]":
         """Records by ID: `None` for an unknown one."""
         entity = self._entities[name]
+        fetch = self._metered(entity, fetch)
 
         async def load(keys: list[str]) -> list[T | None]:
             async with upstream_failures():
@@ -134,6 +155,7 @@ class Loaders:
     ) -> "DataLoader[str, list[T]]":
         """The records related to each key (an order's lines): `[]` for an unknown key."""
         entity = self._entities[name]
+        fetch = self._metered(entity, fetch)
 
         async def load(keys: list[str]) -> list[list[T]]:
             async with upstream_failures():

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Generic, NewType, TypeVar
+from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from auth.permissions import requires
+from auth.policy import Permission
 from connectors.base.records import Amount, SourceStatus
 from resolvers.pagination import Slice
 
@@ -71,6 +73,11 @@ class Money:
     @classmethod
     def of(cls, amount: Amount) -> "Money":
         return cls(amount=amount.value, currency_code=CurrencyCode(amount.currency))
+
+
+def priced(description: str) -> Any:
+    """A Money field only viewers with `prices:read` see (null with FORBIDDEN otherwise)."""
+    return strawberry.field(description=description, extensions=requires(Permission.PRICES_READ))
 
 
 def money(amount: Amount | None) -> Money | None:

@@ -71,7 +71,12 @@ class DocumentVersion(Node):
         return resolve.download_url(info.context, self.document, self.record)
 
 
-@strawberry.type(description="A document shared with the customer (quote PDF, drawing, ...).")
+@strawberry.type(
+    description=(
+        "A document shared with the customer (quote PDF, drawing, ...); visible only with "
+        "the permission of its audience, `documents:read:<audience>`."
+    )
+)
 class Document(Node):
     title: str = strawberry.field(description="The document's title.")
     document_type: DocumentType = strawberry.field(description="What the document is.")

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from auth.permissions import requires, type_requires
+from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import documents as resolve_documents
 from resolvers import invoices as resolve
@@ -32,7 +34,10 @@ Info = strawberry.Info[Context, None]
 PDF = "application/pdf"
 
 
-@strawberry.type(description="An invoice or a credit note (kind CREDIT_NOTE).")
+@strawberry.type(
+    description="An invoice or a credit note (kind CREDIT_NOTE).",
+    directives=[type_requires(Permission.INVOICES_READ)],
+)
 class Invoice(Case):
     kind: InvoiceKind = strawberry.field(description="Invoice or credit note.")
     status: InvoiceStatus = strawberry.field(description="The state in the ERP.")
@@ -112,7 +117,9 @@ class Invoice(Case):
         found = await resolve.invoice(info.context, target) if target else None
         return Invoice.of(found, info) if found is not None else None
 
-    @strawberry.field(description="The order this invoice bills.")
+    @strawberry.field(
+        description="The order this invoice bills.", extensions=requires(Permission.ORDERS_READ)
+    )
     async def order(
         self, info: Info
     ) -> Annotated["Order", strawberry.lazy("schema.orders")] | None:
@@ -130,7 +137,10 @@ class Invoice(Case):
         return Document.of(pdf) if pdf is not None else None
 
 
-@strawberry.type(description="The organization's open items: what is owed and when.")
+@strawberry.type(
+    description="The organization's open items: what is owed and when.",
+    directives=[type_requires(Permission.INVOICES_READ)],
+)
 class AccountBalance:
     total_open: Money = strawberry.field(description="All open invoice amounts.")
     total_overdue: Money = strawberry.field(description="Open amounts past their due date.")

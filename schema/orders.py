@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from auth.permissions import requires, type_requires
+from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import invoices as resolve_invoices
 from resolvers import orders as resolve
 from resolvers import quotes as resolve_quotes
 from resolvers.context import Context
 from schema.cases import Case, label
-from schema.common import Money, Node, SourceStatusInfo, global_id
+from schema.common import Money, Node, SourceStatusInfo, global_id, priced
 from schema.enums import (
     CaseType,
     DeliveryStatus,
@@ -36,8 +38,8 @@ class LineItem:
     quantity: Decimal = strawberry.field(description="Ordered quantity.")
     delivered_quantity: Decimal = strawberry.field(description="Delivered so far.")
     invoiced_quantity: Decimal = strawberry.field(description="Invoiced so far.")
-    unit_price: Money = strawberry.field(description="Price per unit, excluding tax.")
-    total: Money = strawberry.field(description="Quantity × unit price, excluding tax.")
+    unit_price: Money | None = priced("Price per unit, excluding tax.")
+    total: Money | None = priced("Quantity × unit price, excluding tax.")
 
     @classmethod
     def of(cls, line: r.DocumentLine) -> "LineItem":
@@ -59,7 +61,10 @@ class DeliveryLine:
     quantity: Decimal = strawberry.field(description="Quantity in this delivery.")
 
 
-@strawberry.type(description="A delivery (Lieferschein) of an order, with tracking.")
+@strawberry.type(
+    description="A delivery (Lieferschein) of an order, with tracking.",
+    directives=[type_requires(Permission.ORDERS_READ)],
+)
 class Delivery(Node):
     number: str = strawberry.field(description="The delivery note number.")
     status: DeliveryStatus = strawberry.field(description="Where the delivery stands.")
@@ -92,7 +97,10 @@ class Delivery(Node):
         )
 
 
-@strawberry.type(description="A sales order, as the ERP knows it.")
+@strawberry.type(
+    description="A sales order, as the ERP knows it.",
+    directives=[type_requires(Permission.ORDERS_READ)],
+)
 class Order(Case):
     customer_reference: str | None = strawberry.field(
         description="The customer's own purchase order number."
@@ -104,9 +112,9 @@ class Order(Case):
     invoice_status: OrderInvoiceStatus = strawberry.field(description="How much is invoiced.")
     block_reason: str | None = strawberry.field(description="Why the order is on hold.")
     source_status: SourceStatusInfo = strawberry.field(description="The ERP's raw state.")
-    amount_untaxed: Money = strawberry.field(description="Total excluding tax.")
-    amount_tax: Money = strawberry.field(description="Tax.")
-    total: Money = strawberry.field(description="Total including tax.")
+    amount_untaxed: Money | None = priced("Total excluding tax.")
+    amount_tax: Money | None = priced("Tax.")
+    total: Money | None = priced("Total including tax.")
     record: strawberry.Private[r.Order]
 
     @classmethod
@@ -142,7 +150,9 @@ class Order(Case):
         found = await resolve.deliveries(info.context, self.record)
         return [Delivery.of(delivery, info) for delivery in found]
 
-    @strawberry.field(description="The invoices of this order.")
+    @strawberry.field(
+        description="The invoices of this order.", extensions=requires(Permission.INVOICES_READ)
+    )
     async def invoices(
         self, info: Info
     ) -> list[Annotated["Invoice", strawberry.lazy("schema.invoices")]] | None:
@@ -151,7 +161,9 @@ class Order(Case):
         found = await resolve_invoices.of_order(info.context, self.record)
         return [Invoice.of(invoice, info) for invoice in found]
 
-    @strawberry.field(description="The quote this order came from.")
+    @strawberry.field(
+        description="The quote this order came from.", extensions=requires(Permission.QUOTES_READ)
+    )
     async def quote(
         self, info: Info
     ) -> Annotated["Quote", strawberry.lazy("schema.quotes")] | None:

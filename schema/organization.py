@@ -2,6 +2,8 @@
 
 import strawberry
 
+from auth.permissions import requires
+from auth.policy import Permission, is_staff, permissions_of
 from auth.principal import Principal
 from connectors.base import records as r
 from resolvers import organization as resolve
@@ -62,7 +64,9 @@ class Organization(Node):
         description="How invoices are sent."
     )
     ebill_recipient_id: str | None = strawberry.field(description="The eBill recipient ID.")
-    credit_limit: Money = strawberry.field(description="The credit limit.")
+    credit_limit: Money | None = strawberry.field(
+        description="The credit limit.", extensions=requires(Permission.INVOICES_READ)
+    )
     record: strawberry.Private[r.Customer]
 
     @classmethod
@@ -110,6 +114,19 @@ class PortalUser:
     mfa_enabled: bool = strawberry.field(description="Signed in with a second factor.")
 
 
+@strawberry.type(description="An organization the viewer may act for.")
+class Membership:
+    number: str = strawberry.field(description="The organization's customer number.")
+    active: bool = strawberry.field(
+        description="The organization this request acts for (`X-Portal-Organization`)."
+    )
+
+    @strawberry.field(description="The organization's master data.")
+    async def organization(self, info: Info) -> Organization | None:
+        customer = await resolve.member_organization(info.context, self.number)
+        return Organization.of(customer) if customer is not None else None
+
+
 @strawberry.type(description="Who is asking, and for which organization.")
 class Viewer:
     user: PortalUser = strawberry.field(description="The signed-in user or service account.")
@@ -118,6 +135,18 @@ class Viewer:
         description="Every organization the token grants; the active one is `organization`."
     )
     is_service_account: bool = strawberry.field(description="An integrator's client.")
+    is_staff: bool = strawberry.field(
+        description="Provider staff acting for a chosen customer; every access is audited."
+    )
+    permissions: list[str] = strawberry.field(
+        description="What the roles (or an integrator's scopes) permit, e.g. `orders:read`."
+    )
+    memberships: list[Membership] = strawberry.field(
+        description=(
+            "The organizations the viewer may act for; pick one per request with the header "
+            "`X-Portal-Organization` (or `connection_init` payload on a WebSocket)."
+        )
+    )
 
     @classmethod
     def of(cls, principal: Principal) -> "Viewer":
@@ -132,9 +161,15 @@ class Viewer:
             roles=sorted(principal.roles),
             organization_numbers=list(principal.tenants),
             is_service_account=principal.is_service_account,
+            is_staff=is_staff(principal),
+            permissions=sorted(permissions_of(principal)),
+            memberships=[
+                Membership(number=number, active=number == principal.tenant)
+                for number in principal.tenants
+            ],
         )
 
-    @strawberry.field(description="The active organization (the token's customer_id).")
+    @strawberry.field(description="The active organization this request acts for.")
     async def organization(self, info: Info) -> Organization | None:
         customer = await resolve.organization(info.context)
         return Organization.of(customer) if customer is not None else None

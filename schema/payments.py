@@ -4,6 +4,8 @@ from datetime import datetime
 
 import strawberry
 
+from auth.permissions import requires, type_requires
+from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import payments as resolve
 from resolvers.context import Context
@@ -33,7 +35,10 @@ class NextAction:
     redirect_url: str = strawberry.field(description="Send the customer here.")
 
 
-@strawberry.type(description="A payment attempt at the payment provider.")
+@strawberry.type(
+    description="A payment attempt at the payment provider.",
+    directives=[type_requires(Permission.INVOICES_READ)],
+)
 class Payment(Node):
     provider: str = strawberry.field(description="The payment provider.")
     method: PaymentMethod = strawberry.field(description="How it is paid.")
@@ -47,7 +52,10 @@ class Payment(Node):
     )
     failure_code: str | None = strawberry.field(description="Why it failed, as a code.")
     failure_message: str | None = strawberry.field(description="Why it failed.")
-    next_action: NextAction | None = strawberry.field(description="What to do to complete it.")
+    next_action: NextAction | None = strawberry.field(
+        description="What to do to complete it: acting on a payment needs payments:write.",
+        extensions=requires(Permission.PAYMENTS_WRITE),
+    )
     created_at: datetime = strawberry.field(description="When it was started.")
     settled_at: datetime | None = strawberry.field(description="When it succeeded.")
     record: strawberry.Private[r.Payment]

@@ -5,13 +5,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from auth.permissions import requires, type_requires
+from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import orders as resolve_orders
 from resolvers import quotes as resolve
 from resolvers.context import Context
 from resolvers.derived import quote_status
 from schema.cases import Case, label
-from schema.common import Money, SourceStatusInfo, global_id
+from schema.common import Money, SourceStatusInfo, global_id, priced
 from schema.enums import CaseType, QuoteStatus
 from schema.orders import LineItem
 
@@ -21,7 +23,10 @@ if TYPE_CHECKING:
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type(description="A quote (Offerte) sent to the customer.")
+@strawberry.type(
+    description="A quote (Offerte) sent to the customer.",
+    directives=[type_requires(Permission.QUOTES_READ)],
+)
 class Quote(Case):
     status: QuoteStatus = strawberry.field(
         description="The state; EXPIRED when still open after validUntil."
@@ -29,9 +34,9 @@ class Quote(Case):
     source_status: SourceStatusInfo = strawberry.field(description="The ERP's raw state.")
     created_at: datetime = strawberry.field(description="When the quote was created.")
     valid_until: date = strawberry.field(description="The last day the quote can be accepted.")
-    amount_untaxed: Money = strawberry.field(description="Total excluding tax.")
-    amount_tax: Money = strawberry.field(description="Tax.")
-    total: Money = strawberry.field(description="Total including tax.")
+    amount_untaxed: Money | None = priced("Total excluding tax.")
+    amount_tax: Money | None = priced("Tax.")
+    total: Money | None = priced("Total including tax.")
     signed_by: str | None = strawberry.field(description="Who accepted it.")
     signed_at: datetime | None = strawberry.field(description="When it was accepted.")
     decline_reason: str | None = strawberry.field(description="Why the customer declined it.")
@@ -65,7 +70,10 @@ class Quote(Case):
     async def lines(self, info: Info) -> list[LineItem] | None:
         return [LineItem.of(line) for line in await resolve.lines(info.context, self.record)]
 
-    @strawberry.field(description="The order created when the quote was accepted.")
+    @strawberry.field(
+        description="The order created when the quote was accepted.",
+        extensions=requires(Permission.ORDERS_READ),
+    )
     async def order(
         self, info: Info
     ) -> Annotated["Order", strawberry.lazy("schema.orders")] | None:

@@ -1,10 +1,13 @@
 """From a reference to a schema object: global IDs (`node`) and case references, each
-tenant-checked by the resolvers, so foreign and unknown IDs both come out as None."""
+tenant-checked by the resolvers and type-checked against the viewer's permissions here, so
+foreign, unknown and not-permitted objects all come out as None (before any upstream call
+for a type the viewer may not read)."""
 
 from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from auth.permissions import allows, requirement_of
 from connectors.base import records as r
 from resolvers import documents, invoices, orders, payments, quotes, tickets
 from resolvers.cases import CaseRecord
@@ -37,11 +40,25 @@ CASE_GETTERS: dict[str, Callable[[Context, str], Awaitable[CaseRecord | None]]] 
     "INVOICE": invoices.invoice,
     "TICKET": tickets.ticket,
 }
+CASE_CLASSES: dict[str, type] = {"QUOTE": Quote, "ORDER": Order, "INVOICE": Invoice,
+                                 "TICKET": Ticket}  # fmt: skip
+
+
+def may_read(info: Info, cls: type) -> bool:
+    """Whether the viewer holds what the schema type declares with `@requires`."""
+    requirement = requirement_of(cls)
+    return requirement is None or allows(info.context.principal, requirement)
+
+
+def readable_case_types(info: Info) -> frozenset[str]:
+    return frozenset(kind for kind, cls in CASE_CLASSES.items() if may_read(info, cls))
 
 
 async def resolve_case(info: Info, ref: r.CaseRef) -> Case | None:
     get = CASE_GETTERS.get(ref.type)
-    record = await get(info.context, ref.id) if get is not None else None
+    if get is None or ref.type not in readable_case_types(info):
+        return None
+    record = await get(info.context, ref.id)
     return case_of(record, info) if record is not None else None
 
 
@@ -68,20 +85,20 @@ def _case(case_type: str) -> Callable[[Info, str], Awaitable[Node | None]]:
     return load
 
 
-NODE_LOADERS: dict[tuple[str, str], Callable[[Info, str], Awaitable[Node | None]]] = {
-    ("Quote", "erp"): _case("QUOTE"),
-    ("Order", "erp"): _case("ORDER"),
-    ("Invoice", "erp"): _case("INVOICE"),
-    ("Ticket", "crm"): _case("TICKET"),
-    ("Delivery", "erp"): _delivery,
-    ("Payment", "payments"): _payment,
-    ("Document", "dms"): _document,
+NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[Node | None]]]] = {
+    ("Quote", "erp"): (Quote, _case("QUOTE")),
+    ("Order", "erp"): (Order, _case("ORDER")),
+    ("Invoice", "erp"): (Invoice, _case("INVOICE")),
+    ("Ticket", "crm"): (Ticket, _case("TICKET")),
+    ("Delivery", "erp"): (Delivery, _delivery),
+    ("Payment", "payments"): (Payment, _payment),
+    ("Document", "dms"): (Document, _document),
 }
 
 
 async def resolve_node(info: Info, node_id: str) -> Node | None:
     parts = GlobalId.decode(node_id)
-    load = NODE_LOADERS.get((parts.type_name, parts.system)) if parts else None
-    if parts is None or load is None:
+    found = NODE_LOADERS.get((parts.type_name, parts.system)) if parts else None
+    if parts is None or found is None or not may_read(info, found[0]):
         return None
-    return await load(info, parts.external_id)
+    return await found[1](info, parts.external_id)

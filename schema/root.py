@@ -1,15 +1,20 @@
 """The graph's entry points: Query, and `build_schema` with the gateway's extensions."""
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
+from auth.permissions import check, requires
+from auth.policy import DOCUMENTS_READ_ANY, Permission
 from resolvers import cases, documents, invoices, orders, organization, quotes, tickets
 from resolvers.context import Context
-from resolvers.errors import NotFound, Unauthenticated
+from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from resolvers.pagination import PageArgs
 from schema.cases import Case
 from schema.common import SCALARS, Connection, GlobalId, Node, connection
@@ -38,7 +43,7 @@ from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
 from schema.payments import Payment
 from schema.quotes import Quote
-from schema.resolution import case_of, resolve_node
+from schema.resolution import case_of, readable_case_types, resolve_node
 from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
@@ -72,6 +77,12 @@ def require_principal(info: Info) -> None:
         raise Unauthenticated()
 
 
+def price_sort_allowed(info: Info, field: str) -> None:
+    """Sorting by amount would reveal prices to a viewer who may not see them."""
+    if field == "TOTAL":
+        check(info.context.principal, Permission.PRICES_READ)
+
+
 @strawberry.type(description="Read the customer portal's graph.")
 class Query:
     @strawberry.field(description="Who is asking: the user, roles and active organization.")
@@ -99,7 +110,10 @@ class Query:
         customer = await organization.organization(info.context)
         return Organization.of(customer) if customer is not None else None
 
-    @strawberry.field(description="Open items: what the organization owes and when (ERP).")
+    @strawberry.field(
+        description="Open items: what the organization owes and when (ERP).",
+        extensions=requires(Permission.INVOICES_READ),
+    )
     async def account_balance(self, info: Info) -> AccountBalance | None:
         balance = await invoices.account_balance(info.context)
         return AccountBalance.of(balance) if balance is not None else None
@@ -114,11 +128,14 @@ class Query:
         last: LastArg = None,
         before: BeforeArg = None,
     ) -> Connection[Case] | None:
-        where = (filter or CaseFilterInput()).build()
+        where = (filter or CaseFilterInput()).build().limited_to(readable_case_types(info))
         found = await cases.cases(info.context, where, page_args(first, after, last, before))
         return connection(found, lambda record: case_of(record, info))
 
-    @strawberry.field(description="Quotes (Offerten), newest first by default.")
+    @strawberry.field(
+        description="Quotes (Offerten), newest first by default.",
+        extensions=requires(Permission.QUOTES_READ),
+    )
     async def quotes(
         self,
         info: Info,
@@ -130,6 +147,7 @@ class Query:
         before: BeforeArg = None,
     ) -> Connection[Quote] | None:
         sort = order_by or QuoteSort(field=QuoteSortField.CREATED_AT)
+        price_sort_allowed(info, sort.field.value)
         found = await quotes.quotes(
             info.context,
             (filter or QuoteFilterInput()).build(),
@@ -138,14 +156,16 @@ class Query:
         )
         return connection(found, lambda quote: Quote.of(quote, info))
 
-    @strawberry.field(description="One quote by ID.")
+    @strawberry.field(description="One quote by ID.", extensions=requires(Permission.QUOTES_READ))
     async def quote(self, info: Info, id: strawberry.ID) -> Quote | None:
         found = await quotes.quote(info.context, external_id(id, "Quote"))
         if found is None:
             raise NotFound("quote")
         return Quote.of(found, info)
 
-    @strawberry.field(description="Orders, newest first by default.")
+    @strawberry.field(
+        description="Orders, newest first by default.", extensions=requires(Permission.ORDERS_READ)
+    )
     async def orders(
         self,
         info: Info,
@@ -157,6 +177,7 @@ class Query:
         before: BeforeArg = None,
     ) -> Connection[Order] | None:
         sort = order_by or OrderSort(field=OrderSortField.ORDERED_AT)
+        price_sort_allowed(info, sort.field.value)
         found = await orders.orders(
             info.context,
             (filter or OrderFilterInput()).build(),
@@ -165,14 +186,17 @@ class Query:
         )
         return connection(found, lambda order: Order.of(order, info))
 
-    @strawberry.field(description="One order by ID.")
+    @strawberry.field(description="One order by ID.", extensions=requires(Permission.ORDERS_READ))
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         found = await orders.order(info.context, external_id(id, "Order"))
         if found is None:
             raise NotFound("order")
         return Order.of(found, info)
 
-    @strawberry.field(description="Invoices and credit notes, newest first by default.")
+    @strawberry.field(
+        description="Invoices and credit notes, newest first by default.",
+        extensions=requires(Permission.INVOICES_READ),
+    )
     async def invoices(
         self,
         info: Info,
@@ -192,14 +216,20 @@ class Query:
         )
         return connection(found, lambda invoice: Invoice.of(invoice, info))
 
-    @strawberry.field(description="One invoice or credit note by ID.")
+    @strawberry.field(
+        description="One invoice or credit note by ID.",
+        extensions=requires(Permission.INVOICES_READ),
+    )
     async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
         found = await invoices.invoice(info.context, external_id(id, "Invoice"))
         if found is None:
             raise NotFound("invoice")
         return Invoice.of(found, info)
 
-    @strawberry.field(description="Support tickets, newest first by default.")
+    @strawberry.field(
+        description="Support tickets, newest first by default.",
+        extensions=requires(Permission.TICKETS_READ),
+    )
     async def tickets(
         self,
         info: Info,
@@ -219,14 +249,19 @@ class Query:
         )
         return connection(found, lambda ticket: Ticket.of(ticket, info))
 
-    @strawberry.field(description="One ticket by ID.")
+    @strawberry.field(description="One ticket by ID.", extensions=requires(Permission.TICKETS_READ))
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
         found = await tickets.ticket(info.context, external_id(id, "Ticket"))
         if found is None:
             raise NotFound("ticket")
         return Ticket.of(found, info)
 
-    @strawberry.field(description="Documents shared with the organization (DMS).")
+    @strawberry.field(
+        description=(
+            "Documents shared with the organization (DMS), of the audiences the viewer may read."
+        ),
+        extensions=requires(DOCUMENTS_READ_ANY),
+    )
     async def documents(
         self,
         info: Info,
@@ -246,7 +281,7 @@ class Query:
         )
         return connection(found, Document.of)
 
-    @strawberry.field(description="One document by ID.")
+    @strawberry.field(description="One document by ID.", extensions=requires(DOCUMENTS_READ_ANY))
     async def document(self, info: Info, id: strawberry.ID) -> Document | None:
         found = await documents.document(info.context, external_id(id, "Document"))
         if found is None:
@@ -254,10 +289,27 @@ class Query:
         return Document.of(found)
 
 
+log = logging.getLogger("portalgraph.errors")
+
+
+class GatewaySchema(strawberry.Schema):
+    """Logs only unexpected errors, with the request ID (expected ones, such as FORBIDDEN or
+    NOT_FOUND, are answers, not incidents)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context = execution_context.context if execution_context else None
+        request_id = getattr(context, "request_id", "-")
+        for error in errors:
+            if is_unexpected(error):
+                log.error("request %s: %s", request_id, error, exc_info=error.original_error)
+
+
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         config=StrawberryConfig(scalar_map=SCALARS),
         types=[Delivery, Payment, Quote, Order, Invoice, Ticket],

@@ -4,6 +4,8 @@ from datetime import datetime
 
 import strawberry
 
+from auth.permissions import type_requires
+from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import tickets as resolve
 from resolvers.context import Context
@@ -43,7 +45,9 @@ class Message(Node):
         )
 
 
-@strawberry.type(description="A support ticket.")
+@strawberry.type(
+    description="A support ticket.", directives=[type_requires(Permission.TICKETS_READ)]
+)
 class Ticket(Case):
     subject: str = strawberry.field(description="The ticket's subject.")
     description: str = strawberry.field(description="The original request.")

@@ -153,8 +153,10 @@ async def client_for(gateway_url: str, tokens: Tokens) -> AsyncIterator[Any]:
     """`await client_for("anna")`: a GraphQL client of the shared gateway for a demo user."""
     clients: list[GraphQLClient] = []
 
-    async def make(username: str | None, url: str = gateway_url) -> GraphQLClient:
-        client = GraphQLClient(url, await tokens(username) if username else None)
+    async def make(
+        username: str | None, url: str = gateway_url, mfa: bool = False
+    ) -> GraphQLClient:
+        client = GraphQLClient(url, await tokens(username, mfa=mfa) if username else None)
         clients.append(client)
         return client
 

@@ -51,7 +51,7 @@ async def test_a_valid_token_becomes_a_principal(
     assert principal.client_id == "portal-frontend"
     assert principal.has_mfa
     assert not principal.is_service_account
-    assert principal.prices_visible
+    assert principal.prices_visible is None  # no claim: the roles decide
     assert principal.session_id
     assert principal.expires_at == datetime.fromtimestamp(claims_of(token)["exp"], UTC)
 
@@ -68,7 +68,7 @@ async def test_prices_hidden_flag_and_staff_without_organization(
     idp_url: str, token_verifier: TokenVerifier
 ) -> None:
     carla = await token_verifier.verify(await fetch_token(idp_url, "carla"))
-    assert not carla.prices_visible
+    assert carla.prices_visible is False
     sandra = await token_verifier.verify(await fetch_token(idp_url, "sandra"))
     assert (sandra.roles, sandra.tenant, sandra.tenants) == (frozenset({"support-agent"}), None, ())
 
@@ -91,6 +91,31 @@ async def test_member_of_several_organizations_picks_one(
         await token_verifier.verify(anna, "0000100002")
     with pytest.raises(OrganizationNotInToken):
         await token_verifier.verify(beat_token, "0000100004")
+
+
+async def test_staff_choose_any_customer_and_nothing_else(
+    idp_url: str, token_verifier: TokenVerifier
+) -> None:
+    sandra = await fetch_token(idp_url, "sandra")
+    chosen = await token_verifier.verify(sandra, "0000100002")
+    assert (chosen.tenant, chosen.tenants) == ("0000100002", ("0000100002",))
+    with pytest.raises(OrganizationNotInToken):
+        await token_verifier.verify(sandra, "not a customer number")
+
+
+async def test_tokens_minted_for_too_long_are_rejected(
+    idp_server: IdpServer, beat_token: str
+) -> None:
+    verifier = TokenVerifier(
+        server_url=idp_server.url, client_secret=GATEWAY_SECRET, max_lifetime=600
+    )
+    now = int(time.time())
+    try:
+        assert (await verifier.verify(beat_token)).username == "beat"
+        long_lived = resigned(idp_server.idp, beat_token, iat=now, exp=now + 86_400)
+        assert await _rejection(verifier, long_lived) == "token lifetime longer than accepted"
+    finally:
+        await verifier.aclose()
 
 
 async def test_expiry_and_not_before_allow_the_configured_clock_skew(

@@ -127,7 +127,7 @@ async def test_order_filters(sandbox: Sandbox, client_for: Client) -> None:
 async def test_invoices_with_payments_credit_notes_and_overdue(
     sandbox: Sandbox, client_for: Client
 ) -> None:
-    daniel = await client_for("daniel")
+    daniel = await client_for("daniel", mfa=True)  # nextAction acts on a payment: step-up
     selection = """id number kind status isOverdue daysOverdue dueDate dunningLevel
         total { amount } amountPaid { amount } amountResidual { amount } balance { amount }
         paymentReference referenceType creditNoteReason settlement

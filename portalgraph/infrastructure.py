@@ -1,0 +1,39 @@
+"""The gateway's shared state, from settings: Redis for every replica when configured (one
+client for the cache, rate limits and stored documents), else in-process stand-ins."""
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from infra.cache import Cache, MemoryCache, RedisCache
+from infra.documents import DocumentStore, MemoryDocumentStore, RedisDocumentStore
+from infra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from portalgraph.settings import Settings
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    cache: Cache
+    limiter: RateLimiter
+    documents: DocumentStore
+    redis: Redis | None
+
+    async def aclose(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()  # the cache's client too
+        else:
+            await self.cache.aclose()
+
+
+def open_infrastructure(settings: Settings) -> Infrastructure:
+    """Clients only; Redis connects on first use, in the serving event loop."""
+    if not settings.redis_url:
+        return Infrastructure(MemoryCache(), MemoryRateLimiter(), MemoryDocumentStore(), None)
+    redis = Redis.from_url(settings.redis_url)
+    prefix = settings.cache_prefix
+    return Infrastructure(
+        RedisCache(redis, prefix),
+        RedisRateLimiter(redis, prefix),
+        RedisDocumentStore(redis, prefix),
+        redis,
+    )

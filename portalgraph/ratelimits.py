@@ -1,0 +1,88 @@
+"""Rate limits: operations per principal and per organization, refused with `RATE_LIMITED`
+(HTTP 429, `Retry-After`) before validation and execution; and a budget of upstream calls per
+organization and upstream system, so that one tenant cannot starve the ERP for the others
+(fields served by an exhausted system are null with `RATE_LIMITED` and that system named)."""
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+
+from graphql import GraphQLError
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+
+from infra.ratelimit import Quota, RateLimiter
+from portalgraph.extensions import refuse
+from resolvers.context import Context
+from resolvers.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class RatePolicy:
+    per_principal: int
+    per_organization: int
+    window_s: float
+    upstream_per_organization: Mapping[str, int]
+    """Upstream calls per organization and window, by system (erp, crm, dms, payments)."""
+
+
+class RateLimits(SchemaExtension):
+    """Count each operation against its caller and organization (the client address for
+    anonymous callers) and refuse it when either is over its limit.
+
+    Example:
+        build_schema([partial(RateLimits, limiter=MemoryRateLimiter(), policy=policy)])
+    """
+
+    def __init__(self, limiter: RateLimiter, policy: RatePolicy) -> None:
+        self.limiter = limiter
+        self.policy = policy
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and self.execution_context.pre_execution_errors is None:
+            await self._count(context)
+        yield
+
+    async def _count(self, context: Context) -> None:
+        policy, principal = self.policy, context.principal
+        if principal is None:
+            client = context.request.client
+            quotas = [Quota(f"ip:{client.host if client else '-'}", policy.per_principal,
+                            policy.window_s)]  # fmt: skip
+        else:
+            quotas = [Quota(f"p:{principal.subject}", policy.per_principal, policy.window_s)]
+            if principal.tenant is not None:
+                quotas.append(
+                    Quota(f"o:{principal.tenant}", policy.per_organization, policy.window_s)
+                )
+        wait = await self.limiter.hit(quotas)
+        if wait is None:
+            return
+        error = RateLimited("Too many requests; retry later.", wait)
+        if isinstance(context.response, Response):
+            context.response.status_code = 429
+            context.response.headers["Retry-After"] = str(error.extensions["retryAfter"])
+        refuse(self.execution_context, GraphQLError(str(error), extensions=error.extensions))
+
+
+@dataclass(frozen=True)
+class UpstreamBudget:
+    """One organization's budget of upstream calls, spent by its requests' loaders on cache
+    misses (one unit per batch call)."""
+
+    limiter: RateLimiter
+    policy: RatePolicy
+    tenant: str | None
+
+    async def spend(self, system: str) -> None:
+        limit = self.policy.upstream_per_organization.get(system)
+        if limit is None or self.tenant is None:
+            return
+        quota = Quota(f"u:{self.tenant}:{system}", limit, self.policy.window_s)
+        wait = await self.limiter.hit([quota])
+        if wait is not None:
+            raise RateLimited(
+                f"Your organization's budget of requests to the {system} system is used up.",
+                wait,
+                system=system,
+            )
