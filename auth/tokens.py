@@ -8,9 +8,11 @@ signed with an unknown `kid` refetches the keys at most once per `jwks_refresh_i
 """
 
 import asyncio
+import hashlib
 import json
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,6 +45,10 @@ class OrganizationNotInToken(InvalidToken):
 
 class IdentityProviderUnavailable(Exception):
     """The identity provider could not be asked (keys, discovery or introspection)."""
+
+
+VERIFIED_TOKENS_KEPT = 10_000
+"""Tokens whose signature is remembered as checked (32-byte hashes and their claims)."""
 
 
 class TokenVerifier:
@@ -83,6 +89,7 @@ class TokenVerifier:
         self._refresh_interval = jwks_refresh_interval
         self._keys: jwk.JWKSet | None = None
         self._keys_refetched_at = -math.inf
+        self._verified: OrderedDict[bytes, Claims] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def verify(self, token: str, organization: str | None = None) -> Principal:
@@ -102,6 +109,21 @@ class TokenVerifier:
         await self._openid.connection.aclose()
 
     async def _decode(self, token: str) -> Claims:
+        """The claims of a token whose signature checks out. A signature is checked once per
+        token (a bounded LRU keyed by its hash); the claims (expiry, issuer, audience) are
+        checked by the caller on every use."""
+        digest = hashlib.sha256(token.encode()).digest()
+        claims = self._verified.get(digest)
+        if claims is None:
+            claims = await self._verify_signature(token)
+            self._verified[digest] = claims
+            if len(self._verified) > VERIFIED_TOKENS_KEPT:
+                self._verified.popitem(last=False)
+        else:
+            self._verified.move_to_end(digest)
+        return claims
+
+    async def _verify_signature(self, token: str) -> Claims:
         header = _json_object(token.split(".")[0])
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self._algorithms:

@@ -9,6 +9,7 @@ to it first spends from the request's upstream budget (`spend(system)`, which ma
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -85,7 +86,8 @@ def _case_key(ref: r.CaseRef) -> str:
 
 
 class Loaders:
-    """The per-request loaders; build a new one for every request, never share it."""
+    """The per-request loaders; build a new one for every request, never share it. Each
+    loader is built on first use: a request needs a few of them, not all."""
 
     def __init__(
         self,
@@ -97,32 +99,7 @@ class Loaders:
         self._cache = cache
         self._entities = entities
         self._spend = spend
-        u = upstreams
-        self.customer = self._loader("customer", u.organizations.get_customers)
-        self.addresses = self._relation("addresses", u.organizations.addresses_of)
-        self.contacts = self._relation("contacts", u.contacts.contacts_of)
-        self.quote = self._loader("quote", u.quotes.get_quotes)
-        self.quotes = self._lists("quotes", u.quotes.list_quotes)
-        self.quote_lines = self._relation("quote_lines", u.quotes.quote_lines)
-        self.order = self._loader("order", u.orders.get_orders)
-        self.orders = self._lists("orders", u.orders.list_orders)
-        self.order_lines = self._relation("order_lines", u.orders.order_lines)
-        self.deliveries = self._relation("deliveries", u.orders.deliveries_of)
-        self.invoice = self._loader("invoice", u.invoices.get_invoices)
-        self.invoices = self._lists("invoices", u.invoices.list_invoices)
-        self.order_invoices = self._relation("order_invoices", u.invoices.invoices_of_orders)
-        self.credit_notes = self._relation("credit_notes", u.invoices.credit_notes_of)
-        self.open_items = self._relation("open_items", u.invoices.open_items)
-        self.payment = self._loader("payment", u.payments.get_payments)
-        self.payments = self._relation("payments", u.payments.payments_of)
-        self.refunds = self._relation("refunds", u.payments.refunds_of)
-        self.ticket = self._loader("ticket", u.tickets.get_tickets)
-        self.tickets = self._lists("tickets", u.tickets.list_tickets)
-        self.messages = self._relation("messages", u.tickets.messages_of)
-        self.document = self._loader("document", u.documents.get_documents)
-        self.documents = self._lists("documents", u.documents.list_documents)
-        self.versions = self._relation("versions", u.documents.versions_of)
-        self.subject_documents = self._by_case("subject_documents", u.documents.documents_of)
+        self._upstreams = upstreams
 
     def _metered(
         self, entity: CachedEntity[Any], fetch: Callable[[list[str]], Awaitable[T]]
@@ -136,6 +113,106 @@ class Loaders:
             return await fetch(keys)
 
         return metered
+
+    @cached_property
+    def customer(self) -> "DataLoader[str, r.Customer | None]":
+        return self._loader("customer", self._upstreams.organizations.get_customers)
+
+    @cached_property
+    def addresses(self) -> "DataLoader[str, list[r.Address]]":
+        return self._relation("addresses", self._upstreams.organizations.addresses_of)
+
+    @cached_property
+    def contacts(self) -> "DataLoader[str, list[r.Contact]]":
+        return self._relation("contacts", self._upstreams.contacts.contacts_of)
+
+    @cached_property
+    def quote(self) -> "DataLoader[str, r.Quote | None]":
+        return self._loader("quote", self._upstreams.quotes.get_quotes)
+
+    @cached_property
+    def quotes(self) -> "DataLoader[ListKey, list[r.Quote]]":
+        return self._lists("quotes", self._upstreams.quotes.list_quotes)
+
+    @cached_property
+    def quote_lines(self) -> "DataLoader[str, list[r.DocumentLine]]":
+        return self._relation("quote_lines", self._upstreams.quotes.quote_lines)
+
+    @cached_property
+    def order(self) -> "DataLoader[str, r.Order | None]":
+        return self._loader("order", self._upstreams.orders.get_orders)
+
+    @cached_property
+    def orders(self) -> "DataLoader[ListKey, list[r.Order]]":
+        return self._lists("orders", self._upstreams.orders.list_orders)
+
+    @cached_property
+    def order_lines(self) -> "DataLoader[str, list[r.DocumentLine]]":
+        return self._relation("order_lines", self._upstreams.orders.order_lines)
+
+    @cached_property
+    def deliveries(self) -> "DataLoader[str, list[r.Delivery]]":
+        return self._relation("deliveries", self._upstreams.orders.deliveries_of)
+
+    @cached_property
+    def invoice(self) -> "DataLoader[str, r.Invoice | None]":
+        return self._loader("invoice", self._upstreams.invoices.get_invoices)
+
+    @cached_property
+    def invoices(self) -> "DataLoader[ListKey, list[r.Invoice]]":
+        return self._lists("invoices", self._upstreams.invoices.list_invoices)
+
+    @cached_property
+    def order_invoices(self) -> "DataLoader[str, list[r.Invoice]]":
+        return self._relation("order_invoices", self._upstreams.invoices.invoices_of_orders)
+
+    @cached_property
+    def credit_notes(self) -> "DataLoader[str, list[r.Invoice]]":
+        return self._relation("credit_notes", self._upstreams.invoices.credit_notes_of)
+
+    @cached_property
+    def open_items(self) -> "DataLoader[str, list[r.OpenItem]]":
+        return self._relation("open_items", self._upstreams.invoices.open_items)
+
+    @cached_property
+    def payment(self) -> "DataLoader[str, r.Payment | None]":
+        return self._loader("payment", self._upstreams.payments.get_payments)
+
+    @cached_property
+    def payments(self) -> "DataLoader[str, list[r.Payment]]":
+        return self._relation("payments", self._upstreams.payments.payments_of)
+
+    @cached_property
+    def refunds(self) -> "DataLoader[str, list[r.Refund]]":
+        return self._relation("refunds", self._upstreams.payments.refunds_of)
+
+    @cached_property
+    def ticket(self) -> "DataLoader[str, r.Ticket | None]":
+        return self._loader("ticket", self._upstreams.tickets.get_tickets)
+
+    @cached_property
+    def tickets(self) -> "DataLoader[ListKey, list[r.Ticket]]":
+        return self._lists("tickets", self._upstreams.tickets.list_tickets)
+
+    @cached_property
+    def messages(self) -> "DataLoader[str, list[r.TicketMessage]]":
+        return self._relation("messages", self._upstreams.tickets.messages_of)
+
+    @cached_property
+    def document(self) -> "DataLoader[str, r.Document | None]":
+        return self._loader("document", self._upstreams.documents.get_documents)
+
+    @cached_property
+    def documents(self) -> "DataLoader[ListKey, list[r.Document]]":
+        return self._lists("documents", self._upstreams.documents.list_documents)
+
+    @cached_property
+    def versions(self) -> "DataLoader[str, list[r.DocumentVersion]]":
+        return self._relation("versions", self._upstreams.documents.versions_of)
+
+    @cached_property
+    def subject_documents(self) -> "DataLoader[r.CaseRef, list[r.Document]]":
+        return self._by_case("subject_documents", self._upstreams.documents.documents_of)
 
     def _loader(
         self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[T | None]]]
