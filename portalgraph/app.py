@@ -28,10 +28,13 @@ from connectors.base.ports import DocumentPort
 from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
 from infra.cache import Cache, MemoryCache, RedisCache
-from portalgraph.extensions import MaskUnexpectedErrors, RequireAuthentication
+from infra.metrics import OperationNames
+from portalgraph.access import AccessLog
+from portalgraph.extensions import MaskUnexpectedErrors, ObserveOperations, RequireAuthentication
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
 from portalgraph.limits import BodySizeLimit
+from portalgraph.metrics import metrics
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from resolvers.downloads import DownloadLinks
@@ -40,6 +43,8 @@ from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
 Clock = Callable[[], datetime]
+QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
+"""Probed and scraped every few seconds: no access log line, no trace."""
 
 
 def system_clock() -> datetime:
@@ -105,6 +110,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     depth_rules = QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules
     schema = build_schema(
         [
+            partial(
+                ObserveOperations,
+                names=OperationNames(settings.metrics_max_operation_names),
+                tenant_label=settings.metrics_tenant_label,
+            ),
             partial(ParserCache, maxsize=settings.document_cache_size),
             partial(ValidationCache, maxsize=settings.document_cache_size),
             partial(RequireAuthentication, allow_anonymous_introspection=settings.demo_mode),
@@ -153,10 +163,12 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
-            Route("/readyz", readyz(lambda: runtime.probes or {})),
+            Route("/readyz", readyz(lambda: runtime.probes or {}, settings.ready_requires)),
+            Route("/metrics", metrics),
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
         ],
         middleware=[
+            Middleware(AccessLog, quiet_paths=QUIET_PATHS),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,

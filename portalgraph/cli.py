@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 workers=args.workers,
                 proxy_headers=True,
+                log_config=None,  # portalgraph.asgi sets up JSON logs
+                access_log=False,  # portalgraph.access writes one line per request
             )
         else:
             from schema.root import build_schema

@@ -1,14 +1,21 @@
-"""The gateway's schema extensions: who may run an operation, and what errors may say."""
+"""The gateway's schema extensions: who may run an operation, what errors may say, and how
+each operation is measured and traced."""
 
+import time
 from collections.abc import Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
+from opentelemetry import trace
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from infra.metrics import OperationNames, count_tenant_request, observe_operation
+from infra.tally import current_tally
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, GatewayError
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+tracer = trace.get_tracer(__name__)
 
 
 class RequireAuthentication(SchemaExtension):
@@ -76,3 +83,53 @@ class MaskUnexpectedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": ErrorCode.INTERNAL.value}
         return masked
+
+
+class ObserveOperations(SchemaExtension):
+    """A span per operation (its loaders' batches and upstream calls nest below it), the
+    operation's count and latency by name, type and outcome, the request's tally, and the trace
+    id in every error's `extensions.traceId`. Put it first, so that it sees the final errors.
+
+    Example:
+        build_schema([partial(ObserveOperations, names=OperationNames())])
+    """
+
+    def __init__(self, names: OperationNames, tenant_label: bool = False) -> None:
+        self.names = names
+        self.tenant_label = tenant_label
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        with tracer.start_as_current_span("graphql.operation") as span:
+            yield
+            context = self.execution_context
+            name = self.names.label(context.operation_name)
+            kind = self._kind()
+            outcome = self._outcome()
+            span.update_name(f"graphql {kind} {name}")
+            span.set_attribute("graphql.operation.name", name)
+            span.set_attribute("graphql.operation.type", kind)
+            span.set_attribute("portalgraph.outcome", outcome)
+            observe_operation(name, kind, outcome, time.perf_counter() - started)
+            if (tally := current_tally()) is not None:
+                tally.operation, tally.operation_type = name, kind
+            principal = getattr(context.context, "principal", None)
+            if self.tenant_label and principal is not None and principal.tenant:
+                count_tenant_request(principal.tenant)
+            span_context = span.get_span_context()
+            if context.result is not None and context.result.errors and span_context.is_valid:
+                trace_id = trace.format_trace_id(span_context.trace_id)
+                for error in context.result.errors:
+                    error.extensions = {**(error.extensions or {}), "traceId": trace_id}
+
+    def _kind(self) -> str:
+        try:
+            return self.execution_context.operation_type.value
+        except RuntimeError:  # the document did not parse, or names no such operation
+            return "unknown"
+
+    def _outcome(self) -> str:
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return "ok"
+        return "error" if result.data is None else "partial"

@@ -7,10 +7,13 @@ overrides TTLs by entity name.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from opentelemetry import trace
+from opentelemetry.trace import Span
 from pydantic import TypeAdapter
 
 from connectors.base import records as r
@@ -21,6 +24,8 @@ from resolvers.errors import upstream_failures
 from resolvers.upstreams import Upstreams
 
 T = TypeVar("T")
+
+tracer = trace.get_tracer(__name__)
 
 
 def _entity(namespace: str, ttl_s: float, record_type: Any) -> CachedEntity[Any]:
@@ -78,6 +83,13 @@ class ListKey:
         return f"{self.customer}|{q.search or ''}|{q.date_from or ''}|{q.date_to or ''}"
 
 
+def batch_span(name: str, keys: Sequence[object]) -> AbstractContextManager[Span]:
+    """The trace span of one loader batch; its upstream calls are its children."""
+    return tracer.start_as_current_span(
+        f"load {name}", attributes={"portalgraph.loader": name, "portalgraph.batch_size": len(keys)}
+    )
+
+
 def _case_key(ref: r.CaseRef) -> str:
     return f"{ref.type}:{ref.id}"
 
@@ -124,8 +136,9 @@ class Loaders:
         entity = self._entities[name]
 
         async def load(keys: list[str]) -> list[T | None]:
-            async with upstream_failures():
-                return await read_through(self._cache, entity, keys, fetch)
+            with batch_span(name, keys):
+                async with upstream_failures():
+                    return await read_through(self._cache, entity, keys, fetch)
 
         return DataLoader(load)
 
@@ -136,8 +149,9 @@ class Loaders:
         entity = self._entities[name]
 
         async def load(keys: list[str]) -> list[list[T]]:
-            async with upstream_failures():
-                found = await read_through(self._cache, entity, keys, fetch)
+            with batch_span(name, keys):
+                async with upstream_failures():
+                    found = await read_through(self._cache, entity, keys, fetch)
             return [items or [] for items in found]
 
         return DataLoader(load)

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -24,11 +25,11 @@ def free_port_block(size: int = 6) -> int:
         if base + size >= 65535:
             continue
         try:
-            sockets = [bind(port=base + offset) for offset in range(size)]
+            with ExitStack() as held:  # closes the sockets bound so far, also when one fails
+                for offset in range(size):
+                    held.enter_context(bind(port=base + offset))
         except OSError:
             continue
-        for sock in sockets:
-            sock.close()
         return base
     raise RuntimeError("no block of free ports")
 
