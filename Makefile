@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+SCHEMA_BASE ?= main
+
+.PHONY: demo test lint check-schema bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +24,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+# Breaking schema changes against $(SCHEMA_BASE) must be declared in schema-changes.yaml.
+check-schema: $(STAMP)
+	if git rev-parse -q --verify '$(SCHEMA_BASE)^{commit}' >/dev/null 2>&1; then \
+		$(BIN)/portalgraph schema check --base '$(SCHEMA_BASE)'; \
+	else $(BIN)/portalgraph schema check; fi
+
+test: $(STAMP) lint check-schema
 	scripts/ensure-redis-server
 	$(BIN)/pytest
 
