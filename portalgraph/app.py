@@ -29,8 +29,14 @@ from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
 from infra.cache import Cache, MemoryCache, RedisCache
 from infra.metrics import OperationNames
+from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
-from portalgraph.extensions import MaskUnexpectedErrors, ObserveOperations, RequireAuthentication
+from portalgraph.extensions import (
+    MaskUnexpectedErrors,
+    ObserveOperations,
+    RecordUsage,
+    RequireAuthentication,
+)
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
 from portalgraph.limits import BodySizeLimit
@@ -88,6 +94,14 @@ def upstream_configs(settings: Settings) -> dict[str, UpstreamConfig]:
     }
 
 
+def open_usage(settings: Settings) -> UsageStore:
+    if settings.redis_url:
+        return RedisUsage.from_url(
+            settings.redis_url, settings.cache_prefix, settings.usage_retention_days
+        )
+    return MemoryUsage()
+
+
 def open_cache(settings: Settings) -> Cache:
     if settings.redis_url:
         return RedisCache.from_url(settings.redis_url, settings.cache_prefix)
@@ -122,6 +136,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             partial(AddValidationRules, validation_rules=depth_rules),
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
             MaskUnexpectedErrors,
+            RecordUsage,
         ]
     )
     view = GatewayView(
@@ -137,6 +152,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             stack.push_async_callback(verifier.aclose)
             cache = open_cache(settings)
             stack.push_async_callback(cache.aclose)
+            usage = open_usage(settings)
+            stack.push_async_callback(usage.aclose)
             ports = await build_adapters(upstream_configs(settings), settings.adapters, stack)
             probe_client = httpx.AsyncClient()
             stack.push_async_callback(probe_client.aclose)
@@ -149,6 +166,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 download_ttl_s=settings.download_url_ttl_s,
                 public_url=str(settings.public_url) if settings.public_url else None,
                 clock=clock,
+                usage=usage,
+                roi=settings.roi,
             )
             yield
             runtime.services = None

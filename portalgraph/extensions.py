@@ -1,21 +1,30 @@
 """The gateway's schema extensions: who may run an operation, what errors may say, and how
 each operation is measured and traced."""
 
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from opentelemetry import trace
+from redis.exceptions import RedisError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from infra.metrics import OperationNames, count_tenant_request, observe_operation
+from infra.metrics import (
+    OperationNames,
+    count_self_service_action,
+    count_tenant_request,
+    observe_operation,
+)
 from infra.tally import current_tally
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, GatewayError
+from resolvers.insights import actions_of
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 
 tracer = trace.get_tracer(__name__)
+log = logging.getLogger(__name__)
 
 
 class RequireAuthentication(SchemaExtension):
@@ -133,3 +142,48 @@ class ObserveOperations(SchemaExtension):
         if result is None or not result.errors:
             return "ok"
         return "error" if result.data is None else "partial"
+
+
+class RecordUsage(SchemaExtension):
+    """Counts each organization member's request for the insights: the member as active today,
+    their session as a login, and the self-service actions among the root fields answered.
+    Service accounts and provider staff are not portal usage. A failing usage store costs the
+    count, never the answer.
+
+    Example:
+        build_schema([RecordUsage()])
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        if not isinstance(context, Context) or result is None or not result.data:
+            return
+        principal = context.principal
+        if principal is None or principal.tenant is None or principal.is_service_account:
+            return
+        actions = actions_of(self._answered_fields(result.data))
+        for action in actions:
+            count_self_service_action(action)
+        session = principal.session_id or principal.subject
+        try:
+            await context.usage.record(
+                principal.tenant, context.today, principal.subject, session, actions
+            )
+        except (RedisError, OSError) as error:
+            log.warning("usage not recorded: %s", error)
+
+    def _answered_fields(self, data: dict[str, object]) -> list[str]:
+        """Root fields (by name, whatever their alias) that answered with data."""
+        document = self.execution_context.graphql_document
+        if document is None:
+            return []
+        return [
+            selection.name.value
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+            for selection in definition.selection_set.selections
+            if isinstance(selection, FieldNode)
+            and data.get((selection.alias or selection.name).value) is not None
+        ]

@@ -22,10 +22,12 @@ from strawberry.types import ExecutionResult
 from auth.backend import PrincipalUser
 from connectors.base.caching import CachedEntity
 from infra.cache import Cache
+from infra.usage import UsageStore
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
+from resolvers.roi import RoiAssumptions
 from resolvers.upstreams import Upstreams
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -43,6 +45,8 @@ class RequestServices:
     download_ttl_s: int
     public_url: str | None
     clock: Callable[[], datetime]
+    usage: UsageStore
+    roi: RoiAssumptions
 
 
 def accepts_graphql_response(request: Request) -> bool:
@@ -80,6 +84,8 @@ class GatewayView(GraphQL[Context, None]):
             downloads=DownloadLinks(
                 services.download_secret, services.download_ttl_s, base_url.rstrip("/")
             ),
+            usage=services.usage,
+            roi=services.roi,
         )
 
     async def process_result(

@@ -16,7 +16,7 @@ from decimal import Decimal
 DEFAULT_MINUTES_SAVED: dict[str, Decimal] = {
     "ORDER_STATUS_CHECK": Decimal(4),
     "INVOICE_LOOKUP": Decimal(5),
-    "DOCUMENT_DOWNLOAD": Decimal(4),
+    "DOCUMENT_LOOKUP": Decimal(4),
     "TICKET_STATUS_CHECK": Decimal(3),
     "QUOTE_LOOKUP": Decimal(4),
 }

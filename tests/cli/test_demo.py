@@ -50,6 +50,8 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], int]]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=STOP_DEADLINE_S)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
