@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+SCHEMA_BASE ?= main
+
+.PHONY: demo test lint check-schema validate-deploy bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +24,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+# Breaking schema changes against $(SCHEMA_BASE) must be declared in schema-changes.yaml.
+check-schema: $(STAMP)
+	if git rev-parse -q --verify '$(SCHEMA_BASE)^{commit}' >/dev/null 2>&1; then \
+		$(BIN)/portalgraph schema check --base '$(SCHEMA_BASE)'; \
+	else $(BIN)/portalgraph schema check; fi
+
+test: $(STAMP) lint check-schema
 	scripts/ensure-redis-server
 	$(BIN)/pytest
+
+# compose.yaml, the Helm chart and its rendered manifests (tools from PyPI and npm, in .tools/)
+validate-deploy:
+	scripts/validate-deploy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

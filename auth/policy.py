@@ -66,7 +66,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "support-agent": frozenset({
         P.QUOTES_READ, P.ORDERS_READ, P.INVOICES_READ, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_READ_FINANCIAL,
-        P.TICKETS_READ,
+        P.TICKETS_READ, P.ANALYTICS_READ,
     }),
 }  # fmt: skip
 """Role → permissions. A specialist sees prices only when the token says `prices_visible`;

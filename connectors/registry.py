@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from connectors.base.http import HttpLimits, create_client
+from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
 from connectors.crm.client import CrmAdapter
 from connectors.dms.client import DmsAdapter
@@ -47,25 +48,27 @@ AdapterFactory = Callable[[UpstreamConfig], Awaitable[Any]]
 """Builds a connected adapter; the registry closes it with its `aclose()` at shutdown."""
 
 
-def _bearer_client(config: UpstreamConfig) -> Any:
+def _bearer_client(config: UpstreamConfig, system: System) -> Any:
     headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
-    return create_client(config.base_url, config.limits, headers=headers)
+    return create_client(config.base_url, config.limits, system, headers=headers)
 
 
 async def _erp(config: UpstreamConfig) -> ErpAdapter:
-    return await ErpAdapter.connect(config.base_url, create_client("", config.limits), config.retry)
+    http = create_client("", config.limits, System.ERP)
+    return await ErpAdapter.connect(config.base_url, http, config.retry)
 
 
 async def _crm(config: UpstreamConfig) -> CrmAdapter:
-    return CrmAdapter(_bearer_client(config), config.retry)
+    return CrmAdapter(_bearer_client(config, System.CRM), config.retry)
 
 
 async def _dms(config: UpstreamConfig) -> DmsAdapter:
-    return DmsAdapter(_bearer_client(config), config.retry, config.limits.max_body_bytes)
+    client = _bearer_client(config, System.DMS)
+    return DmsAdapter(client, config.retry, config.limits.max_body_bytes)
 
 
 async def _payments(config: UpstreamConfig) -> PaymentsAdapter:
-    return PaymentsAdapter(_bearer_client(config), config.retry)
+    return PaymentsAdapter(_bearer_client(config, System.PAYMENTS), config.retry)
 
 
 BUILTIN: dict[str, AdapterFactory] = {

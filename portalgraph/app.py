@@ -25,11 +25,16 @@ from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
 from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
+from infra.metrics import OperationNames
+from infra.usage import MemoryUsage, RedisUsage, UsageStore
+from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
 from portalgraph.extensions import (
     CachedParse,
     CachedValidation,
     MaskUnexpectedErrors,
+    ObserveOperations,
+    RecordUsage,
     RequireAuthentication,
 )
 from portalgraph.files import download_endpoint
@@ -37,6 +42,7 @@ from portalgraph.health import Probe, healthz, http_probe, readyz
 from portalgraph.hygiene import REQUEST_ID_HEADER, CsrfGuard, RequestId, SecurityHeaders
 from portalgraph.infrastructure import Infrastructure, open_infrastructure
 from portalgraph.limits import BodySizeLimit
+from portalgraph.metrics import metrics
 from portalgraph.operation_limits import Limits, OperationLimits
 from portalgraph.persisted import DocumentPolicy, TrustedDocumentsOnly, read_manifest
 from portalgraph.ratelimits import RateLimits, RatePolicy
@@ -48,6 +54,8 @@ from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
 Clock = Callable[[], datetime]
+QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
+"""Probed and scraped every few seconds: no access log line, no trace."""
 
 
 def system_clock() -> datetime:
@@ -103,6 +111,11 @@ def schema_extensions(
         max_cost=settings.max_query_cost,
     )
     extensions: list[Callable[[], SchemaExtension]] = [
+        partial(
+            ObserveOperations,
+            names=OperationNames(settings.metrics_max_operation_names),
+            tenant_label=settings.metrics_tenant_label,
+        ),
         partial(CachedParse, maxsize=settings.document_cache_size),
         partial(AuditTrail, sink=sink, clock=clock),
         partial(RateLimits, limiter=infra.limiter, policy=rate_policy(settings)),
@@ -118,6 +131,7 @@ def schema_extensions(
         # last of the validation hooks, so that refusals before it stand
         partial(CachedValidation, maxsize=settings.document_cache_size),
         partial(MaskUnexpectedErrors, detailed=settings.demo_mode),
+        RecordUsage,
     ]
 
 
@@ -128,6 +142,14 @@ def rate_policy(settings: Settings) -> RatePolicy:
         window_s=settings.rate_limit_window_s,
         upstream_per_organization=settings.upstream_budget,
     )
+
+
+def open_usage(settings: Settings) -> UsageStore:
+    if settings.redis_url:
+        return RedisUsage.from_url(
+            settings.redis_url, settings.cache_prefix, settings.usage_retention_days
+        )
+    return MemoryUsage()
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
@@ -165,6 +187,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 await infra.documents.add_trusted(
                     read_manifest(settings.trusted_documents_manifest)
                 )
+            usage = open_usage(settings)
+            stack.push_async_callback(usage.aclose)
             ports = await build_adapters(upstream_configs(settings), settings.adapters, stack)
             probe_client = httpx.AsyncClient()
             stack.push_async_callback(probe_client.aclose)
@@ -182,6 +206,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 rate_policy=rate_policy(settings),
                 documents=DocumentPolicy(infra.documents, settings.trusted_documents_only),
                 persisted_queries=settings.persisted_queries,
+                usage=usage,
+                roi=settings.roi,
             )
             yield
             runtime.services = None
@@ -196,11 +222,13 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
-            Route("/readyz", readyz(lambda: runtime.probes or {})),
+            Route("/readyz", readyz(lambda: runtime.probes or {}, settings.ready_requires)),
+            Route("/metrics", metrics),
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
         ],
         middleware=[
             Middleware(RequestId),
+            Middleware(AccessLog, quiet_paths=QUIET_PATHS),
             Middleware(SecurityHeaders),
             Middleware(
                 CORSMiddleware,
@@ -228,11 +256,16 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     )
 
 
+def realm_url(settings: Settings) -> str:
+    """The realm as the gateway reaches it (its issuer may name another host)."""
+    return f"{str(settings.oidc_server_url).rstrip('/')}/realms/{settings.oidc_realm}"
+
+
 def readiness_probes(
     settings: Settings, client: httpx.AsyncClient, infra: Infrastructure
 ) -> dict[str, Probe]:
     probes = {
-        "idp": http_probe(client, f"{settings.issuer}/.well-known/openid-configuration"),
+        "idp": http_probe(client, f"{realm_url(settings)}/.well-known/openid-configuration"),
         "erp": http_probe(client, f"{settings.erp_url}?wsdl"),
         "crm": http_probe(client, str(settings.crm_url)),
         "dms": http_probe(client, str(settings.dms_url)),

@@ -1,7 +1,10 @@
 """The production ASGI entry point (`portalgraph serve`, or any ASGI server):
-`uvicorn portalgraph.asgi:app`."""
+`uvicorn portalgraph.asgi:app`. Logging and tracing are set up here, once per process."""
 
 from portalgraph.app import create_app
+from portalgraph.observability import configure_process
 from portalgraph.settings import Settings
 
-app = create_app(Settings.from_environment())
+settings = Settings.from_environment()
+configure_process(settings)
+app = create_app(settings)

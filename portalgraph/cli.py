@@ -4,11 +4,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 
 import uvicorn
 
+from portalgraph import schema_check
 from portalgraph.demo import run_demo, run_sandbox
 from portalgraph.settings import Settings, SettingsError
+from schema.root import build_schema
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,6 +41,14 @@ def parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="the GraphQL schema")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     schema_commands.add_parser("export", help="print the SDL")
+    check = schema_commands.add_parser(
+        "check", help="fail on undeclared breaking changes against the SDL and a base revision"
+    )
+    check.add_argument("--sdl", type=Path, default=Path("schema.graphql"))
+    check.add_argument(
+        "--base", help="a git revision whose SDL the schema must stay compatible with"
+    )
+    check.add_argument("--declared", type=Path, default=Path("schema-changes.yaml"))
     return root
 
 
@@ -55,12 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 workers=args.workers,
                 proxy_headers=True,
+                log_config=None,  # portalgraph.asgi sets up JSON logs
+                access_log=False,  # portalgraph.access writes one line per request
             )
+        elif args.schema_command == "check":
+            return schema_check.run(args.sdl, args.base, args.declared, sys.stdout, date.today())
         else:
-            from schema.root import build_schema
-
             print(build_schema().as_str())
     except SettingsError as error:
         print(f"portalgraph: configuration error: {error}", file=sys.stderr)
+        return 2
+    except (schema_check.BaseRevisionError, ValueError, OSError) as error:
+        print(f"portalgraph: {error}", file=sys.stderr)
         return 2
     return 0

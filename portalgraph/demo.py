@@ -4,6 +4,8 @@ for the demo, the gateway on P configured against them."""
 from pathlib import Path
 
 from portalgraph.app import advancing_clock, create_app
+from portalgraph.logs import configure_logging
+from portalgraph.observability import configure_process
 from portalgraph.servers import serve_all
 from portalgraph.settings import Settings
 from sandbox.seed import parse_now
@@ -74,6 +76,7 @@ def start_sandbox(
 
 
 async def run_sandbox(host: str, port: int, latency_ms: int) -> None:
+    configure_logging(Settings.from_environment().log_level)
     sandbox, apps = start_sandbox(host, port, latency_ms)
     print(
         f"Sandbox: identity provider {sandbox.url('idp')}, ERP {sandbox.erp_url}, "
@@ -85,6 +88,8 @@ async def run_sandbox(host: str, port: int, latency_ms: int) -> None:
 async def run_demo(host: str, port: int, latency_ms: int) -> None:
     gateway_socket = bind(host, port)
     sandbox, apps = start_sandbox(host, port, latency_ms)
-    app = create_app(demo_settings(sandbox), clock=advancing_clock(sandbox.seed.now))
+    settings = demo_settings(sandbox)
+    configure_process(settings)
+    app = create_app(settings, clock=advancing_clock(sandbox.seed.now))
     print(banner(sandbox, sandbox.url("idp").rsplit(":", 1)[0] + f":{port}"), flush=True)
-    await serve_all([(app, gateway_socket), *apps], log_level="warning")  # type: ignore[list-item]
+    await serve_all([(app, gateway_socket), *apps])  # type: ignore[list-item]

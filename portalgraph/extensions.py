@@ -1,9 +1,12 @@
-"""The gateway's schema extensions: who may run an operation, and what errors may say."""
+"""The gateway's schema extensions: who may run an operation, what errors may say, and how
+each operation is measured and traced."""
 
 import contextlib
 import functools
+import logging
 import re
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from graphql import (
     DocumentNode,
@@ -13,15 +16,28 @@ from graphql import (
     OperationDefinitionNode,
     parse,
 )
+from opentelemetry import trace
+from redis.exceptions import RedisError
 from starlette.responses import Response
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from infra.metrics import (
+    OperationNames,
+    count_self_service_action,
+    count_tenant_request,
+    observe_operation,
+)
+from infra.tally import current_tally
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, is_unexpected
+from resolvers.insights import actions_of
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+tracer = trace.get_tracer(__name__)
+log = logging.getLogger(__name__)
 
 
 def refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
@@ -161,3 +177,98 @@ class MaskUnexpectedErrors(MaskErrors):
         request_id = getattr(self.execution_context.context, "request_id", None)
         masked.extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         return masked
+
+
+class ObserveOperations(SchemaExtension):
+    """A span per operation (its loaders' batches and upstream calls nest below it), the
+    operation's count and latency by name, type and outcome, the request's tally, and the trace
+    id in every error's `extensions.traceId`. Put it first, so that it sees the final errors.
+
+    Example:
+        build_schema([partial(ObserveOperations, names=OperationNames())])
+    """
+
+    def __init__(self, names: OperationNames, tenant_label: bool = False) -> None:
+        self.names = names
+        self.tenant_label = tenant_label
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        with tracer.start_as_current_span("graphql.operation") as span:
+            yield
+            context = self.execution_context
+            name = self.names.label(context.operation_name)
+            kind = self._kind()
+            outcome = self._outcome()
+            span.update_name(f"graphql {kind} {name}")
+            span.set_attribute("graphql.operation.name", name)
+            span.set_attribute("graphql.operation.type", kind)
+            span.set_attribute("portalgraph.outcome", outcome)
+            observe_operation(name, kind, outcome, time.perf_counter() - started)
+            if (tally := current_tally()) is not None:
+                tally.operation, tally.operation_type = name, kind
+            principal = getattr(context.context, "principal", None)
+            if self.tenant_label and principal is not None and principal.tenant:
+                count_tenant_request(principal.tenant)
+            span_context = span.get_span_context()
+            if context.result is not None and context.result.errors and span_context.is_valid:
+                trace_id = trace.format_trace_id(span_context.trace_id)
+                for error in context.result.errors:
+                    error.extensions = {**(error.extensions or {}), "traceId": trace_id}
+
+    def _kind(self) -> str:
+        try:
+            return self.execution_context.operation_type.value
+        except RuntimeError:  # the document did not parse, or names no such operation
+            return "unknown"
+
+    def _outcome(self) -> str:
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return "ok"
+        return "error" if result.data is None else "partial"
+
+
+class RecordUsage(SchemaExtension):
+    """Counts each organization member's request for the insights: the member as active today,
+    their session as a login, and the self-service actions among the root fields answered.
+    Service accounts and provider staff are not portal usage. A failing usage store costs the
+    count, never the answer.
+
+    Example:
+        build_schema([RecordUsage()])
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        if not isinstance(context, Context) or result is None or not result.data:
+            return
+        principal = context.principal
+        if principal is None or principal.tenant is None or principal.is_service_account:
+            return
+        actions = actions_of(self._answered_fields(result.data))
+        for action in actions:
+            count_self_service_action(action)
+        session = principal.session_id or principal.subject
+        try:
+            await context.usage.record(
+                principal.tenant, context.today, principal.subject, session, actions
+            )
+        except (RedisError, OSError) as error:
+            log.warning("usage not recorded: %s", error)
+
+    def _answered_fields(self, data: dict[str, object]) -> list[str]:
+        """Root fields (by name, whatever their alias) that answered with data."""
+        document = self.execution_context.graphql_document
+        if document is None:
+            return []
+        return [
+            selection.name.value
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+            for selection in definition.selection_set.selections
+            if isinstance(selection, FieldNode)
+            and data.get((selection.alias or selection.name).value) is not None
+        ]

@@ -1,20 +1,30 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: every upstream system,
-the identity provider and Redis answer), with per-dependency detail."""
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: Redis, the identity
+provider and each upstream system, probed concurrently, with JSON detail per dependency).
+
+A dependency is `ok`, `degraded` (it answered, but slower than `SLOW_AFTER_S`) or `down`
+(no answer within `PROBE_TIMEOUT_S`, or HTTP 5xx). The gateway is `ready` when every
+dependency is ok, `degraded` (still HTTP 200) when some are slow or when only dependencies
+outside `required` are down (it then serves partial results), and `not ready` (HTTP 503)
+when a required one is down.
+"""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 PROBE_TIMEOUT_S = 2.0
+SLOW_AFTER_S = 1.0
 
 Probe = Callable[[], Awaitable[None]]
 
 
 def http_probe(client: httpx.AsyncClient, url: str) -> Probe:
-    """Ready when the URL answers below HTTP 500 (any answer means the system is up)."""
+    """Up when the URL answers below HTTP 500 (any answer means the system is up)."""
 
     async def probe() -> None:
         response = await client.get(url, timeout=PROBE_TIMEOUT_S)
@@ -24,30 +34,41 @@ def http_probe(client: httpx.AsyncClient, url: str) -> Probe:
     return probe
 
 
-async def _check(probe: Probe) -> str | None:
+async def check(probe: Probe) -> dict[str, Any]:
+    started = time.perf_counter()
     try:
         await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
     except Exception as error:
-        return type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
-    return None
+        detail = type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
+        return {"status": "down", "error": detail}
+    seconds = time.perf_counter() - started
+    return {
+        "status": "degraded" if seconds > SLOW_AFTER_S else "ok",
+        "latency_ms": round(seconds * 1000, 1),
+    }
 
 
 async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def readyz(probes: Callable[[], Mapping[str, Probe]]) -> Callable[[Request], Awaitable[Response]]:
+def overall(checks: Mapping[str, Mapping[str, Any]], required: Collection[str]) -> str:
+    if any(c["status"] == "down" for name, c in checks.items() if name in required):
+        return "not ready"
+    return "ready" if all(c["status"] == "ok" for c in checks.values()) else "degraded"
+
+
+def readyz(
+    probes: Callable[[], Mapping[str, Probe]], required: Collection[str]
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(_: Request) -> Response:
         named = probes()
-        results = await asyncio.gather(*(_check(probe) for probe in named.values()))
-        checks = {
-            name: {"status": "ok"} if error is None else {"status": "down", "error": error}
-            for name, error in zip(named, results, strict=True)
-        }
-        ready = all(error is None for error in results)
+        results = await asyncio.gather(*(check(probe) for probe in named.values()))
+        checks = dict(zip(named, results, strict=True))
+        status = overall(checks, required)
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
+            {"status": status, "checks": checks},
+            status_code=503 if status == "not ready" else 200,
         )
 
     return endpoint

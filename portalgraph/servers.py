@@ -19,9 +19,12 @@ class _SharedSignalsServer(uvicorn.Server):
         yield
 
 
-async def serve_all(apps: Sequence[tuple[ASGIApp, socket.socket]], log_level: str = "info") -> None:
+async def serve_all(apps: Sequence[tuple[ASGIApp, socket.socket]]) -> None:
+    """Logging is the caller's (`portalgraph.logs`): uvicorn's own setup and access log are off."""
     servers = [
-        _SharedSignalsServer(uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5))
+        _SharedSignalsServer(
+            uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=5)
+        )
         for app, _ in apps
     ]
 

@@ -1,14 +1,29 @@
-"""The gateway's configuration: the only reader of the environment (`PORTALGRAPH_*`).
+"""The gateway's configuration: the only reader of the environment (`PORTALGRAPH_*`) and of
+the optional YAML file that `PORTALGRAPH_CONFIG_FILE` names (keys without the prefix, in
+lower case: `erp_url: ...`; the environment wins over the file).
 
 Read once at start-up; every value is cast and checked, and an error names the key.
 Defaults exist only where the demo needs them (the demo points at its own sandbox).
 """
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
+import yaml
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from resolvers.roi import RoiAssumptions
+
+CONFIG_FILE = "PORTALGRAPH_CONFIG_FILE"
+DEPENDENCIES = ("redis", "idp", "erp", "crm", "dms", "payments")
 
 
 class SettingsError(Exception):
@@ -37,6 +52,9 @@ class Settings(BaseSettings):
     # identity provider
     oidc_server_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001/")
     oidc_realm: str = "portal"
+    oidc_issuer: str | None = None
+    """The tokens' `iss` when it differs from `<server url>/realms/<realm>` (Keycloak behind
+    another host name than the one the gateway reaches it by)."""
     oidc_client_id: str = "portal-gateway"
     oidc_client_secret: str = "portal-gateway-secret"
     oidc_audience: str = "portal-gateway"
@@ -96,27 +114,72 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     """The gateway's public base URL, for download links; defaults to the request's."""
 
+    # operations
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    tracing_exporter: Literal["none", "otlp", "console"] = "none"
+    tracing_otlp_endpoint: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:4318/v1/traces")
+    tracing_sample_ratio: float = Field(1.0, ge=0, le=1)
+    metrics_tenant_label: bool = False
+    """Count operations per organization too (one time series per tenant)."""
+    metrics_max_operation_names: int = Field(200, ge=1)
+    ready_requires: Annotated[tuple[str, ...], NoDecode] = DEPENDENCIES
+    """Dependencies without which `/readyz` answers 503; the others only degrade it."""
+
+    # insights
+    usage_retention_days: int = Field(400, ge=1)
+    roi: RoiAssumptions = RoiAssumptions()
+    """ROI assumptions (a mapping in the YAML file, JSON in the environment)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get(CONFIG_FILE)
+        if not path:
+            return init_settings, env_settings
+        return init_settings, env_settings, YamlConfigSettingsSource(settings_cls, Path(path))
+
     @classmethod
     def from_environment(cls, **overrides: object) -> "Settings":
+        path = os.environ.get(CONFIG_FILE)
+        if path and not Path(path).is_file():
+            raise SettingsError(f"{CONFIG_FILE} names {path!r}, which is not a readable file")
         try:
             return cls(**overrides)  # type: ignore[arg-type]
         except ValidationError as error:
             raise SettingsError(describe(error)) from None
+        except yaml.YAMLError as error:
+            raise SettingsError(f"{CONFIG_FILE} ({path}) is not valid YAML: {error}") from None
 
     @field_validator("adapters", "cache_ttl_s", "upstream_budget", mode="before")
     @classmethod
     def _pairs(cls, value: object) -> object:
         return parse_pairs(value) if isinstance(value, str) else value
 
-    @field_validator("oidc_algorithms", "cors_origins", mode="before")
+    @field_validator("oidc_algorithms", "cors_origins", "ready_requires", mode="before")
     @classmethod
     def _names(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(filter(None, (part.strip() for part in value.split(","))))
         return value
 
+    @field_validator("ready_requires")
+    @classmethod
+    def _known_dependencies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - set(DEPENDENCIES)
+        if unknown:
+            raise ValueError(f"unknown dependencies {sorted(unknown)}; known: {DEPENDENCIES}")
+        return value
+
     @property
     def issuer(self) -> str:
+        if self.oidc_issuer:
+            return self.oidc_issuer
         return f"{str(self.oidc_server_url).rstrip('/')}/realms/{self.oidc_realm}"
 
 

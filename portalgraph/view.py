@@ -30,12 +30,14 @@ from auth.tokens import IdentityProviderUnavailable, InvalidToken, TokenVerifier
 from connectors.base.caching import CachedEntity
 from infra.cache import Cache
 from infra.ratelimit import RateLimiter
+from infra.usage import UsageStore
 from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
+from resolvers.roi import RoiAssumptions
 from resolvers.upstreams import Upstreams
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -58,6 +60,8 @@ class RequestServices:
     rate_policy: RatePolicy
     documents: DocumentPolicy
     persisted_queries: bool
+    usage: UsageStore
+    roi: RoiAssumptions
 
     def loaders(self, principal: Principal | None) -> Loaders:
         """Fresh loaders spending the principal's organization's upstream budget."""
@@ -106,6 +110,8 @@ class GatewayView(GraphQL[Context, None]):
                 services.download_secret, services.download_ttl_s, base_url.rstrip("/")
             ),
             request_id=request.scope.get("state", {}).get("request_id", "-"),
+            usage=services.usage,
+            roi=services.roi,
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:

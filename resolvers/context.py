@@ -7,9 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.principal import Principal
+from infra.usage import UsageStore
 from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
+from resolvers.roi import RoiAssumptions
 
 
 @dataclass
@@ -23,6 +25,9 @@ class Context:
     """One instant per request, so derived states (overdue, expired) agree within an answer."""
     locale: str
     downloads: DownloadLinks
+    usage: UsageStore
+    """The gateway's usage counters (insights)."""
+    roi: RoiAssumptions
     request_id: str = "-"
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None

@@ -8,11 +8,14 @@ to it first spends from the request's upstream budget (`spend(system)`, which ma
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from opentelemetry import trace
+from opentelemetry.trace import Span
 from pydantic import TypeAdapter
 
 from connectors.base import records as r
@@ -24,6 +27,8 @@ from resolvers.upstreams import Upstreams
 
 T = TypeVar("T")
 Spend = Callable[[str], Awaitable[None]]
+
+tracer = trace.get_tracer(__name__)
 
 
 def _entity(namespace: str, ttl_s: float, record_type: Any) -> CachedEntity[Any]:
@@ -79,6 +84,13 @@ class ListKey:
     def cache_key(self) -> str:
         q = self.query
         return f"{self.customer}|{q.search or ''}|{q.date_from or ''}|{q.date_to or ''}"
+
+
+def batch_span(name: str, keys: Sequence[object]) -> AbstractContextManager[Span]:
+    """The trace span of one loader batch; its upstream calls are its children."""
+    return tracer.start_as_current_span(
+        f"load {name}", attributes={"portalgraph.loader": name, "portalgraph.batch_size": len(keys)}
+    )
 
 
 def _case_key(ref: r.CaseRef) -> str:
@@ -222,8 +234,9 @@ class Loaders:
         fetch = self._metered(entity, fetch)
 
         async def load(keys: list[str]) -> list[T | None]:
-            async with upstream_failures():
-                return await read_through(self._cache, entity, keys, fetch)
+            with batch_span(name, keys):
+                async with upstream_failures():
+                    return await read_through(self._cache, entity, keys, fetch)
 
         return DataLoader(load)
 
@@ -235,8 +248,9 @@ class Loaders:
         fetch = self._metered(entity, fetch)
 
         async def load(keys: list[str]) -> list[list[T]]:
-            async with upstream_failures():
-                found = await read_through(self._cache, entity, keys, fetch)
+            with batch_span(name, keys):
+                async with upstream_failures():
+                    found = await read_through(self._cache, entity, keys, fetch)
             return [items or [] for items in found]
 
         return DataLoader(load)

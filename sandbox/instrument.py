@@ -36,6 +36,9 @@ def control_routes(stats: RequestStats, faults: Faults) -> list[Route]:
     async def read_stats(_: Request) -> Response:
         return JSONResponse(stats.snapshot())
 
+    async def read_traceparents(_: Request) -> Response:
+        return JSONResponse(stats.traceparent_snapshot())
+
     async def reset_stats(_: Request) -> Response:
         stats.reset()
         return JSONResponse(stats.snapshot())
@@ -53,6 +56,7 @@ def control_routes(stats: RequestStats, faults: Faults) -> list[Route]:
     return [
         Route("/_stats", read_stats, methods=["GET"]),
         Route("/_stats/reset", reset_stats, methods=["POST"]),
+        Route("/_stats/traceparents", read_traceparents, methods=["GET"]),
         Route("/_faults", set_faults, methods=["POST"]),
     ]
 
@@ -85,7 +89,7 @@ class Instrumentation:
         request = Request(scope, receive)
         body = await request.body()  # after the body, `receive` answers only at disconnect
         operation = await self.operation_of(request)
-        self.stats.record(operation)
+        self.stats.record(operation, request.headers.get("traceparent"))
         faulty = await self.faults.apply(operation, receive, self.failure)
         if faulty is not None:
             await faulty(scope, receive, send)

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -12,7 +13,7 @@ from strawberry.types import ExecutionContext
 
 from auth.permissions import check, requires
 from auth.policy import DOCUMENTS_READ_ANY, Permission
-from resolvers import cases, documents, invoices, orders, organization, quotes, tickets
+from resolvers import cases, documents, insights, invoices, orders, organization, quotes, tickets
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from resolvers.pagination import PageArgs
@@ -38,6 +39,7 @@ from schema.inputs import (
     TicketSortField,
     sort_of,
 )
+from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
@@ -287,6 +289,23 @@ class Query:
         if found is None:
             raise NotFound("document")
         return Document.of(found)
+
+    @strawberry.field(
+        description="Usage, tickets against their SLA and the ROI estimate (analytics:read). "
+        "Provider staff may name any organization, or none for all.",
+        extensions=requires(Permission.ANALYTICS_READ),
+    )
+    async def insights(
+        self,
+        info: Info,
+        date_from: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        date_to: Annotated[date, strawberry.argument(name="to", description="Last day.")],
+        organization_id: Annotated[
+            str | None, strawberry.argument(description="An ERP customer number.")
+        ] = None,
+    ) -> Insights | None:
+        report = await insights.insights(info.context, date_from, date_to, organization_id)
+        return Insights.of(report)
 
 
 log = logging.getLogger("portalgraph.errors")

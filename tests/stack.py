@@ -66,6 +66,13 @@ class Upstream:
         counts: dict[str, int] = stats["by_operation"]
         return counts
 
+    def traceparents(self, system: str) -> list[dict[str, str]]:
+        """The latest requests' W3C `traceparent` headers, with their operations."""
+        found: list[dict[str, str]] = httpx.get(
+            f"{self.sandbox.url(system)}/_stats/traceparents"
+        ).json()["traceparents"]
+        return found
+
     def total(self) -> int:
         return sum(sum(self.counts(system).values()) for system in UPSTREAMS)
 

@@ -3,7 +3,8 @@ fetched from the port in one batch and stored with the entity type's TTL.
 
 Keys are `<system>:<entity>:<id>`; authorization runs after the cache (records carry their
 customer), so one entry serves every tenant's check safely. `None` results are not cached; a
-TTL of 0 switches caching off for the entity type.
+TTL of 0 switches caching off for the entity type. Hits and misses are counted per entity
+type (`infra.metrics`) and per request (`infra.tally`).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,6 +14,8 @@ from typing import Generic, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from infra.cache import Cache
+from infra.metrics import count_cache
+from infra.tally import tally_cache
 
 T = TypeVar("T")
 
@@ -45,6 +48,8 @@ async def read_through(
         results.append(value)
         if value is None:
             missing.append(key)
+    count_cache(entity.namespace, len(keys) - len(missing), len(missing))
+    tally_cache(len(keys) - len(missing), len(missing))
     if not missing:
         return results
     fetched = dict(zip(missing, await fetch(missing), strict=True))

@@ -19,6 +19,7 @@ from connectors.base.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from connectors.base.observed import ObservedTransport
 from connectors.base.records import System
 
 
@@ -31,17 +32,24 @@ class HttpLimits:
     max_body_bytes: int = 16 * 1024 * 1024
 
 
-def create_client(base_url: str, limits: HttpLimits, **kwargs: Any) -> httpx.AsyncClient:
-    """One pooled client per upstream system, built in the app's lifespan."""
+def create_client(
+    base_url: str, limits: HttpLimits, system: System | None = None, **kwargs: Any
+) -> httpx.AsyncClient:
+    """One pooled client per upstream system, built in the app's lifespan; with `system`, every
+    request is observed (metrics, trace span, `traceparent`) by `ObservedTransport`."""
+    pool = httpx.Limits(
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_connections,
+    )
+    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=pool)
+    if system is not None:
+        transport = ObservedTransport(transport, system)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(
             limits.total_timeout_s, connect=limits.connect_timeout_s, read=limits.read_timeout_s
         ),
-        limits=httpx.Limits(
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_connections,
-        ),
+        transport=transport,
         **kwargs,
     )
 

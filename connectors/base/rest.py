@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 
 from connectors.base.http import parse_json, raise_for_status, upstream_errors
+from connectors.base.observed import OPERATION
 from connectors.base.ports import ListFilter
 from connectors.base.records import System
 from connectors.base.retry import RetryPolicy, with_retries
@@ -40,16 +41,23 @@ class RestClient:
         await self.http.aclose()
 
     async def get(
-        self, path: str, params: Params | None = None, *, missing_ok: bool = False
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        missing_ok: bool = False,
+        operation: str | None = None,
     ) -> Any:
         """GET `path` and decode its JSON body, retrying retriable failures.
 
-        With `missing_ok`, a 404 answers `None` instead of raising `UpstreamRejected`.
+        With `missing_ok`, a 404 answers `None` instead of raising `UpstreamRejected`. A path
+        with IDs in it names its `operation` (`GET /things/{id}`) for metrics and traces.
         """
+        extensions = {OPERATION: operation} if operation else None
 
         async def attempt() -> Any:
             async with upstream_errors(self.system):
-                response = await self.http.get(path, params=params)
+                response = await self.http.get(path, params=params, extensions=extensions)
             if missing_ok and response.status_code == 404:
                 return None
             raise_for_status(self.system, response)

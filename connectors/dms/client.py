@@ -12,11 +12,14 @@ import httpx
 
 from connectors.base.errors import UpstreamBadResponse
 from connectors.base.http import HttpLimits, raise_for_status, upstream_errors
+from connectors.base.observed import OPERATION
 from connectors.base.ports import ListFilter
 from connectors.base.records import CaseRef, Document, DocumentVersion, DownloadedContent, System
 from connectors.base.rest import MAX_BATCH, RestAdapter, collect_pages, filter_params, grouped
 from connectors.base.retry import RetryPolicy, with_retries
 from connectors.dms import mapping
+
+CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
 
 
 def reference(subject: CaseRef) -> str:
@@ -81,7 +84,10 @@ class DmsAdapter(RestAdapter):
         return await with_retries(self._rest.retry, lambda: self._download(path, version_id))
 
     async def _download(self, path: str, version_id: str) -> DownloadedContent | None:
-        async with upstream_errors(System.DMS), self._rest.http.stream("GET", path) as response:
+        async with (
+            upstream_errors(System.DMS),
+            self._rest.http.stream("GET", path, extensions={OPERATION: CONTENT}) as response,
+        ):
             if response.status_code == 404:
                 return None
             raise_for_status(System.DMS, response)

@@ -38,6 +38,7 @@ class PaymentsAdapter(RestAdapter):
             f"/v1/payment_intents/{quote(payment_id, safe='')}",
             {"expand[]": EXPAND_CHARGE},
             missing_ok=True,
+            operation="GET /v1/payment_intents/{intent_id}",
         )
         return None if body is None else mapping.payment(body)
 

@@ -24,12 +24,12 @@ def free_port_block(size: int = 6) -> int:
             base: int = probe.getsockname()[1]
         if base + size >= 65535:
             continue
-        with ExitStack() as sockets:  # closes what it bound, also when a port is taken
-            try:
+        try:
+            with ExitStack() as held:  # closes the sockets bound so far, also when one fails
                 for offset in range(size):
-                    sockets.enter_context(bind(port=base + offset))
-            except OSError:
-                continue
+                    held.enter_context(bind(port=base + offset))
+        except OSError:
+            continue
         return base
     raise RuntimeError("no block of free ports")
 
@@ -50,6 +50,8 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], int]]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=STOP_DEADLINE_S)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(

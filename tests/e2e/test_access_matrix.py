@@ -35,7 +35,9 @@ from tests.stack import Tokens, running_gateway
 OBJECT_LEVELS = 5
 LIST_ARGS = "(first: 100)"
 ROOT_LISTS = ("viewer", "organization", "accountBalance", "cases", "quotes", "orders", "invoices",
-              "tickets", "documents")  # fmt: skip
+              "tickets", "documents", "insights")  # fmt: skip
+ROOT_ARGS = {"insights": '(from: "2026-03-01", to: "2026-03-10")'}
+"""Arguments a root field requires beyond paging."""
 BY_ID = {"Quote": "quote", "Order": "order", "Invoice": "invoice", "Ticket": "ticket",
          "Document": "document"}  # fmt: skip
 NODE_TYPES = ("Quote", "Order", "Invoice", "Ticket", "Delivery", "Payment", "Document")
@@ -84,7 +86,7 @@ def field_name(key: str) -> str:
 def root_query(schema: GraphQLSchema, field: str) -> str:
     definition = schema.query_type.fields[field]  # type: ignore[union-attr]
     inner = get_named_type(definition.type)
-    args = LIST_ARGS if "first" in definition.args else ""
+    args = ROOT_ARGS.get(field, LIST_ARGS if "first" in definition.args else "")
     body = selection(schema, inner, OBJECT_LEVELS, frozenset({inner.name}))
     return f"{{ {field}{args} {{ {body} }} }}" if not is_leaf_type(inner) else f"{{ {field} }}"
 
