@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from connectors.base.guard import Guard
 from connectors.base.http import HttpLimits, create_client
-from connectors.base.retry import RetryPolicy
 from connectors.crm.client import CrmAdapter
 from connectors.dms.client import DmsAdapter
 from connectors.erp.client import ErpAdapter
@@ -35,12 +35,12 @@ DEFAULT_ADAPTERS = {
 
 @dataclass(frozen=True)
 class UpstreamConfig:
-    """How to reach one upstream system."""
+    """How to reach one upstream system, and the guard every call to it passes."""
 
     base_url: str
     token: str | None
     limits: HttpLimits
-    retry: RetryPolicy
+    guard: Guard
 
 
 AdapterFactory = Callable[[UpstreamConfig], Awaitable[Any]]
@@ -53,19 +53,19 @@ def _bearer_client(config: UpstreamConfig) -> Any:
 
 
 async def _erp(config: UpstreamConfig) -> ErpAdapter:
-    return await ErpAdapter.connect(config.base_url, create_client("", config.limits), config.retry)
+    return await ErpAdapter.connect(config.base_url, create_client("", config.limits), config.guard)
 
 
 async def _crm(config: UpstreamConfig) -> CrmAdapter:
-    return CrmAdapter(_bearer_client(config), config.retry)
+    return CrmAdapter(_bearer_client(config), config.guard)
 
 
 async def _dms(config: UpstreamConfig) -> DmsAdapter:
-    return DmsAdapter(_bearer_client(config), config.retry, config.limits.max_body_bytes)
+    return DmsAdapter(_bearer_client(config), config.guard, config.limits.max_body_bytes)
 
 
 async def _payments(config: UpstreamConfig) -> PaymentsAdapter:
-    return PaymentsAdapter(_bearer_client(config), config.retry)
+    return PaymentsAdapter(_bearer_client(config), config.guard)
 
 
 BUILTIN: dict[str, AdapterFactory] = {

@@ -17,19 +17,25 @@ from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
 
 from auth.backend import BearerTokenBackend, auth_error_response
 from auth.tokens import TokenVerifier
+from connectors.base.breaker import BreakerPolicy
+from connectors.base.caching import ReadThrough
+from connectors.base.guard import CallObserver, Guard, GuardPolicy
 from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
+from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
 from infra.cache import Cache, MemoryCache, RedisCache
-from portalgraph.extensions import MaskUnexpectedErrors, RequireAuthentication
+from infra.fallback import FallbackCache
+from portalgraph.extensions import MaskUnexpectedErrors, RequireAuthentication, UpstreamScope
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
 from portalgraph.limits import BodySizeLimit
+from portalgraph.metrics import GatewayMetrics
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from resolvers.downloads import DownloadLinks
-from resolvers.loaders import entities_with_ttls
+from resolvers.loaders import configured_entities
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
@@ -52,6 +58,8 @@ class Runtime:
 
     services: RequestServices | None = None
     probes: Mapping[str, Probe] | None = None
+    guards: Mapping[System, Guard] | None = None
+    draining: bool = False
 
     def request_services(self) -> RequestServices:
         if self.services is None:
@@ -59,27 +67,50 @@ class Runtime:
         return self.services
 
 
-def upstream_configs(settings: Settings) -> dict[str, UpstreamConfig]:
+def build_guards(settings: Settings, observer: CallObserver) -> dict[System, Guard]:
+    """One guard (breaker, bulkhead, retries, timeout) per upstream system."""
+    policy = GuardPolicy(
+        retry=RetryPolicy(attempts=settings.upstream_retry_attempts),
+        breaker=BreakerPolicy(
+            consecutive_failures=settings.upstream_breaker_failures,
+            failure_rate=settings.upstream_breaker_failure_rate,
+            window=settings.upstream_breaker_window,
+            min_calls=max(2, settings.upstream_breaker_window // 2),
+            open_s=settings.upstream_breaker_open_s,
+        ),
+        max_concurrent=settings.upstream_max_concurrent,
+        max_queue=settings.upstream_max_queue,
+        call_timeout_s=settings.upstream_total_timeout_s,
+    )
+    return {system: Guard(system, policy, observer) for system in System}
+
+
+def upstream_configs(
+    settings: Settings, guards: Mapping[System, Guard]
+) -> dict[str, UpstreamConfig]:
     limits = HttpLimits(
         connect_timeout_s=settings.upstream_connect_timeout_s,
         read_timeout_s=settings.upstream_read_timeout_s,
         total_timeout_s=settings.upstream_total_timeout_s,
         max_connections=settings.upstream_max_connections,
+        max_body_bytes=settings.upstream_max_body_bytes,
     )
-    retry = RetryPolicy(attempts=settings.upstream_retry_attempts)
+    urls_and_tokens = {
+        System.ERP: (str(settings.erp_url), None),
+        System.CRM: (str(settings.crm_url), settings.crm_token),
+        System.DMS: (str(settings.dms_url), settings.dms_token),
+        System.PAYMENTS: (str(settings.payments_url), settings.payments_secret_key),
+    }
     return {
-        "erp": UpstreamConfig(str(settings.erp_url), None, limits, retry),
-        "crm": UpstreamConfig(str(settings.crm_url), settings.crm_token, limits, retry),
-        "dms": UpstreamConfig(str(settings.dms_url), settings.dms_token, limits, retry),
-        "payments": UpstreamConfig(
-            str(settings.payments_url), settings.payments_secret_key, limits, retry
-        ),
+        system.value: UpstreamConfig(url, token, limits, guards[system])
+        for system, (url, token) in urls_and_tokens.items()
     }
 
 
 def open_cache(settings: Settings) -> Cache:
+    """Redis (with the in-memory fallback for its outages) when configured, else memory."""
     if settings.redis_url:
-        return RedisCache.from_url(settings.redis_url, settings.cache_prefix)
+        return FallbackCache(RedisCache.from_url(settings.redis_url, settings.cache_prefix))
     return MemoryCache()
 
 
@@ -96,8 +127,10 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         leeway=settings.oidc_leeway_s,
         jwks_refresh_interval=settings.oidc_jwks_refresh_interval_s,
     )
+    metrics = GatewayMetrics()
     schema = build_schema(
         [
+            partial(UpstreamScope, deadline_s=settings.request_deadline_s),
             partial(RequireAuthentication, allow_anonymous_introspection=settings.demo_mode),
             partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
@@ -117,14 +150,20 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             stack.push_async_callback(verifier.aclose)
             cache = open_cache(settings)
             stack.push_async_callback(cache.aclose)
-            ports = await build_adapters(upstream_configs(settings), settings.adapters, stack)
+            guards = build_guards(settings, metrics)
+            configs = upstream_configs(settings, guards)
+            ports = await build_adapters(configs, settings.adapters, stack)
+            read = ReadThrough(cache, clock)
+            stack.push_async_callback(read.aclose)  # before the adapters its refreshes use
+            metrics.watch(guards, read)
             probe_client = httpx.AsyncClient()
             stack.push_async_callback(probe_client.aclose)
             runtime.probes = readiness_probes(settings, probe_client, cache)
+            runtime.guards = guards
             runtime.services = RequestServices(
                 upstreams=Upstreams(**ports),
-                cache=cache,
-                entities=entities_with_ttls(settings.cache_ttl_s),
+                read=read,
+                entities=configured_entities(settings.cache_ttl_s, settings.cache_max_stale_s),
                 download_secret=settings.download_url_secret.encode(),
                 download_ttl_s=settings.download_url_ttl_s,
                 public_url=str(settings.public_url) if settings.public_url else None,
@@ -143,7 +182,15 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
-            Route("/readyz", readyz(lambda: runtime.probes or {})),
+            Route(
+                "/readyz",
+                readyz(
+                    lambda: runtime.probes or {},
+                    lambda: guard_details(runtime.guards or {}),
+                    lambda: runtime.draining,
+                ),
+            ),
+            Route("/metrics", metrics.endpoint()),
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
         ],
         middleware=[
@@ -168,6 +215,18 @@ def readiness_probes(
         "dms": http_probe(client, str(settings.dms_url)),
         "payments": http_probe(client, str(settings.payments_url)),
     }
-    if isinstance(cache, RedisCache):
+    if isinstance(cache, FallbackCache):
         probes["redis"] = cache.ping
     return probes
+
+
+def guard_details(guards: Mapping[System, Guard]) -> dict[str, dict[str, object]]:
+    """Readiness detail per upstream system: its circuit and bulkhead."""
+    return {
+        system.value: {
+            "circuit": guard.breaker.state.value,
+            "inFlight": guard.bulkhead.in_flight,
+            "queued": guard.bulkhead.queued,
+        }
+        for system, guard in guards.items()
+    }

@@ -1,10 +1,13 @@
-"""The gateway's schema extensions: who may run an operation, and what errors may say."""
+"""The gateway's schema extensions: who may run an operation, what errors may say, and the
+upstream scope of each operation (deadline, request id, sources)."""
 
 from collections.abc import Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from connectors.base.deadline import deadline_after
+from connectors.base.sources import SourceReport, reporting
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, GatewayError
 
@@ -76,3 +79,27 @@ class MaskUnexpectedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": ErrorCode.INTERNAL.value}
         return masked
+
+
+class UpstreamScope(SchemaExtension):
+    """Gives every upstream call of an operation the request's deadline and id, and answers
+    with the systems it consulted as `extensions.sources` (see connectors.base.sources).
+
+    Example:
+        build_schema([partial(UpstreamScope, deadline_s=10.0)])
+    """
+
+    def __init__(self, deadline_s: float) -> None:
+        self.deadline_s = deadline_s
+        self.report: SourceReport | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        self.report = SourceReport(context.request_id if isinstance(context, Context) else "-")
+        with deadline_after(self.deadline_s), reporting(self.report):
+            yield
+
+    def get_results(self) -> dict[str, object]:
+        if self.report is None or not self.report.systems:
+            return {}
+        return {"sources": self.report.summary()}

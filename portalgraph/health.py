@@ -1,5 +1,11 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: every upstream system,
-the identity provider and Redis answer), with per-dependency detail."""
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`), with detail per
+dependency.
+
+Readiness is 503 while a dependency is down (an upstream system or the identity provider
+does not answer) or the gateway is draining for shutdown. A dependency the gateway works
+around (Redis, replaced by the in-memory cache) is `degraded`: readiness stays 200, so the
+load balancer keeps the replica. Each upstream's detail carries its circuit and bulkhead.
+"""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
@@ -8,9 +14,13 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from infra.fallback import Degraded
+
 PROBE_TIMEOUT_S = 2.0
 
 Probe = Callable[[], Awaitable[None]]
+"""Returns when the dependency is up; raises `Degraded` when it is worked around."""
+Details = Callable[[], Mapping[str, Mapping[str, object]]]
 
 
 def http_probe(client: httpx.AsyncClient, url: str) -> Probe:
@@ -24,30 +34,44 @@ def http_probe(client: httpx.AsyncClient, url: str) -> Probe:
     return probe
 
 
-async def _check(probe: Probe) -> str | None:
+async def _check(probe: Probe) -> dict[str, object]:
     try:
         await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
+    except Degraded as degraded:
+        return {"status": "degraded", "error": str(degraded)}
     except Exception as error:
-        return type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
-    return None
+        message = type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
+        return {"status": "down", "error": message}
+    return {"status": "ok"}
 
 
 async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def readyz(probes: Callable[[], Mapping[str, Probe]]) -> Callable[[Request], Awaitable[Response]]:
+def readyz(
+    probes: Callable[[], Mapping[str, Probe]],
+    details: Details,
+    draining: Callable[[], bool],
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(_: Request) -> Response:
         named = probes()
         results = await asyncio.gather(*(_check(probe) for probe in named.values()))
+        extra = details()
         checks = {
-            name: {"status": "ok"} if error is None else {"status": "down", "error": error}
-            for name, error in zip(named, results, strict=True)
+            name: {**result, **extra.get(name, {})}
+            for name, result in zip(named, results, strict=True)
         }
-        ready = all(error is None for error in results)
+        statuses = {check["status"] for check in checks.values()}
+        if draining():
+            status = "draining"
+        elif "down" in statuses:
+            status = "not ready"
+        else:
+            status = "degraded" if "degraded" in statuses else "ready"
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
+            {"status": status, "checks": checks},
+            status_code=200 if status in {"ready", "degraded"} else 503,
         )
 
     return endpoint

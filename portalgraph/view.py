@@ -5,6 +5,8 @@ variable coercion) answers HTTP 400 without a `data` key, as the GraphQL-over-HT
 says; with `application/json` (the legacy default) it answers 200.
 """
 
+import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +21,7 @@ from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from auth.backend import PrincipalUser
-from connectors.base.caching import CachedEntity
-from infra.cache import Cache
+from connectors.base.caching import CachedEntity, ReadThrough
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
@@ -29,6 +30,8 @@ from resolvers.upstreams import Upstreams
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,18 @@ class RequestServices:
     """What every request's context is built from; owned by the app's lifespan."""
 
     upstreams: Upstreams
-    cache: Cache
+    read: ReadThrough
     entities: Mapping[str, CachedEntity[Any]]
     download_secret: bytes
     download_ttl_s: int
     public_url: str | None
     clock: Callable[[], datetime]
+
+
+def request_id(request: Request | WebSocket) -> str:
+    """The caller's `X-Request-ID` when it is a sane token, else a new one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def accepts_graphql_response(request: Request) -> bool:
@@ -62,7 +71,9 @@ class GatewayView(GraphQL[Context, None]):
         services = self._services()
         user = request.user if "user" in request.scope else None
         principal = user.principal if isinstance(user, PrincipalUser) else None
+        rid = request_id(request)
         if isinstance(request, Request) and isinstance(response, Response):
+            response.headers[REQUEST_ID_HEADER] = rid
             request.state.graphql_response = response
             if accepts_graphql_response(request):
                 response.media_type = GRAPHQL_RESPONSE_JSON
@@ -71,7 +82,7 @@ class GatewayView(GraphQL[Context, None]):
             request=request,  # type: ignore[arg-type]
             response=response,  # type: ignore[arg-type]
             principal=principal,
-            loaders=Loaders(services.upstreams, services.cache, services.entities),
+            loaders=Loaders(services.upstreams, services.read, services.entities),
             now=services.clock(),
             locale=negotiate_locale(
                 request.headers.get("accept-language"), principal.locale if principal else None
@@ -79,6 +90,7 @@ class GatewayView(GraphQL[Context, None]):
             downloads=DownloadLinks(
                 services.download_secret, services.download_ttl_s, base_url.rstrip("/")
             ),
+            request_id=rid,
         )
 
     async def process_result(

@@ -23,6 +23,8 @@ class Context:
     """One instant per request, so derived states (overdue, expired) agree within an answer."""
     locale: str
     downloads: DownloadLinks
+    request_id: str
+    """Names the request in log lines (`X-Request-ID`, given or made up)."""
 
     @property
     def today(self) -> date:

@@ -69,7 +69,8 @@ def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
         json={"query": "{ viewer { organization { legalName } } }"},
         headers={"Authorization": f"Bearer {token}"},
     ).json()
-    assert answer == {"data": {"viewer": {"organization": {"legalName": "Muster Maschinenbau AG"}}}}
+    assert answer["data"] == {"viewer": {"organization": {"legalName": "Muster Maschinenbau AG"}}}
+    assert answer["extensions"]["sources"]["erp"]["status"] == "ok"
     assert httpx.get(f"http://127.0.0.1:{port + 2}/erp?wsdl").text.startswith("<?xml")
     for offset in (2, 3, 4, 5):
         stats = httpx.get(f"http://127.0.0.1:{port + offset}/_stats").json()
