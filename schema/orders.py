@@ -12,7 +12,7 @@ from resolvers import orders as resolve
 from resolvers import quotes as resolve_quotes
 from resolvers.context import Context
 from schema.cases import Case, label
-from schema.common import Money, Node, SourceStatusInfo, global_id
+from schema.common import Money, Node, SourceStatusInfo, Synced, global_id
 from schema.enums import (
     CaseType,
     DeliveryStatus,
@@ -93,7 +93,7 @@ class Delivery(Node):
 
 
 @strawberry.type(description="A sales order, as the ERP knows it.")
-class Order(Case):
+class Order(Case, Synced):
     customer_reference: str | None = strawberry.field(
         description="The customer's own purchase order number."
     )

@@ -11,7 +11,7 @@ from resolvers import quotes as resolve
 from resolvers.context import Context
 from resolvers.derived import quote_status
 from schema.cases import Case, label
-from schema.common import Money, SourceStatusInfo, global_id
+from schema.common import Money, SourceStatusInfo, Synced, global_id
 from schema.enums import CaseType, QuoteStatus
 from schema.orders import LineItem
 
@@ -22,7 +22,7 @@ Info = strawberry.Info[Context, None]
 
 
 @strawberry.type(description="A quote (Offerte) sent to the customer.")
-class Quote(Case):
+class Quote(Case, Synced):
     status: QuoteStatus = strawberry.field(
         description="The state; EXPIRED when still open after validUntil."
     )
