@@ -219,7 +219,8 @@ class ReadThrough:
             )
             now = self._clock()
             still_locked = []
-            for key, raw, lock in zip(pending, stored, stored[len(pending) :], strict=True):
+            entries, locks = stored[: len(pending)], stored[len(pending) :]
+            for key, raw, lock in zip(pending, entries, locks, strict=True):
                 entry = decode(entity, raw)
                 if entry is not None and (now - entry.as_of).total_seconds() < entity.ttl_s:
                     outcomes[key] = entry
