@@ -29,6 +29,7 @@ V = TypeVar("V")
 
 
 HOUR = 3600.0
+HALF_HOUR = HOUR / 2
 DAY = 24 * HOUR
 
 
@@ -54,9 +55,9 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "order_invoices": _entity("erp:invoices-of-order", 30, list[r.Invoice]),
     "credit_notes": _entity("erp:credit-notes-of-invoice", 60, list[r.Invoice]),
     "open_items": _entity("erp:open-items-of-customer", 30, list[r.OpenItem]),
-    "payment": _entity("payments:payment", 15, r.Payment, 600),
-    "payments": _entity("payments:payments-of-customer", 15, list[r.Payment], 600),
-    "refunds": _entity("payments:refunds-of-payment", 30, list[r.Refund], 600),
+    "payment": _entity("payments:payment", 15, r.Payment, HALF_HOUR),
+    "payments": _entity("payments:payments-of-customer", 15, list[r.Payment], HALF_HOUR),
+    "refunds": _entity("payments:refunds-of-payment", 30, list[r.Refund], HALF_HOUR),
     "ticket": _entity("crm:ticket", 30, r.Ticket),
     "tickets": _entity("crm:tickets-of-customer", 30, list[r.Ticket]),
     "messages": _entity("crm:messages-of-ticket", 15, list[r.TicketMessage]),

@@ -98,8 +98,7 @@ class SourceStatusInfo:
 class SyncInfo:
     as_of: datetime = strawberry.field(description="When the data was read from upstream.")
     stale: bool = strawberry.field(
-        description="True when a cached copy past its TTL is served: its system failed (or is "
-        "being asked again in the background)."
+        description="True when a cached copy past its TTL is served because its system failed."
     )
 
 

@@ -29,30 +29,56 @@ def answers(url: str) -> bool:
         client.close()
 
 
-@contextmanager
-def own_redis_server() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed; `make test` installs it")
-    sock = bind()
-    port = sock.getsockname()[1]
-    sock.close()
-    process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
+class RedisServer:
+    """A `redis-server` of the tests' own on a free port; a test may kill it and start it
+    again on the same port (a Redis outage and its end)."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed; `make test` installs it")
+        self._binary = binary
+        sock = bind()
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
+            [self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         deadline = time.monotonic() + START_DEADLINE_S
-        while not answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on port {port} did not start")
+        while not answers(self.url):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server on port {self.port} did not start")
             time.sleep(0.05)
-        yield url
+
+    def kill(self) -> None:
+        """Stop it at once (SIGKILL), as a crash would."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+@contextmanager
+def own_redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +89,8 @@ def redis_url() -> Iterator[str]:
     elif answers(SHARED_URL):
         yield SHARED_URL
     else:
-        with own_redis_server() as url:
-            yield url
+        with own_redis_server() as server:
+            yield server.url
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from portalgraph.app import advancing_clock, create_app
+from portalgraph.app import Clock, advancing_clock, create_app
 from portalgraph.settings import Settings
 from sandbox.seed import parse_now
 from sandbox.server import SYSTEMS, Sandbox, bind, build_sandbox
@@ -45,8 +45,13 @@ def gateway_settings(sandbox: Sandbox, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def running_gateway(sandbox: Sandbox, **overrides: Any) -> Iterator[str]:
-    app = create_app(gateway_settings(sandbox, **overrides), advancing_clock(sandbox.seed.now))
+def running_gateway(
+    sandbox: Sandbox, clock: Clock | None = None, **overrides: Any
+) -> Iterator[str]:
+    """A gateway on the sandbox; its clock advances from the seed's `now` unless given."""
+    app = create_app(
+        gateway_settings(sandbox, **overrides), clock or advancing_clock(sandbox.seed.now)
+    )
     with serve_in_thread(app) as url:
         yield url
 

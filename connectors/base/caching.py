@@ -3,10 +3,11 @@
 
 Every entry keeps the time it was read upstream (`as_of`). An entry of age
     below `ttl_s`                  is fresh and served;
-    below `2 × ttl_s`              is served at once, flagged stale, and refreshed in the
-                                   background, once per key;
-    below `ttl_s + max_stale_s`    is refetched, and served flagged stale only if the upstream
-                                   fails (or its circuit is open, or the bulkhead is full);
+    below `2 × ttl_s`              is served at once (its `as_of` tells its age) and refreshed
+                                   in the background, once per key;
+    below `ttl_s + max_stale_s`    is refetched, and served flagged `stale` only if the
+                                   upstream fails (or its circuit is open, or the bulkhead is
+                                   full): stale means "old because the system failed";
     older                          is a miss (the cache has already expired it).
 Misses are fetched in one batch: concurrent misses for one key in this process share one
 upstream call (`Flights`), and across replicas a short fill lock in the cache makes the
@@ -122,7 +123,7 @@ class ReadThrough:
             if entry is not None and age is not None and age < entity.ttl_s:
                 found[key] = entry
             elif entry is not None and age is not None and age < 2 * entity.ttl_s:
-                found[key] = replace(entry, stale=True)
+                found[key] = entry
                 revalidate.append(key)
             else:
                 missing.append(key)
@@ -241,7 +242,7 @@ class ReadThrough:
             values = await fetch(keys)
         except UpstreamError as error:
             return dict.fromkeys(keys, error)
-        as_of = self._clock()
+        as_of = self._stamp()
         await self.cache.set_many(
             {
                 entity.key(key): encode(entity, value, as_of)
@@ -251,6 +252,11 @@ class ReadThrough:
             entity.keep_s,
         )
         return {key: Entry(value, as_of) for key, value in zip(keys, values, strict=True)}
+
+    def _stamp(self) -> datetime:
+        """Now, as the cache stores it: UTC, to the millisecond."""
+        now = self._clock().astimezone(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     # -- stale-while-revalidate -----------------------------------------------------------
 

@@ -37,10 +37,16 @@ class RetryPolicy:
 
 
 async def with_retries(policy: RetryPolicy, call: Callable[[], Awaitable[T]]) -> T:
+    """The call's result, or the error of its last attempt that reached the upstream (a retry
+    refused by an open circuit or a full bulkhead says less than the failure before it)."""
+    reached: UpstreamError | None = None
     for attempt in range(policy.attempts):
         try:
             return await call()
         except UpstreamError as error:
+            if not error.attempted and reached is not None:
+                raise reached from error
+            reached = error
             pause = policy.delay(attempt, error) if error.retriable else None
             if pause is None or attempt + 1 >= policy.attempts:
                 raise
