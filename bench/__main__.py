@@ -7,32 +7,16 @@ BENCH_LATENCY_MS (default 20), BENCH_PORT (default 18100).
 
 import asyncio
 import os
-from pathlib import Path
 
 import httpx
 
-from bench.load import LoadResult, drive
-from bench.processes import process, sandbox_env
+from bench.load import DASHBOARD, LoadResult, drive
+from bench.processes import process, sandbox_env, token
 from resolvers.loaders import ENTITIES
 
-DASHBOARD = (Path(__file__).parent / "queries" / "dashboard.graphql").read_text()
 NO_CACHE = ",".join(f"{name}=0.001" for name in ENTITIES)
 UPSTREAMS = ("erp", "crm", "dms", "payments")
 WARMUP_S = 2.0
-
-
-def token(base_port: int) -> str:
-    response = httpx.post(
-        f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": "anna",
-            "password": "demo",
-        },
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
 
 
 def upstream_requests(base_port: int, reset: bool = False) -> int:

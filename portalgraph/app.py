@@ -27,6 +27,7 @@ from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
 from infra.cache import Cache, MemoryCache, RedisCache
 from infra.fallback import FallbackCache
+from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import MaskUnexpectedErrors, RequireAuthentication, UpstreamScope
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
@@ -59,7 +60,6 @@ class Runtime:
     services: RequestServices | None = None
     probes: Mapping[str, Probe] | None = None
     guards: Mapping[System, Guard] | None = None
-    draining: bool = False
 
     def request_services(self) -> RequestServices:
         if self.services is None:
@@ -177,23 +177,21 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         links = DownloadLinks(services.download_secret, services.download_ttl_s, "")
         return links, services.upstreams.documents
 
-    return Starlette(
+    drain = WebSocketDrain()
+    app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route(
                 "/readyz",
-                readyz(
-                    lambda: runtime.probes or {},
-                    lambda: guard_details(runtime.guards or {}),
-                    lambda: runtime.draining,
-                ),
+                readyz(lambda: runtime.probes or {}, lambda: guard_details(runtime.guards or {})),
             ),
             Route("/metrics", metrics.endpoint()),
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
         ],
         middleware=[
+            Middleware(GoingAway, drain=drain),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
@@ -203,6 +201,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.state.drain = drain
+    return app
 
 
 def readiness_probes(

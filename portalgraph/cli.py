@@ -5,9 +5,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from portalgraph.demo import run_demo, run_sandbox
+from portalgraph.servers import serve
 from portalgraph.settings import Settings, SettingsError
 
 
@@ -48,14 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "sandbox":
             asyncio.run(run_sandbox(args.host, args.port, args.latency_ms))
         elif args.command == "serve":
-            Settings.from_environment()  # fail fast, naming the key, before workers start
-            uvicorn.run(
-                "portalgraph.asgi:app",
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                proxy_headers=True,
-            )
+            settings = Settings.from_environment()  # fail fast, naming the key
+            serve("portalgraph.asgi:app", args.host, args.port, args.workers,
+                  settings.shutdown_grace_s)  # fmt: skip
         else:
             from schema.root import build_schema
 

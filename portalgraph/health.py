@@ -2,7 +2,7 @@
 dependency.
 
 Readiness is 503 while a dependency is down (an upstream system or the identity provider
-does not answer) or the gateway is draining for shutdown. A dependency the gateway works
+does not answer). A dependency the gateway works
 around (Redis, replaced by the in-memory cache) is `degraded`: readiness stays 200, so the
 load balancer keeps the replica. Each upstream's detail carries its circuit and bulkhead.
 """
@@ -50,9 +50,7 @@ async def healthz(_: Request) -> Response:
 
 
 def readyz(
-    probes: Callable[[], Mapping[str, Probe]],
-    details: Details,
-    draining: Callable[[], bool],
+    probes: Callable[[], Mapping[str, Probe]], details: Details
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(_: Request) -> Response:
         named = probes()
@@ -63,9 +61,7 @@ def readyz(
             for name, result in zip(named, results, strict=True)
         }
         statuses = {check["status"] for check in checks.values()}
-        if draining():
-            status = "draining"
-        elif "down" in statuses:
+        if "down" in statuses:
             status = "not ready"
         else:
             status = "degraded" if "degraded" in statuses else "ready"

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     """How long an open circuit fails calls fast before one probe is let through."""
     request_deadline_s: float = Field(10.0, gt=0)
     """No upstream call outlives its GraphQL request's deadline."""
-    shutdown_grace_s: float = Field(10.0, ge=0)
+    shutdown_grace_s: int = Field(10, ge=0)
     """`portalgraph serve`: how long in-flight requests may finish after SIGTERM."""
     adapters: Annotated[dict[str, str], NoDecode] = {}
     """Overrides of which adapter serves a port, `port=adapter` pairs, comma separated."""

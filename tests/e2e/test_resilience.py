@@ -14,9 +14,9 @@ import httpx
 import pytest
 import redis
 
+from bench.redis_server import RedisServer, own_redis_server
 from sandbox.server import Sandbox
 from tests.clock import ManualClock
-from tests.redis_server import RedisServer, own_redis_server
 from tests.stack import GraphQLClient, Tokens, Upstream, running_gateway
 from tests.waiting import wait_until
 
