@@ -54,6 +54,7 @@ def sandbox_env(base_port: int) -> dict[str, str]:
 
 
 def token(base_port: int) -> str:
+    """Anna's access token from the sandbox identity provider on P+1."""
     response = httpx.post(
         f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
         data={

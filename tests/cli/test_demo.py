@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.processes import wait_until_ready
+from bench.processes import token, wait_until_ready
 from sandbox.server import bind
 
 STOP_DEADLINE_S = 20
@@ -55,19 +55,11 @@ def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
     demo: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, port = demo
-    token = httpx.post(
-        f"http://127.0.0.1:{port + 1}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": "anna",
-            "password": "demo",
-        },
-    ).json()["access_token"]
+    access_token = token(port)
     answer = httpx.post(
         f"http://127.0.0.1:{port}/graphql",
         json={"query": "{ viewer { organization { legalName } } }"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {access_token}"},
     ).json()
     assert answer["data"] == {"viewer": {"organization": {"legalName": "Muster Maschinenbau AG"}}}
     assert answer["extensions"]["sources"]["erp"]["status"] == "ok"
