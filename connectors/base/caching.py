@@ -110,21 +110,23 @@ class ReadThrough:
     async def get_many(
         self, entity: CachedEntity[T], keys: Sequence[str], fetch: Fetch[T]
     ) -> list[Outcome[T]]:
-        """Per key, in key order: an entry (fresh, or stale and flagged) or an upstream error."""
+        """Per key, in key order: an entry (stale ones flagged) or an upstream error."""
         stored = await self.cache.get_many([entity.key(key) for key in keys])
         now = self._clock()
         kept = {key: e for key, raw in zip(keys, stored, strict=True) if (e := decode(entity, raw))}
         found: dict[str, Outcome[T]] = {}
         revalidate: list[str] = []
         missing: list[str] = []
+
+        def age(entry: Entry[T]) -> float:
+            return (now - entry.as_of).total_seconds()
+
         for key in dict.fromkeys(keys):
             entry = kept.get(key)
-            age = (now - entry.as_of).total_seconds() if entry else None
-            if entry is not None and age is not None and age < entity.ttl_s:
+            if entry is not None and age(entry) < 2 * entity.ttl_s:
                 found[key] = entry
-            elif entry is not None and age is not None and age < 2 * entity.ttl_s:
-                found[key] = entry
-                revalidate.append(key)
+                if age(entry) >= entity.ttl_s:
+                    revalidate.append(key)
             else:
                 missing.append(key)
         if revalidate:
@@ -132,10 +134,11 @@ class ReadThrough:
         if missing:
             for key, outcome in (await self._fill(entity, missing, fetch)).items():
                 entry = kept.get(key)
-                usable = entry is not None and (
-                    (now - entry.as_of).total_seconds() < entity.ttl_s + entity.max_stale_s
-                )
-                if isinstance(outcome, UpstreamError) and entry is not None and usable:
+                if (
+                    isinstance(outcome, UpstreamError)
+                    and entry is not None
+                    and age(entry) < entity.ttl_s + entity.max_stale_s
+                ):
                     found[key] = replace(entry, stale=True)
                 else:
                     found[key] = outcome

@@ -48,7 +48,7 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], int]]:
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait(timeout=STOP_DEADLINE_S)
+        process.communicate(timeout=STOP_DEADLINE_S)  # also closes the output pipe
 
 
 def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
