@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SCHEMA_BASE ?= main
 
-.PHONY: demo test lint check-schema validate-deploy bench install clean
+.PHONY: demo test lint check-schema validate-deploy bench chaos install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ validate-deploy:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -7,15 +7,13 @@ BENCH_LATENCY_MS (default 20), BENCH_PORT (default 18100).
 
 import asyncio
 import os
-from pathlib import Path
 
 import httpx
 
-from bench.load import LoadResult, drive
-from bench.processes import cpu_seconds, process, sandbox_env
+from bench.load import DASHBOARD, LoadResult, drive
+from bench.processes import cpu_seconds, process, sandbox_env, token
 from resolvers.loaders import ENTITIES
 
-DASHBOARD = (Path(__file__).parent / "queries" / "dashboard.graphql").read_text()
 NO_CACHE = ",".join(f"{name}=0" for name in ENTITIES)
 UNLIMITED = {
     "PORTALGRAPH_RATE_LIMIT_PER_PRINCIPAL": str(10**9),
@@ -31,20 +29,6 @@ HEADER = """\
 | scenario                   |   req/s |  p50 ms |  p99 ms | errors | CPU ms/q | upstream/q |
 |----------------------------|--------:|--------:|--------:|-------:|---------:|-----------:|"""
 """CPU ms/q: the gateway process's own CPU time per query; upstream/q: sandbox requests."""
-
-
-def token(base_port: int) -> str:
-    response = httpx.post(
-        f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": "anna",
-            "password": "demo",
-        },
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
 
 
 def upstream_requests(base_port: int, reset: bool = False) -> int:

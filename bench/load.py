@@ -3,9 +3,13 @@ fixed time; reports throughput and latency percentiles."""
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+
+DASHBOARD = (Path(__file__).parent / "queries" / "dashboard.graphql").read_text()
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,18 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-async def drive(url: str, token: str, query: str, concurrency: int, seconds: float) -> LoadResult:
+Observer = Callable[[float, float, httpx.Response], None]
+"""Told of every response: when it was sent (`time.monotonic()`), its latency in ms, itself."""
+
+
+async def drive(
+    url: str,
+    token: str,
+    query: str,
+    concurrency: int,
+    seconds: float,
+    observe: Observer | None = None,
+) -> LoadResult:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {token}"}
     body = {"query": query}
@@ -36,12 +51,14 @@ async def drive(url: str, token: str, query: str, concurrency: int, seconds: flo
         async def client() -> None:
             nonlocal errors
             while time.monotonic() < stop_at:
-                began = time.perf_counter()
+                sent, began = time.monotonic(), time.perf_counter()
                 response = await http.post("/graphql", json=body)
                 elapsed_ms = (time.perf_counter() - began) * 1000
                 if response.status_code != 200 or "errors" in response.json():
                     errors += 1
                 latencies.append(elapsed_ms)
+                if observe is not None:
+                    observe(sent, elapsed_ms, response)
 
         await asyncio.gather(*(client() for _ in range(concurrency)))
     return LoadResult(len(latencies), errors, seconds, latencies)

@@ -59,3 +59,18 @@ def sandbox_env(base_port: int) -> dict[str, str]:
         "PORTALGRAPH_DMS_URL": f"http://127.0.0.1:{base_port + 4}",
         "PORTALGRAPH_PAYMENTS_URL": f"http://127.0.0.1:{base_port + 5}",
     }
+
+
+def token(base_port: int) -> str:
+    """Anna's access token from the sandbox identity provider on P+1."""
+    response = httpx.post(
+        f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
+        data={
+            "grant_type": "password",
+            "client_id": "portal-frontend",
+            "username": "anna",
+            "password": "demo",
+        },
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from connectors.base.guard import Guard
 from connectors.base.http import HttpLimits, create_client
 from connectors.base.records import System
-from connectors.base.retry import RetryPolicy
 from connectors.crm.client import CrmAdapter
 from connectors.dms.client import DmsAdapter
 from connectors.erp.client import ErpAdapter
@@ -36,12 +36,12 @@ DEFAULT_ADAPTERS = {
 
 @dataclass(frozen=True)
 class UpstreamConfig:
-    """How to reach one upstream system."""
+    """How to reach one upstream system, and the guard every call to it passes."""
 
     base_url: str
     token: str | None
     limits: HttpLimits
-    retry: RetryPolicy
+    guard: Guard
 
 
 AdapterFactory = Callable[[UpstreamConfig], Awaitable[Any]]
@@ -55,20 +55,20 @@ def _bearer_client(config: UpstreamConfig, system: System) -> Any:
 
 async def _erp(config: UpstreamConfig) -> ErpAdapter:
     http = create_client("", config.limits, System.ERP)
-    return await ErpAdapter.connect(config.base_url, http, config.retry)
+    return await ErpAdapter.connect(config.base_url, http, config.guard)
 
 
 async def _crm(config: UpstreamConfig) -> CrmAdapter:
-    return CrmAdapter(_bearer_client(config, System.CRM), config.retry)
+    return CrmAdapter(_bearer_client(config, System.CRM), config.guard)
 
 
 async def _dms(config: UpstreamConfig) -> DmsAdapter:
     client = _bearer_client(config, System.DMS)
-    return DmsAdapter(client, config.retry, config.limits.max_body_bytes)
+    return DmsAdapter(client, config.guard, config.limits.max_body_bytes)
 
 
 async def _payments(config: UpstreamConfig) -> PaymentsAdapter:
-    return PaymentsAdapter(_bearer_client(config, System.PAYMENTS), config.retry)
+    return PaymentsAdapter(_bearer_client(config, System.PAYMENTS), config.guard)
 
 
 BUILTIN: dict[str, AdapterFactory] = {

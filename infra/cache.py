@@ -12,6 +12,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+
+CONNECT_TIMEOUT_S = 0.5
+COMMAND_TIMEOUT_S = 0.5
+"""Short: a Redis that does not answer must not hold requests up (see infra.fallback)."""
 
 
 @dataclass
@@ -33,6 +39,10 @@ class Cache(Protocol):
         ...
 
     async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None: ...
+
+    async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
+        """Set each key only where it is absent (a short lock); whether it was set, in order."""
+        ...
 
     async def delete_many(self, keys: Sequence[str]) -> None: ...
 
@@ -69,12 +79,37 @@ class MemoryCache:
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
+    async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
+        now = time.monotonic()
+        added = []
+        for key, value in items.items():
+            entry = self._entries.get(key)
+            free = entry is None or entry[0] <= now
+            if free:
+                self._entries[key] = (now + ttl_s, value)
+            added.append(free)
+        return added
+
     async def delete_many(self, keys: Sequence[str]) -> None:
         for key in keys:
             self._entries.pop(key, None)
 
-    async def aclose(self) -> None:
+    def clear(self) -> None:
         self._entries.clear()
+
+    async def aclose(self) -> None:
+        self.clear()
+
+
+def redis_client(url: str) -> Redis:
+    """A Redis client that fails fast, so an outage costs a request at most a second."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT_S,
+        socket_timeout=COMMAND_TIMEOUT_S,
+        # one quick retry on a fresh connection (a pooled one dies when Redis restarts)
+        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.05), retries=1),
+    )
 
 
 class RedisCache:
@@ -84,6 +119,10 @@ class RedisCache:
         self.stats = CacheStats()
         self._redis = redis
         self._prefix = f"{prefix}:cache:"
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str) -> "RedisCache":
+        return cls(redis_client(url), prefix)
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
@@ -102,9 +141,21 @@ class RedisCache:
                 pipe.set(self._prefix + key, value, px=ttl_ms)
             await pipe.execute()
 
+    async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
+        if not items:
+            return []
+        ttl_ms = max(1, int(ttl_s * 1000))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(self._prefix + key, value, px=ttl_ms, nx=True)
+            return [bool(done) for done in await pipe.execute()]
+
     async def delete_many(self, keys: Sequence[str]) -> None:
         if keys:
             await self._redis.delete(*(self._prefix + key for key in keys))
+
+    async def ping(self) -> None:
+        await self._redis.ping()
 
     async def aclose(self) -> None:
         await self._redis.aclose()

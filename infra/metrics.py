@@ -79,6 +79,21 @@ BULKHEAD_QUEUE = Gauge(
     "Calls waiting for a free slot in an upstream system's bulkhead.",
     ["system"],
 )
+BULKHEAD_REJECTED = Counter(
+    "portalgraph_bulkhead_rejected",
+    "Upstream calls refused at once because an upstream system's bulkhead was full.",
+    ["system"],
+)
+GUARDED_CALLS = Counter(
+    "portalgraph_upstream_guarded_calls",
+    "Calls through an upstream system's guard by outcome: ok, or the error's class "
+    "(UpstreamTimeout, CircuitOpen, BulkheadFull, ...), refusals included.",
+    ["system", "outcome"],
+)
+REDIS_DEGRADED = Gauge(
+    "portalgraph_redis_degraded",
+    "1 while Redis is unreachable and the in-memory cache stands in.",
+)
 SUBSCRIPTIONS_OPEN = Gauge(
     "portalgraph_subscriptions_open", "Open GraphQL subscriptions by field.", ["subscription"]
 )
@@ -157,6 +172,16 @@ def set_circuit_state(system: str, state: CircuitState) -> None:
 
 def set_bulkhead_queue_depth(system: str, depth: int) -> None:
     BULKHEAD_QUEUE.labels(system).set(depth)
+
+
+def count_guarded_call(system: str, outcome: str) -> None:
+    GUARDED_CALLS.labels(system, outcome).inc()
+    if outcome == "BulkheadFull":
+        BULKHEAD_REJECTED.labels(system).inc()
+
+
+def set_redis_degraded(degraded: bool) -> None:
+    REDIS_DEGRADED.set(float(degraded))
 
 
 def subscription_opened(subscription: str) -> None:

@@ -5,6 +5,7 @@ key, checked and updated atomically by a Lua script with the server's clock) and
 in-memory one for a single process. A hit on several keys counts on all of them or on none.
 """
 
+import logging
 import time
 import uuid
 from collections import deque
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("portalgraph.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -88,5 +92,12 @@ class RedisRateLimiter:
         args: list[str | int] = [uuid.uuid4().hex]
         for quota in quotas:
             args += [quota.limit, max(1, int(quota.window_s * 1000))]
-        wait_ms = int(await self._script(keys=[self._prefix + q.key for q in quotas], args=args))
+        try:
+            wait_ms = int(
+                await self._script(keys=[self._prefix + q.key for q in quotas], args=args)
+            )
+        except (RedisError, OSError) as error:
+            # a Redis outage must not take the gateway down with it: no limits meanwhile
+            log.warning("rate limits not counted, Redis unavailable: %s", error)
+            return None
         return None if wait_ms < 0 else wait_ms / 1000

@@ -21,14 +21,21 @@ from strawberry.extensions import (
 
 from auth.backend import ORGANIZATION_HEADER, BearerTokenBackend, auth_error_response
 from auth.tokens import TokenVerifier
+from connectors.base.breaker import BreakerPolicy
+from connectors.base.caching import ReadThrough
+from connectors.base.guard import CallObserver, Guard, GuardPolicy
 from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
+from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
+from infra.cache import Cache
+from infra.fallback import FallbackCache
 from infra.metrics import OperationNames
 from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
+from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import (
     CachedParse,
     CachedValidation,
@@ -36,20 +43,21 @@ from portalgraph.extensions import (
     ObserveOperations,
     RecordUsage,
     RequireAuthentication,
+    UpstreamScope,
 )
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
 from portalgraph.hygiene import REQUEST_ID_HEADER, CsrfGuard, RequestId, SecurityHeaders
 from portalgraph.infrastructure import Infrastructure, open_infrastructure
 from portalgraph.limits import BodySizeLimit
-from portalgraph.metrics import metrics
+from portalgraph.metrics import GuardObserver, metrics_endpoint
 from portalgraph.operation_limits import Limits, OperationLimits
 from portalgraph.persisted import DocumentPolicy, TrustedDocumentsOnly, read_manifest
 from portalgraph.ratelimits import RateLimits, RatePolicy
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from resolvers.downloads import DownloadLinks
-from resolvers.loaders import entities_with_ttls
+from resolvers.loaders import configured_entities
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
@@ -74,6 +82,8 @@ class Runtime:
 
     services: RequestServices | None = None
     probes: Mapping[str, Probe] | None = None
+    guards: Mapping[System, Guard] | None = None
+    cache: Cache | None = None
 
     def request_services(self) -> RequestServices:
         if self.services is None:
@@ -81,21 +91,43 @@ class Runtime:
         return self.services
 
 
-def upstream_configs(settings: Settings) -> dict[str, UpstreamConfig]:
+def build_guards(settings: Settings, observer: CallObserver) -> dict[System, Guard]:
+    """One guard (breaker, bulkhead, retries, timeout) per upstream system."""
+    policy = GuardPolicy(
+        retry=RetryPolicy(attempts=settings.upstream_retry_attempts),
+        breaker=BreakerPolicy(
+            consecutive_failures=settings.upstream_breaker_failures,
+            failure_rate=settings.upstream_breaker_failure_rate,
+            window=settings.upstream_breaker_window,
+            min_calls=max(2, settings.upstream_breaker_window // 2),
+            open_s=settings.upstream_breaker_open_s,
+        ),
+        max_concurrent=settings.upstream_max_concurrent,
+        max_queue=settings.upstream_max_queue,
+        call_timeout_s=settings.upstream_total_timeout_s,
+    )
+    return {system: Guard(system, policy, observer) for system in System}
+
+
+def upstream_configs(
+    settings: Settings, guards: Mapping[System, Guard]
+) -> dict[str, UpstreamConfig]:
     limits = HttpLimits(
         connect_timeout_s=settings.upstream_connect_timeout_s,
         read_timeout_s=settings.upstream_read_timeout_s,
         total_timeout_s=settings.upstream_total_timeout_s,
         max_connections=settings.upstream_max_connections,
+        max_body_bytes=settings.upstream_max_body_bytes,
     )
-    retry = RetryPolicy(attempts=settings.upstream_retry_attempts)
+    urls_and_tokens = {
+        System.ERP: (str(settings.erp_url), None),
+        System.CRM: (str(settings.crm_url), settings.crm_token),
+        System.DMS: (str(settings.dms_url), settings.dms_token),
+        System.PAYMENTS: (str(settings.payments_url), settings.payments_secret_key),
+    }
     return {
-        "erp": UpstreamConfig(str(settings.erp_url), None, limits, retry),
-        "crm": UpstreamConfig(str(settings.crm_url), settings.crm_token, limits, retry),
-        "dms": UpstreamConfig(str(settings.dms_url), settings.dms_token, limits, retry),
-        "payments": UpstreamConfig(
-            str(settings.payments_url), settings.payments_secret_key, limits, retry
-        ),
+        system.value: UpstreamConfig(url, token, limits, guards[system])
+        for system, (url, token) in urls_and_tokens.items()
     }
 
 
@@ -116,6 +148,7 @@ def schema_extensions(
             names=OperationNames(settings.metrics_max_operation_names),
             tenant_label=settings.metrics_tenant_label,
         ),
+        partial(UpstreamScope, deadline_s=settings.request_deadline_s),
         partial(CachedParse, maxsize=settings.document_cache_size),
         partial(AuditTrail, sink=sink, clock=clock),
         partial(RateLimits, limiter=infra.limiter, policy=rate_policy(settings)),
@@ -189,14 +222,20 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 )
             usage = open_usage(settings)
             stack.push_async_callback(usage.aclose)
-            ports = await build_adapters(upstream_configs(settings), settings.adapters, stack)
+            guards = build_guards(settings, GuardObserver())
+            configs = upstream_configs(settings, guards)
+            ports = await build_adapters(configs, settings.adapters, stack)
+            read = ReadThrough(infra.cache, clock)
+            stack.push_async_callback(read.aclose)  # before the adapters its refreshes use
             probe_client = httpx.AsyncClient()
             stack.push_async_callback(probe_client.aclose)
             runtime.probes = readiness_probes(settings, probe_client, infra)
+            runtime.guards = guards
+            runtime.cache = infra.cache
             runtime.services = RequestServices(
                 upstreams=Upstreams(**ports),
-                cache=infra.cache,
-                entities=entities_with_ttls(settings.cache_ttl_s),
+                read=read,
+                entities=configured_entities(settings.cache_ttl_s, settings.cache_max_stale_s),
                 download_secret=settings.download_url_secret.encode(),
                 download_ttl_s=settings.download_url_ttl_s,
                 public_url=str(settings.public_url) if settings.public_url else None,
@@ -217,16 +256,27 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         links = DownloadLinks(services.download_secret, services.download_ttl_s, "")
         return links, services.upstreams.documents
 
-    return Starlette(
+    drain = WebSocketDrain()
+    app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
-            Route("/readyz", readyz(lambda: runtime.probes or {}, settings.ready_requires)),
-            Route("/metrics", metrics),
+            Route(
+                "/readyz",
+                readyz(
+                    lambda: runtime.probes or {},
+                    settings.ready_requires,
+                    lambda: guard_details(runtime.guards or {}),
+                ),
+            ),
+            Route(
+                "/metrics", metrics_endpoint(lambda: runtime.guards or {}, lambda: runtime.cache)
+            ),
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
         ],
         middleware=[
+            Middleware(GoingAway, drain=drain),
             Middleware(RequestId),
             Middleware(AccessLog, quiet_paths=QUIET_PATHS),
             Middleware(SecurityHeaders),
@@ -254,6 +304,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.state.drain = drain
+    return app
 
 
 def realm_url(settings: Settings) -> str:
@@ -271,11 +323,18 @@ def readiness_probes(
         "dms": http_probe(client, str(settings.dms_url)),
         "payments": http_probe(client, str(settings.payments_url)),
     }
-    if infra.redis is not None:
-        redis = infra.redis
-
-        async def ping() -> None:
-            await redis.ping()
-
-        probes["redis"] = ping
+    if isinstance(infra.cache, FallbackCache):
+        probes["redis"] = infra.cache.ping
     return probes
+
+
+def guard_details(guards: Mapping[System, Guard]) -> dict[str, dict[str, object]]:
+    """Readiness detail per upstream system: its circuit and bulkhead."""
+    return {
+        system.value: {
+            "circuit": guard.breaker.state.value,
+            "inFlight": guard.bulkhead.in_flight,
+            "queued": guard.bulkhead.queued,
+        }
+        for system, guard in guards.items()
+    }

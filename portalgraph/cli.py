@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-import uvicorn
-
 from portalgraph import schema_check
 from portalgraph.demo import run_demo, run_sandbox
+from portalgraph.servers import serve
 from portalgraph.settings import Settings, SettingsError
 from schema.root import build_schema
 
@@ -33,10 +32,10 @@ def parser() -> argparse.ArgumentParser:
             "--latency-ms", type=int, default=0, help="base latency of every sandbox request"
         )
 
-    serve = commands.add_parser("serve", help="the gateway alone, against configured upstreams")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    gateway = commands.add_parser("serve", help="the gateway alone, against configured upstreams")
+    gateway.add_argument("--host", default="0.0.0.0")
+    gateway.add_argument("--port", type=int, default=8000)
+    gateway.add_argument("--workers", type=int, default=1)
 
     schema = commands.add_parser("schema", help="the GraphQL schema")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
@@ -60,16 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "sandbox":
             asyncio.run(run_sandbox(args.host, args.port, args.latency_ms))
         elif args.command == "serve":
-            Settings.from_environment()  # fail fast, naming the key, before workers start
-            uvicorn.run(
-                "portalgraph.asgi:app",
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                proxy_headers=True,
-                log_config=None,  # portalgraph.asgi sets up JSON logs
-                access_log=False,  # portalgraph.access writes one line per request
-            )
+            settings = Settings.from_environment()  # fail fast, naming the key
+            serve("portalgraph.asgi:app", args.host, args.port, args.workers,
+                  settings.shutdown_grace_s)  # fmt: skip
         elif args.schema_command == "check":
             return schema_check.run(args.sdl, args.base, args.declared, sys.stdout, date.today())
         else:

@@ -1,5 +1,5 @@
-"""The gateway's schema extensions: who may run an operation, what errors may say, and how
-each operation is measured and traced."""
+"""The gateway's schema extensions: who may run an operation, what errors may say, how each
+operation is measured and traced, and its upstream scope (deadline, request id, sources)."""
 
 import contextlib
 import functools
@@ -23,6 +23,8 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from connectors.base.deadline import deadline_after
+from connectors.base.sources import SourceReport, reporting
 from infra.metrics import (
     OperationNames,
     count_self_service_action,
@@ -272,3 +274,27 @@ class RecordUsage(SchemaExtension):
             if isinstance(selection, FieldNode)
             and data.get((selection.alias or selection.name).value) is not None
         ]
+
+
+class UpstreamScope(SchemaExtension):
+    """Gives every upstream call of an operation the request's deadline and id, and answers
+    with the systems it consulted as `extensions.sources` (see connectors.base.sources).
+
+    Example:
+        build_schema([partial(UpstreamScope, deadline_s=10.0)])
+    """
+
+    def __init__(self, deadline_s: float) -> None:
+        self.deadline_s = deadline_s
+        self.report: SourceReport | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        self.report = SourceReport(context.request_id if isinstance(context, Context) else "-")
+        with deadline_after(self.deadline_s), reporting(self.report):
+            yield
+
+    def get_results(self) -> dict[str, object]:
+        if self.report is None or not self.report.systems:
+            return {}
+        return {"sources": self.report.summary()}

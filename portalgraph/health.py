@@ -1,11 +1,13 @@
 """Liveness (`/healthz`: the process answers) and readiness (`/readyz`: Redis, the identity
 provider and each upstream system, probed concurrently, with JSON detail per dependency).
 
-A dependency is `ok`, `degraded` (it answered, but slower than `SLOW_AFTER_S`) or `down`
-(no answer within `PROBE_TIMEOUT_S`, or HTTP 5xx). The gateway is `ready` when every
-dependency is ok, `degraded` (still HTTP 200) when some are slow or when only dependencies
-outside `required` are down (it then serves partial results), and `not ready` (HTTP 503)
-when a required one is down.
+A dependency is `ok`; `degraded` when it answered slower than `SLOW_AFTER_S`, or when the
+gateway works around it (Redis, replaced by the in-memory cache: its probe raises
+`Degraded`); or `down` (no answer within `PROBE_TIMEOUT_S`, or HTTP 5xx). Each upstream's
+detail also carries its circuit and bulkhead. The gateway is `ready` when every dependency is
+ok, `degraded` (still HTTP 200, so the load balancer keeps the replica) when some are slow or
+worked around or when only dependencies outside `required` are down (it then serves partial
+results), and `not ready` (HTTP 503) when a required one is down.
 """
 
 import asyncio
@@ -17,10 +19,14 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from infra.fallback import Degraded
+
 PROBE_TIMEOUT_S = 2.0
 SLOW_AFTER_S = 1.0
 
 Probe = Callable[[], Awaitable[None]]
+"""Returns when the dependency is up; raises `Degraded` when it is worked around."""
+Details = Callable[[], Mapping[str, Mapping[str, object]]]
 
 
 def http_probe(client: httpx.AsyncClient, url: str) -> Probe:
@@ -38,6 +44,8 @@ async def check(probe: Probe) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         await asyncio.wait_for(probe(), PROBE_TIMEOUT_S)
+    except Degraded as degraded:
+        return {"status": "degraded", "error": str(degraded)}
     except Exception as error:
         detail = type(error).__name__ if not str(error) else f"{type(error).__name__}: {error}"
         return {"status": "down", "error": detail}
@@ -59,12 +67,16 @@ def overall(checks: Mapping[str, Mapping[str, Any]], required: Collection[str]) 
 
 
 def readyz(
-    probes: Callable[[], Mapping[str, Probe]], required: Collection[str]
+    probes: Callable[[], Mapping[str, Probe]], required: Collection[str], details: Details
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(_: Request) -> Response:
         named = probes()
         results = await asyncio.gather(*(check(probe) for probe in named.values()))
-        checks = dict(zip(named, results, strict=True))
+        extra = details()
+        checks = {
+            name: {**result, **extra.get(name, {})}
+            for name, result in zip(named, results, strict=True)
+        }
         status = overall(checks, required)
         return JSONResponse(
             {"status": status, "checks": checks},

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from infra.cache import Cache, MemoryCache, RedisCache
+from infra.cache import Cache, MemoryCache, RedisCache, redis_client
 from infra.documents import DocumentStore, MemoryDocumentStore, RedisDocumentStore
+from infra.fallback import FallbackCache
 from infra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from portalgraph.settings import Settings
 
@@ -19,20 +20,18 @@ class Infrastructure:
     redis: Redis | None
 
     async def aclose(self) -> None:
-        if self.redis is not None:
-            await self.redis.aclose()  # the cache's client too
-        else:
-            await self.cache.aclose()
+        await self.cache.aclose()  # the shared Redis client too, with the cache's own tasks
 
 
 def open_infrastructure(settings: Settings) -> Infrastructure:
     """Clients only; Redis connects on first use, in the serving event loop."""
     if not settings.redis_url:
         return Infrastructure(MemoryCache(), MemoryRateLimiter(), MemoryDocumentStore(), None)
-    redis = Redis.from_url(settings.redis_url)
+    redis = redis_client(settings.redis_url)
     prefix = settings.cache_prefix
     return Infrastructure(
-        RedisCache(redis, prefix),
+        # while Redis is down, an in-process cache stands in (`infra.fallback`)
+        FallbackCache(RedisCache(redis, prefix)),
         RedisRateLimiter(redis, prefix),
         RedisDocumentStore(redis, prefix),
         redis,

@@ -46,6 +46,23 @@ class Settings(BaseSettings):
     upstream_total_timeout_s: float = Field(8.0, gt=0)
     upstream_max_connections: int = Field(100, ge=1)
     upstream_retry_attempts: int = Field(2, ge=1, le=5)
+    upstream_max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    """Larger upstream answers are cut off as bad responses."""
+    upstream_max_concurrent: int = Field(32, ge=1)
+    """Bulkhead: calls in flight per upstream system ..."""
+    upstream_max_queue: int = Field(64, ge=0)
+    """... and calls waiting for a slot; beyond, a call fails at once."""
+    upstream_breaker_failures: int = Field(5, ge=1)
+    """Circuit breaker: consecutive failures that open a system's circuit ..."""
+    upstream_breaker_failure_rate: float = Field(0.5, gt=0, le=1)
+    """... or this share of failures among the last `upstream_breaker_window` calls."""
+    upstream_breaker_window: int = Field(20, ge=2)
+    upstream_breaker_open_s: float = Field(5.0, gt=0)
+    """How long an open circuit fails calls fast before one probe is let through."""
+    request_deadline_s: float = Field(10.0, gt=0)
+    """No upstream call outlives its GraphQL request's deadline."""
+    shutdown_grace_s: int = Field(10, ge=0)
+    """`portalgraph serve`: how long in-flight requests may finish after SIGTERM."""
     adapters: Annotated[dict[str, str], NoDecode] = {}
     """Overrides of which adapter serves a port, `port=adapter` pairs, comma separated."""
 
@@ -70,6 +87,8 @@ class Settings(BaseSettings):
     cache_prefix: str = "pg"
     cache_ttl_s: Annotated[dict[str, float], NoDecode] = {}
     """Per entity type TTL overrides, `entity=seconds` pairs, comma separated; 0 = no caching."""
+    cache_max_stale_s: Annotated[dict[str, float], NoDecode] = {}
+    """Per entity type: how long past its TTL an entry is served when its system fails."""
 
     # limits
     rate_limit_window_s: float = Field(60.0, gt=0)
@@ -156,7 +175,9 @@ class Settings(BaseSettings):
         except yaml.YAMLError as error:
             raise SettingsError(f"{CONFIG_FILE} ({path}) is not valid YAML: {error}") from None
 
-    @field_validator("adapters", "cache_ttl_s", "upstream_budget", mode="before")
+    @field_validator(
+        "adapters", "cache_ttl_s", "cache_max_stale_s", "upstream_budget", mode="before"
+    )
     @classmethod
     def _pairs(cls, value: object) -> object:
         return parse_pairs(value) if isinstance(value, str) else value

@@ -6,6 +6,8 @@ variable coercion) answers HTTP 400 without a `data` key, as the GraphQL-over-HT
 says; with `application/json` (the legacy default) it answers 200.
 """
 
+import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,8 +29,7 @@ from auth.backend import ORGANIZATION_HEADER, PrincipalUser
 from auth.policy import OrganizationNotAllowed, act_for
 from auth.principal import Principal
 from auth.tokens import IdentityProviderUnavailable, InvalidToken, TokenVerifier
-from connectors.base.caching import CachedEntity
-from infra.cache import Cache
+from connectors.base.caching import CachedEntity, ReadThrough
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
 from portalgraph.persisted import DocumentPolicy, resolve_document
@@ -42,6 +43,8 @@ from resolvers.upstreams import Upstreams
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class RequestServices:
     """What every request's context is built from; owned by the app's lifespan."""
 
     upstreams: Upstreams
-    cache: Cache
+    read: ReadThrough
     entities: Mapping[str, CachedEntity[Any]]
     download_secret: bytes
     download_ttl_s: int
@@ -67,7 +70,13 @@ class RequestServices:
         """Fresh loaders spending the principal's organization's upstream budget."""
         tenant = principal.tenant if principal else None
         budget = UpstreamBudget(self.limiter, self.rate_policy, tenant)
-        return Loaders(self.upstreams, self.cache, self.entities, budget.spend)
+        return Loaders(self.upstreams, self.read, self.entities, budget.spend)
+
+
+def request_id(request: Request | WebSocket) -> str:
+    """The caller's `X-Request-ID` when it is a sane token, else a new one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def accepts_graphql_response(request: Request) -> bool:

@@ -6,13 +6,12 @@ graphql-core copies an exception's `extensions` onto the GraphQL error it wraps 
 
 import logging
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from enum import Enum
 
 from graphql import GraphQLError
 
 from connectors.base.errors import UpstreamError
+from connectors.base.sources import request_id
 
 log = logging.getLogger("portalgraph.upstream")
 
@@ -85,7 +84,7 @@ class UpstreamFailure(GatewayError):
         name = _SYSTEM_NAMES.get(error.system.value, error.system.value)
         details: dict[str, object] = {"system": error.system.value}
         if error.retry_after_s is not None:
-            details["retryAfter"] = error.retry_after_s
+            details["retryAfter"] = math.ceil(error.retry_after_s)
         super().__init__(
             ErrorCode(error.code),
             f"The {name} did not answer usefully; these fields are unavailable for now.",
@@ -93,11 +92,7 @@ class UpstreamFailure(GatewayError):
         )
 
 
-@asynccontextmanager
-async def upstream_failures() -> AsyncIterator[None]:
-    """Log an upstream error with its detail and re-raise it as a client-safe failure."""
-    try:
-        yield
-    except UpstreamError as error:
-        log.warning("upstream %s failed: %s", error.system.value, error.detail)
-        raise UpstreamFailure(error) from error
+def client_failure(error: UpstreamError) -> UpstreamFailure:
+    """Log an upstream error with its detail and the request id; the client-safe failure."""
+    log.warning("request %s: upstream %s failed: %s", request_id(), error.system.value, error)
+    return UpstreamFailure(error)

@@ -97,6 +97,8 @@ class AccountBalance:
     unapplied_credit: r.Amount
     credit_limit: r.Amount
     as_of: datetime
+    items: list[r.OpenItem]
+    """The open items it is computed from (their freshness is the balance's)."""
 
 
 async def account_balance(ctx: Context) -> AccountBalance | None:
@@ -119,4 +121,5 @@ async def account_balance(ctx: Context) -> AccountBalance | None:
         unapplied_credit=total(credits),
         credit_limit=customer.credit_limit,
         as_of=ctx.now,
+        items=items,
     )

@@ -1,17 +1,20 @@
 """One DataLoader per entity, built per request: each batches the keys of one event-loop tick
 into one port call, read through the shared cache (connectors.base.caching).
 
-The cache namespaces and TTLs are declared once in `ENTITIES`; `Settings.cache_ttl_s`
-overrides TTLs by entity name. A namespace starts with the upstream system; each batch call
-to it first spends from the request's upstream budget (`spend(system)`, which may refuse).
+The cache namespaces, TTLs and stale windows are declared once in `ENTITIES`;
+`Settings.cache_ttl_s` and `Settings.cache_max_stale_s` override them by entity name. A key
+the upstream failed for (with nothing stale to serve) fails alone, as a typed
+`UpstreamFailure`; the freshness of every record returned is noted for the `sync` fields. A
+namespace starts with the upstream system; each batch call to it first spends from the
+request's upstream budget (`spend(system)`, which may refuse).
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 from opentelemetry import trace
@@ -19,57 +22,76 @@ from opentelemetry.trace import Span
 from pydantic import TypeAdapter
 
 from connectors.base import records as r
-from connectors.base.caching import CachedEntity, read_through
+from connectors.base.caching import CachedEntity, Outcome, ReadThrough
+from connectors.base.errors import UpstreamError
 from connectors.base.ports import ListFilter
-from infra.cache import Cache
-from resolvers.errors import upstream_failures
+from resolvers.errors import UpstreamFailure, client_failure
+from resolvers.freshness import Freshness, Sync
 from resolvers.upstreams import Upstreams
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 Spend = Callable[[str], Awaitable[None]]
 
 tracer = trace.get_tracer(__name__)
 
 
-def _entity(namespace: str, ttl_s: float, record_type: Any) -> CachedEntity[Any]:
-    return CachedEntity(namespace, ttl_s, TypeAdapter(record_type))
+HOUR = 3600.0
+HALF_HOUR = HOUR / 2
+DAY = 24 * HOUR
+
+
+def _entity(
+    namespace: str, ttl_s: float, record_type: Any, max_stale_s: float = HOUR
+) -> CachedEntity[Any]:
+    return CachedEntity(namespace, ttl_s, TypeAdapter(record_type), max_stale_s)
 
 
 ENTITIES: dict[str, CachedEntity[Any]] = {
-    "customer": _entity("erp:customer", 300, r.Customer),
-    "addresses": _entity("erp:addresses-of-customer", 300, list[r.Address]),
-    "contacts": _entity("crm:contacts-of-customer", 300, list[r.Contact]),
+    "customer": _entity("erp:customer", 300, r.Customer, DAY),
+    "addresses": _entity("erp:addresses-of-customer", 300, list[r.Address], DAY),
+    "contacts": _entity("crm:contacts-of-customer", 300, list[r.Contact], DAY),
     "quote": _entity("erp:quote", 60, r.Quote),
     "quotes": _entity("erp:quotes-of-customer", 30, list[r.Quote]),
-    "quote_lines": _entity("erp:lines-of-quote", 300, list[r.DocumentLine]),
+    "quote_lines": _entity("erp:lines-of-quote", 300, list[r.DocumentLine], DAY),
     "order": _entity("erp:order", 30, r.Order),
     "orders": _entity("erp:orders-of-customer", 30, list[r.Order]),
-    "order_lines": _entity("erp:lines-of-order", 300, list[r.DocumentLine]),
+    "order_lines": _entity("erp:lines-of-order", 300, list[r.DocumentLine], DAY),
     "deliveries": _entity("erp:deliveries-of-order", 30, list[r.Delivery]),
     "invoice": _entity("erp:invoice", 30, r.Invoice),
     "invoices": _entity("erp:invoices-of-customer", 30, list[r.Invoice]),
     "order_invoices": _entity("erp:invoices-of-order", 30, list[r.Invoice]),
     "credit_notes": _entity("erp:credit-notes-of-invoice", 60, list[r.Invoice]),
     "open_items": _entity("erp:open-items-of-customer", 30, list[r.OpenItem]),
-    "payment": _entity("payments:payment", 15, r.Payment),
-    "payments": _entity("payments:payments-of-customer", 15, list[r.Payment]),
-    "refunds": _entity("payments:refunds-of-payment", 30, list[r.Refund]),
+    "payment": _entity("payments:payment", 15, r.Payment, HALF_HOUR),
+    "payments": _entity("payments:payments-of-customer", 15, list[r.Payment], HALF_HOUR),
+    "refunds": _entity("payments:refunds-of-payment", 30, list[r.Refund], HALF_HOUR),
     "ticket": _entity("crm:ticket", 30, r.Ticket),
     "tickets": _entity("crm:tickets-of-customer", 30, list[r.Ticket]),
     "messages": _entity("crm:messages-of-ticket", 15, list[r.TicketMessage]),
-    "document": _entity("dms:document", 120, r.Document),
-    "documents": _entity("dms:documents-of-customer", 60, list[r.Document]),
-    "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document]),
-    "versions": _entity("dms:versions-of-document", 120, list[r.DocumentVersion]),
+    "document": _entity("dms:document", 120, r.Document, DAY),
+    "documents": _entity("dms:documents-of-customer", 60, list[r.Document], DAY),
+    "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document], DAY),
+    "versions": _entity("dms:versions-of-document", 120, list[r.DocumentVersion], DAY),
 }
+"""Payments go stale fastest: a portal must not show an old payment state for long."""
 
 
-def entities_with_ttls(overrides: Mapping[str, float]) -> dict[str, CachedEntity[Any]]:
-    unknown = set(overrides) - set(ENTITIES)
+def configured_entities(
+    ttls: Mapping[str, float], max_stale: Mapping[str, float]
+) -> dict[str, CachedEntity[Any]]:
+    """`ENTITIES` with TTLs and stale windows overridden by entity name."""
+    unknown = (set(ttls) | set(max_stale)) - set(ENTITIES)
     if unknown:
         raise ValueError(f"unknown cache entities {sorted(unknown)}; known: {sorted(ENTITIES)}")
     return {
-        name: CachedEntity(entity.namespace, overrides.get(name, entity.ttl_s), entity.codec)
+        name: CachedEntity(
+            entity.namespace,
+            ttls.get(name, entity.ttl_s),
+            entity.codec,
+            max_stale.get(name, entity.max_stale_s),
+        )
         for name, entity in ENTITIES.items()
     }
 
@@ -84,6 +106,14 @@ class ListKey:
     def cache_key(self) -> str:
         q = self.query
         return f"{self.customer}|{q.search or ''}|{q.date_from or ''}|{q.date_to or ''}"
+
+
+def failing_keys(
+    load: Callable[[list[K]], Coroutine[Any, Any, Sequence[V | UpstreamFailure]]],
+) -> Callable[[list[K]], Coroutine[Any, Any, list[V]]]:
+    """A batch function whose failed keys hold their exception: aiodataloader fails exactly
+    those keys, though its types do not say so."""
+    return cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], load)
 
 
 def batch_span(name: str, keys: Sequence[object]) -> AbstractContextManager[Span]:
@@ -104,14 +134,15 @@ class Loaders:
     def __init__(
         self,
         upstreams: Upstreams,
-        cache: Cache,
+        read: ReadThrough,
         entities: Mapping[str, CachedEntity[Any]],
         spend: Spend | None = None,
     ) -> None:
-        self._cache = cache
+        self._read = read
         self._entities = entities
         self._spend = spend
         self._upstreams = upstreams
+        self.freshness = Freshness()
 
     def _metered(
         self, entity: CachedEntity[Any], fetch: Callable[[list[str]], Awaitable[T]]
@@ -233,12 +264,11 @@ class Loaders:
         entity = self._entities[name]
         fetch = self._metered(entity, fetch)
 
-        async def load(keys: list[str]) -> list[T | None]:
+        async def load(keys: list[str]) -> list[T | UpstreamFailure | None]:
             with batch_span(name, keys):
-                async with upstream_failures():
-                    return await read_through(self._cache, entity, keys, fetch)
+                return self._settle(await self._read.get_many(entity, keys, fetch))
 
-        return DataLoader(load)
+        return DataLoader(failing_keys(load))
 
     def _relation(
         self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[list[T]]]]
@@ -247,13 +277,27 @@ class Loaders:
         entity = self._entities[name]
         fetch = self._metered(entity, fetch)
 
-        async def load(keys: list[str]) -> list[list[T]]:
+        async def load(keys: list[str]) -> list[list[T] | UpstreamFailure]:
             with batch_span(name, keys):
-                async with upstream_failures():
-                    found = await read_through(self._cache, entity, keys, fetch)
-            return [items or [] for items in found]
+                settled = self._settle(await self._read.get_many(entity, keys, fetch))
+            return [[] if items is None else items for items in settled]
 
-        return DataLoader(load)
+        return DataLoader(failing_keys(load))
+
+    def _settle(self, outcomes: list[Outcome[T]]) -> list[T | UpstreamFailure | None]:
+        """Values to return (their freshness noted) and failures to raise, key by key; one
+        failure per upstream error, however many keys it failed."""
+        failures: dict[int, UpstreamFailure] = {}
+        settled: list[T | UpstreamFailure | None] = []
+        for outcome in outcomes:
+            if isinstance(outcome, UpstreamError):
+                if id(outcome) not in failures:
+                    failures[id(outcome)] = client_failure(outcome)
+                settled.append(failures[id(outcome)])
+            else:
+                self.freshness.note(outcome.value, Sync(outcome.as_of, outcome.stale))
+                settled.append(outcome.value)
+        return settled
 
     def _lists(
         self, name: str, fetch: Callable[[str, ListFilter], Awaitable[list[T]]]

@@ -1,6 +1,7 @@
 """The control surface every sandbox system shares: `/_stats`, `/_stats/reset`, `/_faults`,
 request counting and fault injection around the system's own routes."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -10,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.faults import FailureResponse, Faults, plain_failure
+from sandbox.faults import BodyFault, FailureResponse, Faults, plain_failure
 from sandbox.stats import RequestStats
 
 OperationOf = Callable[[Request], Awaitable[str]]
@@ -43,6 +44,9 @@ def control_routes(stats: RequestStats, faults: Faults) -> list[Route]:
         stats.reset()
         return JSONResponse(stats.snapshot())
 
+    async def read_faults(_: Request) -> Response:
+        return JSONResponse(faults.describe())
+
     async def set_faults(request: Request) -> Response:
         try:
             spec = await request.json()
@@ -58,6 +62,7 @@ def control_routes(stats: RequestStats, faults: Faults) -> list[Route]:
         Route("/_stats/reset", reset_stats, methods=["POST"]),
         Route("/_stats/traceparents", read_traceparents, methods=["GET"]),
         Route("/_faults", set_faults, methods=["POST"]),
+        Route("/_faults", read_faults, methods=["GET"]),
     ]
 
 
@@ -91,7 +96,7 @@ class Instrumentation:
         operation = await self.operation_of(request)
         self.stats.record(operation, request.headers.get("traceparent"))
         faulty = await self.faults.apply(operation, receive, self.failure)
-        if faulty is not None:
+        if isinstance(faulty, Response):
             await faulty(scope, receive, send)
             return
         replayed = False
@@ -103,7 +108,50 @@ class Instrumentation:
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+        if faulty is None:
+            await self.app(scope, replay, send)
+        else:
+            await self._faulty_answer(scope, replay, send, faulty)
+
+    async def _faulty_answer(
+        self, scope: Scope, receive: Receive, send: Send, fault: BodyFault
+    ) -> None:
+        """The app's real answer, rewritten or trickled out until the client goes away."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        if fault.rewrite is not None:
+            body = fault.rewrite(body)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        step = fault.trickle_bytes or len(body) or 1
+
+        async def client_gone() -> None:
+            if (await receive())["type"] != "http.disconnect":  # the replayed request body
+                await receive()
+
+        gone = asyncio.ensure_future(client_gone())
+        try:
+            for offset in range(0, len(body), step):
+                if gone.done():
+                    return
+                if offset and fault.trickle_s:
+                    await asyncio.sleep(fault.trickle_s)
+                await send({"type": "http.response.body", "body": body[offset : offset + step],
+                            "more_body": True})  # fmt: skip
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            gone.cancel()
 
 
 def instrumented_app(

@@ -15,6 +15,7 @@ from strawberry.types.scalar import ScalarDefinition
 from auth.permissions import requires
 from auth.policy import Permission
 from connectors.base.records import Amount, SourceStatus
+from resolvers.context import Context
 from resolvers.pagination import Slice
 
 CurrencyCode = NewType("CurrencyCode", str)
@@ -112,8 +113,22 @@ class SourceStatusInfo:
 class SyncInfo:
     as_of: datetime = strawberry.field(description="When the data was read from upstream.")
     stale: bool = strawberry.field(
-        description="True when the upstream failed and a cached copy past its TTL is served."
+        description="True when a cached copy past its TTL is served because its system failed."
     )
+
+
+@strawberry.interface(
+    description="An object read from a system of record; `sync` says how fresh it is."
+)
+class Synced:
+    record: strawberry.Private[object]
+
+    @strawberry.field(description='When it was read upstream and whether it is stale ("as of").')
+    def sync(self, info: strawberry.Info[Context, None]) -> SyncInfo:
+        found = info.context.loaders.freshness.of(self.record)
+        if found is None:
+            return SyncInfo(as_of=info.context.now, stale=False)
+        return SyncInfo(as_of=found.as_of, stale=found.stale)
 
 
 @strawberry.type(description="Pagination state of a connection (Relay).")

@@ -7,7 +7,7 @@ import strawberry
 from connectors.base import records as r
 from resolvers import documents as resolve
 from resolvers.context import Context
-from schema.common import Node, global_id
+from schema.common import Node, Synced, global_id
 from schema.enums import DocumentAudience, DocumentType, RenditionKind, RenditionStatus, UploadedBy
 
 Info = strawberry.Info[Context, None]
@@ -77,7 +77,7 @@ class DocumentVersion(Node):
         "the permission of its audience, `documents:read:<audience>`."
     )
 )
-class Document(Node):
+class Document(Node, Synced):
     title: str = strawberry.field(description="The document's title.")
     document_type: DocumentType = strawberry.field(description="What the document is.")
     audience: DocumentAudience = strawberry.field(description="Who it is meant for.")

@@ -14,7 +14,7 @@ from resolvers import orders as resolve_orders
 from resolvers.context import Context
 from resolvers.derived import days_overdue, is_overdue
 from schema.cases import Case, label
-from schema.common import Money, SourceStatusInfo, global_id
+from schema.common import Money, SourceStatusInfo, Synced, global_id
 from schema.documents import Document
 from schema.enums import (
     CaseType,
@@ -38,7 +38,7 @@ PDF = "application/pdf"
     description="An invoice or a credit note (kind CREDIT_NOTE).",
     directives=[type_requires(Permission.INVOICES_READ)],
 )
-class Invoice(Case):
+class Invoice(Case, Synced):
     kind: InvoiceKind = strawberry.field(description="Invoice or credit note.")
     status: InvoiceStatus = strawberry.field(description="The state in the ERP.")
     source_status: SourceStatusInfo = strawberry.field(description="The ERP's raw state.")
@@ -141,13 +141,14 @@ class Invoice(Case):
     description="The organization's open items: what is owed and when.",
     directives=[type_requires(Permission.INVOICES_READ)],
 )
-class AccountBalance:
+class AccountBalance(Synced):
     total_open: Money = strawberry.field(description="All open invoice amounts.")
     total_overdue: Money = strawberry.field(description="Open amounts past their due date.")
     due_within_30_days: Money = strawberry.field(description="Open amounts due in 30 days.")
     unapplied_credit: Money = strawberry.field(description="Credit notes not yet used up.")
     credit_limit: Money = strawberry.field(description="The credit limit the provider grants.")
     as_of: datetime = strawberry.field(description="When this was computed.")
+    record: strawberry.Private[list[r.OpenItem]]
 
     @classmethod
     def of(cls, balance: resolve.AccountBalance) -> "AccountBalance":
@@ -158,4 +159,5 @@ class AccountBalance:
             unapplied_credit=Money.of(balance.unapplied_credit),
             credit_limit=Money.of(balance.credit_limit),
             as_of=balance.as_of,
+            record=balance.items,
         )

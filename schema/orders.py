@@ -14,7 +14,7 @@ from resolvers import orders as resolve
 from resolvers import quotes as resolve_quotes
 from resolvers.context import Context
 from schema.cases import Case, label
-from schema.common import Money, Node, SourceStatusInfo, global_id, priced
+from schema.common import Money, Node, SourceStatusInfo, Synced, global_id, priced
 from schema.enums import (
     CaseType,
     DeliveryStatus,
@@ -101,7 +101,7 @@ class Delivery(Node):
     description="A sales order, as the ERP knows it.",
     directives=[type_requires(Permission.ORDERS_READ)],
 )
-class Order(Case):
+class Order(Case, Synced):
     customer_reference: str | None = strawberry.field(
         description="The customer's own purchase order number."
     )

@@ -8,7 +8,7 @@ from auth.principal import Principal
 from connectors.base import records as r
 from resolvers import organization as resolve
 from resolvers.context import Context
-from schema.common import Money, Node, global_id
+from schema.common import Money, Node, Synced, global_id
 from schema.enums import AddressType, CreditStatus, InvoiceDeliveryChannel, OrganizationKind
 
 Info = strawberry.Info[Context, None]
@@ -50,7 +50,7 @@ class ContactPerson(Node):
 
 
 @strawberry.type(description="A customer organization (ERP customer master).")
-class Organization(Node):
+class Organization(Node, Synced):
     number: str = strawberry.field(description="The customer number in the ERP.")
     kind: OrganizationKind = strawberry.field(description="Company or private person.")
     legal_name: str = strawberry.field(description="The legal name.")

@@ -10,7 +10,7 @@ from connectors.base import records as r
 from resolvers import payments as resolve
 from resolvers.context import Context
 from schema.cases import label
-from schema.common import Money, Node, SourceStatusInfo, global_id
+from schema.common import Money, Node, SourceStatusInfo, Synced, global_id
 from schema.enums import PaymentMethod, PaymentStatus, RefundStatus
 
 Info = strawberry.Info[Context, None]
@@ -39,7 +39,7 @@ class NextAction:
     description="A payment attempt at the payment provider.",
     directives=[type_requires(Permission.INVOICES_READ)],
 )
-class Payment(Node):
+class Payment(Node, Synced):
     provider: str = strawberry.field(description="The payment provider.")
     method: PaymentMethod = strawberry.field(description="How it is paid.")
     status: PaymentStatus = strawberry.field(description="The payment's state.")

@@ -13,7 +13,7 @@ from resolvers import quotes as resolve
 from resolvers.context import Context
 from resolvers.derived import quote_status
 from schema.cases import Case, label
-from schema.common import Money, SourceStatusInfo, global_id, priced
+from schema.common import Money, SourceStatusInfo, Synced, global_id, priced
 from schema.enums import CaseType, QuoteStatus
 from schema.orders import LineItem
 
@@ -27,7 +27,7 @@ Info = strawberry.Info[Context, None]
     description="A quote (Offerte) sent to the customer.",
     directives=[type_requires(Permission.QUOTES_READ)],
 )
-class Quote(Case):
+class Quote(Case, Synced):
     status: QuoteStatus = strawberry.field(
         description="The state; EXPIRED when still open after validUntil."
     )

@@ -11,7 +11,7 @@ from resolvers import tickets as resolve
 from resolvers.context import Context
 from resolvers.derived import sla_percent_elapsed, sla_status
 from schema.cases import Case, label
-from schema.common import Node, SourceStatusInfo, global_id
+from schema.common import Node, SourceStatusInfo, Synced, global_id
 from schema.enums import CaseType, SlaStatus, TicketPriority, TicketStatus
 
 Info = strawberry.Info[Context, None]
@@ -48,7 +48,7 @@ class Message(Node):
 @strawberry.type(
     description="A support ticket.", directives=[type_requires(Permission.TICKETS_READ)]
 )
-class Ticket(Case):
+class Ticket(Case, Synced):
     subject: str = strawberry.field(description="The ticket's subject.")
     description: str = strawberry.field(description="The original request.")
     category: str = strawberry.field(description="The CRM's category.")

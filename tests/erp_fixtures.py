@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.base.guard import Guard, GuardPolicy
 from connectors.base.http import HttpLimits, create_client
+from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
 from connectors.erp import ErpAdapter
 from sandbox.erp import ERP_NS, ERP_PATH, create_erp_app
@@ -88,10 +90,11 @@ async def erp_control(erp_control_http: httpx.AsyncClient) -> AsyncIterator[ErpC
 async def connect_erp(
     url: str, limits: HttpLimits | None = None, retry: RetryPolicy = ERP_RETRY, **paging: int
 ) -> ErpAdapter:
-    """An adapter as the gateway connects it; `paging`: `page_size`, `max_pages`."""
-    return await ErpAdapter.connect(
-        url, create_client(url, limits or HttpLimits()), retry, **paging
-    )
+    """An adapter as the gateway connects it (with a fresh guard); `paging`: `page_size`,
+    `max_pages`."""
+    limits = limits or HttpLimits()
+    guard = Guard(System.ERP, GuardPolicy(retry=retry, call_timeout_s=limits.total_timeout_s))
+    return await ErpAdapter.connect(url, create_client(url, limits), guard, **paging)
 
 
 @pytest.fixture

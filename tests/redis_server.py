@@ -3,56 +3,15 @@
 prefix of its own and deletes only its own keys (never FLUSHALL a shared server)."""
 
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import redis
 
-from sandbox.server import bind
+from bench.redis_server import answers, own_redis_server
 
 SHARED_URL = "redis://127.0.0.1:6379/0"
-START_DEADLINE_S = 10.0
-
-
-def answers(url: str) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()
-
-
-@contextmanager
-def own_redis_server() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed; `make test` installs it")
-    sock = bind()
-    port = sock.getsockname()[1]
-    sock.close()
-    process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + START_DEADLINE_S
-        while not answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on port {port} did not start")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +22,8 @@ def redis_url() -> Iterator[str]:
     elif answers(SHARED_URL):
         yield SHARED_URL
     else:
-        with own_redis_server() as url:
-            yield url
+        with own_redis_server() as server:
+            yield server.url
 
 
 @pytest.fixture

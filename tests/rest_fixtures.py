@@ -13,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors.base.guard import Guard, GuardPolicy
 from connectors.base.http import HttpLimits, create_client
+from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
 from connectors.crm import CrmAdapter
 from connectors.dms import DmsAdapter
@@ -35,6 +37,11 @@ TEST_LIMITS = HttpLimits(connect_timeout_s=2.0, read_timeout_s=5.0, total_timeou
 HANG_LIMITS = HttpLimits(connect_timeout_s=1.0, read_timeout_s=0.2, total_timeout_s=0.5)
 """For `hang` faults: the client gives up quickly."""
 FAST_RETRY = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.02)
+
+
+def fast_guard(system: System, retry: RetryPolicy = FAST_RETRY) -> Guard:
+    """A guard of the system's own (a fresh circuit) with quick retries."""
+    return Guard(system, GuardPolicy(retry=retry))
 
 
 def bearer_client(url: str, token: str, limits: HttpLimits = TEST_LIMITS) -> httpx.AsyncClient:
@@ -123,20 +130,22 @@ async def payments_control(payments_url: str) -> AsyncIterator[SandboxControl]:
 
 @pytest.fixture
 async def crm_adapter(crm_url: str) -> AsyncIterator[CrmAdapter]:
-    adapter = CrmAdapter(bearer_client(crm_url, CRM_TOKEN), FAST_RETRY)
+    adapter = CrmAdapter(bearer_client(crm_url, CRM_TOKEN), fast_guard(System.CRM))
     yield adapter
     await adapter.aclose()
 
 
 @pytest.fixture
 async def dms_adapter(dms_url: str) -> AsyncIterator[DmsAdapter]:
-    adapter = DmsAdapter(bearer_client(dms_url, DMS_TOKEN), FAST_RETRY)
+    adapter = DmsAdapter(bearer_client(dms_url, DMS_TOKEN), fast_guard(System.DMS))
     yield adapter
     await adapter.aclose()
 
 
 @pytest.fixture
 async def payments_adapter(payments_url: str) -> AsyncIterator[PaymentsAdapter]:
-    adapter = PaymentsAdapter(bearer_client(payments_url, PAYMENTS_KEY), FAST_RETRY)
+    adapter = PaymentsAdapter(
+        bearer_client(payments_url, PAYMENTS_KEY), fast_guard(System.PAYMENTS)
+    )
     yield adapter
     await adapter.aclose()

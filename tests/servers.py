@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.types import ASGIApp
 
+from portalgraph.servers import DrainingServer
 from sandbox.server import bind
 
 STARTUP_DEADLINE_S = 20.0
@@ -23,7 +24,7 @@ def serve_in_thread(app: ASGIApp, sock: socket.socket | None = None) -> Iterator
     sock = sock or bind()
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+    server = DrainingServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_DEADLINE_S

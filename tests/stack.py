@@ -1,6 +1,7 @@
 """The whole stack for end-to-end tests: the sandbox systems and gateways, each a real
 server on loopback, and a small GraphQL client that speaks with real tokens."""
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from portalgraph.app import advancing_clock, create_app
+from portalgraph.app import Clock, advancing_clock, create_app
 from portalgraph.settings import Settings
 from sandbox.seed import parse_now
 from sandbox.server import SYSTEMS, Sandbox, bind, build_sandbox
@@ -45,8 +46,13 @@ def gateway_settings(sandbox: Sandbox, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def running_gateway(sandbox: Sandbox, **overrides: Any) -> Iterator[str]:
-    app = create_app(gateway_settings(sandbox, **overrides), advancing_clock(sandbox.seed.now))
+def running_gateway(
+    sandbox: Sandbox, clock: Clock | None = None, **overrides: Any
+) -> Iterator[str]:
+    """A gateway on the sandbox; its clock advances from the seed's `now` unless given."""
+    app = create_app(
+        gateway_settings(sandbox, **overrides), clock or advancing_clock(sandbox.seed.now)
+    )
     with serve_in_thread(app) as url:
         yield url
 
@@ -170,3 +176,14 @@ async def client_for(gateway_url: str, tokens: Tokens) -> AsyncIterator[Any]:
     yield make
     for client in clients:
         await client.aclose()
+
+
+def without_sources(body: dict[str, Any]) -> dict[str, Any]:
+    """An answer without its `extensions.sources`: the upstream calls and latencies there tell a
+    cache hit from a miss (as the response time does anyway); the rest must be identical."""
+    return {key: value for key, value in body.items() if key != "extensions"}
+
+
+def answer_bytes(response: httpx.Response) -> bytes:
+    """The answer's bytes as served, but for `extensions.sources` (key order is kept)."""
+    return json.dumps(without_sources(response.json())).encode()

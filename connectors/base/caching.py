@@ -1,75 +1,321 @@
-"""Read-through caching of batch reads: what the cache holds is served from it, the rest is
-fetched from the port in one batch and stored with the entity type's TTL.
+"""Read-through caching of batch reads, with stale data over no data (RFC 5861's
+`stale-while-revalidate` and `stale-if-error`, per entity type).
+
+Every entry keeps the time it was read upstream (`as_of`). An entry of age
+    below `ttl_s`                  is fresh and served;
+    below `2 × ttl_s`              is served at once (its `as_of` tells its age) and refreshed
+                                   in the background, once per key;
+    below `ttl_s + max_stale_s`    is refetched, and served flagged `stale` only if the
+                                   upstream fails (or its circuit is open, or the bulkhead is
+                                   full): stale means "old because the system failed";
+    older                          is a miss (the cache has already expired it).
+Misses are fetched in one batch: concurrent misses for one key in this process share one
+upstream call (`Flights`), and across replicas a short fill lock in the cache makes the
+others wait for the first replica's answer instead of asking the upstream as well.
 
 Keys are `<system>:<entity>:<id>`; authorization runs after the cache (records carry their
 customer), so one entry serves every tenant's check safely. `None` results are not cached; a
-TTL of 0 switches caching off for the entity type. Hits and misses are counted per entity
-type (`infra.metrics`) and per request (`infra.tally`).
+TTL of 0 switches caching off for the entity type. Hits, misses and stale serves are counted
+per entity type (`infra.metrics`) and per request (`infra.tally`).
 """
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+import asyncio
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from connectors.base import deadline
+from connectors.base.errors import UpstreamError, UpstreamTimeout
+from connectors.base.records import System
+from connectors.base.sources import current_report
 from infra.cache import Cache
-from infra.metrics import count_cache
+from infra.metrics import cache_stale_served, count_cache
 from infra.tally import tally_cache
 
 T = TypeVar("T")
+log = logging.getLogger("portalgraph.cache")
+
+Fetch = Callable[[list[str]], Awaitable[Sequence[T | None]]]
+FILL_LOCK_S = 2.0
+"""How long a replica may hold a key's fill lock; others wait at most this long for it."""
+FILL_POLL_S = 0.02
+REFRESH_DEADLINE_S = 10.0
+"""A background refresh has no request; this is its deadline."""
 
 
 @dataclass(frozen=True)
 class CachedEntity(Generic[T]):
-    """How one entity type is cached: its key namespace, TTL and serialization."""
+    """How one entity type is cached: its key namespace, TTL, stale window and serialization."""
 
     namespace: str
     ttl_s: float
     codec: TypeAdapter[T]
+    max_stale_s: float = 0.0
+
+    @property
+    def system(self) -> System:
+        return System(self.namespace.partition(":")[0])
+
+    @property
+    def keep_s(self) -> float:
+        """How long the cache keeps an entry: while it may be served fresh or stale."""
+        return self.ttl_s + max(self.ttl_s, self.max_stale_s)
 
     def key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
 
 
-async def read_through(
-    cache: Cache,
-    entity: CachedEntity[T],
-    keys: Sequence[str],
-    fetch: Callable[[list[str]], Awaitable[Sequence[T | None]]],
-) -> list[T | None]:
-    if entity.ttl_s <= 0:  # caching switched off for this entity type
-        return list(await fetch(list(keys)))
-    cached = await cache.get_many([entity.key(key) for key in keys])
-    results: list[T | None] = []
-    missing: list[str] = []
-    for key, raw in zip(keys, cached, strict=True):
-        value = _decode(entity, raw) if raw is not None else None
-        results.append(value)
-        if value is None:
-            missing.append(key)
-    count_cache(entity.namespace, len(keys) - len(missing), len(missing))
-    tally_cache(len(keys) - len(missing), len(missing))
-    if not missing:
-        return results
-    fetched = dict(zip(missing, await fetch(missing), strict=True))
-    await cache.set_many(
-        {
-            entity.key(key): entity.codec.dump_json(value)
-            for key, value in fetched.items()
-            if value is not None
-        },
-        entity.ttl_s,
-    )
-    return [
-        value if value is not None else fetched[key]
-        for key, value in zip(keys, results, strict=True)
-    ]
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    """A value (None: the upstream does not know the key) and when it was read upstream."""
+
+    value: T | None
+    as_of: datetime
+    stale: bool = False
 
 
-def _decode(entity: CachedEntity[T], raw: bytes) -> T | None:
-    """A stored value, or `None` (a miss) when it no longer matches the record type."""
-    try:
-        return entity.codec.validate_json(raw)
-    except ValidationError:
+Outcome = Entry[T] | UpstreamError
+"""Per key: an entry, or the upstream error that left no data to serve."""
+
+
+def encode(entity: CachedEntity[T], value: T, as_of: datetime) -> bytes:
+    return b"%d|" % round(as_of.timestamp() * 1000) + entity.codec.dump_json(value)
+
+
+def decode(entity: CachedEntity[T], raw: bytes | None) -> Entry[T] | None:
+    """A stored entry, or None (a miss) when it is absent or no longer matches the record type."""
+    if raw is None:
         return None
+    stamp, _, body = raw.partition(b"|")
+    try:
+        return Entry(
+            entity.codec.validate_json(body), datetime.fromtimestamp(int(stamp) / 1000, UTC)
+        )
+    except (ValueError, ValidationError):
+        return None
+
+
+class ReadThrough:
+    """The gateway's cache in front of the ports; one per process, shared by all requests."""
+
+    def __init__(self, cache: Cache, clock: Callable[[], datetime]) -> None:
+        self.cache = cache
+        self._clock = clock
+        self._flights: dict[str, asyncio.Future[Outcome[Any]]] = {}
+        self._refreshing: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.stale_served = 0
+
+    async def get_many(
+        self, entity: CachedEntity[T], keys: Sequence[str], fetch: Fetch[T]
+    ) -> list[Outcome[T]]:
+        """Per key, in key order: an entry (stale ones flagged) or an upstream error."""
+        if entity.ttl_s <= 0:  # caching switched off for this entity type
+            return await self._uncached(keys, fetch)
+        stored = await self.cache.get_many([entity.key(key) for key in keys])
+        now = self._clock()
+        kept = {key: e for key, raw in zip(keys, stored, strict=True) if (e := decode(entity, raw))}
+        found: dict[str, Outcome[T]] = {}
+        revalidate: list[str] = []
+        missing: list[str] = []
+
+        def age(entry: Entry[T]) -> float:
+            return (now - entry.as_of).total_seconds()
+
+        for key in dict.fromkeys(keys):
+            entry = kept.get(key)
+            if entry is not None and age(entry) < 2 * entity.ttl_s:
+                found[key] = entry
+                if age(entry) >= entity.ttl_s:
+                    revalidate.append(key)
+            else:
+                missing.append(key)
+        count_cache(entity.namespace, len(found), len(missing))
+        tally_cache(len(found), len(missing))
+        if revalidate:
+            self._revalidate(entity, revalidate, fetch)
+        if missing:
+            for key, outcome in (await self._fill(entity, missing, fetch)).items():
+                entry = kept.get(key)
+                if (
+                    isinstance(outcome, UpstreamError)
+                    and entry is not None
+                    and age(entry) < entity.ttl_s + entity.max_stale_s
+                ):
+                    found[key] = replace(entry, stale=True)
+                else:
+                    found[key] = outcome
+        self._report(entity, list(found.values()))
+        return [found[key] for key in keys]
+
+    async def _uncached(self, keys: Sequence[str], fetch: Fetch[T]) -> list[Outcome[T]]:
+        try:
+            values = await fetch(list(keys))
+        except UpstreamError as error:
+            return [error] * len(keys)
+        as_of = self._stamp()
+        return [Entry(value, as_of) for value in values]
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- filling: one upstream call per key, in this process and across replicas ----------
+
+    async def _fill(
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
+    ) -> dict[str, Outcome[T]]:
+        """Fetch `keys`, sharing the fetch of any key already in flight in this process."""
+        loop = asyncio.get_running_loop()
+        ours: dict[str, asyncio.Future[Outcome[Any]]] = {}
+        theirs: dict[str, asyncio.Future[Outcome[Any]]] = {}
+        for key in keys:
+            flight = self._flights.get(entity.key(key))
+            if flight is None:
+                ours[key] = self._flights[entity.key(key)] = loop.create_future()
+            else:
+                theirs[key] = flight
+        outcomes: dict[str, Outcome[T]] = {}
+        try:
+            if ours:
+                outcomes.update(await self._locked_fetch(entity, list(ours), fetch))
+        finally:
+            for key, flight in ours.items():
+                del self._flights[entity.key(key)]
+                abandoned = UpstreamTimeout(entity.system, "the shared fetch was abandoned")
+                flight.set_result(outcomes.get(key, abandoned))
+        for key, flight in theirs.items():
+            outcomes[key] = await self._follow(entity, flight)
+        return outcomes
+
+    async def _follow(
+        self, entity: CachedEntity[T], flight: "asyncio.Future[Outcome[Any]]"
+    ) -> Outcome[T]:
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                outcome: Outcome[T] = await asyncio.shield(flight)
+        except TimeoutError:
+            return UpstreamTimeout(entity.system, "deadline passed waiting for a shared fetch")
+        return outcome
+
+    async def _locked_fetch(
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
+    ) -> dict[str, Outcome[T]]:
+        """Fetch the keys whose fill lock this replica gets; wait for the others' fills."""
+        locks = [_lock(entity, key) for key in keys]
+        granted = await self.cache.add_many(dict.fromkeys(locks, b"1"), FILL_LOCK_S)
+        mine = [key for key, got in zip(keys, granted, strict=True) if got]
+        others = [key for key, got in zip(keys, granted, strict=True) if not got]
+        outcomes: dict[str, Outcome[T]] = {}
+        if mine:
+            try:
+                outcomes.update(await self._fetch(entity, mine, fetch))
+            finally:
+                await self.cache.delete_many([_lock(entity, key) for key in mine])
+        if others:
+            outcomes.update(await self._await_replicas(entity, others, fetch))
+        return outcomes
+
+    async def _await_replicas(
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
+    ) -> dict[str, Outcome[T]]:
+        """The entries other replicas are filling; a key whose lock is released (or expires)
+        without a fresh entry appearing is fetched here after all."""
+        outcomes: dict[str, Outcome[T]] = {}
+        pending = list(keys)
+        for _ in range(round(FILL_LOCK_S / FILL_POLL_S)):
+            left = deadline.remaining()
+            if not pending or (left is not None and left <= FILL_POLL_S):
+                break
+            await asyncio.sleep(FILL_POLL_S)
+            stored = await self.cache.get_many(
+                [entity.key(key) for key in pending] + [_lock(entity, key) for key in pending]
+            )
+            now = self._clock()
+            still_locked = []
+            entries, locks = stored[: len(pending)], stored[len(pending) :]
+            for key, raw, lock in zip(pending, entries, locks, strict=True):
+                entry = decode(entity, raw)
+                if entry is not None and (now - entry.as_of).total_seconds() < entity.ttl_s:
+                    outcomes[key] = entry
+                elif lock is not None:
+                    still_locked.append(key)
+            given_up = [key for key in pending if key not in outcomes and key not in still_locked]
+            if given_up:
+                outcomes.update(await self._fetch(entity, given_up, fetch))
+            pending = still_locked
+        if pending:
+            outcomes.update(await self._fetch(entity, pending, fetch))
+        return outcomes
+
+    async def _fetch(
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
+    ) -> dict[str, Outcome[T]]:
+        try:
+            values = await fetch(keys)
+        except UpstreamError as error:
+            return dict.fromkeys(keys, error)
+        as_of = self._stamp()
+        await self.cache.set_many(
+            {
+                entity.key(key): encode(entity, value, as_of)
+                for key, value in zip(keys, values, strict=True)
+                if value is not None
+            },
+            entity.keep_s,
+        )
+        return {key: Entry(value, as_of) for key, value in zip(keys, values, strict=True)}
+
+    def _stamp(self) -> datetime:
+        """Now, as the cache stores it: UTC, to the millisecond."""
+        now = self._clock().astimezone(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+    # -- stale-while-revalidate -----------------------------------------------------------
+
+    def _revalidate(self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]) -> None:
+        """Refresh `keys` in the background unless a refresh of theirs is already running."""
+        keys = [key for key in keys if entity.key(key) not in self._refreshing]
+        if not keys:
+            return
+        self._refreshing.update(entity.key(key) for key in keys)
+        # an empty context: the refresh belongs to no request (no deadline, no report)
+        task = asyncio.create_task(
+            self._refresh(entity, keys, fetch), context=contextvars.Context()
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh(self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]) -> None:
+        try:
+            with deadline.deadline_after(REFRESH_DEADLINE_S):
+                await self._fill(entity, keys, fetch)
+        except Exception:
+            log.exception("background refresh of %s failed", entity.namespace)
+        finally:
+            self._refreshing.difference_update(entity.key(key) for key in keys)
+
+    def _report(self, entity: CachedEntity[T], outcomes: Iterable[Outcome[T]]) -> None:
+        stale = sum(isinstance(o, Entry) and o.stale for o in outcomes)
+        if stale:
+            self.stale_served += stale
+            cache_stale_served(entity.namespace, stale)
+        report = current_report()
+        if report is None:
+            return
+        report.consulted(entity.system)
+        for outcome in outcomes:
+            if isinstance(outcome, UpstreamError):
+                report.failed(outcome)
+            elif outcome.stale:
+                report.stale(entity.system, outcome.as_of)
+
+
+def _lock(entity: CachedEntity[Any], key: str) -> str:
+    return f"fill-lock:{entity.key(key)}"

@@ -2,12 +2,17 @@
 
     UpstreamError
     ├── UpstreamUnavailable      connection refused, HTTP 5xx/503, SOAP server fault
-    │   └── UpstreamTimeout      no (complete) answer in time
+    │   ├── UpstreamTimeout      no (complete) answer in time
+    │   │   └── SlotTimeout      (bulkhead.py) the deadline passed waiting for a slot
+    │   ├── CircuitOpen          (breaker.py) the system's circuit is open
+    │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
 
-Resolvers catch `UpstreamError` and read `system`, `code` and `retriable`; they never need
-to know which adapter raised it. Messages are for logs: they never reach a client.
+Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
+they never need to know which adapter raised it. `attempted` is False for the errors of a call
+the gateway did not make (circuit open, bulkhead full). Messages are for logs: they never
+reach a client.
 """
 
 from connectors.base.records import System
@@ -26,6 +31,7 @@ class UpstreamError(Exception):
 
     code = "UPSTREAM_UNAVAILABLE"
     retriable = False
+    attempted = True
 
     def __init__(self, system: System, detail: str, retry_after_s: float | None = None) -> None:
         super().__init__(f"{system.value}: {detail}")

@@ -1,7 +1,9 @@
 """HTTP clients for upstream systems and the one place that sorts their failures.
 
 Like Singer SDK's `validate_response`: 429 and 5xx are retriable, other 4xx fatal, a body that
-does not parse is a bad response; transport errors become unavailable or timeout.
+does not parse or is larger than the cap is a bad response; transport errors become
+unavailable or timeout. The total time of a call (a trickling body included) is bounded by
+`connectors.base.guard`, since httpx's read timeout restarts with every chunk.
 """
 
 import json
@@ -32,6 +34,53 @@ class HttpLimits:
     max_body_bytes: int = 16 * 1024 * 1024
 
 
+class ResponseTooLarge(httpx.HTTPError):
+    """The upstream's answer is larger than the client accepts."""
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream, max_bytes: int) -> None:
+        self._stream = stream
+        self._max_bytes = max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in self._stream:
+            seen += len(chunk)
+            if seen > self._max_bytes:
+                raise ResponseTooLarge(f"body exceeds {self._max_bytes} bytes")
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class CappedTransport(httpx.AsyncBaseTransport):
+    """Cuts off an answer whose body is larger than `max_bytes`, declared or streamed, so that
+    a huge upstream body costs at most that much memory."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, max_bytes: int) -> None:
+        self._inner = inner
+        self._max_bytes = max_bytes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            await response.aclose()
+            raise ResponseTooLarge(f"declared body of {declared} bytes exceeds {self._max_bytes}")
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_CappedStream(response.stream, self._max_bytes),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 def create_client(
     base_url: str, limits: HttpLimits, system: System | None = None, **kwargs: Any
 ) -> httpx.AsyncClient:
@@ -41,7 +90,9 @@ def create_client(
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_connections,
     )
-    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=pool)
+    transport: httpx.AsyncBaseTransport = CappedTransport(
+        httpx.AsyncHTTPTransport(limits=pool), limits.max_body_bytes
+    )
     if system is not None:
         transport = ObservedTransport(transport, system)
     return httpx.AsyncClient(
@@ -74,6 +125,8 @@ def raise_for_status(system: System, response: httpx.Response) -> None:
 
 
 def classify_transport_error(system: System, error: httpx.HTTPError) -> UpstreamError:
+    if isinstance(error, ResponseTooLarge | httpx.DecodingError):
+        return UpstreamBadResponse(system, f"unreadable answer: {error}")
     if isinstance(error, httpx.TimeoutException):
         return UpstreamTimeout(system, f"timed out: {type(error).__name__}")
     return UpstreamUnavailable(system, f"transport error: {type(error).__name__}")

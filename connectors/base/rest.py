@@ -1,5 +1,6 @@
-"""Plumbing the REST adapters share: a retried JSON GET, batch reads in upstream-sized
-chunks, bounded paging, and regrouping results in the order of the keys asked for."""
+"""Plumbing the REST adapters share: a guarded JSON GET (retried) and POST (never retried),
+batch reads in upstream-sized chunks, bounded paging, and regrouping results in the order of
+the keys asked for."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -7,11 +8,11 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from connectors.base.guard import Guard
 from connectors.base.http import parse_json, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
 from connectors.base.ports import ListFilter
 from connectors.base.records import System
-from connectors.base.retry import RetryPolicy, with_retries
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -26,16 +27,16 @@ Params = Mapping[str, str | int]
 
 
 class RestClient:
-    """One upstream's pooled HTTP client with its retry policy: the reads REST adapters make.
+    """One upstream's pooled HTTP client behind its guard: the calls REST adapters make.
 
     The client comes from `connectors.base.http.create_client` (base URL, auth headers);
     `aclose` closes it.
     """
 
-    def __init__(self, client: httpx.AsyncClient, system: System, retry: RetryPolicy) -> None:
+    def __init__(self, client: httpx.AsyncClient, guard: Guard) -> None:
         self.http = client
-        self.system = system
-        self.retry = retry
+        self.guard = guard
+        self.system = guard.system
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -63,7 +64,21 @@ class RestClient:
             raise_for_status(self.system, response)
             return parse_json(self.system, response)
 
-        return await with_retries(self.retry, attempt)
+        return await self.guard.read(attempt)
+
+    async def post_form(
+        self, path: str, form: Mapping[str, str], headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """POST a form (a write) and decode the JSON answer: one attempt, never retried, so a
+        timeout leaves the outcome unknown rather than doubled."""
+
+        async def attempt() -> Any:
+            async with upstream_errors(self.system):
+                response = await self.http.post(path, data=dict(form), headers=headers)
+            raise_for_status(self.system, response)
+            return parse_json(self.system, response)
+
+        return await self.guard.write(attempt)
 
     async def get_batched(
         self, path: str, key_param: str, keys: Sequence[str], parse: Callable[[Any], list[T]]
@@ -115,10 +130,10 @@ class RestAdapter:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        retry: RetryPolicy | None = None,
+        guard: Guard | None = None,
         page_size: int = MAX_BATCH,
     ) -> None:
-        self._rest = RestClient(client, self.system, retry or RetryPolicy())
+        self._rest = RestClient(client, guard or Guard(self.system))
         self._page_size = page_size
 
     async def aclose(self) -> None:

@@ -11,12 +11,12 @@ from urllib.parse import quote
 import httpx
 
 from connectors.base.errors import UpstreamBadResponse
+from connectors.base.guard import Guard
 from connectors.base.http import HttpLimits, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
 from connectors.base.ports import ListFilter
 from connectors.base.records import CaseRef, Document, DocumentVersion, DownloadedContent, System
 from connectors.base.rest import MAX_BATCH, RestAdapter, collect_pages, filter_params, grouped
-from connectors.base.retry import RetryPolicy, with_retries
 from connectors.dms import mapping
 
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
@@ -35,11 +35,11 @@ class DmsAdapter(RestAdapter):
     def __init__(
         self,
         client: httpx.AsyncClient,
-        retry: RetryPolicy | None = None,
+        guard: Guard | None = None,
         max_download_bytes: int = HttpLimits.max_body_bytes,
         page_size: int = MAX_BATCH,
     ) -> None:
-        super().__init__(client, retry, page_size)
+        super().__init__(client, guard, page_size)
         self._max_download_bytes = max_download_bytes
 
     async def get_documents(self, ids: Sequence[str]) -> list[Document | None]:
@@ -81,7 +81,7 @@ class DmsAdapter(RestAdapter):
             f"/api/documents/{quote(document_id, safe='')}"
             f"/versions/{quote(version_id, safe='')}/content"
         )
-        return await with_retries(self._rest.retry, lambda: self._download(path, version_id))
+        return await self._rest.guard.read(lambda: self._download(path, version_id))
 
     async def _download(self, path: str, version_id: str) -> DownloadedContent | None:
         async with (

@@ -1,7 +1,8 @@
 """The ERP adapter: organizations, quotes, orders and invoices from the ERP's SOAP service.
 
-Every port method is one upstream call per batch (List* methods one per page of at most 100),
-retried as reads; records come back in key order, None or [] for keys the ERP does not know.
+Every port method is one upstream call per batch (List* methods one per page of at most
+100), made through the ERP's guard as a read; records come back in key order, None or []
+for keys the ERP does not know.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ from typing import TypeVar
 
 import httpx
 
+from connectors.base.guard import Guard
 from connectors.base.ports import ListFilter
 from connectors.base.records import (
     Address,
@@ -24,7 +26,6 @@ from connectors.base.records import (
     Quote,
     System,
 )
-from connectors.base.retry import RetryPolicy, with_retries
 from connectors.base.soap import Fields, SoapService
 from connectors.erp import mapping
 
@@ -56,14 +57,14 @@ class ErpAdapter:
     def __init__(
         self,
         soap: SoapService,
-        retry: RetryPolicy,
+        guard: Guard,
         page_size: int = MAX_PAGE_SIZE,
         max_pages: int = MAX_PAGES,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size is {page_size}; the ERP allows 1 to {MAX_PAGE_SIZE}")
         self._soap = soap
-        self._retry = retry
+        self._guard = guard
         self._page_size = page_size
         self._max_pages = max_pages
 
@@ -72,7 +73,7 @@ class ErpAdapter:
         cls,
         endpoint: str,
         http: httpx.AsyncClient,
-        retry: RetryPolicy,
+        guard: Guard,
         page_size: int = MAX_PAGE_SIZE,
         max_pages: int = MAX_PAGES,
     ) -> "ErpAdapter":
@@ -81,7 +82,7 @@ class ErpAdapter:
         soap = await asyncio.to_thread(
             SoapService.create, System.ERP, WSDL_PATH, BINDING, endpoint, http
         )
-        return cls(soap, retry, page_size, max_pages)
+        return cls(soap, guard, page_size, max_pages)
 
     async def aclose(self) -> None:
         await self._soap.aclose()
@@ -89,7 +90,7 @@ class ErpAdapter:
     # -- the shapes of a read ------------------------------------------------------------
 
     async def _read(self, operation: str, **params: object) -> object:
-        return await with_retries(self._retry, lambda: self._soap.call(operation, **params))
+        return await self._guard.read(lambda: self._soap.call(operation, **params))
 
     async def _grouped(
         self, operation: str, param: str, keys: Sequence[str], mapper: Keyed[R]

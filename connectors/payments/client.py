@@ -5,6 +5,9 @@ makes one GET per distinct id, concurrently; `refunds_of` reads the refund list 
 filtered by `payment_intent` when only one payment is asked for) and groups it here, since
 one scan is cheaper than a request per payment; `payments_of` lists each customer's intents,
 one paged list per customer. Every list is bounded by `MAX_PAGES` pages of 100.
+
+`create_payment` is a write: sent once, never retried, with Stripe's `Idempotency-Key`, so
+that a caller who retries after a timeout cannot charge twice.
 """
 
 import asyncio
@@ -13,7 +16,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from connectors.base.payload import Payload
-from connectors.base.records import Payment, Refund, System
+from connectors.base.records import Amount, Payment, Refund, System
 from connectors.base.rest import RestAdapter, collect_pages, grouped
 from connectors.payments import mapping
 
@@ -41,6 +44,19 @@ class PaymentsAdapter(RestAdapter):
             operation="GET /v1/payment_intents/{intent_id}",
         )
         return None if body is None else mapping.payment(body)
+
+    async def create_payment(self, customer: str, amount: Amount, idempotency_key: str) -> Payment:
+        """A new payment intent of `customer` for `amount`, awaiting its payment method."""
+        body = await self._rest.post_form(
+            "/v1/payment_intents",
+            {
+                "customer": mapping.customer_id(customer),
+                "amount": str(mapping.minor_units(amount)),
+                "currency": amount.currency.lower(),
+            },
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return mapping.payment(body)
 
     async def payments_of(self, customers: Sequence[str]) -> list[list[Payment]]:
         distinct = list(dict.fromkeys(customers))

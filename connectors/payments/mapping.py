@@ -60,6 +60,11 @@ def amount(minor_units: int, currency: str) -> Amount:
     return Amount(Decimal(minor_units).scaleb(-MINOR_UNIT_EXPONENTS.get(code, 2)), code)
 
 
+def minor_units(value: Amount) -> int:
+    """An amount in the currency's minor units, as Stripe takes it."""
+    return int(value.value.scaleb(MINOR_UNIT_EXPONENTS.get(value.currency.upper(), 2)))
+
+
 @stripe
 def stripe_list(body: object, item: Callable[[Payload], T]) -> tuple[list[T], str | None]:
     """One page of a list object and the cursor for the next (`starting_after`), if any."""

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from bench.processes import wait_until_ready
+from bench.processes import token, wait_until_ready
 from sandbox.server import bind
 
 STOP_DEADLINE_S = 20
@@ -49,30 +49,21 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], int]]:
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait(timeout=STOP_DEADLINE_S)
-        if process.stdout is not None:
-            process.stdout.close()
+        process.communicate(timeout=STOP_DEADLINE_S)  # also closes the output pipe
 
 
 def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
     demo: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, port = demo
-    token = httpx.post(
-        f"http://127.0.0.1:{port + 1}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": "anna",
-            "password": "demo",
-        },
-    ).json()["access_token"]
+    access_token = token(port)
     answer = httpx.post(
         f"http://127.0.0.1:{port}/graphql",
         json={"query": "{ viewer { organization { legalName } } }"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {access_token}"},
     ).json()
-    assert answer == {"data": {"viewer": {"organization": {"legalName": "Muster Maschinenbau AG"}}}}
+    assert answer["data"] == {"viewer": {"organization": {"legalName": "Muster Maschinenbau AG"}}}
+    assert answer["extensions"]["sources"]["erp"]["status"] == "ok"
     assert httpx.get(f"http://127.0.0.1:{port + 2}/erp?wsdl").text.startswith("<?xml")
     for offset in (2, 3, 4, 5):
         stats = httpx.get(f"http://127.0.0.1:{port + offset}/_stats").json()

@@ -17,7 +17,14 @@ from connectors.crm import CrmAdapter
 from sandbox.crm.app import sla_status
 from sandbox.model import Seed
 from sandbox.seed import MUSTER
-from tests.rest_fixtures import CRM_TOKEN, FAST_RETRY, HANG_LIMITS, SandboxControl, bearer_client
+from tests.rest_fixtures import (
+    CRM_TOKEN,
+    FAST_RETRY,
+    HANG_LIMITS,
+    SandboxControl,
+    bearer_client,
+    fast_guard,
+)
 
 TICKET_STATUS = {
     "new": "NEW",
@@ -118,7 +125,9 @@ async def test_list_tickets_pages_through_a_customers_tickets(
 ) -> None:
     page_size = 3
     expected = sorted(ticket.id for ticket in rest_seed.tickets if ticket.customer == MUSTER)
-    adapter = CrmAdapter(bearer_client(crm_url, CRM_TOKEN), FAST_RETRY, page_size=page_size)
+    adapter = CrmAdapter(
+        bearer_client(crm_url, CRM_TOKEN), fast_guard(System.CRM), page_size=page_size
+    )
 
     async with aclosing(adapter):
         found = await adapter.list_tickets(MUSTER, ListFilter())
@@ -206,7 +215,7 @@ async def test_faults_become_upstream_errors(
 
 async def test_a_hanging_crm_times_out(crm_url: str, crm_control: SandboxControl) -> None:
     await crm_control.set_faults(mode="hang")
-    adapter = CrmAdapter(bearer_client(crm_url, CRM_TOKEN, HANG_LIMITS), FAST_RETRY)
+    adapter = CrmAdapter(bearer_client(crm_url, CRM_TOKEN, HANG_LIMITS), fast_guard(System.CRM))
 
     async with aclosing(adapter):
         with pytest.raises(UpstreamTimeout):
@@ -214,6 +223,8 @@ async def test_a_hanging_crm_times_out(crm_url: str, crm_control: SandboxControl
 
 
 async def test_a_wrong_token_is_rejected(crm_url: str) -> None:
-    async with aclosing(CrmAdapter(bearer_client(crm_url, "wrong"), FAST_RETRY)) as adapter:
+    async with aclosing(
+        CrmAdapter(bearer_client(crm_url, "wrong"), fast_guard(System.CRM))
+    ) as adapter:
         with pytest.raises(UpstreamRejected):
             await adapter.get_tickets(["TCK-1001"])

@@ -17,7 +17,14 @@ from connectors.dms import DmsAdapter
 from sandbox.model import Document as SeedDocument
 from sandbox.model import Seed
 from sandbox.seed import MUSTER
-from tests.rest_fixtures import DMS_TOKEN, FAST_RETRY, HANG_LIMITS, SandboxControl, bearer_client
+from tests.rest_fixtures import (
+    DMS_TOKEN,
+    FAST_RETRY,
+    HANG_LIMITS,
+    SandboxControl,
+    bearer_client,
+    fast_guard,
+)
 
 DOCUMENTS, VERSIONS = "GET /api/documents", "GET /api/documents/versions"
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
@@ -92,7 +99,9 @@ async def test_list_documents_pages_through_a_customers_documents(
 ) -> None:
     page_size = 10
     expected = sorted(d.id for d in live(rest_seed) if d.customer == MUSTER)
-    adapter = DmsAdapter(bearer_client(dms_url, DMS_TOKEN), FAST_RETRY, page_size=page_size)
+    adapter = DmsAdapter(
+        bearer_client(dms_url, DMS_TOKEN), fast_guard(System.DMS), page_size=page_size
+    )
 
     async with aclosing(adapter):
         found = await adapter.list_documents(MUSTER, ListFilter())
@@ -211,7 +220,7 @@ async def test_a_download_from_a_down_dms_fails(
 
 async def test_a_hanging_dms_times_out(dms_url: str, dms_control: SandboxControl) -> None:
     await dms_control.set_faults(mode="hang")
-    adapter = DmsAdapter(bearer_client(dms_url, DMS_TOKEN, HANG_LIMITS), FAST_RETRY)
+    adapter = DmsAdapter(bearer_client(dms_url, DMS_TOKEN, HANG_LIMITS), fast_guard(System.DMS))
 
     async with aclosing(adapter):
         with pytest.raises(UpstreamTimeout):
@@ -222,7 +231,9 @@ async def test_a_download_over_the_size_limit_is_refused(dms_url: str, rest_seed
     document = live(rest_seed)[0]
     version = document.versions[0]
     client = bearer_client(dms_url, DMS_TOKEN)
-    adapter = DmsAdapter(client, FAST_RETRY, max_download_bytes=len(version.content) - 1)
+    adapter = DmsAdapter(
+        client, fast_guard(System.DMS), max_download_bytes=len(version.content) - 1
+    )
 
     async with aclosing(adapter):
         with pytest.raises(UpstreamBadResponse):

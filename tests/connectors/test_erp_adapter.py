@@ -14,6 +14,7 @@ from connectors.base.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from connectors.base.guard import Guard
 from connectors.base.http import HttpLimits, create_client
 from connectors.base.ports import InvoicePort, ListFilter, OrderPort, OrganizationPort, QuotePort
 from connectors.base.records import System
@@ -248,7 +249,7 @@ async def test_a_client_fault_is_rejected(erp_soap: SoapService, erp_control: Er
 
 def test_page_size_is_bounded_by_the_erp(erp_soap: SoapService) -> None:
     with pytest.raises(ValueError, match="page_size"):
-        ErpAdapter(erp_soap, ERP_RETRY, page_size=101)
+        ErpAdapter(erp_soap, Guard(System.ERP), page_size=101)
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from tests.rest_fixtures import (
     PAYMENTS_KEY,
     SandboxControl,
     bearer_client,
+    fast_guard,
 )
 
 INTENT_STATUS = {
@@ -133,7 +134,9 @@ async def test_payments_of_follows_the_cursor(
     expected = {intent.id for intent in rest_seed.payment_intents if intent.customer == MUSTER}
     client = bearer_client(payments_url, PAYMENTS_KEY)
 
-    async with aclosing(PaymentsAdapter(client, FAST_RETRY, page_size=page_size)) as adapter:
+    async with aclosing(
+        PaymentsAdapter(client, fast_guard(System.PAYMENTS), page_size=page_size)
+    ) as adapter:
         [found] = await adapter.payments_of([MUSTER])
 
     assert sorted(payment.id for payment in found) == sorted(expected)
@@ -206,7 +209,7 @@ async def test_a_hanging_provider_times_out(
     await payments_control.set_faults(mode="hang")
     client = bearer_client(payments_url, PAYMENTS_KEY, HANG_LIMITS)
 
-    async with aclosing(PaymentsAdapter(client, FAST_RETRY)) as adapter:
+    async with aclosing(PaymentsAdapter(client, fast_guard(System.PAYMENTS))) as adapter:
         with pytest.raises(UpstreamTimeout):
             await adapter.get_payments([rest_seed.payment_intents[0].id])
 
@@ -214,6 +217,6 @@ async def test_a_hanging_provider_times_out(
 async def test_a_wrong_secret_key_is_rejected(payments_url: str, rest_seed: Seed) -> None:
     client = bearer_client(payments_url, "sk_test_wrong")
 
-    async with aclosing(PaymentsAdapter(client, FAST_RETRY)) as adapter:
+    async with aclosing(PaymentsAdapter(client, fast_guard(System.PAYMENTS))) as adapter:
         with pytest.raises(UpstreamRejected):
             await adapter.get_payments([rest_seed.payment_intents[0].id])

@@ -2,6 +2,7 @@
 served from the cache, shared by replicas through a real Redis."""
 
 from pathlib import Path
+from typing import Any
 
 from sandbox.seed import MUSTER
 from sandbox.server import Sandbox
@@ -51,7 +52,7 @@ async def test_second_dashboard_is_served_from_redis_and_replicas_share_it(
     sandbox: Sandbox, upstream: Upstream, tokens: Tokens, redis_url: str, redis_prefix: str
 ) -> None:
     token = await tokens("anna")
-    shared = {"redis_url": redis_url, "cache_prefix": redis_prefix}
+    shared: dict[str, Any] = {"redis_url": redis_url, "cache_prefix": redis_prefix}
     with (
         running_gateway(sandbox, **shared) as replica_a,
         running_gateway(sandbox, **shared) as replica_b,
