@@ -2,7 +2,7 @@
 token verification and the schema; the lifespan opens and closes every client."""
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,19 +17,23 @@ from strawberry.extensions import MaxTokensLimiter, QueryDepthLimiter
 
 from auth.backend import BearerTokenBackend, auth_error_response
 from auth.tokens import TokenVerifier
+from connectors.base.changes import Change
 from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
 from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
 from infra.cache import Cache, MemoryCache, RedisCache
-from portalgraph.extensions import MaskUnexpectedErrors, RequireAuthentication
+from portalgraph.extensions import EventCursor, MaskUnexpectedErrors, RequireAuthentication
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
 from portalgraph.limits import BodySizeLimit
+from portalgraph.pipeline import Pipeline
+from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
+from portalgraph.webhooks import webhook_endpoint, webhook_sources
 from resolvers.downloads import DownloadLinks
-from resolvers.loaders import entities_with_ttls
+from resolvers.loaders import Loaders, entities_with_ttls
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
@@ -52,11 +56,17 @@ class Runtime:
 
     services: RequestServices | None = None
     probes: Mapping[str, Probe] | None = None
+    pipeline: Pipeline | None = None
 
     def request_services(self) -> RequestServices:
         if self.services is None:
             raise RuntimeError("the gateway is not started (its lifespan has not run)")
         return self.services
+
+    def ingest(self) -> Callable[[Change], Awaitable[str | None]]:
+        if self.pipeline is None:
+            raise RuntimeError("the gateway is not started (its lifespan has not run)")
+        return self.pipeline.ingest
 
 
 def upstream_configs(settings: Settings) -> dict[str, UpstreamConfig]:
@@ -102,11 +112,15 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
             partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
             MaskUnexpectedErrors,
+            EventCursor,
         ]
     )
     view = GatewayView(
         schema,
         runtime.request_services,
+        verifier.verify,
+        token_leeway_s=settings.oidc_leeway_s,
+        keep_alive_s=settings.ws_keep_alive_s,
         graphql_ide="graphiql" if settings.demo_mode else None,
         allow_queries_via_get=True,
     )
@@ -121,17 +135,31 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             probe_client = httpx.AsyncClient()
             stack.push_async_callback(probe_client.aclose)
             runtime.probes = readiness_probes(settings, probe_client, cache)
+            upstreams = Upstreams(**ports)
+            entities = entities_with_ttls(settings.cache_ttl_s)
+            realtime = await start_realtime(
+                settings,
+                upstreams,
+                ports.values(),
+                cache,
+                lambda: Loaders(upstreams, cache, entities),
+                clock,
+                stack,
+            )
+            runtime.pipeline = realtime.pipeline
             runtime.services = RequestServices(
-                upstreams=Upstreams(**ports),
+                upstreams=upstreams,
                 cache=cache,
-                entities=entities_with_ttls(settings.cache_ttl_s),
+                entities=entities,
                 download_secret=settings.download_url_secret.encode(),
                 download_ttl_s=settings.download_url_ttl_s,
                 public_url=str(settings.public_url) if settings.public_url else None,
                 clock=clock,
+                feed=realtime.feed,
             )
             yield
             runtime.services = None
+            runtime.pipeline = None
 
     def downloads() -> tuple[DownloadLinks, DocumentPort]:
         services = runtime.request_services()
@@ -145,6 +173,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz(lambda: runtime.probes or {})),
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
+            Route(
+                "/webhooks/{system}",
+                webhook_endpoint(webhook_sources(settings), runtime.ingest),
+                methods=["POST"],
+            ),
         ],
         middleware=[
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),

@@ -3,10 +3,12 @@
 from collections.abc import Iterator
 
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
+from starlette.responses import Response
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, GatewayError
+from resolvers.subscriptions import CURRENT_EVENT
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 
@@ -25,8 +27,9 @@ class RequireAuthentication(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context) and context.principal is None and not self._allowed():
-            context.response.status_code = 401
-            context.response.headers["WWW-Authenticate"] = "Bearer"
+            if isinstance(context.response, Response):  # not on a WebSocket
+                context.response.status_code = 401
+                context.response.headers["WWW-Authenticate"] = "Bearer"
             self.execution_context.result = ExecutionResult(
                 data=None,
                 errors=[
@@ -76,3 +79,21 @@ class MaskUnexpectedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": ErrorCode.INTERNAL.value}
         return masked
+
+
+class EventCursor(SchemaExtension):
+    """Each subscription payload names its event in `extensions`: `cursor`, to resume after it
+    (`after:`, SSE `Last-Event-ID`), and `receivedAt`, when the gateway received the change.
+
+    Example:
+        build_schema([EventCursor])
+    """
+
+    def get_results(self) -> dict[str, object]:
+        delivery = CURRENT_EVENT.get()
+        if delivery is None:
+            return {}
+        results: dict[str, object] = {"cursor": delivery.cursor}
+        if delivery.item.received_at is not None:
+            results["receivedAt"] = delivery.item.received_at.isoformat()
+        return results

@@ -40,6 +40,7 @@ def gateway_settings(sandbox: Sandbox, **overrides: Any) -> Settings:
         "payments_url": sandbox.url("payments"),
         "oidc_server_url": sandbox.url("idp") + "/",
         "redis_url": None,
+        "polling": False,  # a poller's requests would disturb tests that count requests
     }
     return Settings(**{**values, **overrides})
 

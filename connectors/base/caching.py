@@ -3,6 +3,8 @@ fetched from the port in one batch and stored with the entity type's TTL.
 
 Keys are `<system>:<entity>:<id>`; authorization runs after the cache (records carry their
 customer), so one entry serves every tenant's check safely. `None` results are not cached.
+An entity whose keys come in variants (a customer's list, once per filter) files each entry
+under the tag of its group, so an event can drop all variants at once (`CachedEntity.tag`).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,9 +25,15 @@ class CachedEntity(Generic[T]):
     namespace: str
     ttl_s: float
     codec: TypeAdapter[T]
+    group_of: Callable[[str], str] | None = None
+    """The group a key belongs to (a list key's customer), for entities stored in variants."""
 
     def key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
+
+    def tag(self, group: str) -> str:
+        """The tag every entry of `group` is filed under."""
+        return f"{self.namespace}#{group}"
 
 
 async def read_through(
@@ -45,13 +53,12 @@ async def read_through(
     if not missing:
         return results
     fetched = dict(zip(missing, await fetch(missing), strict=True))
+    stored = {key: value for key, value in fetched.items() if value is not None}
+    group_of = entity.group_of
     await cache.set_many(
-        {
-            entity.key(key): entity.codec.dump_json(value)
-            for key, value in fetched.items()
-            if value is not None
-        },
+        {entity.key(key): entity.codec.dump_json(value) for key, value in stored.items()},
         entity.ttl_s,
+        {entity.key(key): entity.tag(group_of(key)) for key in stored} if group_of else None,
     )
     return [
         value if value is not None else fetched[key]

@@ -8,7 +8,7 @@ there is no batch read by ids: clients read payment intents one by one and refun
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.advance import Advance, advance_route
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import PaymentIntent, Refund, Seed
@@ -162,14 +163,20 @@ class PaymentsApi:
 
 
 def create_payments_app(
-    seed: Seed, faults: Faults, stats: RequestStats, secret_key: str
+    seed: Seed,
+    faults: Faults,
+    stats: RequestStats,
+    secret_key: str,
+    advances: Mapping[str, Advance] | None = None,
 ) -> Starlette:
-    """The payment provider on `seed`; clients authenticate with `secret_key` (`sk_test_…`)."""
+    """The payment provider on `seed`; clients authenticate with `secret_key` (`sk_test_…`);
+    `advances` serve `POST /_advance`."""
     api = PaymentsApi(seed)
     guard = guarded(secret_key, stripe_error)
     routes = [
         Route("/v1/payment_intents", guard(api.payment_intents), methods=["GET"]),
         Route("/v1/payment_intents/{intent_id}", guard(api.payment_intent), methods=["GET"]),
         Route("/v1/refunds", guard(api.refunds), methods=["GET"]),
+        *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=stripe_error)
