@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.redis_server",
     "tests.rest_fixtures",
     "tests.stack",
+    "tests.live_stack",
 ]
