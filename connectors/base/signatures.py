@@ -58,8 +58,8 @@ def verify_stripe(
     parts = [item.strip().partition("=") for item in (header or "").split(",")]
     timestamps = [value for key, _, value in parts if key == "t"]
     signatures = [value for key, _, value in parts if key == "v1"]
-    _check(timestamps[0] if len(timestamps) == 1 else None, signatures, body, secrets, now,
-           tolerance_s)  # fmt: skip
+    timestamp = timestamps[0] if len(timestamps) == 1 else None
+    _check(timestamp, signatures, body, secrets, now, tolerance_s)
 
 
 def verify_hmac(

@@ -19,12 +19,17 @@ from connectors.base.payload import (
 )
 from connectors.base.records import CaseRef, System
 
+EVENTS = frozenset({"ticket.updated", "comment.created", "notice.published"})
+
 
 def parse_event(body: bytes, received_at: datetime) -> Change | None:
     """The change a verified event reports; None for events the gateway does not use.
     Raises PayloadError for a body that is not a well-formed event."""
     event = json_event(body)
-    kind, data = text(event, "event"), child(event, "object")
+    kind = text(event, "event")
+    if kind not in EVENTS:
+        return None
+    data = child(event, "object")
     change = partial(
         Change,
         source=System.CRM,
@@ -51,14 +56,9 @@ def parse_event(body: bytes, received_at: datetime) -> Change | None:
             customer=text(data, "company_id"),
             related=(CaseRef("TICKET", ticket),),
         )
-    if kind == "notice.published":
-        return change(
-            kind="notice.published",
-            entity="NOTICE",
-            entity_id=text(data, "id"),
-            notice=notice(data),
-        )
-    return None
+    return change(
+        kind="notice.published", entity="NOTICE", entity_id=text(data, "id"), notice=notice(data)
+    )
 
 
 def notice(data: Payload) -> Notice:

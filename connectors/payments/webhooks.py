@@ -29,6 +29,8 @@ def parse_event(body: bytes, received_at: datetime) -> Change | None:
     Raises PayloadError for a body that is not a well-formed event."""
     event = json_event(body)
     kind = text(event, "type")
+    if kind not in PAYMENT_INTENT_KINDS and kind not in CHARGE_KINDS:
+        return None
     data = child(child(event, "data"), "object")
     change = partial(
         Change,
@@ -50,10 +52,4 @@ def parse_event(body: bytes, received_at: datetime) -> Change | None:
             status=payment.source_status.code,
             related=tuple(CaseRef("INVOICE", a.invoice_id) for a in payment.allocations),
         )
-    if kind in CHARGE_KINDS:
-        return change(
-            kind=CHARGE_KINDS[kind],
-            entity="PAYMENT",
-            entity_id=text(data, "payment_intent"),
-        )
-    return None
+    return change(kind=CHARGE_KINDS[kind], entity="PAYMENT", entity_id=text(data, "payment_intent"))
