@@ -4,12 +4,15 @@ webhooks, and `advance` to change a record through the sandbox's `/_advance`."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
 from portalgraph.app import advancing_clock, create_app
+from sandbox.model import PaymentIntent, Seed
+from sandbox.seed import MUSTER
 from sandbox.server import Sandbox, bind
 from tests.servers import serve_in_thread
 from tests.stack import Tokens, gateway_settings, running_sandbox
@@ -58,3 +61,29 @@ async def advance(sandbox: Sandbox, system: str, **body: Any) -> dict[str, Any]:
     if sandbox.webhooks.url is not None:
         assert answer.get("webhook", {"delivered": True})["delivered"], answer
     return answer
+
+
+def open_ticket(seed: Seed, customer: str) -> str:
+    return next(t.id for t in seed.tickets if t.customer == customer and t.stage == "in_progress")
+
+
+async def post_message(sandbox: Sandbox, body: str) -> None:
+    """A public message on an open ticket of Muster's (the CRM sends `comment.created`)."""
+    ticket = open_ticket(sandbox.seed, MUSTER)
+    await advance(sandbox, "crm", object="message", ticket_id=ticket, body=body)
+
+
+def processing_payment(seed: Seed) -> PaymentIntent:
+    return next(
+        i for i in seed.payment_intents if i.customer == MUSTER and i.status == "processing"
+    )
+
+
+def invoice_after(seed: Seed, intent: PaymentIntent) -> tuple[str, dict[str, Any]]:
+    """The first invoice the payment settles, and its `status amountResidual { amount }` once
+    the ERP has reconciled the payment."""
+    invoice_id, paid = intent.allocations[0]
+    invoice = next(i for i in seed.invoices if i.id == invoice_id)
+    residual = max(Decimal(0), invoice.amount_residual - Decimal(paid) / 100)
+    status = "PAID" if residual == 0 else "PARTIALLY_PAID"
+    return invoice_id, {"status": status, "amountResidual": {"amount": f"{residual:.2f}"}}

@@ -10,20 +10,15 @@ from typing import Any
 import pytest
 
 from sandbox.idp import idp_of
-from sandbox.model import Seed
 from sandbox.seed import LUMIERE, MUSTER
 from sandbox.server import Sandbox
 from tests.forged_tokens import resigned
-from tests.live_stack import advance, live_gateway
+from tests.live_stack import advance, live_gateway, open_ticket, post_message, processing_payment
 from tests.stack import Tokens
 from tests.ws_client import LEGACY_WS, sse_stream, ws_client
 
 MESSAGES = "subscription($after: String) { messageAdded(after: $after) { body } }"
 CASES = "subscription { caseUpdated { __typename number } }"
-
-
-def open_ticket(seed: Seed, customer: str) -> str:
-    return next(t.id for t in seed.tickets if t.customer == customer and t.stage == "in_progress")
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +27,11 @@ def gateway(live_sandbox: Sandbox) -> Iterator[str]:
         yield url
 
 
-async def post_message(sandbox: Sandbox, body: str) -> None:
-    ticket = open_ticket(sandbox.seed, MUSTER)
-    await advance(sandbox, "crm", object="message", ticket_id=ticket, body=body)
-
-
 async def test_a_webhook_reaches_the_subscriber_as_the_object_it_would_query(
     live_sandbox: Sandbox, live_tokens: Tokens, gateway: str
 ) -> None:
     seed = live_sandbox.seed
-    intent = next(
-        i for i in seed.payment_intents if i.customer == MUSTER and i.status == "processing"
-    )
+    intent = processing_payment(seed)
     query = "subscription { paymentStatusChanged { id status amount { amount } } }"
     async with ws_client(gateway, header_token=await live_tokens("daniel")) as client:
         await client.start("1", query)
@@ -132,9 +120,7 @@ async def test_other_organizations_and_missing_permissions_receive_nothing(
     events; the next event each may see is the first thing each gets."""
     seed = live_sandbox.seed
     muster_ticket, lumiere_ticket = open_ticket(seed, MUSTER), open_ticket(seed, LUMIERE)
-    intent = next(
-        i for i in seed.payment_intents if i.customer == MUSTER and i.status == "processing"
-    )
+    intent = processing_payment(seed)
     async with (
         ws_client(gateway, await live_tokens("luc")) as luc,
         ws_client(gateway, await live_tokens("beat")) as beat,

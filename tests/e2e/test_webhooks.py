@@ -11,12 +11,10 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from sandbox.crm.advance import crm_event
@@ -31,7 +29,8 @@ from sandbox.webhooks import (
     stripe_headers,
 )
 from schema.common import global_id
-from tests.live_stack import advance, live_gateway
+from tests.live_stack import advance, invoice_after, live_gateway, processing_payment
+from tests.redis_server import delete_prefix, new_prefix
 from tests.stack import Tokens
 
 WAIT_S = 15.0
@@ -39,18 +38,12 @@ WAIT_S = 15.0
 
 @pytest.fixture(scope="module")
 def gateway(live_sandbox: Sandbox, redis_url: str) -> Iterator[tuple[str, str]]:
-    prefix = f"pgtest-webhooks-{time.time_ns()}"
+    prefix = new_prefix()
     overrides = {"redis_url": redis_url, "cache_prefix": prefix, "polling": False}
     secrets = ("whsec_rolled_new", PAYMENTS_WEBHOOK_SECRET)  # mid-rotation: both accepted
     with live_gateway(live_sandbox, payments_webhook_secrets=secrets, **overrides) as url:
         yield url, prefix
-    cleanup = SyncRedis.from_url(redis_url)
-    try:
-        keys = list(cleanup.scan_iter(match=f"{prefix}:*", count=500))
-        if keys:
-            cleanup.delete(*keys)
-    finally:
-        cleanup.close()
+    delete_prefix(redis_url, prefix)
 
 
 @pytest.fixture
@@ -255,14 +248,8 @@ async def test_after_a_payment_webhook_the_invoice_is_fresh_at_once(
     """The invoice is cached (Redis) when the payment succeeds; the webhook invalidates it
     before it is acknowledged, so the very next query reads the ERP's new state."""
     url, _ = gateway
-    intent = intent_in(live_sandbox, "processing")
-    invoice_id, paid = intent.allocations[0]
-    invoice = next(i for i in live_sandbox.seed.invoices if i.id == invoice_id)
-    residual = max(Decimal(0), invoice.amount_residual - Decimal(paid) / 100)
-    expected = {
-        "status": "PAID" if residual == 0 else "PARTIALLY_PAID",
-        "amountResidual": {"amount": f"{residual:.2f}"},
-    }
+    intent = processing_payment(live_sandbox.seed)
+    invoice_id, expected = invoice_after(live_sandbox.seed, intent)
     query = "query($id: ID!) { invoice(id: $id) { status amountResidual { amount } } }"
     body = {"query": query, "variables": {"id": global_id("Invoice", "erp", invoice_id)}}
     headers = {"Authorization": f"Bearer {await live_tokens('daniel')}"}
