@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
@@ -23,12 +24,12 @@ def free_port_block(size: int = 6) -> int:
             base: int = probe.getsockname()[1]
         if base + size >= 65535:
             continue
-        try:
-            sockets = [bind(port=base + offset) for offset in range(size)]
-        except OSError:
-            continue
-        for sock in sockets:
-            sock.close()
+        with ExitStack() as bound:  # closes what was bound, also when one port is taken
+            try:
+                for offset in range(size):
+                    bound.enter_context(bind(port=base + offset))
+            except OSError:
+                continue
         return base
     raise RuntimeError("no block of free ports")
 
