@@ -1,8 +1,10 @@
 """`make bench`: the dashboard query against the sandbox with 20 ms upstream latency, at a
-fixed concurrency, with the gateway's cache on and off. Prints one table row per scenario.
+fixed concurrency, with the gateway's cache on and off; then the fan-out of subscription
+events (`bench.fanout`). Prints one table per scenario.
 
-Knobs (environment): BENCH_CONCURRENCY (default 32), BENCH_SECONDS (default 15),
-BENCH_LATENCY_MS (default 20), BENCH_PORT (default 18100).
+Knobs (environment): BENCH_SCENARIOS (default "dashboard,fanout"), BENCH_CONCURRENCY
+(default 32), BENCH_SECONDS (default 15), BENCH_LATENCY_MS (default 20), BENCH_PORT (default
+18100); the fan-out's own are in `bench.fanout`.
 """
 
 import asyncio
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import fanout
 from bench.load import LoadResult, drive
 from bench.processes import process, sandbox_env
 from resolvers.loaders import ENTITIES
@@ -53,10 +56,18 @@ def row(name: str, result: LoadResult, upstream_per_request: float) -> str:
 
 
 def main() -> None:
+    scenarios = os.environ.get("BENCH_SCENARIOS", "dashboard,fanout").split(",")
+    port = int(os.environ.get("BENCH_PORT", "18100"))
+    if "dashboard" in scenarios:
+        dashboard(port)
+    if "fanout" in scenarios:
+        fanout.run(port)
+
+
+def dashboard(port: int) -> None:
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "32"))
     seconds = float(os.environ.get("BENCH_SECONDS", "15"))
     latency = int(os.environ.get("BENCH_LATENCY_MS", "20"))
-    port = int(os.environ.get("BENCH_PORT", "18100"))
     gateway_port = port + 50
     sandbox_args = ["sandbox", "--port", str(port), "--latency-ms", str(latency)]
     print(

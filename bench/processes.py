@@ -27,7 +27,9 @@ def wait_until_ready(url: str, deadline_s: float = READY_DEADLINE_S) -> None:
 
 
 @contextmanager
-def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator[None]:
+def process(
+    args: list[str], env: Mapping[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
         [sys.executable, "-m", "portalgraph", *args],
         env={**os.environ, **env},
@@ -36,7 +38,7 @@ def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator
     )
     try:
         wait_until_ready(ready_url)
-        yield
+        yield child
     finally:
         child.terminate()
         child.wait(timeout=15)

@@ -88,23 +88,32 @@ class EventStream(Protocol):
     async def aclose(self) -> None: ...
 
 
-_APPEND_ONCE = """
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'd', ARGV[3])
+_APPEND = """
+if #KEYS == 3 and not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[1]) then
+  return false
 end
-return false
+local length = redis.call('XLEN', KEYS[1])
+local keep = tonumber(ARGV[2])
+if length >= keep then
+  local trimmed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - keep + 1)
+  redis.call('SET', KEYS[2], trimmed[#trimmed][1])
+end
+return redis.call('XADD', KEYS[1], 'MAXLEN', keep, '*', 'd', ARGV[3])
 """
+"""One atomic step: drop a duplicate (a `once` key seen before), note the newest entry the
+cap trims (so `after` can tell a cursor that lost entries), append."""
 
 
 class RedisEventStream:
-    """Streams at `<prefix>:stream:<topic>`, dedupe keys at `<prefix>:once:<key>`."""
+    """Streams at `<prefix>:stream:<topic>` (the newest trimmed id at `…:trimmed`), dedupe
+    keys at `<prefix>:once:<key>`."""
 
     def __init__(self, redis: Redis, prefix: str, max_len: int, dedupe_ttl_s: float) -> None:
         self._redis = redis
         self._prefix = prefix
         self._max_len = max_len
         self._dedupe_ttl_ms = int(dedupe_ttl_s * 1000)
-        self._append_once = redis.register_script(_APPEND_ONCE)
+        self._append = redis.register_script(_APPEND)
         self._groups: set[tuple[str, str]] = set()
 
     @classmethod
@@ -117,15 +126,10 @@ class RedisEventStream:
         return f"{self._prefix}:stream:{topic}"
 
     async def append(self, topic: str, data: bytes, *, once: str | None = None) -> str | None:
-        if once is None:
-            entry_id = await self._redis.xadd(
-                self._key(topic), {FIELD: data}, maxlen=self._max_len, approximate=False
-            )
-        else:
-            entry_id = await self._append_once(
-                keys=[self._key(topic), f"{self._prefix}:once:{once}"],
-                args=[self._dedupe_ttl_ms, self._max_len, data],
-            )
+        keys = [self._key(topic), f"{self._key(topic)}:trimmed"]
+        if once is not None:
+            keys.append(f"{self._prefix}:once:{once}")
+        entry_id = await self._append(keys=keys, args=[self._dedupe_ttl_ms, self._max_len, data])
         return _text(entry_id) if entry_id else None
 
     async def after(self, topic: str, cursor: str, count: int) -> list[Entry]:
@@ -135,12 +139,8 @@ class RedisEventStream:
         return [_entry(entry_id, fields) for entry_id, fields in found or []]
 
     async def _check_retained(self, topic: str, cursor: str) -> None:
-        try:
-            info = await self._redis.xinfo_stream(self._key(topic))
-        except ResponseError:  # no such stream: nothing was ever trimmed
-            return
-        trimmed = _text(info.get("max-deleted-entry-id") or ZERO)
-        if position(cursor) < position(trimmed):
+        trimmed = await self._redis.get(f"{self._key(topic)}:trimmed")
+        if trimmed is not None and position(cursor) < position(_text(trimmed)):
             raise CursorExpired(cursor)
 
     async def follow(self, topic: str, cursor: str, count: int, timeout_s: float) -> list[Entry]:

@@ -28,6 +28,11 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--latency-ms", type=int, default=0, help="base latency of every sandbox request"
         )
+    sandbox.add_argument(
+        "--webhook-url",
+        default=None,
+        help="where the sandbox sends its webhooks: the gateway's /webhooks (demo: its own)",
+    )
 
     serve = commands.add_parser("serve", help="the gateway alone, against configured upstreams")
     serve.add_argument("--host", default="0.0.0.0")
@@ -46,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             asyncio.run(run_demo(args.host, args.port, args.latency_ms))
         elif args.command == "sandbox":
-            asyncio.run(run_sandbox(args.host, args.port, args.latency_ms))
+            asyncio.run(run_sandbox(args.host, args.port, args.latency_ms, args.webhook_url))
         elif args.command == "serve":
             Settings.from_environment()  # fail fast, naming the key, before workers start
             uvicorn.run(

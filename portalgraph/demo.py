@@ -64,17 +64,17 @@ Ctrl-C stops everything.
 
 
 def start_sandbox(
-    host: str, port: int, latency_ms: int
+    host: str, port: int, latency_ms: int, webhook_url: str | None
 ) -> tuple[Sandbox, list[tuple[object, object]]]:
     ports = fixed_ports(port)
     sockets = {system: bind(host, system_port) for system, system_port in ports.items()}
     now = parse_now(Settings.from_environment().sandbox_now)
-    sandbox = build_sandbox(now, host, ports, latency_ms)
+    sandbox = build_sandbox(now, host, ports, latency_ms, webhook_url)
     return sandbox, [(sandbox.apps[system], sock) for system, sock in sockets.items()]
 
 
-async def run_sandbox(host: str, port: int, latency_ms: int) -> None:
-    sandbox, apps = start_sandbox(host, port, latency_ms)
+async def run_sandbox(host: str, port: int, latency_ms: int, webhook_url: str | None) -> None:
+    sandbox, apps = start_sandbox(host, port, latency_ms, webhook_url)
     print(
         f"Sandbox: identity provider {sandbox.url('idp')}, ERP {sandbox.erp_url}, "
         f"CRM {sandbox.url('crm')}, DMS {sandbox.url('dms')}, payments {sandbox.url('payments')}"
@@ -84,7 +84,8 @@ async def run_sandbox(host: str, port: int, latency_ms: int) -> None:
 
 async def run_demo(host: str, port: int, latency_ms: int) -> None:
     gateway_socket = bind(host, port)
-    sandbox, apps = start_sandbox(host, port, latency_ms)
+    gateway_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    sandbox, apps = start_sandbox(host, port, latency_ms, f"{gateway_url}/webhooks")
     app = create_app(demo_settings(sandbox), clock=advancing_clock(sandbox.seed.now))
-    print(banner(sandbox, sandbox.url("idp").rsplit(":", 1)[0] + f":{port}"), flush=True)
+    print(banner(sandbox, gateway_url), flush=True)
     await serve_all([(app, gateway_socket), *apps], log_level="warning")  # type: ignore[list-item]
