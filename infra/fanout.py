@@ -53,8 +53,10 @@ class Fanout(Generic[T]):
         route: Callable[[T], str | None],
         queue_size: int = 256,
         batch: int = 256,
-        read_timeout_s: float = 5.0,
+        read_timeout_s: float = 2.0,
     ) -> None:
+        """`read_timeout_s` bounds each blocking read; keep it below the Redis client's
+        socket timeout (redis-py: 5 s)."""
         self.stream = stream
         self.topic = topic
         self._decode = decode

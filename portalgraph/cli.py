@@ -60,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 workers=args.workers,
                 proxy_headers=True,
+                # subscription payloads are small: compressing each frame costs CPU on both
+                # ends and a zlib context per connection (memory per subscriber)
+                ws_per_message_deflate=False,
             )
         else:
             from schema.root import build_schema

@@ -21,7 +21,14 @@ class _SharedSignalsServer(uvicorn.Server):
 
 async def serve_all(apps: Sequence[tuple[ASGIApp, socket.socket]], log_level: str = "info") -> None:
     servers = [
-        _SharedSignalsServer(uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=5))
+        _SharedSignalsServer(
+            uvicorn.Config(
+                app,
+                log_level=log_level,
+                timeout_graceful_shutdown=5,
+                ws_per_message_deflate=False,  # as `portalgraph serve` does
+            )
+        )
         for app, _ in apps
     ]
 
