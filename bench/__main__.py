@@ -15,27 +15,13 @@ import httpx
 
 from bench import fanout
 from bench.load import LoadResult, drive
-from bench.processes import process, sandbox_env
+from bench.processes import demo_token, process, sandbox_env
 from resolvers.loaders import ENTITIES
 
 DASHBOARD = (Path(__file__).parent / "queries" / "dashboard.graphql").read_text()
 NO_CACHE = ",".join(f"{name}=0.001" for name in ENTITIES)
 UPSTREAMS = ("erp", "crm", "dms", "payments")
 WARMUP_S = 2.0
-
-
-def token(base_port: int) -> str:
-    response = httpx.post(
-        f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": "anna",
-            "password": "demo",
-        },
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
 
 
 def upstream_requests(base_port: int, reset: bool = False) -> int:
@@ -77,7 +63,7 @@ def dashboard(port: int) -> None:
     print("| scenario                 |    req/s |  p50 ms |  p99 ms | errors | upstream/q |")
     print("|--------------------------|---------:|--------:|--------:|-------:|-----------:|")
     with process(sandbox_args, {}, f"http://127.0.0.1:{port + 3}/_stats"):
-        access_token = token(port)
+        access_token = demo_token(port)
         for name, extra in (
             ("cache on (in-memory)", {}),
             ("cache off (every upstream)", {"PORTALGRAPH_CACHE_TTL_S": NO_CACHE}),

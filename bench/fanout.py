@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from bench.load import LoadResult
-from bench.processes import process, sandbox_env
+from bench.processes import demo_token, process, sandbox_env
 from sandbox.seed import MUSTER, build_seed, parse_now
 from schema.common import global_id
 
@@ -140,20 +140,6 @@ async def round_of(
     return LoadResult(len(latencies), 0, seconds, latencies), sent * subscribers, per_subscriber
 
 
-def token(idp_url: str) -> str:
-    response = httpx.post(
-        f"{idp_url}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": "anna",
-            "password": "demo",
-        },
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 def run(port: int) -> None:
     sizes = [int(n) for n in os.environ.get("BENCH_FANOUT_SUBSCRIBERS", "10,100,1000").split(",")]
     rate = float(os.environ.get("BENCH_FANOUT_RATE", "10"))
@@ -177,7 +163,7 @@ def run(port: int) -> None:
         env |= {"PORTALGRAPH_REDIS_URL": redis, "PORTALGRAPH_CACHE_PREFIX": prefix}
     try:
         with process(sandbox_args, {}, f"http://127.0.0.1:{port + 3}/_stats"):
-            access_token = token(f"http://127.0.0.1:{port + 1}")
+            access_token = demo_token(port)
             for subscribers in sizes:
                 serve = ["serve", "--host", "127.0.0.1", "--port", str(gateway_port)]
                 with process(serve, env, f"{gateway}/readyz") as child:

@@ -7,11 +7,12 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import pytest
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
 from sandbox.server import bind
 
@@ -88,3 +89,11 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     prefix = new_prefix()
     yield prefix
     delete_prefix(redis_url, prefix)
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[AsyncRedis]:
+    """An asyncio client of the test Redis, closed afterwards."""
+    client = AsyncRedis.from_url(redis_url)
+    yield client
+    await client.aclose()

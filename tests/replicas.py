@@ -15,7 +15,7 @@ from typing import Any
 from bench.processes import wait_until_ready
 from sandbox.server import Sandbox
 from tests.live_stack import LIVE_SETTINGS
-from tests.stack import SANDBOX_NOW
+from tests.stack import SANDBOX_NOW, sandbox_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 START_DEADLINE_S = 30.0
@@ -35,11 +35,7 @@ class Replica:
 
 def environment(sandbox: Sandbox, **settings: Any) -> dict[str, str]:
     values: dict[str, Any] = {
-        "erp_url": sandbox.erp_url,
-        "crm_url": sandbox.url("crm"),
-        "dms_url": sandbox.url("dms"),
-        "payments_url": sandbox.url("payments"),
-        "oidc_server_url": sandbox.url("idp") + "/",
+        **sandbox_urls(sandbox),
         "sandbox_now": SANDBOX_NOW,
         **LIVE_SETTINGS,
         **settings,

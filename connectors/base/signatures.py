@@ -31,6 +31,12 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
 
 
+def _values(header: str | None, key: str) -> list[str]:
+    """The values of `key` in a `k=v,k=v` header."""
+    parts = (item.strip().partition("=") for item in (header or "").split(","))
+    return [value for name, _, value in parts if name == key]
+
+
 def _check(
     timestamp: str | None,
     signatures: Sequence[str],
@@ -55,9 +61,7 @@ def verify_stripe(
     now: float,
     tolerance_s: float = DEFAULT_TOLERANCE_S,
 ) -> None:
-    parts = [item.strip().partition("=") for item in (header or "").split(",")]
-    timestamps = [value for key, _, value in parts if key == "t"]
-    signatures = [value for key, _, value in parts if key == "v1"]
+    timestamps, signatures = _values(header, "t"), _values(header, "v1")
     timestamp = timestamps[0] if len(timestamps) == 1 else None
     _check(timestamp, signatures, body, secrets, now, tolerance_s)
 
@@ -70,6 +74,4 @@ def verify_hmac(
     now: float,
     tolerance_s: float = DEFAULT_TOLERANCE_S,
 ) -> None:
-    parts = [item.strip().partition("=") for item in (header or "").split(",")]
-    signatures = [value for scheme, _, value in parts if scheme == "sha256"]
-    _check(timestamp, signatures, body, secrets, now, tolerance_s)
+    _check(timestamp, _values(header, "sha256"), body, secrets, now, tolerance_s)

@@ -7,7 +7,7 @@ by exactly one replica, and by the other within the lease's TTL once the first i
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -50,13 +50,6 @@ def pair(live_sandbox: Sandbox, redis_url: str) -> Iterator[tuple[Replica, Repli
         finally:
             live_sandbox.webhooks.url = None
     delete_prefix(redis_url, prefix)
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 async def test_a_webhook_to_a_reaches_only_entitled_subscribers_on_b(
@@ -156,8 +149,9 @@ async def wait_for(condition: Any, what: str, deadline_s: float = WAIT_S) -> Any
 
 
 async def test_exactly_one_replica_polls_the_erp_and_the_other_takes_over(
-    live_sandbox: Sandbox, redis_url: str, redis: Redis
+    live_sandbox: Sandbox, redis_url: str, redis_client: Redis
 ) -> None:
+    redis = redis_client
     prefix = new_prefix()
     shared = {"redis_url": redis_url, "cache_prefix": prefix}
     lease, record = f"{prefix}:lease:poll:erp", f"{prefix}:record:poll:erp"

@@ -9,7 +9,7 @@ processes the inbox in order).
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -46,13 +46,6 @@ def gateway(live_sandbox: Sandbox, redis_url: str) -> Iterator[tuple[str, str]]:
     delete_prefix(redis_url, prefix)
 
 
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
 class Streams:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis, self.prefix = redis, prefix
@@ -73,8 +66,8 @@ class Streams:
 
 
 @pytest.fixture
-def streams(redis: Redis, gateway: tuple[str, str]) -> Streams:
-    return Streams(redis, gateway[1])
+def streams(redis_client: Redis, gateway: tuple[str, str]) -> Streams:
+    return Streams(redis_client, gateway[1])
 
 
 def intent_in(sandbox: Sandbox, status: str) -> PaymentIntent:
