@@ -1,8 +1,10 @@
 """`make bench`: the dashboard query against the sandbox with 20 ms upstream latency, at a
-fixed concurrency, with the gateway's cache on and off. Prints one table row per scenario.
+fixed concurrency, with the gateway's cache on and off; then the fan-out of subscription
+events (`bench.fanout`). Prints one table per scenario.
 
-Knobs (environment): BENCH_CONCURRENCY (default 32), BENCH_SECONDS (default 15),
-BENCH_LATENCY_MS (default 20), BENCH_PORT (default 18100).
+Knobs (environment): BENCH_SCENARIOS (default "dashboard,fanout"), BENCH_CONCURRENCY
+(default 32), BENCH_SECONDS (default 15), BENCH_LATENCY_MS (default 20), BENCH_PORT (default
+18100); the fan-out's own are in `bench.fanout`.
 """
 
 import asyncio
@@ -10,8 +12,9 @@ import os
 
 import httpx
 
+from bench import fanout
 from bench.load import DASHBOARD, LoadResult, drive
-from bench.processes import cpu_seconds, process, sandbox_env, token
+from bench.processes import cpu_seconds, demo_token, process, sandbox_env
 from resolvers.loaders import ENTITIES
 
 NO_CACHE = ",".join(f"{name}=0" for name in ENTITIES)
@@ -50,10 +53,18 @@ def row(name: str, result: LoadResult, cpu_ms: float, upstream_per_request: floa
 
 
 def main() -> None:
+    scenarios = os.environ.get("BENCH_SCENARIOS", "dashboard,fanout").split(",")
+    port = int(os.environ.get("BENCH_PORT", "18100"))
+    if "dashboard" in scenarios:
+        dashboard(port)
+    if "fanout" in scenarios:
+        fanout.run(port)
+
+
+def dashboard(port: int) -> None:
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "32"))
     seconds = float(os.environ.get("BENCH_SECONDS", "15"))
     latency = int(os.environ.get("BENCH_LATENCY_MS", "20"))
-    port = int(os.environ.get("BENCH_PORT", "18100"))
     gateway_port = port + 50
     sandbox_args = ["sandbox", "--port", str(port), "--latency-ms", str(latency)]
     print(
@@ -62,7 +73,7 @@ def main() -> None:
     )
     print(HEADER)
     with process(sandbox_args, {}, f"http://127.0.0.1:{port + 3}/_stats"):
-        access_token = token(port)
+        access_token = demo_token(port)
         for name, extra in (
             ("cache on (in-memory)", {}),
             ("cache off (every upstream)", {"PORTALGRAPH_CACHE_TTL_S": NO_CACHE}),
@@ -73,9 +84,9 @@ def main() -> None:
                 url = f"http://127.0.0.1:{gateway_port}"
                 asyncio.run(drive(url, access_token, DASHBOARD, concurrency, WARMUP_S))
                 upstream_requests(port, reset=True)
-                cpu_before = cpu_seconds(gateway)
+                cpu_before = cpu_seconds(gateway.pid)
                 result = asyncio.run(drive(url, access_token, DASHBOARD, concurrency, seconds))
-                cpu_ms = (cpu_seconds(gateway) - cpu_before) * 1000 / max(1, result.requests)
+                cpu_ms = (cpu_seconds(gateway.pid) - cpu_before) * 1000 / max(1, result.requests)
                 per_request = upstream_requests(port) / max(1, result.requests)
                 print(row(name, result, cpu_ms, per_request), flush=True)
 

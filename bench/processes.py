@@ -34,8 +34,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator[int]:
-    """Runs `portalgraph <args>` until the block ends; yields its pid once it is ready."""
+def process(
+    args: list[str], env: Mapping[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
         [sys.executable, "-m", "portalgraph", *args],
         env={**os.environ, **env},
@@ -44,7 +45,7 @@ def process(args: list[str], env: Mapping[str, str], ready_url: str) -> Iterator
     )
     try:
         wait_until_ready(ready_url)
-        yield child.pid
+        yield child
     finally:
         child.terminate()
         child.wait(timeout=15)
@@ -61,14 +62,14 @@ def sandbox_env(base_port: int) -> dict[str, str]:
     }
 
 
-def token(base_port: int) -> str:
-    """Anna's access token from the sandbox identity provider on P+1."""
+def demo_token(base_port: int, username: str = "anna") -> str:
+    """An access token of a demo user from the sandbox identity provider on P+1."""
     response = httpx.post(
         f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
         data={
             "grant_type": "password",
             "client_id": "portal-frontend",
-            "username": "anna",
+            "username": username,
             "password": "demo",
         },
     )

@@ -2,7 +2,9 @@
 in-memory one for a single process (the demo without Redis).
 
 Values are bytes; keys are namespaced by the caller (`<system>:<entity>:<id>`) and prefixed
-here, so several deployments (or test runs) can share one Redis.
+here, so several deployments (or test runs) can share one Redis. An entry may be filed under a
+tag (`set_many(..., tags=...)`), so that `delete_tagged` drops a whole group of entries whose
+keys the caller cannot list, such as every filtered variant of one customer's order list.
 """
 
 import time
@@ -38,13 +40,21 @@ class Cache(Protocol):
         """The value of each key, `None` where it is missing or expired, in key order."""
         ...
 
-    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None: ...
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl_s: float, tags: Mapping[str, str] | None = None
+    ) -> None:
+        """Store each item for `ttl_s`; `tags` maps an item's key to the tag it is filed under."""
+        ...
 
     async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
         """Set each key only where it is absent (a short lock); whether it was set, in order."""
         ...
 
     async def delete_many(self, keys: Sequence[str]) -> None: ...
+
+    async def delete_tagged(self, tags: Sequence[str]) -> None:
+        """Delete every entry filed under any of these tags."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -56,6 +66,8 @@ class MemoryCache:
         self.stats = CacheStats()
         self._max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._tag_of: dict[str, str] = {}
+        self._tagged: dict[str, set[str]] = {}
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         now = time.monotonic()
@@ -71,13 +83,19 @@ class MemoryCache:
         self.stats.count(values)
         return values
 
-    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl_s: float, tags: Mapping[str, str] | None = None
+    ) -> None:
         expires = time.monotonic() + ttl_s
         for key, value in items.items():
             self._entries[key] = (expires, value)
             self._entries.move_to_end(key)
+            tag = (tags or {}).get(key)
+            if tag is not None:
+                self._tag_of[key] = tag
+                self._tagged.setdefault(tag, set()).add(key)
         while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+            self._forget(self._entries.popitem(last=False)[0])
 
     async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
         now = time.monotonic()
@@ -93,12 +111,40 @@ class MemoryCache:
     async def delete_many(self, keys: Sequence[str]) -> None:
         for key in keys:
             self._entries.pop(key, None)
+            self._forget(key)
+
+    async def delete_tagged(self, tags: Sequence[str]) -> None:
+        for tag in tags:
+            for key in self._tagged.pop(tag, set()):
+                self._entries.pop(key, None)
+                self._tag_of.pop(key, None)
+
+    def _forget(self, key: str) -> None:
+        tag = self._tag_of.pop(key, None)
+        if tag is not None:
+            self._tagged.get(tag, set()).discard(key)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._tag_of.clear()
+        self._tagged.clear()
 
     async def aclose(self) -> None:
         self.clear()
+
+
+_DELETE_TAGGED = """
+for _, tag in ipairs(KEYS) do
+  local members = redis.call('SMEMBERS', tag)
+  for first = 1, #members, 500 do
+    redis.call('DEL', unpack(members, first, math.min(first + 499, #members)))
+  end
+  redis.call('DEL', tag)
+end
+return #KEYS
+"""
+"""Atomic, so an entry stored while its tag is being dropped is not left untracked (a single
+Redis or Sentinel; Redis Cluster would need the tag and its entries in one hash slot)."""
 
 
 def redis_client(url: str) -> Redis:
@@ -113,12 +159,15 @@ def redis_client(url: str) -> Redis:
 
 
 class RedisCache:
-    """Entries in Redis under `<prefix>:cache:`; one round trip per batch (MGET, pipelined SET)."""
+    """Entries in Redis under `<prefix>:cache:`, tags as sets under `<prefix>:cache-tag:`; one
+    round trip per batch (MGET, pipelined SET)."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.stats = CacheStats()
         self._redis = redis
         self._prefix = f"{prefix}:cache:"
+        self._tag_prefix = f"{prefix}:cache-tag:"
+        self._delete_tagged = redis.register_script(_DELETE_TAGGED)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> "RedisCache":
@@ -132,13 +181,20 @@ class RedisCache:
         self.stats.count(values)
         return values
 
-    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl_s: float, tags: Mapping[str, str] | None = None
+    ) -> None:
         if not items:
             return
         ttl_ms = max(1, int(ttl_s * 1000))
         async with self._redis.pipeline(transaction=False) as pipe:
             for key, value in items.items():
                 pipe.set(self._prefix + key, value, px=ttl_ms)
+                tag = (tags or {}).get(key)
+                if tag is not None:
+                    # the tag outlives none of its entries: each write extends it to its TTL
+                    pipe.sadd(self._tag_prefix + tag, self._prefix + key)
+                    pipe.pexpire(self._tag_prefix + tag, ttl_ms)
             await pipe.execute()
 
     async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
@@ -153,6 +209,10 @@ class RedisCache:
     async def delete_many(self, keys: Sequence[str]) -> None:
         if keys:
             await self._redis.delete(*(self._prefix + key for key in keys))
+
+    async def delete_tagged(self, tags: Sequence[str]) -> None:
+        if tags:
+            await self._delete_tagged(keys=[self._tag_prefix + tag for tag in tags])
 
     async def ping(self) -> None:
         await self._redis.ping()

@@ -54,8 +54,10 @@ class FallbackCache:
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         return await self._use(lambda cache: cache.get_many(keys))
 
-    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
-        await self._use(lambda cache: cache.set_many(items, ttl_s))
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl_s: float, tags: Mapping[str, str] | None = None
+    ) -> None:
+        await self._use(lambda cache: cache.set_many(items, ttl_s, tags))
 
     async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
         return await self._use(lambda cache: cache.add_many(items, ttl_s))
@@ -64,6 +66,11 @@ class FallbackCache:
         if self.degraded and len(self._pending_deletes) < MAX_PENDING_DELETES:
             self._pending_deletes.update(keys)
         await self._use(lambda cache: cache.delete_many(keys))
+
+    async def delete_tagged(self, tags: Sequence[str]) -> None:
+        """While Redis is down only the in-memory stand-in drops the tags; Redis's entries of
+        them expire with their TTL (they are not replayed, unlike deleted keys)."""
+        await self._use(lambda cache: cache.delete_tagged(tags))
 
     async def ping(self) -> None:
         """For the readiness check: raises `Degraded` while Redis is down (after trying it,

@@ -2,7 +2,7 @@
 token verification and the schema; the lifespan opens and closes every client."""
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +23,7 @@ from auth.backend import ORGANIZATION_HEADER, BearerTokenBackend, auth_error_res
 from auth.tokens import TokenVerifier
 from connectors.base.breaker import BreakerPolicy
 from connectors.base.caching import ReadThrough
+from connectors.base.changes import Change
 from connectors.base.guard import CallObserver, Guard, GuardPolicy
 from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
@@ -39,6 +40,7 @@ from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import (
     CachedParse,
     CachedValidation,
+    EventCursor,
     MaskUnexpectedErrors,
     ObserveOperations,
     RecordUsage,
@@ -53,11 +55,14 @@ from portalgraph.limits import BodySizeLimit
 from portalgraph.metrics import GuardObserver, metrics_endpoint
 from portalgraph.operation_limits import Limits, OperationLimits
 from portalgraph.persisted import DocumentPolicy, TrustedDocumentsOnly, read_manifest
+from portalgraph.pipeline import Pipeline
 from portalgraph.ratelimits import RateLimits, RatePolicy
+from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
+from portalgraph.webhooks import webhook_endpoint, webhook_sources
 from resolvers.downloads import DownloadLinks
-from resolvers.loaders import configured_entities
+from resolvers.loaders import Loaders, configured_entities
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
@@ -84,11 +89,17 @@ class Runtime:
     probes: Mapping[str, Probe] | None = None
     guards: Mapping[System, Guard] | None = None
     cache: Cache | None = None
+    pipeline: Pipeline | None = None
 
     def request_services(self) -> RequestServices:
         if self.services is None:
             raise RuntimeError("the gateway is not started (its lifespan has not run)")
         return self.services
+
+    def ingest(self) -> Callable[[Change], Awaitable[str | None]]:
+        if self.pipeline is None:
+            raise RuntimeError("the gateway is not started (its lifespan has not run)")
+        return self.pipeline.ingest
 
 
 def build_guards(settings: Settings, observer: CallObserver) -> dict[System, Guard]:
@@ -165,6 +176,7 @@ def schema_extensions(
         partial(CachedValidation, maxsize=settings.document_cache_size),
         partial(MaskUnexpectedErrors, detailed=settings.demo_mode),
         RecordUsage,
+        EventCursor,
     ]
 
 
@@ -205,6 +217,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     view = GatewayView(
         schema,
         runtime.request_services,
+        verifier.verify,
+        token_leeway_s=settings.oidc_leeway_s,
+        keep_alive_s=settings.ws_keep_alive_s,
         graphql_ide="graphiql" if settings.demo_mode else None,
         allow_queries_via_get=True,
         allowed_origins=list(settings.cors_origins),
@@ -232,10 +247,22 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
             runtime.probes = readiness_probes(settings, probe_client, infra)
             runtime.guards = guards
             runtime.cache = infra.cache
+            upstreams = Upstreams(**ports)
+            entities = configured_entities(settings.cache_ttl_s, settings.cache_max_stale_s)
+            realtime = await start_realtime(
+                settings,
+                upstreams,
+                ports.values(),
+                infra.cache,
+                lambda: Loaders(upstreams, read, entities),
+                clock,
+                stack,
+            )
+            runtime.pipeline = realtime.pipeline
             runtime.services = RequestServices(
-                upstreams=Upstreams(**ports),
+                upstreams=upstreams,
                 read=read,
-                entities=configured_entities(settings.cache_ttl_s, settings.cache_max_stale_s),
+                entities=entities,
                 download_secret=settings.download_url_secret.encode(),
                 download_ttl_s=settings.download_url_ttl_s,
                 public_url=str(settings.public_url) if settings.public_url else None,
@@ -247,9 +274,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 persisted_queries=settings.persisted_queries,
                 usage=usage,
                 roi=settings.roi,
+                feed=realtime.feed,
             )
             yield
             runtime.services = None
+            runtime.pipeline = None
 
     def downloads() -> tuple[DownloadLinks, DocumentPort]:
         services = runtime.request_services()
@@ -274,6 +303,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 "/metrics", metrics_endpoint(lambda: runtime.guards or {}, lambda: runtime.cache)
             ),
             Route("/files/{token}/{signature}", download_endpoint(downloads)),
+            Route(
+                "/webhooks/{system}",
+                webhook_endpoint(webhook_sources(settings), runtime.ingest),
+                methods=["POST"],
+            ),
         ],
         middleware=[
             Middleware(GoingAway, drain=drain),

@@ -31,6 +31,11 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--latency-ms", type=int, default=0, help="base latency of every sandbox request"
         )
+    sandbox.add_argument(
+        "--webhook-url",
+        default=None,
+        help="where the sandbox sends its webhooks: the gateway's /webhooks (demo: its own)",
+    )
 
     gateway = commands.add_parser("serve", help="the gateway alone, against configured upstreams")
     gateway.add_argument("--host", default="0.0.0.0")
@@ -57,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             asyncio.run(run_demo(args.host, args.port, args.latency_ms))
         elif args.command == "sandbox":
-            asyncio.run(run_sandbox(args.host, args.port, args.latency_ms))
+            asyncio.run(run_sandbox(args.host, args.port, args.latency_ms, args.webhook_url))
         elif args.command == "serve":
             settings = Settings.from_environment()  # fail fast, naming the key
             serve("portalgraph.asgi:app", args.host, args.port, args.workers,

@@ -66,18 +66,18 @@ Ctrl-C stops everything.
 
 
 def start_sandbox(
-    host: str, port: int, latency_ms: int
+    host: str, port: int, latency_ms: int, webhook_url: str | None
 ) -> tuple[Sandbox, list[tuple[object, object]]]:
     ports = fixed_ports(port)
     sockets = {system: bind(host, system_port) for system, system_port in ports.items()}
     now = parse_now(Settings.from_environment().sandbox_now)
-    sandbox = build_sandbox(now, host, ports, latency_ms)
+    sandbox = build_sandbox(now, host, ports, latency_ms, webhook_url)
     return sandbox, [(sandbox.apps[system], sock) for system, sock in sockets.items()]
 
 
-async def run_sandbox(host: str, port: int, latency_ms: int) -> None:
+async def run_sandbox(host: str, port: int, latency_ms: int, webhook_url: str | None) -> None:
     configure_logging(Settings.from_environment().log_level)
-    sandbox, apps = start_sandbox(host, port, latency_ms)
+    sandbox, apps = start_sandbox(host, port, latency_ms, webhook_url)
     print(
         f"Sandbox: identity provider {sandbox.url('idp')}, ERP {sandbox.erp_url}, "
         f"CRM {sandbox.url('crm')}, DMS {sandbox.url('dms')}, payments {sandbox.url('payments')}"
@@ -87,9 +87,10 @@ async def run_sandbox(host: str, port: int, latency_ms: int) -> None:
 
 async def run_demo(host: str, port: int, latency_ms: int) -> None:
     gateway_socket = bind(host, port)
-    sandbox, apps = start_sandbox(host, port, latency_ms)
+    gateway_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    sandbox, apps = start_sandbox(host, port, latency_ms, f"{gateway_url}/webhooks")
     settings = demo_settings(sandbox)
     configure_process(settings)
     app = create_app(settings, clock=advancing_clock(sandbox.seed.now))
-    print(banner(sandbox, sandbox.url("idp").rsplit(":", 1)[0] + f":{port}"), flush=True)
+    print(banner(sandbox, gateway_url), flush=True)
     await serve_all([(app, gateway_socket), *apps])  # type: ignore[list-item]

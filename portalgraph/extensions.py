@@ -35,6 +35,7 @@ from infra.tally import current_tally
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, is_unexpected
 from resolvers.insights import actions_of
+from resolvers.subscriptions import CURRENT_EVENT
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 
@@ -298,3 +299,21 @@ class UpstreamScope(SchemaExtension):
         if self.report is None or not self.report.systems:
             return {}
         return {"sources": self.report.summary()}
+
+
+class EventCursor(SchemaExtension):
+    """Each subscription payload names its event in `extensions`: `cursor`, to resume after it
+    (`after:`, SSE `Last-Event-ID`), and `receivedAt`, when the gateway received the change.
+
+    Example:
+        build_schema([EventCursor])
+    """
+
+    def get_results(self) -> dict[str, object]:
+        delivery = CURRENT_EVENT.get()
+        if delivery is None:
+            return {}
+        results: dict[str, object] = {"cursor": delivery.cursor}
+        if delivery.item.received_at is not None:
+            results["receivedAt"] = delivery.item.received_at.isoformat()
+        return results

@@ -51,6 +51,9 @@ def serve(app: str, host: str, port: int, workers: int, grace_s: int) -> None:
         "timeout_graceful_shutdown": grace_s,
         "log_config": None,  # portalgraph.asgi sets up JSON logs
         "access_log": False,  # portalgraph.access writes one line per request
+        # subscription payloads are small: compressing each frame costs CPU on both ends and
+        # a zlib context per connection (memory per subscriber)
+        "ws_per_message_deflate": False,
     }
     if workers > 1:
         uvicorn.run(app, **options)
@@ -71,7 +74,13 @@ async def serve_all(apps: Sequence[tuple[ASGIApp, socket.socket]]) -> None:
     """Logging is the caller's (`portalgraph.logs`): uvicorn's own setup and access log are off."""
     servers = [
         _SharedSignalsServer(
-            uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=5)
+            uvicorn.Config(
+                app,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=5,
+                ws_per_message_deflate=False,  # as `portalgraph serve` does
+            )
         )
         for app, _ in apps
     ]

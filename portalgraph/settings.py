@@ -7,11 +7,12 @@ Defaults exist only where the demo needs them (the demo points at its own sandbo
 """
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -82,9 +83,10 @@ class Settings(BaseSettings):
     """Tokens issued for longer than this (`exp - iat`) are refused."""
     oidc_jwks_refresh_interval_s: float = Field(30.0, ge=0)
 
-    # cache
+    # cache, events and coordination
     redis_url: str | None = None
     cache_prefix: str = "pg"
+    """Every Redis key the gateway writes starts with it (cache, event streams, leases)."""
     cache_ttl_s: Annotated[dict[str, float], NoDecode] = {}
     """Per entity type TTL overrides, `entity=seconds` pairs, comma separated; 0 = no caching."""
     cache_max_stale_s: Annotated[dict[str, float], NoDecode] = {}
@@ -100,6 +102,29 @@ class Settings(BaseSettings):
         "erp": 3000, "crm": 3000, "dms": 3000, "payments": 3000
     }  # fmt: skip
     """Upstream calls per organization and window by system, `system=calls` pairs."""
+
+    # near real time: webhooks in, event streams, subscriptions out
+    payments_webhook_secrets: Annotated[tuple[str, ...], NoDecode] = ("whsec_portalgraph_sandbox",)
+    """Stripe endpoint secrets, comma separated: several while a secret is rolled."""
+    crm_webhook_secrets: Annotated[tuple[str, ...], NoDecode] = ("crm-webhook-sandbox-secret",)
+    dms_webhook_secrets: Annotated[tuple[str, ...], NoDecode] = ("dms-webhook-sandbox-secret",)
+    webhook_tolerance_s: float = Field(300.0, gt=0)
+    """How far a webhook's signed timestamp may be from now (replay protection)."""
+    events_max_len: int = Field(100_000, ge=10)
+    """How many events each stream retains: a subscription resumes only within them."""
+    events_dedupe_ttl_s: float = Field(4 * 24 * 3600.0, gt=0)
+    """How long an event id is remembered to drop duplicates (longer than a source retries)."""
+    events_claim_idle_s: float = Field(30.0, gt=0)
+    """After how long another replica takes over an event a replica read but never finished."""
+    polling: bool = True
+    """Whether this replica takes part in polling the systems that cannot push (the ERP)."""
+    erp_poll_interval_s: float = Field(2.0, gt=0)
+    poll_lease_ttl_s: float = Field(10.0, gt=0)
+    """How long the polling replica's lease lasts unless renewed: the takeover time."""
+    replica_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    """This replica's name in consumer groups and leases; unique per running process."""
+    ws_keep_alive_s: float = Field(15.0, gt=0)
+    """How often WebSocket connections get a keep-alive (`ping`, `ka`)."""
 
     # the demo
     sandbox_now: str | None = None
@@ -182,7 +207,15 @@ class Settings(BaseSettings):
     def _pairs(cls, value: object) -> object:
         return parse_pairs(value) if isinstance(value, str) else value
 
-    @field_validator("oidc_algorithms", "cors_origins", "ready_requires", mode="before")
+    @field_validator(
+        "oidc_algorithms",
+        "cors_origins",
+        "ready_requires",
+        "payments_webhook_secrets",
+        "crm_webhook_secrets",
+        "dms_webhook_secrets",
+        mode="before",
+    )
     @classmethod
     def _names(cls, value: object) -> object:
         if isinstance(value, str):
@@ -195,6 +228,17 @@ class Settings(BaseSettings):
         unknown = set(value) - set(DEPENDENCIES)
         if unknown:
             raise ValueError(f"unknown dependencies {sorted(unknown)}; known: {DEPENDENCIES}")
+        return value
+
+    @field_validator("poll_lease_ttl_s")
+    @classmethod
+    def _lease_outlives_poll(cls, value: float, info: ValidationInfo) -> float:
+        interval = info.data.get("erp_poll_interval_s")
+        if isinstance(interval, float) and value < 2 * interval:
+            raise ValueError(
+                f"must be at least twice PORTALGRAPH_ERP_POLL_INTERVAL_S ({interval}), so that "
+                "the polling replica renews its lease in time"
+            )
         return value
 
     @property

@@ -1,17 +1,17 @@
 """The GraphQL endpoint: per-request context, GraphQL over HTTP content negotiation,
-persisted queries, and WebSocket authentication from the `connection_init` payload.
+persisted queries, and subscriptions over WebSocket (graphql-transport-ws, graphql-ws, with
+authentication from the `connection_init` payload) and SSE (graphql-sse, resumable).
 
 With `Accept: application/graphql-response+json` a request error (parse, validation,
 variable coercion) answers HTTP 400 without a `data` key, as the GraphQL-over-HTTP spec
 says; with `application/json` (the legacy default) it answers 200.
 """
 
-import re
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter
@@ -21,9 +21,16 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.streaming import MultipartSubscriptionTransport
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from auth.backend import ORGANIZATION_HEADER, PrincipalUser
 from auth.policy import OrganizationNotAllowed, act_for
@@ -34,17 +41,18 @@ from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
 from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
+from portalgraph.sse import ResumableSSETransport
+from portalgraph.websockets import LegacyWSHandler, TransportWSHandler
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
 from resolvers.roi import RoiAssumptions
+from resolvers.subscriptions import EventFeed, StreamContext
 from resolvers.upstreams import Upstreams
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
-REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class RequestServices:
     persisted_queries: bool
     usage: UsageStore
     roi: RoiAssumptions
+    feed: EventFeed | None = None
 
     def loaders(self, principal: Principal | None) -> Loaders:
         """Fresh loaders spending the principal's organization's upstream budget."""
@@ -73,10 +82,8 @@ class RequestServices:
         return Loaders(self.upstreams, self.read, self.entities, budget.spend)
 
 
-def request_id(request: Request | WebSocket) -> str:
-    """The caller's `X-Request-ID` when it is a sane token, else a new one."""
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+Verify = Callable[[str, str | None], Awaitable[Principal]]
+"""Checks a bearer token for an organization (or the token's own) and answers its principal."""
 
 
 def accepts_graphql_response(request: Request) -> bool:
@@ -89,12 +96,53 @@ def principal_of(connection: HTTPConnection) -> Principal | None:
     return user.principal if isinstance(user, PrincipalUser) else None
 
 
+def bearer_of(params: Mapping[str, object]) -> str | None:
+    """The token in a `connection_init` payload: `Authorization` (any case), at the top or
+    under `headers`, as the common clients send it."""
+    headers = params.get("headers")
+    for source in (params, headers if isinstance(headers, Mapping) else {}):
+        value = _param(source, "Authorization")
+        if value is not None:
+            scheme, _, token = value.partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else value.strip()
+    return None
+
+
 class GatewayView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+    stream_transport_classes_by_protocol = MappingProxyType(
+        {
+            MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptionTransport,
+            GRAPHQL_SSE_PROTOCOL: ResumableSSETransport,
+        }
+    )
+
     def __init__(
-        self, schema: BaseSchema, services: Callable[[], RequestServices], **options: Any
+        self,
+        schema: BaseSchema,
+        services: Callable[[], RequestServices],
+        verify: Verify,
+        token_leeway_s: float = 0.0,
+        keep_alive_s: float = 15.0,
+        **options: Any,
     ) -> None:
-        super().__init__(schema, **options)
+        super().__init__(
+            schema,
+            keep_alive=True,
+            keep_alive_interval=keep_alive_s,
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            **options,
+        )
         self._services = services
+        self._verify = verify
+        self.token_leeway_s = token_leeway_s
+        """How long past its `exp` a token is still accepted (the verifier's leeway)."""
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -106,7 +154,7 @@ class GatewayView(GraphQL[Context, None]):
             if accepts_graphql_response(request):
                 response.media_type = GRAPHQL_RESPONSE_JSON
         base_url = services.public_url or str(request.base_url)
-        return Context(
+        context = Context(
             request=request,  # type: ignore[arg-type]
             response=response,  # type: ignore[arg-type]
             principal=principal,
@@ -122,6 +170,20 @@ class GatewayView(GraphQL[Context, None]):
             usage=services.usage,
             roi=services.roi,
         )
+        streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(
+            "accept", ""
+        )
+        if not streaming:
+            return context
+        expires_at = None
+        if isinstance(request, Request) and principal is not None:  # SSE ends at expiry
+            expires_at = principal.expires_at + timedelta(seconds=self.token_leeway_s)
+        return StreamContext(
+            **vars(context),
+            feed=services.feed,
+            last_event_id=request.headers.get("last-event-id"),
+            expires_at=expires_at,
+        )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Not for a persisted query over GET (only `extensions`, no `query`)."""
@@ -131,23 +193,30 @@ class GatewayView(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set headers on a WebSocket: the `connection_init` payload may carry
-        `Authorization` and `X-Portal-Organization` instead (a bad one closes with 4403)."""
+        `Authorization` and `X-Portal-Organization` instead; a connection without any valid
+        token, or with an organization not its own, is refused (4403)."""
         params = context.connection_params or {}
-        token, organization = _param(params, "Authorization"), _param(params, ORGANIZATION_HEADER)
+        token, organization = bearer_of(params), _param(params, ORGANIZATION_HEADER)
         principal = context.principal
         try:
             if token is not None:
-                scheme, _, credentials = token.partition(" ")
-                if scheme.lower() != "bearer":
-                    raise ConnectionRejectionError()
-                principal = await self._services().verifier.verify(credentials, organization)
+                principal = await self._verify(token, organization)
             elif principal is not None and organization is not None:
                 principal = act_for(principal, organization)
-        except (InvalidToken, OrganizationNotAllowed, IdentityProviderUnavailable) as error:
-            raise ConnectionRejectionError() from error
+        except InvalidToken as error:
+            raise ConnectionRejectionError({"message": error.reason}) from error
+        except OrganizationNotAllowed as error:
+            raise ConnectionRejectionError({"message": str(error)}) from error
+        except IdentityProviderUnavailable as error:
+            raise ConnectionRejectionError(
+                {"message": "The identity provider is unavailable."}
+            ) from error
+        if principal is None:
+            raise ConnectionRejectionError({"message": "A valid bearer token is required."})
         context.principal = principal
         context.loaders = self._services().loaders(principal)
-        return await super().on_ws_connect(context)
+        context.locale = negotiate_locale(None, principal.locale)
+        return cast(UnsetType, UNSET)
 
     async def execute_single(
         self,

@@ -12,7 +12,7 @@ request's upstream budget (`spend(system)`, which may refuse).
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
@@ -48,19 +48,31 @@ def _entity(
     return CachedEntity(namespace, ttl_s, TypeAdapter(record_type), max_stale_s)
 
 
+def _listed(
+    namespace: str, ttl_s: float, record_type: Any, max_stale_s: float = HOUR
+) -> CachedEntity[Any]:
+    """A customer's list, cached once per pushed-down filter and tagged by the customer."""
+    return CachedEntity(namespace, ttl_s, TypeAdapter(record_type), max_stale_s, list_customer)
+
+
+def list_customer(cache_key: str) -> str:
+    """The customer of a `ListKey.cache_key()`."""
+    return cache_key.split("|", 1)[0]
+
+
 ENTITIES: dict[str, CachedEntity[Any]] = {
     "customer": _entity("erp:customer", 300, r.Customer, DAY),
     "addresses": _entity("erp:addresses-of-customer", 300, list[r.Address], DAY),
     "contacts": _entity("crm:contacts-of-customer", 300, list[r.Contact], DAY),
     "quote": _entity("erp:quote", 60, r.Quote),
-    "quotes": _entity("erp:quotes-of-customer", 30, list[r.Quote]),
+    "quotes": _listed("erp:quotes-of-customer", 30, list[r.Quote]),
     "quote_lines": _entity("erp:lines-of-quote", 300, list[r.DocumentLine], DAY),
     "order": _entity("erp:order", 30, r.Order),
-    "orders": _entity("erp:orders-of-customer", 30, list[r.Order]),
+    "orders": _listed("erp:orders-of-customer", 30, list[r.Order]),
     "order_lines": _entity("erp:lines-of-order", 300, list[r.DocumentLine], DAY),
     "deliveries": _entity("erp:deliveries-of-order", 30, list[r.Delivery]),
     "invoice": _entity("erp:invoice", 30, r.Invoice),
-    "invoices": _entity("erp:invoices-of-customer", 30, list[r.Invoice]),
+    "invoices": _listed("erp:invoices-of-customer", 30, list[r.Invoice]),
     "order_invoices": _entity("erp:invoices-of-order", 30, list[r.Invoice]),
     "credit_notes": _entity("erp:credit-notes-of-invoice", 60, list[r.Invoice]),
     "open_items": _entity("erp:open-items-of-customer", 30, list[r.OpenItem]),
@@ -68,10 +80,10 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "payments": _entity("payments:payments-of-customer", 15, list[r.Payment], HALF_HOUR),
     "refunds": _entity("payments:refunds-of-payment", 30, list[r.Refund], HALF_HOUR),
     "ticket": _entity("crm:ticket", 30, r.Ticket),
-    "tickets": _entity("crm:tickets-of-customer", 30, list[r.Ticket]),
+    "tickets": _listed("crm:tickets-of-customer", 30, list[r.Ticket]),
     "messages": _entity("crm:messages-of-ticket", 15, list[r.TicketMessage]),
     "document": _entity("dms:document", 120, r.Document, DAY),
-    "documents": _entity("dms:documents-of-customer", 60, list[r.Document], DAY),
+    "documents": _listed("dms:documents-of-customer", 60, list[r.Document], DAY),
     "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document], DAY),
     "versions": _entity("dms:versions-of-document", 120, list[r.DocumentVersion], DAY),
 }
@@ -86,11 +98,10 @@ def configured_entities(
     if unknown:
         raise ValueError(f"unknown cache entities {sorted(unknown)}; known: {sorted(ENTITIES)}")
     return {
-        name: CachedEntity(
-            entity.namespace,
-            ttls.get(name, entity.ttl_s),
-            entity.codec,
-            max_stale.get(name, entity.max_stale_s),
+        name: replace(
+            entity,
+            ttl_s=ttls.get(name, entity.ttl_s),
+            max_stale_s=max_stale.get(name, entity.max_stale_s),
         )
         for name, entity in ENTITIES.items()
     }

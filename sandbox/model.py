@@ -242,6 +242,18 @@ class Document:
 
 
 @dataclass
+class ErpChange:
+    """One entry of the ERP's change log: a write to an order, delivery or invoice."""
+
+    stamp: int
+    object_type: str  # "order" | "delivery" | "invoice"
+    object_id: str
+    parent_id: str | None  # a delivery's or an invoice's order
+    customer: str
+    changed_at: datetime
+
+
+@dataclass
 class Seed:
     now: datetime
     customers: list[Customer] = field(default_factory=list)
@@ -256,3 +268,4 @@ class Seed:
     tickets: list[Ticket] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
+    erp_changes: list[ErpChange] = field(default_factory=list)

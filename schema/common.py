@@ -16,6 +16,7 @@ from auth.permissions import requires
 from auth.policy import Permission
 from connectors.base.records import Amount, SourceStatus
 from resolvers.context import Context
+from resolvers.errors import NotFound
 from resolvers.pagination import Slice
 
 CurrencyCode = NewType("CurrencyCode", str)
@@ -57,6 +58,14 @@ class GlobalId:
 
 def global_id(type_name: str, system: str, external_id: str) -> strawberry.ID:
     return strawberry.ID(GlobalId(type_name, system, external_id).encode())
+
+
+def external_id(node_id: strawberry.ID, type_name: str) -> str:
+    """The upstream ID behind a global ID of the expected type, else NOT_FOUND."""
+    parts = GlobalId.decode(node_id)
+    if parts is None or parts.type_name != type_name:
+        raise NotFound(type_name.lower())
+    return parts.external_id
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID.")

@@ -18,7 +18,7 @@ from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from resolvers.pagination import PageArgs
 from schema.cases import Case
-from schema.common import SCALARS, Connection, GlobalId, Node, connection
+from schema.common import SCALARS, Connection, Node, connection, external_id
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -46,6 +46,7 @@ from schema.organization import Organization, Viewer
 from schema.payments import Payment
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node
+from schema.subscriptions import Subscription
 from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
@@ -64,14 +65,6 @@ def page_args(
     first: int | None, after: str | None, last: int | None, before: str | None
 ) -> PageArgs:
     return PageArgs(first=first, after=after, last=last, before=before)
-
-
-def external_id(node_id: strawberry.ID, type_name: str) -> str:
-    """The upstream ID behind a global ID of the expected type, else NOT_FOUND."""
-    parts = GlobalId.decode(node_id)
-    if parts is None or parts.type_name != type_name:
-        raise NotFound(type_name.lower())
-    return parts.external_id
 
 
 def require_principal(info: Info) -> None:
@@ -330,6 +323,7 @@ def build_schema(
 ) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         types=[Delivery, Payment, Quote, Order, Invoice, Ticket],
         extensions=list(extensions),

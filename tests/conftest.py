@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.rest_fixtures",
     "tests.stack",
     "tests.access_fixtures",
+    "tests.live_stack",
 ]

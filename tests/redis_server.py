@@ -4,10 +4,11 @@ prefix of its own and deletes only its own keys (never FLUSHALL a shared server)
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
 from bench.redis_server import answers, own_redis_server
 
@@ -26,15 +27,32 @@ def redis_url() -> Iterator[str]:
             yield server.url
 
 
-@pytest.fixture
-def redis_prefix(redis_url: str) -> Iterator[str]:
-    """A key prefix of this test's own; its keys are deleted afterwards."""
-    prefix = f"pgtest-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
+def new_prefix() -> str:
+    return f"pgtest-{uuid.uuid4().hex[:12]}"
+
+
+def delete_prefix(url: str, prefix: str) -> None:
+    """Delete the keys under `prefix` (and only those)."""
+    client = redis.Redis.from_url(url)
     try:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
         if keys:
             client.delete(*keys)
     finally:
         client.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = new_prefix()
+    yield prefix
+    delete_prefix(redis_url, prefix)
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[AsyncRedis]:
+    """An asyncio client of the test Redis, closed afterwards."""
+    client = AsyncRedis.from_url(redis_url)
+    yield client
+    await client.aclose()

@@ -33,14 +33,22 @@ def running_sandbox() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def gateway_settings(sandbox: Sandbox, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
+def sandbox_urls(sandbox: Sandbox) -> dict[str, Any]:
+    """The gateway's settings that point it at `sandbox`."""
+    return {
         "erp_url": sandbox.erp_url,
         "crm_url": sandbox.url("crm"),
         "dms_url": sandbox.url("dms"),
         "payments_url": sandbox.url("payments"),
         "oidc_server_url": sandbox.url("idp") + "/",
+    }
+
+
+def gateway_settings(sandbox: Sandbox, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        **sandbox_urls(sandbox),
         "redis_url": None,
+        "polling": False,  # a poller's requests would disturb tests that count requests
     }
     return Settings(**{**values, **overrides})
 

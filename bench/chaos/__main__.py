@@ -18,7 +18,7 @@ import httpx
 
 from bench.chaos.report import Phase, Sample, table
 from bench.load import DASHBOARD, drive
-from bench.processes import process, sandbox_env, token
+from bench.processes import demo_token, process, sandbox_env
 from bench.redis_server import RedisServer, own_redis_server
 from resolvers.loaders import ENTITIES
 
@@ -115,7 +115,7 @@ def main() -> None:
         serve = ["serve", "--host", "127.0.0.1", "--port", str(gateway_port)]
         with process(serve, env, f"http://127.0.0.1:{gateway_port}/readyz"):
             url = f"http://127.0.0.1:{gateway_port}"
-            print(asyncio.run(run(url, token(port), port, redis)), flush=True)
+            print(asyncio.run(run(url, demo_token(port), port, redis)), flush=True)
 
 
 if __name__ == "__main__":

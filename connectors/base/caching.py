@@ -17,6 +17,8 @@ Keys are `<system>:<entity>:<id>`; authorization runs after the cache (records c
 customer), so one entry serves every tenant's check safely. `None` results are not cached; a
 TTL of 0 switches caching off for the entity type. Hits, misses and stale serves are counted
 per entity type (`infra.metrics`) and per request (`infra.tally`).
+An entity whose keys come in variants (a customer's list, once per filter) files each entry
+under the tag of its group, so an event can drop all variants at once (`CachedEntity.tag`).
 """
 
 import asyncio
@@ -66,8 +68,15 @@ class CachedEntity(Generic[T]):
         """How long the cache keeps an entry: while it may be served fresh or stale."""
         return self.ttl_s + max(self.ttl_s, self.max_stale_s)
 
+    group_of: Callable[[str], str] | None = None
+    """The group a key belongs to (a list key's customer), for entities stored in variants."""
+
     def key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
+
+    def tag(self, group: str) -> str:
+        """The tag every entry of `group` is filed under."""
+        return f"{self.namespace}#{group}"
 
 
 @dataclass(frozen=True)
@@ -262,13 +271,12 @@ class ReadThrough:
         except UpstreamError as error:
             return dict.fromkeys(keys, error)
         as_of = self._stamp()
+        stored = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
+        group_of = entity.group_of
         await self.cache.set_many(
-            {
-                entity.key(key): encode(entity, value, as_of)
-                for key, value in zip(keys, values, strict=True)
-                if value is not None
-            },
+            {entity.key(key): encode(entity, value, as_of) for key, value in stored.items()},
             entity.keep_s,
+            {entity.key(key): entity.tag(group_of(key)) for key in stored} if group_of else None,
         )
         return {key: Entry(value, as_of) for key, value in zip(keys, values, strict=True)}
 

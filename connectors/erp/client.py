@@ -8,11 +8,13 @@ for keys the ERP does not know.
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import httpx
 
+from connectors.base.changes import ChangePage
 from connectors.base.guard import Guard
 from connectors.base.ports import ListFilter
 from connectors.base.records import (
@@ -52,7 +54,8 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
 
 
 class ErpAdapter:
-    """Implements OrganizationPort, QuotePort, OrderPort and InvoicePort."""
+    """Implements OrganizationPort, QuotePort, OrderPort and InvoicePort, and ChangeFeed (the
+    ERP pushes nothing: its change log is polled)."""
 
     def __init__(
         self,
@@ -86,6 +89,26 @@ class ErpAdapter:
 
     async def aclose(self) -> None:
         await self._soap.aclose()
+
+    @property
+    def system(self) -> System:
+        return System.ERP
+
+    async def changes_since(self, cursor: str | None, limit: int) -> ChangePage:
+        since = int(cursor) if cursor is not None else 0
+        answer = await self._read(
+            "GetChanges", SinceStamp=since, Limit=limit if cursor is not None else 0
+        )
+        received_at = datetime.now(UTC)
+        page = Fields(System.ERP, answer, "GetChanges")
+        entries = page.records("Change")
+        changes = [mapping.change(raw, received_at) for raw in entries]
+        last = entries[-1].required("ChangeStamp", int) if entries else None
+        head = page.required("LastStamp", int) if cursor is None else since
+        return ChangePage(
+            [change for change in changes if change is not None],
+            str(last if last is not None else head),
+        )
 
     # -- the shapes of a read ------------------------------------------------------------
 

@@ -6,13 +6,16 @@ overdue) are left to the resolvers; DRAFT records are mapped here and hidden the
 code or a missing field raises UpstreamBadResponse.
 """
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from connectors.base.changes import Change
 from connectors.base.records import (
     Address,
     Amount,
+    CaseRef,
     Customer,
     Delivery,
     DeliveryLine,
@@ -22,6 +25,7 @@ from connectors.base.records import (
     Order,
     Quote,
     SourceStatus,
+    System,
     Totals,
 )
 from connectors.base.soap import Fields
@@ -253,3 +257,33 @@ def open_item(raw: Fields) -> tuple[str, OpenItem]:
         residual=_amount(raw, "AmountResidual", currency),
     )
     return raw.required("CustomerNumber", str), item
+
+
+CHANGE_KINDS = {
+    "order": ("ORDER", "order.status_changed"),
+    "delivery": ("DELIVERY", "delivery.updated"),
+    "invoice": ("INVOICE", "invoice.status_changed"),
+}
+
+
+def change(raw: Fields, received_at: datetime) -> Change | None:
+    """One change-log entry; None for object types the portal does not show. The event id is
+    synthetic (a hash of the record and its change stamp), so re-reading the same entry
+    gives the same id."""
+    object_type = raw.required("ObjectType", str)
+    if object_type not in CHANGE_KINDS:
+        return None
+    entity, kind = CHANGE_KINDS[object_type]
+    object_id, stamp = raw.required("ObjectId", str), raw.required("ChangeStamp", int)
+    parent = raw.optional("ParentId", str)
+    return Change(
+        source=System.ERP,
+        event_id=hashlib.sha256(f"erp:{object_type}:{object_id}:{stamp}".encode()).hexdigest()[:32],
+        kind=kind,
+        entity=entity,
+        entity_id=object_id,
+        occurred_at=raw.required("ChangedAt", datetime),
+        customer=raw.required("CustomerNumber", str),
+        related=(CaseRef("ORDER", parent),) if parent else (),
+        received_at=received_at,
+    )

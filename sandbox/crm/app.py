@@ -7,6 +7,7 @@ answers `{"items", "total", "page", "per_page"}`. Comments include internal note
 `"internal": true`, as the real helpdesk's API does: dropping them is the gateway's job.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.advance import Advance, advance_route
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Comment, Contact, Customer, Seed, Ticket
@@ -197,10 +199,16 @@ class CrmApi:
 
 
 def create_crm_app(
-    seed: Seed, faults: Faults, stats: RequestStats, token: str, clock: Clock | None = None
+    seed: Seed,
+    faults: Faults,
+    stats: RequestStats,
+    token: str,
+    clock: Clock | None = None,
+    advances: Mapping[str, Advance] | None = None,
 ) -> Starlette:
     """The CRM on `seed`; `token` is the API token clients send as `Bearer`; `clock` (default:
-    the seed's `now`, advancing) is what SLA states are computed against."""
+    the seed's `now`, advancing) is what SLA states are computed against; `advances` serve
+    `POST /_advance`."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
     guard = guarded(token, crm_error)
     routes = [
@@ -210,5 +218,6 @@ def create_crm_app(
         Route("/api/v1/tickets/{ticket_id}", guard(api.ticket), methods=["GET"]),
         Route("/api/v1/comments", guard(api.comments), methods=["GET"]),
         Route("/api/v1/consents", guard(api.consents), methods=["GET"]),
+        *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=crm_error)

@@ -10,6 +10,7 @@ first, as CMIS `getAllVersions` returns them. Errors are CMIS browser-binding JS
 
 import hashlib
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.advance import Advance, advance_route
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Document, DocumentVersion, Seed
@@ -177,8 +179,15 @@ class DmsApi:
         )
 
 
-def create_dms_app(seed: Seed, faults: Faults, stats: RequestStats, token: str) -> Starlette:
-    """The DMS on `seed`; `token` is the API token clients send as `Bearer`."""
+def create_dms_app(
+    seed: Seed,
+    faults: Faults,
+    stats: RequestStats,
+    token: str,
+    advances: Mapping[str, Advance] | None = None,
+) -> Starlette:
+    """The DMS on `seed`; `token` is the API token clients send as `Bearer`; `advances`
+    serve `POST /_advance`."""
     api = DmsApi(seed)
     guard = guarded(token, dms_error)
     routes = [
@@ -189,5 +198,6 @@ def create_dms_app(seed: Seed, faults: Faults, stats: RequestStats, token: str) 
             guard(api.content),
             methods=["GET"],
         ),
+        *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=dms_error)

@@ -1,12 +1,15 @@
 """The sandbox ERP as an ASGI app: SOAP 1.1 operations POSTed to `/erp`, the WSDL at
 `GET /erp?wsdl`, and the shared control surface (`/_stats`, `/_faults`)."""
 
+from collections.abc import Mapping
+
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from sandbox.advance import Advance, advance_route
 from sandbox.erp.envelope import (
     ERP_NS,
     SOAP_MEDIA_TYPE,
@@ -42,8 +45,11 @@ async def soap_operation(request: Request) -> str:
     return f"{request.method} {request.url.path}"
 
 
-def create_erp_app(seed: Seed, faults: Faults, stats: RequestStats) -> Starlette:
-    """The ERP over `seed` (read in place, so later writes to the seed show up)."""
+def create_erp_app(
+    seed: Seed, faults: Faults, stats: RequestStats, advances: Mapping[str, Advance] | None = None
+) -> Starlette:
+    """The ERP over `seed` (read in place, so later writes to the seed show up); `advances`
+    serve `POST /_advance`."""
     description = ServiceDescription()
 
     async def wsdl(request: Request) -> Response:
@@ -64,7 +70,11 @@ def create_erp_app(seed: Seed, faults: Faults, stats: RequestStats) -> Starlette
             return fault_response(FAULT_STATUS, "Client", str(error))
         return soap_response(handler(seed, operation))
 
-    routes = [Route(ERP_PATH, wsdl, methods=["GET"]), Route(ERP_PATH, call, methods=["POST"])]
+    routes = [
+        Route(ERP_PATH, wsdl, methods=["GET"]),
+        Route(ERP_PATH, call, methods=["POST"]),
+        *([advance_route(advances)] if advances else []),
+    ]
     return instrumented_app(
         routes, stats, faults, operation_of=soap_operation, failure=server_fault
     )

@@ -221,3 +221,14 @@ def get_open_items(seed: Seed, request: etree._Element) -> etree._Element:
         if invoice.customer in customers and invoice.state == "posted" and invoice.amount_residual
     ]
     return _response("GetOpenItems", map(serialize.open_item, found))
+
+
+@operation("GetChanges")
+def get_changes(seed: Seed, request: etree._Element) -> etree._Element:
+    since = int(request.findtext(qname("SinceStamp")) or 0)
+    limit = int(request.findtext(qname("Limit")) or 0)
+    found = [change for change in seed.erp_changes if change.stamp > since][:limit]
+    last = seed.erp_changes[-1].stamp if seed.erp_changes else 0
+    return _response(
+        "GetChanges", [erp_element("LastStamp", str(last)), *map(serialize.change, found)]
+    )

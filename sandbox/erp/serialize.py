@@ -11,7 +11,7 @@ from decimal import Decimal
 from lxml import etree
 
 from sandbox.erp.envelope import erp_element, qname
-from sandbox.model import Address, Customer, Delivery, Invoice, Line, Order, Quote
+from sandbox.model import Address, Customer, Delivery, ErpChange, Invoice, Line, Order, Quote
 from sandbox.seed import line_total, vat
 
 Value = str | int | bool | Decimal | date | datetime | None
@@ -216,5 +216,19 @@ def open_item(record: Invoice) -> etree._Element:
             ("InvoiceDateDue", record.due_date),
             ("Currency", record.currency),
             ("AmountResidual", record.amount_residual),
+        ],
+    )
+
+
+def change(record: ErpChange) -> etree._Element:
+    return element(
+        "Change",
+        [
+            ("ChangeStamp", record.stamp),
+            ("ObjectType", record.object_type),
+            ("ObjectId", record.object_id),
+            ("ParentId", record.parent_id),
+            ("CustomerNumber", record.customer),
+            ("ChangedAt", record.changed_at),
         ],
     )

@@ -11,7 +11,7 @@ it created the first time, as Stripe does.
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.advance import Advance, advance_route
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import PaymentIntent, Refund, Seed
@@ -192,9 +193,14 @@ class PaymentsApi:
 
 
 def create_payments_app(
-    seed: Seed, faults: Faults, stats: RequestStats, secret_key: str
+    seed: Seed,
+    faults: Faults,
+    stats: RequestStats,
+    secret_key: str,
+    advances: Mapping[str, Advance] | None = None,
 ) -> Starlette:
-    """The payment provider on `seed`; clients authenticate with `secret_key` (`sk_test_…`)."""
+    """The payment provider on `seed`; clients authenticate with `secret_key` (`sk_test_…`);
+    `advances` serve `POST /_advance`."""
     api = PaymentsApi(seed)
     guard = guarded(secret_key, stripe_error)
     routes = [
@@ -202,5 +208,6 @@ def create_payments_app(
         Route("/v1/payment_intents", guard(api.create_payment_intent), methods=["POST"]),
         Route("/v1/payment_intents/{intent_id}", guard(api.payment_intent), methods=["GET"]),
         Route("/v1/refunds", guard(api.refunds), methods=["GET"]),
+        *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=stripe_error)

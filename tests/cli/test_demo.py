@@ -11,7 +11,7 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from bench.processes import token, wait_until_ready
+from bench.processes import demo_token, wait_until_ready
 from sandbox.server import bind
 
 STOP_DEADLINE_S = 20
@@ -56,7 +56,7 @@ def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
     demo: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, port = demo
-    access_token = token(port)
+    access_token = demo_token(port)
     answer = httpx.post(
         f"http://127.0.0.1:{port}/graphql",
         json={"query": "{ viewer { organization { legalName } } }"},

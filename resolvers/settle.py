@@ -1,0 +1,72 @@
+"""Reading a change back from its system of record before anyone is told about it.
+
+A thin event names only an id, and a webhook's word on who owns a record is not what tenancy
+should rest on: the organization and the related records come from the record itself. A fat
+event that reports a state the record has already left (an older event delivered late, such
+as `processing` after `succeeded`) is superseded and answers None, as does a change to a
+record that no longer exists.
+"""
+
+from dataclasses import replace
+
+from connectors.base.changes import Change
+from connectors.base.records import CaseRef
+from resolvers.upstreams import Upstreams
+
+
+def _current(change: Change, status_code: str) -> bool:
+    """False when the event reports a state other than the record's current one."""
+    return change.status is None or change.status == status_code
+
+
+def _related(change: Change, ref_type: str) -> str | None:
+    return next((ref.id for ref in change.related if ref.type == ref_type), None)
+
+
+async def settle(change: Change, upstreams: Upstreams) -> Change | None:
+    key = change.entity_id
+    if change.entity == "PAYMENT":
+        payment = (await upstreams.payments.get_payments([key]))[0]
+        if payment is None or not _current(change, payment.source_status.code):
+            return None
+        invoices = tuple(CaseRef("INVOICE", a.invoice_id) for a in payment.allocations)
+        return replace(change, customer=payment.customer, related=invoices)
+    if change.entity == "ORDER":
+        order = (await upstreams.orders.get_orders([key]))[0]
+        return replace(change, customer=order.customer) if order else None
+    if change.entity == "DELIVERY":
+        order_id = _related(change, "ORDER")
+        found = (await upstreams.orders.deliveries_of([order_id]))[0] if order_id else []
+        delivery = next((d for d in found if d.id == key), None)
+        return replace(change, customer=delivery.customer) if delivery else None
+    if change.entity == "INVOICE":
+        invoice = (await upstreams.invoices.get_invoices([key]))[0]
+        if invoice is None:
+            return None
+        of_order = (CaseRef("ORDER", invoice.order_id),) if invoice.order_id else ()
+        return replace(change, customer=invoice.customer, related=of_order)
+    if change.entity == "TICKET":
+        ticket = (await upstreams.tickets.get_tickets([key]))[0]
+        if ticket is None or not _current(change, ticket.source_status.code):
+            return None
+        return replace(change, customer=ticket.customer)
+    if change.entity == "MESSAGE":
+        return await _message(change, upstreams)
+    if change.entity == "DOCUMENT":
+        document = (await upstreams.documents.get_documents([key]))[0]
+        if document is None:
+            return None
+        versions = tuple(ref for ref in change.related if ref.type == "VERSION")
+        return replace(change, customer=document.customer, related=document.subjects + versions)
+    return change  # a notice: the CRM's event is the whole record
+
+
+async def _message(change: Change, upstreams: Upstreams) -> Change | None:
+    ticket_id = _related(change, "TICKET")
+    if ticket_id is None:
+        return None
+    ticket = (await upstreams.tickets.get_tickets([ticket_id]))[0]
+    messages = (await upstreams.tickets.messages_of([ticket_id]))[0]
+    if ticket is None or not any(message.id == change.entity_id for message in messages):
+        return None  # unknown, or an internal note: never told to anyone
+    return replace(change, customer=ticket.customer)
