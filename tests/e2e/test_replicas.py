@@ -28,7 +28,7 @@ from tests.live_stack import (
 from tests.redis_server import delete_prefix, new_prefix
 from tests.replicas import Replica, replica
 from tests.stack import Tokens
-from tests.ws_client import ws_client
+from tests.subscription_clients import ws_client
 
 CASES = "subscription { caseUpdated { __typename number } }"
 MESSAGES = "subscription($after: String) { messageAdded(after: $after) { body } }"

@@ -16,7 +16,7 @@ from schema.common import global_id
 from tests.forged_tokens import resigned
 from tests.live_stack import advance, live_gateway, open_ticket, post_message, processing_payment
 from tests.stack import Tokens
-from tests.ws_client import LEGACY_WS, sse_stream, ws_client
+from tests.subscription_clients import LEGACY_WS, sse_stream, ws_client
 
 MESSAGES = "subscription($after: String) { messageAdded(after: $after) { body } }"
 CASES = "subscription { caseUpdated { __typename number } }"
