@@ -25,6 +25,7 @@ from redis.exceptions import ResponseError
 FIELD = "d"
 """The one field of a Redis stream entry: the payload."""
 ZERO = "0-0"
+PURGE_INTERVAL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,7 @@ class MemoryEventStream:
         self._dedupe_ttl_s = dedupe_ttl_s
         self._topics: dict[str, _Topic] = {}
         self._seen: dict[str, float] = {}
+        self._next_purge = 0.0
 
     def _topic(self, name: str) -> _Topic:
         if name not in self._topics:
@@ -265,7 +267,9 @@ class MemoryEventStream:
         if once is not None:
             if self._seen.get(once, 0.0) > now:
                 return None
-            self._seen = {key: until for key, until in self._seen.items() if until > now}
+            if now >= self._next_purge:  # forget expired keys now and then, not per append
+                self._seen = {key: until for key, until in self._seen.items() if until > now}
+                self._next_purge = now + PURGE_INTERVAL_S
             self._seen[once] = now + self._dedupe_ttl_s
         state = self._topic(topic)
         ms = max(int(time.time() * 1000), state.last[0])

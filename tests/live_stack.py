@@ -39,17 +39,18 @@ def live_tokens(live_sandbox: Sandbox) -> Tokens:
 
 @contextmanager
 def live_gateway(sandbox: Sandbox, **overrides: Any) -> Iterator[str]:
-    """A gateway that polls the ERP and to which the sandbox sends its webhooks."""
+    """A gateway that polls the ERP and to which the sandbox sends its webhooks (until the
+    block ends: then they go where they went before)."""
     sock = bind()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = gateway_settings(sandbox, **{**LIVE_SETTINGS, **overrides})
     app = create_app(settings, advancing_clock(sandbox.seed.now))
-    sandbox.webhooks.url = f"{url}/webhooks"
+    previous, sandbox.webhooks.url = sandbox.webhooks.url, f"{url}/webhooks"
     try:
         with serve_in_thread(app, sock):
             yield url
     finally:
-        sandbox.webhooks.url = None
+        sandbox.webhooks.url = previous
 
 
 async def advance(sandbox: Sandbox, system: str, **body: Any) -> dict[str, Any]:

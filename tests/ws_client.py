@@ -3,6 +3,7 @@ graphql-sse, over real sockets. Every wait has a deadline."""
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,9 +38,10 @@ class WsClient:
     async def receive(self, timeout_s: float = WAIT_S, keep_alives: bool = False) -> dict[str, Any]:
         """The next message (keep-alives counted and skipped); raises Closed when the server
         closes the connection."""
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
-                raw = await asyncio.wait_for(self.socket.recv(), timeout_s)
+                raw = await asyncio.wait_for(self.socket.recv(), deadline - time.monotonic())
             except ConnectionClosed as closed:
                 rcvd = closed.rcvd
                 raise Closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "") from None

@@ -12,6 +12,7 @@ import pytest
 from sandbox.idp import idp_of
 from sandbox.seed import LUMIERE, MUSTER
 from sandbox.server import Sandbox
+from schema.common import global_id
 from tests.forged_tokens import resigned
 from tests.live_stack import advance, live_gateway, open_ticket, post_message, processing_payment
 from tests.stack import Tokens
@@ -225,3 +226,51 @@ async def test_stopping_a_gateway_closes_subscriptions_for_a_retry_without_an_er
         await client_context.__aexit__(None, None, None)
     assert closed.code == 1001  # going away (draining): reconnect elsewhere with the cursor
     assert all("errors" not in message for message in messages)
+
+
+async def test_every_kind_of_subscription_delivers_its_object(
+    live_sandbox: Sandbox, live_tokens: Tokens, gateway: str
+) -> None:
+    seed = live_sandbox.seed
+    delivery = next(d for d in seed.deliveries if d.customer == MUSTER and d.state == "waiting")
+    document = next(d for d in seed.documents if d.customer == MUSTER and d.references)
+    subject_type, subject_id = document.references[0]
+    subject = global_id(subject_type.capitalize(), "erp", subject_id)
+    ticket = open_ticket(seed, MUSTER)
+    intent = next(
+        i for i in seed.payment_intents if i.customer == MUSTER and i.status != "succeeded"
+    )
+    operations = {
+        "delivery": "subscription { deliveryUpdated { number status } }",
+        "version": "subscription($s: ID) { documentVersionAdded(subjectId: $s) { versionLabel } }",
+        "notice": "subscription { systemNoticePublished { severity title } }",
+        "balance": "subscription { accountBalanceChanged { totalOpen { currencyCode } } }",
+        "invoice": "subscription { invoiceStatusChanged { number status } }",
+        "sla": "subscription { ticketSlaChanged { number sla { status } } }",
+    }
+    async with ws_client(gateway, await live_tokens("anna")) as client:
+        for name, query in operations.items():
+            await client.start(name, query, {"s": subject})
+        await advance(live_sandbox, "erp", object="delivery", id=delivery.id, to="SHIPPED")
+        await advance(live_sandbox, "dms", object="document", id=document.id, major=True)
+        await advance(live_sandbox, "crm", object="notice", severity="incident", title="ERP down")
+        await advance(live_sandbox, "payments", object="payment", id=intent.id, to="SUCCEEDED")
+        await advance(live_sandbox, "crm", object="ticket", id=ticket, to="WAITING_ON_CUSTOMER")
+        got: dict[str, Any] = {}
+        for _ in range(20):  # each operation's first result, others' further ones in between
+            if set(got) == set(operations):
+                break
+            message = await client.receive()
+            assert message["type"] == "next", message
+            got.setdefault(message["id"], message["payload"]["data"])
+    numbers = {d.id: d.number for d in seed.deliveries} | {t.id: t.number for t in seed.tickets}
+    assert got["delivery"] == {
+        "deliveryUpdated": {"number": numbers[delivery.id], "status": "SHIPPED"}
+    }
+    assert got["version"]["documentVersionAdded"]["versionLabel"].endswith(".0")
+    assert got["notice"] == {"systemNoticePublished": {"severity": "INCIDENT", "title": "ERP down"}}
+    assert got["balance"]["accountBalanceChanged"]["totalOpen"]["currencyCode"] == "CHF"
+    assert got["invoice"]["invoiceStatusChanged"]["status"] in {"PAID", "PARTIALLY_PAID"}
+    assert got["sla"] == {
+        "ticketSlaChanged": {"number": numbers[ticket], "sla": {"status": "PAUSED"}}
+    }
