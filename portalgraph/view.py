@@ -30,6 +30,8 @@ from auth.policy import OrganizationNotAllowed, act_for
 from auth.principal import Principal
 from auth.tokens import IdentityProviderUnavailable, InvalidToken, TokenVerifier
 from connectors.base.caching import CachedEntity, ReadThrough
+from infra.cache import Cache
+from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
 from portalgraph.persisted import DocumentPolicy, resolve_document
@@ -40,6 +42,7 @@ from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
 from resolvers.roi import RoiAssumptions
 from resolvers.upstreams import Upstreams
+from resolvers.writes import Writes
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -65,6 +68,11 @@ class RequestServices:
     persisted_queries: bool
     usage: UsageStore
     roi: RoiAssumptions
+    idempotency: IdempotencyStore
+    cache: Cache
+
+    def writes(self) -> Writes:
+        return Writes(self.upstreams, self.idempotency, self.cache, self.entities)
 
     def loaders(self, principal: Principal | None) -> Loaders:
         """Fresh loaders spending the principal's organization's upstream budget."""
@@ -121,6 +129,7 @@ class GatewayView(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id", "-"),
             usage=services.usage,
             roi=services.roi,
+            writes=services.writes(),
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
