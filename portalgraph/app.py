@@ -32,6 +32,7 @@ from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
 from infra.cache import Cache
 from infra.fallback import FallbackCache
+from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempotency
 from infra.metrics import OperationNames
 from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
@@ -197,6 +198,14 @@ def open_usage(settings: Settings) -> UsageStore:
     return MemoryUsage()
 
 
+def open_idempotency(settings: Settings, infra: Infrastructure) -> IdempotencyStore:
+    """Redis when configured (shared by every replica; a write fails rather than lose its
+    key while Redis is down), else one process's memory."""
+    if infra.redis is None:
+        return MemoryIdempotency()
+    return RedisIdempotency(infra.redis, settings.cache_prefix)
+
+
 def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
     runtime = Runtime()
     verifier = TokenVerifier(
@@ -274,6 +283,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 persisted_queries=settings.persisted_queries,
                 usage=usage,
                 roi=settings.roi,
+                idempotency=open_idempotency(settings, infra),
+                cache=infra.cache,
                 feed=realtime.feed,
             )
             yield

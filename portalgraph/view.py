@@ -37,6 +37,8 @@ from auth.policy import OrganizationNotAllowed, act_for
 from auth.principal import Principal
 from auth.tokens import IdentityProviderUnavailable, InvalidToken, TokenVerifier
 from connectors.base.caching import CachedEntity, ReadThrough
+from infra.cache import Cache
+from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
 from portalgraph.persisted import DocumentPolicy, resolve_document
@@ -50,6 +52,7 @@ from resolvers.loaders import Loaders
 from resolvers.roi import RoiAssumptions
 from resolvers.subscriptions import EventFeed, StreamContext
 from resolvers.upstreams import Upstreams
+from resolvers.writes import Writes
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -73,7 +76,12 @@ class RequestServices:
     persisted_queries: bool
     usage: UsageStore
     roi: RoiAssumptions
+    idempotency: IdempotencyStore
+    cache: Cache
     feed: EventFeed | None = None
+
+    def writes(self) -> Writes:
+        return Writes(self.upstreams, self.idempotency, self.cache, self.entities)
 
     def loaders(self, principal: Principal | None) -> Loaders:
         """Fresh loaders spending the principal's organization's upstream budget."""
@@ -169,6 +177,7 @@ class GatewayView(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id", "-"),
             usage=services.usage,
             roi=services.roi,
+            writes=services.writes(),
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(
             "accept", ""

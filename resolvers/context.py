@@ -12,6 +12,7 @@ from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
 from resolvers.roi import RoiAssumptions
+from resolvers.writes import Writes
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Context:
     usage: UsageStore
     """The gateway's usage counters (insights)."""
     roi: RoiAssumptions
+    writes: Writes
+    """What mutations write through: the ports, idempotency keys, cache invalidation."""
     request_id: str = "-"
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None

@@ -193,3 +193,18 @@ def connection(page: Slice[R], wrap: Callable[[R], NodeT]) -> Connection[NodeT]:
         ),
         total_count=page.total_count,
     )
+
+
+@strawberry.type(description="Why a mutation refused its input (validation or a business rule).")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="The path of the offending input field, such as ['input', 'amount']."
+    )
+    code: str = strawberry.field(description="A stable code, such as AMOUNT_ABOVE_RESIDUAL.")
+    message: str = strawberry.field(description="What is wrong, for the user.")
+
+
+@strawberry.input(description="An amount of money in one currency.")
+class MoneyInput:
+    amount: Decimal = strawberry.field(description="The amount, as an exact decimal string.")
+    currency_code: CurrencyCode = strawberry.field(description="The ISO 4217 currency.")

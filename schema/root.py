@@ -43,6 +43,7 @@ from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
+from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node
@@ -301,6 +302,11 @@ class Query:
         return Insights.of(report)
 
 
+@strawberry.type(description="Change the portal's systems of record (self-service).")
+class Mutation(PaymentMutations):
+    pass
+
+
 log = logging.getLogger("portalgraph.errors")
 
 
@@ -323,6 +329,7 @@ def build_schema(
 ) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         types=[Delivery, Payment, Quote, Order, Invoice, Ticket],

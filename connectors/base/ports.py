@@ -27,6 +27,7 @@ from connectors.base.records import (
     OpenItem,
     Order,
     Payment,
+    PaymentStart,
     Quote,
     Refund,
     Ticket,
@@ -83,6 +84,14 @@ class PaymentPort(Closeable, Protocol):
     async def get_payments(self, ids: Sequence[str]) -> list[Payment | None]: ...
     async def payments_of(self, customers: Sequence[str]) -> list[list[Payment]]: ...
     async def refunds_of(self, payment_ids: Sequence[str]) -> list[list[Refund]]: ...
+    async def start_payment(self, start: PaymentStart) -> Payment:
+        """A new payment at the provider, created at most once per `start.idempotency_key`
+        (the provider replays its first answer); a write, never retried."""
+        ...
+
+    async def cancel_payment(self, payment_id: str) -> Payment:
+        """Cancel a payment still awaiting the customer; `UpstreamRejected` otherwise."""
+        ...
 
 
 class TicketPort(Closeable, Protocol):

@@ -208,6 +208,18 @@ class Payment:
 
 
 @dataclass(frozen=True)
+class PaymentStart:
+    """A new payment the portal asks the provider for: the invoices it settles (one currency,
+    one customer), the method and the key that makes a retry harmless."""
+
+    customer: str
+    allocations: tuple[Allocation, ...]
+    method: str
+    return_url: str | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class Refund:
     id: str
     payment_id: str

@@ -6,8 +6,8 @@ filtered by `payment_intent` when only one payment is asked for) and groups it h
 one scan is cheaper than a request per payment; `payments_of` lists each customer's intents,
 one paged list per customer. Every list is bounded by `MAX_PAGES` pages of 100.
 
-`create_payment` is a write: sent once, never retried, with Stripe's `Idempotency-Key`, so
-that a caller who retries after a timeout cannot charge twice.
+`create_payment` and `cancel_payment` are writes: sent once, never retried; a creation carries
+Stripe's `Idempotency-Key`, so that a caller who retries after a timeout cannot charge twice.
 """
 
 import asyncio
@@ -16,7 +16,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from connectors.base.payload import Payload
-from connectors.base.records import Amount, Payment, Refund, System
+from connectors.base.records import Amount, Payment, PaymentStart, Refund, System
 from connectors.base.rest import RestAdapter, collect_pages, grouped
 from connectors.payments import mapping
 
@@ -55,6 +55,22 @@ class PaymentsAdapter(RestAdapter):
                 "currency": amount.currency.lower(),
             },
             headers={"Idempotency-Key": idempotency_key},
+        )
+        return mapping.payment(body)
+
+    async def start_payment(self, start: PaymentStart) -> Payment:
+        """A payment intent settling `start.allocations`; with a return URL it answers the
+        redirect the customer must follow."""
+        body = await self._rest.post_form(
+            "/v1/payment_intents",
+            mapping.payment_form(start.customer, start.allocations, start.method, start.return_url),
+            headers={"Idempotency-Key": start.idempotency_key},
+        )
+        return mapping.payment(body)
+
+    async def cancel_payment(self, payment_id: str) -> Payment:
+        body = await self._rest.post_form(
+            f"/v1/payment_intents/{quote(payment_id, safe='')}/cancel", {}
         )
         return mapping.payment(body)
 

@@ -6,7 +6,7 @@ Stripe keeps as strings: `allocations` is a JSON string of `[{"invoice_id", "amo
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
@@ -44,6 +44,7 @@ INTENT_STATUSES = {
     "canceled": "CANCELED",
 }
 METHODS = {"card": "CARD", "twint": "TWINT", "postfinance": "POSTFINANCE"}
+STRIPE_METHODS = {unified: stripe_type for stripe_type, unified in METHODS.items()}
 REFUND_STATUSES = {name: name.upper() for name in ("pending", "succeeded", "failed", "canceled")}
 
 stripe = mapper(System.PAYMENTS)
@@ -131,6 +132,25 @@ def allocations(metadata: Payload, currency: str) -> tuple[Allocation, ...]:
         Allocation(text(entry, "invoice_id"), amount(integer(entry, "amount"), currency))
         for entry in entries
     )
+
+
+def payment_form(
+    customer: str, allocations: Sequence[Allocation], method: str, return_url: str | None
+) -> dict[str, str]:
+    """A new payment intent as Stripe's form: the total of `allocations` (one currency), the
+    method, the ERP customer and the allocations in `metadata`."""
+    currency = allocations[0].amount.currency
+    total = Amount(sum((a.amount.value for a in allocations), Decimal(0)), currency)
+    entries = [{"invoice_id": a.invoice_id, "amount": minor_units(a.amount)} for a in allocations]
+    form = {
+        "customer": customer_id(customer),
+        "amount": str(minor_units(total)),
+        "currency": currency.lower(),
+        "payment_method_types[0]": STRIPE_METHODS[method],
+        "metadata[erp_customer_number]": customer,
+        "metadata[allocations]": json.dumps(entries, separators=(",", ":")),
+    }
+    return form | ({"return_url": return_url} if return_url else {})
 
 
 def redirect_url(next_action: Payload | None) -> str | None:

@@ -5,15 +5,12 @@ Authentication is the secret key as `Bearer`. Lists are Stripe list objects (new
 intent's ERP customer and invoice allocations travel in its `metadata` (strings, as Stripe
 requires). `latest_charge` is always expanded, as if the client sent `expand[]`. Like Stripe,
 there is no batch read by ids: clients read payment intents one by one and refunds by list.
-`POST /v1/payment_intents` creates an intent; a repeated `Idempotency-Key` answers the intent
-it created the first time, as Stripe does.
+The writes (create and cancel an intent, with idempotency keys) are in `writes.py`.
 """
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +21,7 @@ from sandbox.advance import Advance, advance_route
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import PaymentIntent, Refund, Seed
+from sandbox.payments.writes import PaymentWrites
 from sandbox.rest import BadRequest, guarded, int_param
 from sandbox.stats import RequestStats
 
@@ -131,7 +129,6 @@ class PaymentsApi:
 
     def __init__(self, seed: Seed) -> None:
         self.seed = seed
-        self.created_by_key: dict[str, PaymentIntent] = {}
 
     def intent(self, intent_id: str) -> PaymentIntent | None:
         return next((i for i in self.seed.payment_intents if i.id == intent_id), None)
@@ -156,31 +153,6 @@ class PaymentsApi:
             return stripe_error(404, f"No such payment_intent: '{intent_id}'", "resource_missing")
         return JSONResponse(intent_json(intent))
 
-    async def create_payment_intent(self, request: Request) -> Response:
-        key = request.headers.get("idempotency-key")
-        if key is not None and key in self.created_by_key:
-            return JSONResponse(intent_json(self.created_by_key[key]))
-        form = dict(parse_qsl((await request.body()).decode("latin-1")))
-        customer, amount, currency = form.get("customer"), form.get("amount"), form.get("currency")
-        if customer is None or not customer.startswith("cus_"):
-            raise BadRequest("'customer' must be a customer id (cus_...)")
-        if amount is None or not amount.isdigit() or currency is None:
-            raise BadRequest("'amount' (minor units) and 'currency' are required")
-        intent = PaymentIntent(
-            id=f"pi_{uuid.uuid4().hex[:24]}",
-            customer=customer.removeprefix("cus_"),
-            amount=int(amount),
-            currency=currency.lower(),
-            status="requires_payment_method",
-            payment_method_type="card",
-            created=self.seed.now,
-            allocations=[],
-        )
-        self.seed.payment_intents.append(intent)
-        if key is not None:
-            self.created_by_key[key] = intent
-        return JSONResponse(intent_json(intent))
-
     async def refunds(self, request: Request) -> Response:
         intent = request.query_params.get("payment_intent")
         found = sorted(
@@ -202,11 +174,17 @@ def create_payments_app(
     """The payment provider on `seed`; clients authenticate with `secret_key` (`sk_test_…`);
     `advances` serve `POST /_advance`."""
     api = PaymentsApi(seed)
+    writes = PaymentWrites(seed, intent_json, stripe_error)
     guard = guarded(secret_key, stripe_error)
     routes = [
         Route("/v1/payment_intents", guard(api.payment_intents), methods=["GET"]),
-        Route("/v1/payment_intents", guard(api.create_payment_intent), methods=["POST"]),
+        Route("/v1/payment_intents", guard(writes.create_payment_intent), methods=["POST"]),
         Route("/v1/payment_intents/{intent_id}", guard(api.payment_intent), methods=["GET"]),
+        Route(
+            "/v1/payment_intents/{intent_id}/cancel",
+            guard(writes.cancel_payment_intent),
+            methods=["POST"],
+        ),
         Route("/v1/refunds", guard(api.refunds), methods=["GET"]),
         *([advance_route(advances)] if advances else []),
     ]

@@ -1,15 +1,21 @@
 """Every role × every query field and type, end to end with real tokens: a field the role
 may not read is null with FORBIDDEN on its path (MFA_REQUIRED when only the second factor is
 missing), everything else resolves; objects of a type the role may not read never appear, in
-lists they are neither shown nor counted, and by ID they are NOT_FOUND. Expectations come from
-the policy module and the `@requires` declarations of the SDL."""
+lists they are neither shown nor counted, and by ID they are NOT_FOUND. Every role × every
+mutation: a role without the mutation's permission gets FORBIDDEN (MFA_REQUIRED), the others
+reach its resolver (inputs naming unknown objects, so nothing is written). Expectations come
+from the policy module and the `@requires` declarations of the SDL."""
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -80,7 +86,7 @@ def selection(
 
 def readable_types(schema: GraphQLSchema) -> set[str]:
     """The object types reachable from Query through fields and interfaces (not through `Node`,
-    which subscription payloads such as SystemNotice implement too)."""
+    which subscription payloads such as SystemNotice implement too; nor mutation payloads)."""
     found: set[str] = set()
     pending: list[GraphQLNamedType] = [schema.query_type]  # type: ignore[list-item]
     while pending:
@@ -116,6 +122,30 @@ def objects(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[dict[str, Any],
     elif isinstance(value, list):
         for index, inner in enumerate(value):
             yield from objects(inner, (*path, index))
+
+
+def mutation_fields(schema: GraphQLSchema) -> list[str]:
+    return list(schema.mutation_type.fields) if schema.mutation_type else []
+
+
+def placeholder(graphql_type: GraphQLInputType) -> Any:
+    """A valid value of an input type that names no existing object."""
+    if isinstance(graphql_type, GraphQLNonNull):
+        return placeholder(graphql_type.of_type)
+    if isinstance(graphql_type, GraphQLList):
+        return [placeholder(graphql_type.of_type)]
+    if isinstance(graphql_type, GraphQLEnumType):
+        return next(iter(graphql_type.values))
+    if isinstance(graphql_type, GraphQLInputObjectType):
+        return {name: placeholder(field.type) for name, field in graphql_type.fields.items()
+                if isinstance(field.type, GraphQLNonNull)}  # fmt: skip
+    return {
+        "ID": "bm9uZQ",
+        "Int": 1,
+        "Boolean": False,
+        "Decimal": "1.00",
+        "CurrencyCode": "CHF",
+    }.get(graphql_type.name, "access-matrix-placeholder")
 
 
 class Expectation:
@@ -203,7 +233,8 @@ async def test_every_role_sees_exactly_its_fields_and_types(
             assert response.status_code == 200, (caller.role, root, response.text)
             covered |= check_answer(response.json(), expectation, fields, types)
     by_id = {f"Query.{field}" for field in BY_ID.values()}  # see the next test
-    assert set(fields) - by_id <= covered, set(fields) - covered  # every guarded field ran
+    mutations = {f"Mutation.{field}" for field in mutation_fields(schema)}  # see the last test
+    assert set(fields) - by_id - mutations <= covered, set(fields) - covered  # every one ran
     object_types = readable_types(schema)
     reached = {coordinate.split(".")[0] for coordinate in covered}
     assert object_types <= reached, object_types - reached  # every type was exercised
@@ -295,3 +326,26 @@ async def test_specialist_cannot_sort_by_the_prices_she_may_not_see(callers: lis
     assert body["data"] == {"orders": None}
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await carla.client.query("{ orders(orderBy: {field: NUMBER}) { totalCount } }")
+
+
+async def test_every_role_reaches_exactly_its_mutations(
+    sandbox: Sandbox, callers: list[Caller]
+) -> None:
+    schema = sdl_schema()
+    fields, _ = requirements(schema)
+    assert schema.mutation_type is not None
+    for caller in callers:
+        expectation = Expectation(caller, await principal_of(sandbox, caller.token))
+        for name, field in schema.mutation_type.fields.items():
+            argument = field.args["input"]
+            body = (await caller.client.post(
+                f"mutation($input: {argument.type}) {{ {name}(input: $input) {{ __typename }} }}",
+                {"input": placeholder(argument.type)},
+            )).json()  # fmt: skip
+            code = expectation.code_for(fields.get(f"Mutation.{name}"))
+            if code is None:
+                assert body["data"][name] == {"__typename": str(get_named_type(field.type))}, (
+                    caller.role, name, body
+                )  # fmt: skip
+            else:
+                assert body["errors"][0]["extensions"]["code"] == code, (caller.role, name)
