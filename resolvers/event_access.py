@@ -1,29 +1,18 @@
-"""Who may receive which events: an interim rule until the access-control work provides the
-role → permission matrix (domain.md §3, Role). Replace `may_receive` then; nothing else here
-decides permissions.
+"""Who may receive which events: each area of events needs the permission its queries need
+(`auth.policy`, the one role → permission matrix); a service account also needs
+`events:subscribe`. Notices reach everyone."""
 
-Users receive the events of the areas their realm roles cover; a service account receives
-those its token's scopes cover, and only with the `events:subscribe` scope.
-"""
-
+from auth.policy import DOCUMENTS_READ_ANY, Permission, grants, permissions_of
 from auth.principal import Principal
 
-AREAS = ("orders", "invoices", "payments", "tickets", "documents", "notices")
-ROLE_AREAS: dict[str, frozenset[str]] = {
-    "admin": frozenset(AREAS),
-    "purchasing": frozenset({"orders", "tickets", "documents", "notices"}),
-    "specialist": frozenset({"tickets", "documents", "notices"}),
-    "accounting": frozenset({"invoices", "payments", "tickets", "documents", "notices"}),
-    "viewer": frozenset({"orders", "tickets", "documents", "notices"}),
+AREA_REQUIREMENTS: dict[str, str | None] = {
+    "orders": Permission.ORDERS_READ,
+    "invoices": Permission.INVOICES_READ,
+    "payments": Permission.INVOICES_READ,  # payments are read with their invoices
+    "tickets": Permission.TICKETS_READ,
+    "documents": DOCUMENTS_READ_ANY,  # each document is then checked for its audience
+    "notices": None,
 }
-SCOPE_AREAS = {
-    "orders:read": "orders",
-    "invoices:read": "invoices",
-    "payments:read": "payments",
-    "tickets:read": "tickets",
-    "documents:read": "documents",
-}
-SUBSCRIBE_SCOPE = "events:subscribe"
 ENTITY_AREAS = {
     "ORDER": "orders",
     "DELIVERY": "orders",
@@ -36,14 +25,9 @@ ENTITY_AREAS = {
 }
 
 
-def areas_of(principal: Principal) -> frozenset[str]:
-    if principal.is_service_account:
-        if SUBSCRIBE_SCOPE not in principal.scopes:
-            return frozenset()
-        granted = {SCOPE_AREAS[s] for s in principal.scopes if s in SCOPE_AREAS}
-        return frozenset(granted | {"notices"})
-    return frozenset(area for role in principal.roles for area in ROLE_AREAS.get(role, ()))
-
-
 def may_receive(principal: Principal, area: str) -> bool:
-    return area in areas_of(principal)
+    granted = permissions_of(principal)
+    if principal.is_service_account and Permission.EVENTS_SUBSCRIBE not in granted:
+        return False
+    requirement = AREA_REQUIREMENTS[area]
+    return requirement is None or grants(granted, requirement)
