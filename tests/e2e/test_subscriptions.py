@@ -274,3 +274,26 @@ async def test_every_kind_of_subscription_delivers_its_object(
     assert got["sla"] == {
         "ticketSlaChanged": {"number": numbers[ticket], "sla": {"status": "PAUSED"}}
     }
+
+
+async def test_a_foreign_subject_is_watched_like_an_unknown_one(
+    live_sandbox: Sandbox, live_tokens: Tokens, gateway: str
+) -> None:
+    """Luc (Lumière) watches the messages of a Muster ticket and of a ticket that never
+    existed: both stay silent, also when the Muster ticket gets a message; the first frame he
+    receives is his own organization's next change, which follows that message."""
+    seed = live_sandbox.seed
+    muster_ticket = open_ticket(seed, MUSTER)
+    foreign = global_id("Ticket", "crm", muster_ticket)
+    unknown = global_id("Ticket", "crm", "TCK-99999")
+    watch = "subscription($id: ID) { messageAdded(subjectId: $id) { body } }"
+    async with ws_client(gateway, await live_tokens("luc")) as luc:
+        await luc.start("foreign", watch, {"id": foreign})
+        await luc.start("unknown", watch, {"id": unknown})
+        await luc.start("own", CASES)
+        await post_message(live_sandbox, "Nur für Muster")
+        own = next(t for t in seed.tickets if t.customer == LUMIERE)
+        to = "WAITING_ON_CUSTOMER" if own.stage == "in_progress" else "IN_PROGRESS"
+        await advance(live_sandbox, "crm", object="ticket", id=own.id, to=to)
+        first = await luc.next("own")  # a frame of "foreign" or "unknown" first would fail here
+    assert first["data"]["caseUpdated"]["__typename"] == "Ticket"
