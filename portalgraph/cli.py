@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from portalgraph import schema_check
+from portalgraph.config_check import check_configuration, report
 from portalgraph.demo import run_demo, run_sandbox
 from portalgraph.servers import serve
 from portalgraph.settings import Settings, SettingsError
@@ -42,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
     gateway.add_argument("--port", type=int, default=8000)
     gateway.add_argument("--workers", type=int, default=1)
 
+    config = commands.add_parser("config", help="the gateway's configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_commands.add_parser(
+        "check", help="check each upstream, the ERP WSDL, the identity provider's keys and Redis"
+    )
+
     schema = commands.add_parser("schema", help="the GraphQL schema")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     schema_commands.add_parser("export", help="print the SDL")
@@ -67,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = Settings.from_environment()  # fail fast, naming the key
             serve("portalgraph.asgi:app", args.host, args.port, args.workers,
                   settings.shutdown_grace_s)  # fmt: skip
+        elif args.command == "config":
+            findings = asyncio.run(check_configuration(Settings.from_environment()))
+            return report(findings, sys.stdout)
         elif args.schema_command == "check":
             return schema_check.run(args.sdl, args.base, args.declared, sys.stdout, date.today())
         else:
