@@ -10,7 +10,6 @@ from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import documents as resolve_documents
 from resolvers import invoices as resolve
-from resolvers import orders as resolve_orders
 from resolvers.context import Context
 from resolvers.derived import days_overdue, is_overdue
 from schema.cases import Case, label
@@ -123,12 +122,9 @@ class Invoice(Case, Synced):
     async def order(
         self, info: Info
     ) -> Annotated["Order", strawberry.lazy("schema.orders")] | None:
-        from schema.orders import Order
+        from schema.orders import order_by_id
 
-        if self.record.order_id is None:
-            return None
-        found = await resolve_orders.order(info.context, self.record.order_id)
-        return Order.of(found, info) if found is not None else None
+        return await order_by_id(info, self.record.order_id)
 
     @strawberry.field(description="The invoice's PDF, if the DMS has archived it.")
     async def document(self, info: Info) -> Document | None:

@@ -173,3 +173,9 @@ class Order(Case, Synced):
             return None
         found = await resolve_quotes.quote(info.context, self.record.quote_id)
         return Quote.of(found, info) if found is not None else None
+
+
+async def order_by_id(info: Info, order_id: str | None) -> Order | None:
+    """The order a quote or an invoice refers to, tenant-checked; None without one."""
+    found = await resolve.order(info.context, order_id) if order_id is not None else None
+    return Order.of(found, info) if found is not None else None

@@ -8,7 +8,6 @@ import strawberry
 from auth.permissions import requires, type_requires
 from auth.policy import Permission
 from connectors.base import records as r
-from resolvers import orders as resolve_orders
 from resolvers import quotes as resolve
 from resolvers.context import Context
 from resolvers.derived import quote_status
@@ -77,9 +76,6 @@ class Quote(Case, Synced):
     async def order(
         self, info: Info
     ) -> Annotated["Order", strawberry.lazy("schema.orders")] | None:
-        from schema.orders import Order
+        from schema.orders import order_by_id
 
-        if self.record.order_id is None:
-            return None
-        found = await resolve_orders.order(info.context, self.record.order_id)
-        return Order.of(found, info) if found is not None else None
+        return await order_by_id(info, self.record.order_id)
