@@ -6,22 +6,12 @@ from auth.permissions import requires
 from auth.policy import Permission
 from resolvers import payment_sessions as resolve
 from resolvers.context import Context
-from resolvers.writes import Problem
-from schema.common import GlobalId, MoneyInput, UserError
+from schema.common import MoneyInput, UserError
 from schema.enums import PaymentMethod
+from schema.payloads import external_id_of, user_errors
 from schema.payments import Payment
 
 Info = strawberry.Info[Context, None]
-
-
-def user_errors(problems: list[Problem]) -> list[UserError]:
-    return [UserError(field=list(p.field), code=p.code, message=p.message) for p in problems]
-
-
-def external_id_of(node_id: strawberry.ID, type_name: str) -> str | None:
-    """The upstream ID behind a global ID of `type_name`, else None."""
-    parts = GlobalId.decode(node_id)
-    return parts.external_id if parts is not None and parts.type_name == type_name else None
 
 
 @strawberry.input(description="How much of one invoice to pay.")
