@@ -80,3 +80,20 @@ async def cases(ctx: Context, where: CaseFilter, page: PageArgs) -> Slice[CaseRe
         reverse=True,
     )
     return paginate(matching, lambda case: f"{case_type(case)}:{case.id}", "cases", page)
+
+
+CASE_GETTERS: dict[str, Callable[[Context, str], Awaitable[CaseRecord | None]]] = {
+    "QUOTE": quotes.quote,
+    "ORDER": orders.order,
+    "INVOICE": invoices.invoice,
+    "TICKET": tickets.ticket,
+}
+
+
+async def case(ctx: Context, ref: r.CaseRef, readable: frozenset[str]) -> CaseRecord | None:
+    """The viewer's case `ref`, if its type is one of the `readable` ones; else None, like an
+    unknown or another organization's case."""
+    get = CASE_GETTERS.get(ref.type)
+    if get is None or ref.type not in readable:
+        return None
+    return await get(ctx, ref.id)

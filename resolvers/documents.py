@@ -56,6 +56,11 @@ async def document(ctx: Context, document_id: str) -> r.Document | None:
     return readable(ctx, await ctx.loaders.document.load(document_id))
 
 
+async def readable_by_id(ctx: Context, ids: list[str]) -> list[r.Document | None]:
+    """Each document the viewer may read, else None (unknown, deleted, another audience)."""
+    return [readable(ctx, found) for found in await ctx.loaders.document.load_many(ids)]
+
+
 async def of_subject(ctx: Context, subject: r.CaseRef) -> list[r.Document]:
     found: list[r.Document] = await ctx.loaders.subject_documents.load(subject)
     return sorted(readable_all(ctx, found), key=lambda d: (d.created_at, d.id), reverse=True)

@@ -56,9 +56,12 @@ def stale_entries(change: Change) -> Stale:
         tickets.append(key)
     for ticket in tickets:
         stale.entry("ticket", ticket)
-        stale.entry("messages", ticket)
+        stale.entry("messages", f"TICKET:{ticket}")
     if tickets:
         stale.lists("tickets", customer)
+    if kind == "MESSAGE":  # a message on any case: that case's thread
+        for subject_type, subject_id in related:
+            stale.entry("messages", f"{subject_type}:{subject_id}")
     if kind == "DOCUMENT":
         stale.entry("document", key)
         stale.entry("versions", key)

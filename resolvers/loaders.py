@@ -81,7 +81,8 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "refunds": _entity("payments:refunds-of-payment", 30, list[r.Refund], HALF_HOUR),
     "ticket": _entity("crm:ticket", 30, r.Ticket),
     "tickets": _listed("crm:tickets-of-customer", 30, list[r.Ticket]),
-    "messages": _entity("crm:messages-of-ticket", 15, list[r.TicketMessage]),
+    "messages": _entity("crm:messages-of-subject", 15, list[r.Message]),
+    "read_state": _entity("crm:read-state", 300, r.ReadState),
     "document": _entity("dms:document", 120, r.Document, DAY),
     "documents": _listed("dms:documents-of-customer", 60, list[r.Document], DAY),
     "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document], DAY),
@@ -136,6 +137,15 @@ def batch_span(name: str, keys: Sequence[object]) -> AbstractContextManager[Span
 
 def _case_key(ref: r.CaseRef) -> str:
     return f"{ref.type}:{ref.id}"
+
+
+def _case_ref(key: str) -> r.CaseRef:
+    return r.CaseRef(*key.split(":", 1))
+
+
+def read_state_key(user: str, subject: r.CaseRef) -> str:
+    """The key of a user's read state of a subject's messages: `<user>|<TYPE>:<id>`."""
+    return f"{user}|{_case_key(subject)}"
 
 
 class Loaders:
@@ -249,8 +259,28 @@ class Loaders:
         return self._lists("tickets", self._upstreams.tickets.list_tickets)
 
     @cached_property
-    def messages(self) -> "DataLoader[str, list[r.TicketMessage]]":
-        return self._relation("messages", self._upstreams.tickets.messages_of)
+    def messages(self) -> "DataLoader[r.CaseRef, list[r.Message]]":
+        return self._by_case("messages", self._upstreams.threads.messages_of)
+
+    @cached_property
+    def read_state(self) -> "DataLoader[str, r.ReadState | None]":
+        """Keys are `read_state_key(user, subject)`."""
+        return self._loader("read_state", self._read_states)
+
+    async def _read_states(self, keys: list[str]) -> list[r.ReadState]:
+        by_user: dict[str, list[r.CaseRef]] = {}
+        for key in keys:
+            user, _, case = key.partition("|")
+            by_user.setdefault(user, []).append(_case_ref(case))
+        found = await asyncio.gather(
+            *(self._upstreams.threads.read_states(user, refs) for user, refs in by_user.items())
+        )
+        states = {
+            read_state_key(user, state.subject): state
+            for user, batch in zip(by_user, found, strict=True)
+            for state in batch
+        }
+        return [states[key] for key in keys]
 
     @cached_property
     def document(self) -> "DataLoader[str, r.Document | None]":
@@ -335,7 +365,7 @@ class Loaders:
         """Keys are `CaseRef`s, cached under `TYPE:id`."""
 
         async def fetch_refs(cache_keys: list[str]) -> list[list[T]]:
-            refs = [r.CaseRef(*key.split(":", 1)) for key in cache_keys]
+            refs = [_case_ref(key) for key in cache_keys]
             return await fetch(refs)
 
         inner = self._relation(name, fetch_refs)

@@ -7,11 +7,23 @@ as `processing` after `succeeded`) is superseded and answers None, as does a cha
 record that no longer exists.
 """
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from connectors.base.changes import Change
-from connectors.base.records import CaseRef
+from connectors.base.records import CaseRef, Invoice, Order, Quote, Ticket
 from resolvers.upstreams import Upstreams
+
+CaseReader = Callable[
+    [Upstreams, Sequence[str]], Awaitable[Sequence[Quote | Order | Invoice | Ticket | None]]
+]
+CASE_READERS: dict[str, CaseReader] = {
+    "QUOTE": lambda upstreams, ids: upstreams.quotes.get_quotes(ids),
+    "ORDER": lambda upstreams, ids: upstreams.orders.get_orders(ids),
+    "INVOICE": lambda upstreams, ids: upstreams.invoices.get_invoices(ids),
+    "TICKET": lambda upstreams, ids: upstreams.tickets.get_tickets(ids),
+}
+"""How each case type with a message thread is read from its system of record."""
 
 
 def _current(change: Change, status_code: str) -> bool:
@@ -62,11 +74,12 @@ async def settle(change: Change, upstreams: Upstreams) -> Change | None:
 
 
 async def _message(change: Change, upstreams: Upstreams) -> Change | None:
-    ticket_id = _related(change, "TICKET")
-    if ticket_id is None:
+    """A message's organization is its case's: the case is read from its own system."""
+    subject = next((ref for ref in change.related if ref.type in CASE_READERS), None)
+    if subject is None:
         return None
-    ticket = (await upstreams.tickets.get_tickets([ticket_id]))[0]
-    messages = (await upstreams.tickets.messages_of([ticket_id]))[0]
-    if ticket is None or not any(message.id == change.entity_id for message in messages):
+    case = (await CASE_READERS[subject.type](upstreams, [subject.id]))[0]
+    messages = (await upstreams.threads.messages_of([subject]))[0]
+    if case is None or not any(message.id == change.entity_id for message in messages):
         return None  # unknown, or an internal note: never told to anyone
-    return replace(change, customer=ticket.customer)
+    return replace(change, customer=case.customer)

@@ -1,4 +1,4 @@
-"""Tickets, their public messages and SLA clocks (CRM)."""
+"""Tickets and their SLA clocks (CRM); their messages are in `resolvers.threads`."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -50,8 +50,3 @@ async def tickets(ctx: Context, where: TicketFilter, sort: Sort, page: PageArgs)
 
 async def ticket(ctx: Context, ticket_id: str) -> r.Ticket | None:
     return owned(ctx, await ctx.loaders.ticket.load(ticket_id))
-
-
-async def messages(ctx: Context, ticket: r.Ticket) -> list[r.TicketMessage]:
-    found: list[r.TicketMessage] = await ctx.loaders.messages.load(ticket.id)
-    return found

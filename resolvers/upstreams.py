@@ -10,6 +10,7 @@ from connectors.base.ports import (
     OrganizationPort,
     PaymentPort,
     QuotePort,
+    ThreadPort,
     TicketPort,
 )
 
@@ -23,4 +24,5 @@ class Upstreams:
     invoices: InvoicePort
     payments: PaymentPort
     tickets: TicketPort
+    threads: ThreadPort
     documents: DocumentPort

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.base.caching import CachedEntity
+from connectors.base.errors import UpstreamRefused
 from infra.cache import Cache
 from infra.idempotency import IdempotencyStore
 from resolvers.loaders import ListKey
@@ -26,6 +27,32 @@ class Problem:
     field: tuple[str, ...]
     code: str
     message: str
+
+
+def text_problem(path: tuple[str, ...], value: str | None, limit: int) -> Problem | None:
+    """Why a text input is refused (blank, or longer than `limit` characters), if it is."""
+    if value is None or not value.strip():
+        return Problem(path, "BLANK", "Write something here.")
+    if len(value) > limit:
+        return Problem(path, "TOO_LONG", f"Use at most {limit} characters.")
+    return None
+
+
+def refusal_problem(
+    error: UpstreamRefused,
+    record: tuple[str, ...],
+    noun: str,
+    fields: Mapping[str, tuple[str, ...]],
+    conflict: str,
+) -> Problem:
+    """A write the upstream refused, as a user error in the upstream's own words: a value on
+    its input field (`fields`: the record's field name → input path), an unknown record (as
+    NOT_FOUND) or a state change (as `conflict`) on `record`, the input path of its ID."""
+    if error.reason == "INVALID":
+        return Problem(fields.get(error.field or "", ("input",)), "INVALID", error.message)
+    if error.reason == "NOT_FOUND":
+        return Problem(record, "NOT_FOUND", f"No {noun} with this ID exists.")
+    return Problem(record, conflict, error.message)
 
 
 @dataclass(frozen=True)

@@ -187,19 +187,36 @@ class Ticket:
     resolved_at: datetime | None
     sla_paused_since: datetime | None = None
     rating: int | None = None
-    related_type: str | None = None  # "order" | "invoice" | "quote"
+    rating_comment: str | None = None
+    related_type: str | None = None  # "order" | "invoice" | "quote" | "booking"
     related_id: str | None = None  # the ERP id
 
 
 @dataclass
 class Comment:
+    """A message on a record, like Odoo's `mail.message` (`model`, `res_id`): on a ticket, or
+    on an ERP record the CRM links to (order, invoice, quote, booking)."""
+
     id: str
-    ticket_id: str
+    subject_id: str
     author: str
     author_is_staff: bool
     body: str
     created_at: datetime
     internal: bool = False
+    subject_type: str = "ticket"  # "ticket" | "order" | "invoice" | "quote" | "booking"
+    author_user_id: str | None = None  # the portal user (identity provider id) who wrote it
+    attachment_ids: list[str] = field(default_factory=list)  # DMS document ids
+
+
+@dataclass
+class ReadState:
+    """How far a portal user has read a record's messages (Odoo's `seen_message_id`)."""
+
+    user_id: str
+    subject_type: str
+    subject_id: str
+    seen_message_id: str | None
 
 
 @dataclass
@@ -267,5 +284,6 @@ class Seed:
     refunds: list[Refund] = field(default_factory=list)
     tickets: list[Ticket] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    read_states: list[ReadState] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     erp_changes: list[ErpChange] = field(default_factory=list)

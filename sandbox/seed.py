@@ -926,6 +926,29 @@ class _Fixtures:
         )
         self.comment(dispute, 1, "Daniel Huber", False, "Position 20 wurde nie geliefert.", 0)
         self.ticket(12, NORDLICHT, "Kreditlimite erhöhen", "new", "1", 3, created_by="Jonas Weber")
+        self.case_messages()
+
+    def case_messages(self) -> None:
+        """Messages on ERP records (S9: on the case instead of e-mail), kept by the CRM."""
+        order = self.seed_order("10000002")
+        for index, (author, staff, body, hours) in enumerate(
+            [
+                ("Beat Frei", False, "Wann kommt die dritte Position?", 6.0),
+                ("Sandra Brunner", True, "Die Position 30 liefern wir nächste Woche.", 8.0),
+            ],
+            start=1,
+        ):
+            self.seed.comments.append(
+                Comment(
+                    f"ORDER-{order.id}-C{index}",
+                    order.id,
+                    author,
+                    staff,
+                    body,
+                    order.date_order + timedelta(hours=hours),
+                    subject_type="order",
+                )
+            )
 
     # -- documents -----------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The Case interface ("Vorgang"): what quotes, orders, invoices and tickets share."""
+"""The Case interface ("Vorgang"): what quotes, orders, invoices and tickets share, their
+thread of messages and their documents included."""
 
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from resolvers.labels import status_label
 from schema.common import Node, Source
 from schema.documents import Document, documents_of
 from schema.enums import CaseType
+from schema.threads import MessageThread
 
 Info = strawberry.Info[Context, None]
 
@@ -31,6 +33,10 @@ class Case(Node):
     @strawberry.field(description="The system of record and the case's ID there.")
     def source(self) -> Source:
         return Source.of(self.id)
+
+    @strawberry.field(description="The case's public messages (S9), kept by the CRM.")
+    def thread(self) -> MessageThread:
+        return MessageThread(subject=self.case_ref)
 
     @strawberry.field(description="Documents attached to this case (DMS), newest first.")
     async def documents(self, info: Info) -> list[Document] | None:

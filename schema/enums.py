@@ -176,6 +176,15 @@ class TicketPriority(Enum):
     URGENT = "URGENT"
 
 
+@strawberry.enum(description="Why an invoice is disputed.")
+class DisputeReason(Enum):
+    WRONG_AMOUNT = "WRONG_AMOUNT"
+    NOT_DELIVERED = "NOT_DELIVERED"
+    DEFECTIVE = "DEFECTIVE"
+    DUPLICATE = "DUPLICATE"
+    OTHER = "OTHER"
+
+
 @strawberry.enum(description="Where a ticket's SLA clock stands.")
 class SlaStatus(Enum):
     ON_TRACK = "ON_TRACK"

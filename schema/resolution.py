@@ -9,7 +9,7 @@ import strawberry
 
 from auth.permissions import allows, requirement_of
 from connectors.base import records as r
-from resolvers import documents, invoices, orders, payments, quotes, tickets
+from resolvers import cases, documents, orders, payments
 from resolvers.cases import CaseRecord
 from resolvers.context import Context
 from schema.cases import Case
@@ -34,12 +34,6 @@ def case_of(record: CaseRecord, info: Info) -> Case:
     return Ticket.of(record, info)
 
 
-CASE_GETTERS: dict[str, Callable[[Context, str], Awaitable[CaseRecord | None]]] = {
-    "QUOTE": quotes.quote,
-    "ORDER": orders.order,
-    "INVOICE": invoices.invoice,
-    "TICKET": tickets.ticket,
-}
 CASE_CLASSES: dict[str, type] = {"QUOTE": Quote, "ORDER": Order, "INVOICE": Invoice,
                                  "TICKET": Ticket}  # fmt: skip
 
@@ -55,10 +49,7 @@ def readable_case_types(info: Info) -> frozenset[str]:
 
 
 async def resolve_case(info: Info, ref: r.CaseRef) -> Case | None:
-    get = CASE_GETTERS.get(ref.type)
-    if get is None or ref.type not in readable_case_types(info):
-        return None
-    record = await get(info.context, ref.id)
+    record = await cases.case(info.context, ref, readable_case_types(info))
     return case_of(record, info) if record is not None else None
 
 

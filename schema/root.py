@@ -43,11 +43,15 @@ from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
+from schema.payloads import subject_ref
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node
 from schema.subscriptions import Subscription
+from schema.thread_mutations import ThreadMutations
+from schema.threads import MessageThread
+from schema.ticket_mutations import TicketMutations
 from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
@@ -253,6 +257,15 @@ class Query:
         return Ticket.of(found, info)
 
     @strawberry.field(
+        description="The messages on a case (quote, order, invoice or ticket) the viewer may read."
+    )
+    async def thread(self, info: Info, subject_id: strawberry.ID) -> MessageThread | None:
+        subject = subject_ref(subject_id)
+        if await cases.case(info.context, subject, readable_case_types(info)) is None:
+            raise NotFound("case")
+        return MessageThread(subject=subject)
+
+    @strawberry.field(
         description=(
             "Documents shared with the organization (DMS), of the audiences the viewer may read."
         ),
@@ -303,7 +316,7 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations):
+class Mutation(PaymentMutations, TicketMutations, ThreadMutations):
     pass
 
 

@@ -13,18 +13,20 @@ import strawberry
 
 from connectors.base import records as r
 from connectors.base.changes import Change
-from resolvers import documents, invoices, orders, payments, subscriptions, tickets
+from resolvers import documents, invoices, orders, payments, subscriptions, threads, tickets
 from resolvers.context import Context
 from schema.cases import Case
-from schema.common import GlobalId, external_id
+from schema.common import external_id
 from schema.documents import DocumentVersion
 from schema.enums import CaseType
 from schema.invoices import AccountBalance, Invoice
 from schema.notices import SystemNotice
 from schema.orders import Delivery, Order
+from schema.payloads import subject_ref
 from schema.payments import Payment
 from schema.resolution import resolve_case
-from schema.tickets import Message, Ticket
+from schema.threads import Message
+from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -70,16 +72,6 @@ async def stream(
 
 def optional_id(node_id: strawberry.ID | None, type_name: str) -> str | None:
     return external_id(node_id, type_name) if node_id is not None else None
-
-
-def subject_ref(subject_id: strawberry.ID | None) -> r.CaseRef | None:
-    """The case a global ID names (any case type), as the DMS and CRM reference it."""
-    if subject_id is None:
-        return None
-    parts = GlobalId.decode(subject_id)
-    if parts is None or parts.type_name.upper() not in CaseType.__members__:
-        return r.CaseRef("UNKNOWN", subject_id)  # matches no event
-    return r.CaseRef(parts.type_name.upper(), parts.external_id)
 
 
 def related_id(change: Change, ref_type: str) -> str | None:
@@ -175,16 +167,15 @@ class Subscription:
     async def message_added(
         self, info: Info, subject_id: strawberry.ID | None = None, after: AfterArg = None
     ) -> AsyncGenerator[Message, None]:
-        subject = subject_ref(subject_id)
+        subject = subject_ref(subject_id) if subject_id is not None else None
 
         async def message(change: Change) -> Message | None:
-            ticket_id = related_id(change, "TICKET")
-            if ticket_id is None or subject not in (None, r.CaseRef("TICKET", ticket_id)):
+            on = next((ref for ref in change.related if ref.type in CaseType.__members__), None)
+            if on is None or subject not in (None, on) or await resolve_case(info, on) is None:
                 return None
-            ticket = await tickets.ticket(info.context, ticket_id)
-            thread = await tickets.messages(info.context, ticket) if ticket else []
+            thread = await threads.messages(info.context, on)
             found = next((m for m in thread if m.id == change.entity_id), None)
-            return Message.of(found) if found else None
+            return Message.of(found, info) if found else None
 
         return await stream(info, ("tickets",), after, {"message.created"}, message)
 
@@ -209,7 +200,7 @@ class Subscription:
     async def document_version_added(
         self, info: Info, subject_id: strawberry.ID | None = None, after: AfterArg = None
     ) -> AsyncGenerator[DocumentVersion, None]:
-        subject = subject_ref(subject_id)
+        subject = subject_ref(subject_id) if subject_id is not None else None
 
         async def version(change: Change) -> DocumentVersion | None:
             if subject is not None and subject not in change.related:

@@ -7,12 +7,13 @@ import strawberry
 from auth.permissions import type_requires
 from auth.policy import Permission
 from connectors.base import records as r
-from resolvers import tickets as resolve
+from resolvers import threads
 from resolvers.context import Context
 from resolvers.derived import sla_percent_elapsed, sla_status
 from schema.cases import Case, label
-from schema.common import Node, SourceStatusInfo, Synced, global_id
+from schema.common import SourceStatusInfo, Synced, global_id
 from schema.enums import CaseType, SlaStatus, TicketPriority, TicketStatus
+from schema.threads import Message
 
 Info = strawberry.Info[Context, None]
 
@@ -25,24 +26,6 @@ class SlaClock:
     resolved_at: datetime | None = strawberry.field(description="When resolved.")
     percent_elapsed: float = strawberry.field(description="Share of the resolution time used.")
     status: SlaStatus = strawberry.field(description="AT_RISK from 80 % elapsed.")
-
-
-@strawberry.type(description="A public message on a case; internal notes are never shown.")
-class Message(Node):
-    author_name: str = strawberry.field(description="Who wrote it.")
-    author_is_provider: bool = strawberry.field(description="Written by the provider's staff.")
-    body: str = strawberry.field(description="The message text.")
-    created_at: datetime = strawberry.field(description="When it was written.")
-
-    @classmethod
-    def of(cls, message: r.TicketMessage) -> "Message":
-        return cls(
-            id=global_id("Message", "crm", message.id),
-            author_name=message.author_name,
-            author_is_provider=message.author_is_provider,
-            body=message.body,
-            created_at=message.created_at,
-        )
 
 
 @strawberry.type(
@@ -60,6 +43,9 @@ class Ticket(Case, Synced):
     assignee: str | None = strawberry.field(description="Who works on it (display name).")
     created_at: datetime = strawberry.field(description="When it was opened.")
     satisfaction_rating: int | None = strawberry.field(description="The customer's rating, 1–5.")
+    satisfaction_comment: str | None = strawberry.field(
+        description="What the customer said with the rating."
+    )
     sla: SlaClock = strawberry.field(description="The SLA clock.")
     record: strawberry.Private[r.Ticket]
 
@@ -85,6 +71,7 @@ class Ticket(Case, Synced):
             assignee=ticket.assignee,
             created_at=ticket.created_at,
             satisfaction_rating=ticket.satisfaction_rating,
+            satisfaction_comment=ticket.satisfaction_comment,
             sla=SlaClock(
                 first_response_due_at=sla.first_response_due_at,
                 resolution_due_at=sla.resolution_due_at,
@@ -96,14 +83,15 @@ class Ticket(Case, Synced):
             record=ticket,
         )
 
-    @strawberry.field(description="Public messages, oldest first.")
+    @strawberry.field(description="Public messages, oldest first (as `thread.messages`).")
     async def messages(self, info: Info) -> list[Message] | None:
-        return [Message.of(m) for m in await resolve.messages(info.context, self.record)]
+        found = await threads.messages(info.context, self.case_ref)
+        return [Message.of(message, info) for message in found]
 
-    @strawberry.field(description="The newest public message.")
+    @strawberry.field(description="The newest public message (as `thread.lastMessage`).")
     async def last_message(self, info: Info) -> Message | None:
-        found = await resolve.messages(info.context, self.record)
-        return Message.of(found[-1]) if found else None
+        found = await threads.messages(info.context, self.case_ref)
+        return Message.of(found[-1], info) if found else None
 
     @strawberry.field(description="The order, invoice or quote this ticket is about.")
     async def related_case(self, info: Info) -> Case | None:

@@ -8,6 +8,7 @@
     │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
+        └── UpstreamRefused      a write refused for a reason the system names (value, state)
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call
@@ -20,6 +21,7 @@ from connectors.base.records import System
 __all__ = [
     "UpstreamBadResponse",
     "UpstreamError",
+    "UpstreamRefused",
     "UpstreamRejected",
     "UpstreamTimeout",
     "UpstreamUnavailable",
@@ -62,3 +64,17 @@ class UpstreamRejected(UpstreamError):
     """The system refused the request (a client error); retrying will not help."""
 
     code = "UPSTREAM_REJECTED"
+
+
+class UpstreamRefused(UpstreamRejected):
+    """The system refused a write and said why: `reason` is `NOT_FOUND` (an unknown record),
+    `INVALID` (a value; `field` names it in the record's terms) or `CONFLICT` (the record's
+    state does not allow it); `message` is the system's own explanation, for the user."""
+
+    def __init__(
+        self, system: System, detail: str, reason: str, message: str, field: str | None = None
+    ) -> None:
+        super().__init__(system, detail)
+        self.reason = reason
+        self.message = message
+        self.field = field

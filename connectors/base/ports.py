@@ -24,14 +24,18 @@ from connectors.base.records import (
     DocumentVersion,
     DownloadedContent,
     Invoice,
+    Message,
+    NewMessage,
     OpenItem,
     Order,
     Payment,
     PaymentStart,
     Quote,
+    ReadState,
     Refund,
     Ticket,
-    TicketMessage,
+    TicketChanges,
+    TicketDraft,
 )
 
 
@@ -95,10 +99,40 @@ class PaymentPort(Closeable, Protocol):
 
 
 class TicketPort(Closeable, Protocol):
+    """Tickets. The writes are sent once, never retried; a refusal raises `UpstreamRefused`
+    (an unknown ticket, a value or a stage change the helpdesk does not accept)."""
+
     async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]: ...
     async def list_tickets(self, customer: str, query: ListFilter) -> list[Ticket]: ...
-    async def messages_of(self, ticket_ids: Sequence[str]) -> list[list[TicketMessage]]:
+    async def create_ticket(self, draft: TicketDraft) -> Ticket: ...
+    async def update_ticket(self, ticket_id: str, changes: TicketChanges) -> Ticket: ...
+    async def close_ticket(self, ticket_id: str) -> Ticket: ...
+    async def reopen_ticket(self, ticket_id: str) -> Ticket:
+        """A RESOLVED or CLOSED ticket back in progress."""
+        ...
+
+    async def rate_ticket(self, ticket_id: str, rating: int, comment: str | None) -> Ticket:
+        """The customer's satisfaction (1–5) with a RESOLVED or CLOSED ticket."""
+        ...
+
+
+class ThreadPort(Closeable, Protocol):
+    """The messages on cases (S9) and how far each portal user has read them."""
+
+    async def messages_of(self, subjects: Sequence[CaseRef]) -> list[list[Message]]:
         """Public messages only, oldest first; internal notes never leave the adapter."""
+        ...
+
+    async def post_message(self, message: NewMessage) -> Message:
+        """Written once, never retried; `UpstreamRefused` when the system refuses it."""
+        ...
+
+    async def read_states(self, user: str, subjects: Sequence[CaseRef]) -> list[ReadState]:
+        """How far `user` has read each subject (`seen_message_id` None: nothing yet)."""
+        ...
+
+    async def mark_read(self, user: str, customer: str, subject: CaseRef) -> ReadState:
+        """Mark every message on `subject` (a case of `customer`) read for `user`."""
         ...
 
 

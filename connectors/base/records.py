@@ -243,7 +243,7 @@ class SlaClock:
 class CaseRef:
     """A reference from one system's record to a case in another (an ERP order, a ticket)."""
 
-    type: str  # QUOTE | ORDER | INVOICE | TICKET | DELIVERY
+    type: str  # QUOTE | ORDER | INVOICE | TICKET | BOOKING | DELIVERY
     id: str
 
 
@@ -266,18 +266,69 @@ class Ticket:
     satisfaction_rating: int | None
     related_case: CaseRef | None
     sla: SlaClock
+    satisfaction_comment: str | None = None
 
 
 @dataclass(frozen=True)
-class TicketMessage:
-    """A public message on a ticket; adapters drop internal notes before they get here."""
+class TicketDraft:
+    """A ticket the portal opens for `customer`; `priority` is LOW | NORMAL | HIGH | URGENT."""
+
+    customer: str
+    subject: str
+    description: str
+    category: str
+    priority: str
+    related_case: CaseRef | None
+    created_by: str
+    """The author's display name."""
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    """What the customer changes on an open ticket; None leaves a field as it is."""
+
+    subject: str | None = None
+    description: str | None = None
+    category: str | None = None
+    priority: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A public message on a case (a ticket, or an ERP record the CRM links it to); adapters
+    drop internal notes before they get here."""
 
     id: str
-    ticket_id: str
+    subject: CaseRef
     author_name: str
     author_is_provider: bool
+    author_id: str | None
+    """The portal user (identity provider subject) who wrote it; None for anyone else."""
     body: str
     created_at: datetime
+    attachment_ids: tuple[str, ...] = ()
+    """Documents (DMS ids) attached to it."""
+
+
+@dataclass(frozen=True)
+class ReadState:
+    """How far one portal user has read the messages on `subject`."""
+
+    subject: CaseRef
+    seen_message_id: str | None
+    """The newest message the user marked read; None: none yet."""
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message a portal user writes on a case of `customer`."""
+
+    subject: CaseRef
+    customer: str
+    author_name: str
+    author_id: str
+    body: str
+    attachment_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)

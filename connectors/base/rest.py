@@ -1,6 +1,6 @@
-"""Plumbing the REST adapters share: a guarded JSON GET (retried) and POST (never retried),
-batch reads in upstream-sized chunks, bounded paging, and regrouping results in the order of
-the keys asked for."""
+"""Plumbing the REST adapters share: a guarded JSON GET (retried), form POSTs and JSON writes
+(never retried), batch reads in upstream-sized chunks, bounded paging, and regrouping results
+in the order of the keys asked for."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from connectors.base.errors import UpstreamError
 from connectors.base.guard import Guard
 from connectors.base.http import parse_json, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
@@ -24,6 +25,8 @@ MAX_PAGES = 20
 """Pages a list method reads at most; beyond that the list is cut off, not failed."""
 
 Params = Mapping[str, str | int]
+Refusal = Callable[[httpx.Response], UpstreamError | None]
+"""Reads a refused write's answer (4xx): the error it stands for, or None for the default."""
 
 
 class RestClient:
@@ -75,6 +78,34 @@ class RestClient:
         async def attempt() -> Any:
             async with upstream_errors(self.system):
                 response = await self.http.post(path, data=dict(form), headers=headers)
+            raise_for_status(self.system, response)
+            return parse_json(self.system, response)
+
+        return await self.guard.write(attempt)
+
+    async def send_json(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        operation: str | None = None,
+        refusal: Refusal | None = None,
+    ) -> Any:
+        """Send a JSON body (a write) and decode the JSON answer: one attempt, never retried.
+        `refusal` reads a 4xx answer into the error it stands for (the upstream's reason)."""
+        extensions = {OPERATION: operation} if operation else None
+
+        async def attempt() -> Any:
+            async with upstream_errors(self.system):
+                response = await self.http.request(
+                    method, path, json=dict(body), extensions=extensions
+                )
+            status = response.status_code
+            if refusal is not None and 400 <= status < 500 and status != 429:
+                error = refusal(response)
+                if error is not None:
+                    raise error
             raise_for_status(self.system, response)
             return parse_json(self.system, response)
 

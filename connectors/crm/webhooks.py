@@ -1,6 +1,7 @@
 """CRM webhook events to changes: ticket stage changes, new comments, system notices.
 
-Envelope: `{"id", "event", "occurred_at", "object": {...}}`. Internal notes are dropped here,
+Envelope: `{"id", "event", "occurred_at", "object": {...}}`. A comment names its `subject`
+(a ticket or an ERP record; older events only a `ticket_id`). Internal notes are dropped here,
 as the adapter drops them from reads: they never become an event.
 """
 
@@ -12,12 +13,14 @@ from connectors.base.payload import (
     Payload,
     boolean,
     child,
+    opt_child,
     opt_timestamp,
     text,
     texts,
     timestamp,
 )
 from connectors.base.records import CaseRef, System
+from connectors.crm.mapping import subject
 
 EVENTS = frozenset({"ticket.updated", "comment.created", "notice.published"})
 
@@ -48,13 +51,14 @@ def parse_event(body: bytes, received_at: datetime) -> Change | None:
     if kind == "comment.created":
         if boolean(data, "internal"):
             return None
-        ticket = text(data, "ticket_id")
+        named = opt_child(data, "subject")
+        on = subject(named) if named is not None else CaseRef("TICKET", text(data, "ticket_id"))
         return change(
             kind="message.created",
             entity="MESSAGE",
             entity_id=text(data, "comment_id"),
             customer=text(data, "company_id"),
-            related=(CaseRef("TICKET", ticket),),
+            related=(on,),
         )
     return change(
         kind="notice.published", entity="NOTICE", entity_id=text(data, "id"), notice=notice(data)

@@ -1,11 +1,12 @@
 """`/_advance` for the CRM: a ticket changes stage, someone writes on a ticket, the provider
 publishes a system notice; each sends the CRM's webhook."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sandbox.advance import Advance, AdvanceError, find, target
-from sandbox.model import Comment, Seed, Ticket
+from sandbox.crm.changes import comment_event, crm_event, move, record_comment, ticket_event
+from sandbox.model import Comment, Seed
 from sandbox.rest import Clock
 from sandbox.webhooks import Webhooks, event_id
 
@@ -21,26 +22,6 @@ FLOW = ["NEW", "IN_PROGRESS", "RESOLVED", "CLOSED"]
 SEVERITIES = ("info", "maintenance", "incident")
 
 
-def crm_event(kind: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
-    return {"id": event_id("crm"), "event": kind, "occurred_at": at.isoformat(), "object": data}
-
-
-def _move(ticket: Ticket, stage: str, now: datetime) -> None:
-    if ticket.stage == "on_hold" and ticket.sla_paused_since is not None:
-        paused = now - ticket.sla_paused_since
-        ticket.sla_response_due += paused
-        ticket.sla_resolution_due += paused
-        ticket.sla_paused_since = None
-    ticket.stage = stage
-    if stage == "on_hold":
-        ticket.sla_paused_since = now
-    if stage != "new" and ticket.first_response_at is None:
-        ticket.first_response_at = now
-    if stage in {"solved", "closed"} and ticket.resolved_at is None:
-        ticket.resolved_at = now
-    ticket.updated_at = now
-
-
 def _text(body: dict[str, Any], name: str, default: str | None = None) -> str:
     value = body.get(name, default)
     if not isinstance(value, str) or not value:
@@ -53,33 +34,26 @@ def crm_advances(seed: Seed, clock: Clock, webhooks: Webhooks) -> dict[str, Adva
         record = find(seed.tickets, body.get("id"), "ticket")
         current = next((k for k, v in STAGES.items() if v == record.stage), "NEW")
         state = target(body, FLOW, current, STAGES)
-        _move(record, STAGES[state], clock())
-        data = {"ticket_id": record.id, "company_id": record.customer, "stage": record.stage}
-        delivery = await webhooks.deliver("crm", crm_event("ticket.updated", clock(), data))
+        move(record, STAGES[state], clock())
+        delivery = await webhooks.deliver("crm", ticket_event(record, clock()))
         return {"ticket": record.id, "status": state, "webhook": delivery}
 
     async def message(body: dict[str, Any]) -> dict[str, Any]:
         record = find(seed.tickets, body.get("ticket_id"), "ticket")
-        internal = body.get("internal") is True
-        count = sum(c.ticket_id == record.id for c in seed.comments)
-        comment = Comment(
-            f"{record.id}-C{count + 1}",
-            record.id,
-            _text(body, "author", "Support Team"),
-            body.get("staff", True) is not False,
-            _text(body, "body"),
-            clock(),
-            internal,
+        comment = record_comment(
+            seed,
+            Comment(
+                "",
+                record.id,
+                _text(body, "author", "Support Team"),
+                body.get("staff", True) is not False,
+                _text(body, "body"),
+                clock(),
+                body.get("internal") is True,
+            ),
         )
-        seed.comments.append(comment)
         record.updated_at = comment.created_at
-        data = {
-            "comment_id": comment.id,
-            "ticket_id": record.id,
-            "company_id": record.customer,
-            "internal": internal,
-        }
-        delivery = await webhooks.deliver("crm", crm_event("comment.created", clock(), data))
+        delivery = await webhooks.deliver("crm", comment_event(comment, record.customer))
         return {"message": comment.id, "webhook": delivery}
 
     async def notice(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """The simulated CRM / helpdesk: REST/JSON in Odoo-helpdesk-like terms under `/api/v1`.
 
 Companies mirror the ERP's customers under their customer number. Batch reads take
-comma-separated keys (`ids=`, `company_ids=`, `ticket_ids=`; at most 100) and answer with a
-JSON array that leaves out unknown keys; the ticket search pages with `page`/`per_page` and
-answers `{"items", "total", "page", "per_page"}`. Comments include internal notes, flagged
-`"internal": true`, as the real helpdesk's API does: dropping them is the gateway's job.
+comma-separated keys (`ids=`, `company_ids=`, `subjects=<type>:<id>`; at most 100) and answer
+with a JSON array that leaves out unknown keys; the ticket search pages with `page`/`per_page`
+and answers `{"items", "total", "page", "per_page"}`. Comments (messages) belong to a ticket
+or to an ERP record the CRM links to (order, invoice, quote), like Odoo's `mail.message`; they
+include internal notes, flagged `"internal": true`, as the real helpdesk's API does: dropping
+them is the gateway's job. Read states say which message a portal user has seen last per
+record. The writes are in `writes.py`.
 """
 
 from collections.abc import Mapping
@@ -17,12 +20,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.crm.writes import CrmWrites, read_state_json
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Comment, Contact, Customer, Seed, Ticket
 from sandbox.rest import (
     BadRequest,
     Clock,
+    Handler,
     advancing_clock,
     date_param,
     guarded,
@@ -32,13 +37,15 @@ from sandbox.rest import (
     within,
 )
 from sandbox.stats import RequestStats
+from sandbox.webhooks import Webhooks
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 
 
-def crm_error(status: int, text: str) -> Response:
-    return JSONResponse({"error": {"status": status, "message": text}}, status_code=status)
+def crm_error(status: int, text: str, field: str | None = None) -> Response:
+    error = {"status": status, "message": text} | ({"field": field} if field else {})
+    return JSONResponse({"error": error}, status_code=status)
 
 
 def sla_status(ticket: Ticket, now: datetime) -> str:
@@ -98,6 +105,7 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "created_at": ticket.created_at.isoformat(),
         "updated_at": ticket.updated_at.isoformat(),
         "rating": ticket.rating,
+        "rating_comment": ticket.rating_comment,
         "related": related,
         "sla": {
             "response_due": ticket.sla_response_due.isoformat(),
@@ -113,9 +121,14 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
 def comment_json(comment: Comment) -> dict[str, Any]:
     return {
         "id": comment.id,
-        "ticket_id": comment.ticket_id,
-        "author": {"name": comment.author, "is_staff": comment.author_is_staff},
+        "subject": {"type": comment.subject_type, "id": comment.subject_id},
+        "author": {
+            "name": comment.author,
+            "is_staff": comment.author_is_staff,
+            "user_id": comment.author_user_id,
+        },
         "body": comment.body,
+        "attachment_ids": comment.attachment_ids,
         "created_at": comment.created_at.isoformat(),
         "internal": comment.internal,
     }
@@ -126,6 +139,12 @@ def required_ids(request: Request, name: str) -> list[str]:
     if keys is None:
         raise BadRequest(f"'{name}' is required")
     return keys
+
+
+def subjects(request: Request) -> set[tuple[str, str]]:
+    """`subjects=<type>:<id>,…` as (type, id) pairs (a key without a type matches nothing)."""
+    pairs = (key.partition(":") for key in required_ids(request, "subjects"))
+    return {(kind, record_id) for kind, _, record_id in pairs}
 
 
 class CrmApi:
@@ -186,12 +205,24 @@ class CrmApi:
         return crm_error(404, f"ticket {ticket_id} not found")
 
     async def comments(self, request: Request) -> Response:
-        wanted = set(required_ids(request, "ticket_ids"))
+        wanted = subjects(request)
         found = sorted(
-            (c for c in self.seed.comments if c.ticket_id in wanted),
+            (c for c in self.seed.comments if (c.subject_type, c.subject_id) in wanted),
             key=lambda c: (c.created_at, c.id),
         )
         return JSONResponse([comment_json(c) for c in found])
+
+    async def read_states(self, request: Request) -> Response:
+        user = request.query_params.get("user_id")
+        if not user:
+            raise BadRequest("'user_id' is required")
+        wanted = subjects(request)
+        found = [
+            s
+            for s in self.seed.read_states
+            if s.user_id == user and (s.subject_type, s.subject_id) in wanted
+        ]
+        return JSONResponse([read_state_json(s) for s in found])
 
     async def consents(self, request: Request) -> Response:
         required_ids(request, "company_ids")
@@ -205,18 +236,41 @@ def create_crm_app(
     token: str,
     clock: Clock | None = None,
     advances: Mapping[str, Advance] | None = None,
+    webhooks: Webhooks | None = None,
 ) -> Starlette:
     """The CRM on `seed`; `token` is the API token clients send as `Bearer`; `clock` (default:
-    the seed's `now`, advancing) is what SLA states are computed against; `advances` serve
-    `POST /_advance`."""
+    the seed's `now`, advancing) is what SLA states are computed against and writes are
+    stamped with; `advances` serve `POST /_advance`; writes send their webhooks through
+    `webhooks` (default: none)."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
+    writes = CrmWrites(
+        seed,
+        api.clock,
+        webhooks or Webhooks(),
+        lambda ticket: ticket_json(ticket, api.clock()),
+        comment_json,
+        crm_error,
+    )
     guard = guarded(token, crm_error)
+
+    def write(handler: Handler) -> Handler:
+        return guard(writes.handler(handler))
+
+    ticket_path = "/api/v1/tickets/{ticket_id}"
     routes = [
         Route("/api/v1/companies", guard(api.companies), methods=["GET"]),
         Route("/api/v1/contacts", guard(api.contacts), methods=["GET"]),
         Route("/api/v1/tickets", guard(api.tickets), methods=["GET"]),
-        Route("/api/v1/tickets/{ticket_id}", guard(api.ticket), methods=["GET"]),
+        Route("/api/v1/tickets", write(writes.create_ticket), methods=["POST"]),
+        Route(ticket_path, guard(api.ticket), methods=["GET"]),
+        Route(ticket_path, write(writes.update_ticket), methods=["PATCH"]),
+        Route(f"{ticket_path}/close", write(writes.close_ticket), methods=["POST"]),
+        Route(f"{ticket_path}/reopen", write(writes.reopen_ticket), methods=["POST"]),
+        Route(f"{ticket_path}/rating", write(writes.rate_ticket), methods=["POST"]),
         Route("/api/v1/comments", guard(api.comments), methods=["GET"]),
+        Route("/api/v1/comments", write(writes.post_comment), methods=["POST"]),
+        Route("/api/v1/read_states", guard(api.read_states), methods=["GET"]),
+        Route("/api/v1/read_states", write(writes.mark_read), methods=["PUT"]),
         Route("/api/v1/consents", guard(api.consents), methods=["GET"]),
         *([advance_route(advances)] if advances else []),
     ]

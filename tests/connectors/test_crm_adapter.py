@@ -154,18 +154,27 @@ async def test_list_tickets_pushes_search_and_dates_down(
 async def test_messages_of_returns_public_comments_oldest_first(
     crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
 ) -> None:
-    ids = [ticket.id for ticket in rest_seed.tickets] + [UNKNOWN]
+    subjects = [CaseRef("TICKET", ticket.id) for ticket in rest_seed.tickets]
+    subjects += [CaseRef("ORDER", order.id) for order in rest_seed.orders]
+    subjects += [CaseRef("TICKET", UNKNOWN)]
 
-    found = await crm_adapter.messages_of(ids)
+    found = await crm_adapter.messages_of(subjects)
 
-    for ticket_id, messages in zip(ids, found, strict=True):
+    for subject, messages in zip(subjects, found, strict=True):
         public = sorted(
-            (c for c in rest_seed.comments if c.ticket_id == ticket_id and not c.internal),
+            (
+                c
+                for c in rest_seed.comments
+                if (c.subject_type.upper(), c.subject_id) == (subject.type, subject.id)
+                and not c.internal
+            ),
             key=lambda c: (c.created_at, c.id),
         )
         assert [
-            (m.id, m.author_name, m.author_is_provider, m.body, m.created_at) for m in messages
-        ] == [(c.id, c.author, c.author_is_staff, c.body, c.created_at) for c in public]
+            (m.id, m.subject, m.author_name, m.author_is_provider, m.body, m.created_at)
+            for m in messages
+        ] == [(c.id, subject, c.author, c.author_is_staff, c.body, c.created_at) for c in public]
+    assert any(found[subjects.index(CaseRef("ORDER", o.id))] for o in rest_seed.orders)
     assert await crm_control.requests() == {COMMENTS: 1}
 
 
@@ -175,7 +184,7 @@ async def test_internal_notes_never_leave_the_adapter(
     internal = [comment for comment in rest_seed.comments if comment.internal]
     assert internal, "the seed has a ticket with an internal note"
 
-    found = await crm_adapter.messages_of([comment.ticket_id for comment in internal])
+    found = await crm_adapter.messages_of([CaseRef("TICKET", c.subject_id) for c in internal])
 
     returned = [message for messages in found for message in messages]
     assert returned, "the ticket's public comments still come back"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from sandbox.crm.advance import crm_event
+from sandbox.crm.changes import crm_event
 from sandbox.model import PaymentIntent
 from sandbox.payments.advance import stripe_event
 from sandbox.seed import MUSTER

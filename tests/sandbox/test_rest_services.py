@@ -79,7 +79,7 @@ async def test_requests_without_the_token_are_refused(
     ("name", "path", "param"),
     [
         ("crm", "/api/v1/tickets", "ids"),
-        ("crm", "/api/v1/comments", "ticket_ids"),
+        ("crm", "/api/v1/comments", "subjects"),
         ("crm", "/api/v1/contacts", "company_ids"),
         ("crm", "/api/v1/companies", "ids"),
         ("crm", "/api/v1/consents", "company_ids"),
@@ -131,10 +131,11 @@ async def test_crm_comments_include_internal_notes_flagged(
 ) -> None:
     internal = next(c for c in rest_seed.comments if c.internal)
 
-    body = (await crm.get("/api/v1/comments", params={"ticket_ids": internal.ticket_id})).json()
+    subject = f"ticket:{internal.subject_id}"
+    body = (await crm.get("/api/v1/comments", params={"subjects": subject})).json()
 
     assert {(c["id"], c["internal"]) for c in body} == {
-        (c.id, c.internal) for c in rest_seed.comments if c.ticket_id == internal.ticket_id
+        (c.id, c.internal) for c in rest_seed.comments if c.subject_id == internal.subject_id
     }
 
 
