@@ -22,8 +22,8 @@ SUBJECT_MAX = 200
 DESCRIPTION_MAX = 10_000
 CATEGORY_MAX = 40
 COMMENT_MAX = 2_000
+OPEN = tickets.OPEN_TICKET_STATES
 DONE = frozenset({"RESOLVED", "CLOSED"})
-FINAL = frozenset({"CLOSED", "CANCELLED"})
 TICKET_ID = ("input", "ticketId")
 FIELDS = {
     "subject": ("input", "subject"),
@@ -120,8 +120,22 @@ def not_found() -> list[Problem]:
     return [Problem(TICKET_ID, "NOT_FOUND", "No ticket with this ID exists.")]
 
 
-def state_problem(ticket: r.Ticket, code: str, message: str) -> list[Problem]:
-    return [Problem(TICKET_ID, code, f"Ticket {ticket.number} is {ticket.status}: {message}")]
+async def _in_state(
+    ctx: Context,
+    ticket_id: str | None,
+    allowed: frozenset[str],
+    refusal: tuple[str, str],
+    write: Callable[[r.Ticket], Awaitable[r.Ticket]],
+) -> Outcome:
+    """`write` to the viewer's ticket if it is in one of the `allowed` states; else the
+    `refusal` (code, why) as a user error."""
+    ticket = await current(ctx, ticket_id)
+    if ticket is None:
+        return not_found()
+    if ticket.status not in allowed:
+        code, why = refusal
+        return [Problem(TICKET_ID, code, f"Ticket {ticket.number} is {ticket.status}: {why}")]
+    return await send(ctx, lambda: write(ticket))
 
 
 async def update(ctx: Context, ticket_id: str | None, changes: r.TicketChanges) -> Outcome:
@@ -129,38 +143,36 @@ async def update(ctx: Context, ticket_id: str | None, changes: r.TicketChanges) 
              "category": changes.category}  # fmt: skip
     if not any(value is not None for value in (*given.values(), changes.priority)):
         return [Problem(("input",), "NOTHING_TO_UPDATE", "Name at least one field to change.")]
-    problems = [
-        problem for problem in _texts(*given.values()) if given[problem.field[-1]] is not None
-    ]
+    problems = [p for p in _texts(*given.values()) if given[p.field[-1]] is not None]
     if problems:
         return problems
-    ticket = await current(ctx, ticket_id)
-    if ticket is None:
-        return not_found()
-    if ticket.status not in tickets.OPEN_TICKET_STATES:
-        return state_problem(ticket, "TICKET_NOT_EDITABLE", "reopen it to change it.")
-    port = ctx.writes.upstreams.tickets
-    return await send(ctx, lambda: port.update_ticket(ticket.id, changes))
+    return await _in_state(
+        ctx,
+        ticket_id,
+        OPEN,
+        ("TICKET_NOT_EDITABLE", "reopen it to change it."),
+        lambda ticket: ctx.writes.upstreams.tickets.update_ticket(ticket.id, changes),
+    )
 
 
 async def close(ctx: Context, ticket_id: str | None) -> Outcome:
-    ticket = await current(ctx, ticket_id)
-    if ticket is None:
-        return not_found()
-    if ticket.status in FINAL:
-        return state_problem(ticket, "TICKET_ALREADY_CLOSED", "it cannot be closed again.")
-    return await send(ctx, lambda: ctx.writes.upstreams.tickets.close_ticket(ticket.id))
+    return await _in_state(
+        ctx,
+        ticket_id,
+        OPEN | {"RESOLVED"},
+        ("TICKET_ALREADY_CLOSED", "it cannot be closed again."),
+        lambda ticket: ctx.writes.upstreams.tickets.close_ticket(ticket.id),
+    )
 
 
 async def reopen(ctx: Context, ticket_id: str | None) -> Outcome:
-    ticket = await current(ctx, ticket_id)
-    if ticket is None:
-        return not_found()
-    if ticket.status not in DONE:
-        return state_problem(
-            ticket, "TICKET_NOT_REOPENABLE", "only a resolved or closed ticket can be reopened."
-        )
-    return await send(ctx, lambda: ctx.writes.upstreams.tickets.reopen_ticket(ticket.id))
+    return await _in_state(
+        ctx,
+        ticket_id,
+        DONE,
+        ("TICKET_NOT_REOPENABLE", "only a resolved or closed ticket can be reopened."),
+        lambda ticket: ctx.writes.upstreams.tickets.reopen_ticket(ticket.id),
+    )
 
 
 async def rate(ctx: Context, ticket_id: str | None, rating: int, comment: str | None) -> Outcome:
@@ -173,13 +185,11 @@ async def rate(ctx: Context, ticket_id: str | None, rating: int, comment: str | 
         )
     if problems:
         return problems
-    ticket = await current(ctx, ticket_id)
-    if ticket is None:
-        return not_found()
-    if ticket.status not in DONE:
-        return state_problem(
-            ticket, "TICKET_NOT_RESOLVED", "only a resolved or closed ticket can be rated."
-        )
     text = comment.strip() if comment and comment.strip() else None
-    port = ctx.writes.upstreams.tickets
-    return await send(ctx, lambda: port.rate_ticket(ticket.id, rating, text))
+    return await _in_state(
+        ctx,
+        ticket_id,
+        DONE,
+        ("TICKET_NOT_RESOLVED", "only a resolved or closed ticket can be rated."),
+        lambda ticket: ctx.writes.upstreams.tickets.rate_ticket(ticket.id, rating, text),
+    )

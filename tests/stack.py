@@ -135,6 +135,26 @@ def upstream(sandbox: Sandbox) -> Iterator[Upstream]:
         counters.fault(system, mode="ok")
 
 
+@pytest.fixture(scope="module")
+def own_sandbox() -> Iterator[Sandbox]:
+    """A sandbox of the test module's own, for tests that write upstream (the session's
+    sandbox is read by other tests and must stay as seeded)."""
+    with running_sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def own_tokens(own_sandbox: Sandbox) -> "Tokens":
+    return Tokens(own_sandbox.url("idp"))
+
+
+@pytest.fixture(scope="module")
+def own_gateway(own_sandbox: Sandbox) -> Iterator[str]:
+    """A gateway on the module's own sandbox (in-memory cache)."""
+    with running_gateway(own_sandbox) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def gateway_url(sandbox: Sandbox) -> Iterator[str]:
     """A gateway shared by tests that do not count upstream requests (in-memory cache)."""

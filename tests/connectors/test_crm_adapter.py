@@ -1,18 +1,21 @@
 """The CRM adapter against the sandbox CRM: batching, mapping, paging, internal notes, faults."""
 
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from dataclasses import replace
 
 import pytest
 
 from connectors.base.errors import (
     UpstreamBadResponse,
     UpstreamError,
+    UpstreamRefused,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from connectors.base.ports import ListFilter
-from connectors.base.records import CaseRef, SlaClock, System
+from connectors.base.records import CaseRef, SlaClock, System, Ticket, TicketDraft
 from connectors.crm import CrmAdapter
 from sandbox.crm.app import sla_status
 from sandbox.model import Seed
@@ -237,3 +240,33 @@ async def test_a_wrong_token_is_rejected(crm_url: str) -> None:
     ) as adapter:
         with pytest.raises(UpstreamRejected):
             await adapter.get_tickets(["TCK-1001"])
+
+
+async def test_refused_writes_carry_the_crms_reason_and_are_sent_once(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    closed = next(t for t in rest_seed.tickets if t.stage == "closed")
+    stored = len(rest_seed.tickets), closed.rating
+    draft = TicketDraft(MUSTER, "Betreff", "Text", "general", "NORMAL", None, "Anna Keller")
+    unknown_order = replace(draft, related_case=CaseRef("ORDER", UNKNOWN))
+    writes: list[tuple[Callable[[], Awaitable[Ticket]], str, str | None]] = [
+        (lambda: crm_adapter.close_ticket(closed.id), "CONFLICT", None),
+        (lambda: crm_adapter.rate_ticket(closed.id, 7, None), "INVALID", "rating"),
+        (lambda: crm_adapter.reopen_ticket(UNKNOWN), "NOT_FOUND", None),
+        (lambda: crm_adapter.create_ticket(replace(draft, category="x")), "INVALID", "category"),
+        (lambda: crm_adapter.create_ticket(unknown_order), "NOT_FOUND", None),
+    ]
+
+    for write, reason, field in writes:
+        with pytest.raises(UpstreamRefused) as refused:
+            await write()
+        assert (refused.value.reason, refused.value.field) == (reason, field)
+        assert refused.value.message
+
+    assert await crm_control.requests() == {
+        "POST /api/v1/tickets/{ticket_id}/close": 1,
+        "POST /api/v1/tickets/{ticket_id}/rating": 1,
+        "POST /api/v1/tickets/{ticket_id}/reopen": 1,
+        "POST /api/v1/tickets": 2,
+    }
+    assert (len(rest_seed.tickets), closed.rating) == stored

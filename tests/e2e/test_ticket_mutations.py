@@ -8,7 +8,7 @@ subscriber. These tests write, so they run on a sandbox of their own.
 `tickets:write` needs no second factor (auth.policy.STEP_UP), so no role gets MFA_REQUIRED
 here; every role without the permission gets FORBIDDEN (see also test_access_matrix)."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ from sandbox.server import Sandbox
 from schema.common import global_id
 from tests.idp_fixtures import fetch_service_token
 from tests.live_stack import live_gateway
-from tests.stack import GraphQLClient, Tokens, Upstream, running_gateway, running_sandbox
+from tests.stack import GraphQLClient, Tokens, Upstream
 from tests.ws_client import ws_client
 
 ERRORS = "userErrors { field code message }"
@@ -38,23 +38,6 @@ TICKET_NUMBERS = "{ tickets(first: 100) { totalCount edges { node { number } } }
 UNKNOWN_ID = global_id("Ticket", "crm", "TCK-9999")
 
 Client = Callable[..., Awaitable[GraphQLClient]]
-
-
-@pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def own_tokens(own_sandbox: Sandbox) -> Tokens:
-    return Tokens(own_sandbox.url("idp"))
-
-
-@pytest.fixture(scope="module")
-def own_gateway(own_sandbox: Sandbox) -> Iterator[str]:
-    with running_gateway(own_sandbox) as url:
-        yield url
 
 
 @pytest.fixture
