@@ -238,7 +238,8 @@ class CrmWrites:
         message = text(body, "body")
         attachments = self._attachments(body.get("attachment_ids", []), company)
         ticket = next((t for t in self.seed.tickets if t.id == subject_id), None)
-        if kind == "ticket" and ticket is not None and ticket.stage in CLOSED:
+        ticket = ticket if kind == "ticket" else None
+        if ticket is not None and ticket.stage in CLOSED:
             raise Refused(409, f"ticket {ticket.number} is {ticket.stage}; reopen it first")
         comment = record_comment(
             self.seed,
@@ -255,7 +256,7 @@ class CrmWrites:
             ),
         )
         events = [comment_event(comment, str(company))]
-        if kind == "ticket" and ticket is not None:
+        if ticket is not None:
             if ticket.stage == "on_hold":  # the customer answered: back to the team
                 move(ticket, "in_progress", comment.created_at)
             ticket.updated_at = comment.created_at
