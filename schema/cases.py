@@ -5,6 +5,8 @@ from datetime import datetime
 
 import strawberry
 
+from auth.permissions import requires
+from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import documents as resolve_documents
 from resolvers.context import Context
@@ -34,8 +36,11 @@ class Case(Node):
     def source(self) -> Source:
         return Source.of(self.id)
 
-    @strawberry.field(description="The case's public messages (S9), kept by the CRM.")
-    def thread(self) -> MessageThread:
+    @strawberry.field(
+        description="The case's public messages (S9), kept by the CRM.",
+        extensions=requires(Permission.TICKETS_READ),
+    )
+    def thread(self) -> MessageThread | None:
         return MessageThread(subject=self.case_ref)
 
     @strawberry.field(description="Documents attached to this case (DMS), newest first.")

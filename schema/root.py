@@ -257,7 +257,8 @@ class Query:
         return Ticket.of(found, info)
 
     @strawberry.field(
-        description="The messages on a case (quote, order, invoice or ticket) the viewer may read."
+        description="The messages on a case (quote, order, invoice or ticket) the viewer may read.",
+        extensions=requires(Permission.TICKETS_READ),
     )
     async def thread(self, info: Info, subject_id: strawberry.ID) -> MessageThread | None:
         subject = subject_ref(subject_id)

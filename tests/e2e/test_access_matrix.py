@@ -26,6 +26,7 @@ from graphql import (
 
 from auth.policy import Permission, grants, needs_second_factor, permissions_of
 from sandbox.server import Sandbox
+from schema.common import global_id
 from tests.access_fixtures import (
     Caller,
     all_callers,
@@ -41,8 +42,11 @@ from tests.stack import Tokens, running_gateway
 OBJECT_LEVELS = 5
 LIST_ARGS = "(first: 100)"
 ROOT_LISTS = ("viewer", "organization", "accountBalance", "cases", "quotes", "orders", "invoices",
-              "tickets", "documents", "insights")  # fmt: skip
-ROOT_ARGS = {"insights": '(from: "2026-03-01", to: "2026-03-10")'}
+              "tickets", "documents", "insights", "thread")  # fmt: skip
+ROOT_ARGS = {
+    "insights": '(from: "2026-03-01", to: "2026-03-10")',
+    "thread": f'(subjectId: "{global_id("Ticket", "crm", "TCK-1001")}")',  # a seeded ticket
+}
 """Arguments a root field requires beyond paging."""
 BY_ID = {"Quote": "quote", "Order": "order", "Invoice": "invoice", "Ticket": "ticket",
          "Document": "document"}  # fmt: skip
@@ -122,6 +126,21 @@ def objects(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[dict[str, Any],
     elif isinstance(value, list):
         for index, inner in enumerate(value):
             yield from objects(inner, (*path, index))
+
+
+def interface_fields_covered(schema: GraphQLSchema, covered: set[str]) -> set[str]:
+    """The interface fields (`Case.thread`) whose every implementation's field was covered:
+    answers name the concrete type, never the interface."""
+    return {
+        f"{name}.{field}"
+        for name, named in schema.type_map.items()
+        if isinstance(named, GraphQLInterfaceType)
+        for field in named.fields
+        if all(
+            f"{implementation.name}.{field}" in covered
+            for implementation in schema.get_implementations(named).objects
+        )
+    }
 
 
 def mutation_fields(schema: GraphQLSchema) -> list[str]:
@@ -232,6 +251,7 @@ async def test_every_role_sees_exactly_its_fields_and_types(
             response = await caller.client.post(root_query(schema, root))
             assert response.status_code == 200, (caller.role, root, response.text)
             covered |= check_answer(response.json(), expectation, fields, types)
+    covered |= interface_fields_covered(schema, covered)
     by_id = {f"Query.{field}" for field in BY_ID.values()}  # see the next test
     mutations = {f"Mutation.{field}" for field in mutation_fields(schema)}  # see the last test
     assert set(fields) - by_id - mutations <= covered, set(fields) - covered  # every one ran
