@@ -9,11 +9,12 @@ else's `unreadCount`.
 
 from dataclasses import dataclass
 
+from auth.principal import Principal
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError, UpstreamRefused
 from resolvers import cases, documents
 from resolvers.context import Context
-from resolvers.errors import client_failure
+from resolvers.errors import Unauthenticated, client_failure
 from resolvers.loaders import read_state_key
 from resolvers.message_body import MAX_ATTACHMENTS, MAX_LENGTH, has_text, sanitize
 from resolvers.ticket_writes import author
@@ -31,6 +32,12 @@ class MessageRequest:
     body: str
     attachment_ids: tuple[str | None, ...]
     """Document IDs; None where an ID names no document."""
+
+
+def _viewer(ctx: Context) -> Principal:
+    if ctx.principal is None:
+        raise Unauthenticated()
+    return ctx.principal
 
 
 def _subject_missing() -> Problem:
@@ -86,13 +93,11 @@ async def post(
         )
     if problems:
         return problems
-    principal = ctx.principal
-    assert principal is not None  # a case was found for the viewer
     new = r.NewMessage(
         subject=subject,
         customer=ctx.tenant,
         author_name=author(ctx),
-        author_id=principal.subject,
+        author_id=_viewer(ctx).subject,
         body=sanitize(request.body),
         attachment_ids=tuple(dict.fromkeys(i for i in request.attachment_ids if i)),
     )
@@ -112,17 +117,16 @@ async def post(
 async def mark_read(
     ctx: Context, subject: r.CaseRef, allowed: frozenset[str]
 ) -> r.CaseRef | list[Problem]:
-    case = await cases.case(ctx, subject, allowed)
-    principal = ctx.principal
-    if case is None or principal is None:
+    user = _viewer(ctx).subject
+    if await cases.case(ctx, subject, allowed) is None:
         return [_subject_missing()]
     try:
-        await ctx.writes.upstreams.threads.mark_read(principal.subject, ctx.tenant, subject)
+        await ctx.writes.upstreams.threads.mark_read(user, ctx.tenant, subject)
     except UpstreamRefused as error:
         return [refusal_problem(error, SUBJECT_ID, "case", FIELDS, "SUBJECT_STATE_CONFLICT")]
     except UpstreamError as error:
         raise client_failure(error) from error
-    key = read_state_key(principal.subject, subject)
+    key = read_state_key(user, subject)
     await ctx.writes.invalidate({"read_state": [key]})
     ctx.loaders.read_state.clear(key)
     return subject
