@@ -15,8 +15,10 @@ from typing import Protocol
 
 from connectors.base.records import (
     Address,
+    AddressFields,
     CaseRef,
     Contact,
+    ContactFields,
     Customer,
     Delivery,
     Document,
@@ -28,6 +30,7 @@ from connectors.base.records import (
     Order,
     Payment,
     PaymentStart,
+    ProfileChange,
     Quote,
     Refund,
     Ticket,
@@ -51,12 +54,38 @@ class Closeable(Protocol):
 
 
 class OrganizationPort(Closeable, Protocol):
+    """Reads, and the customer's master-data writes. A write is sent once, never retried;
+    one the system refuses for its data or a business rule raises `UpstreamInvalid` (an
+    unknown or another customer's address among them) and changes nothing. A change that
+    needs the provider's approval is kept as requested: the answered record is
+    PENDING_APPROVAL and still shows the values in effect."""
+
     async def get_customers(self, numbers: Sequence[str]) -> list[Customer | None]: ...
     async def addresses_of(self, customers: Sequence[str]) -> list[list[Address]]: ...
+    async def update_customer(self, number: str, change: ProfileChange) -> Customer: ...
+    async def set_invoice_channel(
+        self, number: str, channel: str, ebill_recipient_id: str | None
+    ) -> Customer: ...
+    async def create_address(
+        self, customer: str, address_type: str, fields: AddressFields
+    ) -> Address: ...
+    async def update_address(
+        self, customer: str, address_id: str, fields: AddressFields
+    ) -> Address: ...
+    async def delete_address(self, customer: str, address_id: str) -> None: ...
+    async def set_default_address(self, customer: str, address_id: str) -> Address:
+        """The address as its type's default; the previous default is one no longer."""
+        ...
 
 
 class ContactPort(Closeable, Protocol):
+    """Reads, and writes of a customer's contact persons: sent once, never retried; refused
+    data (an unknown contact among it) raises `UpstreamInvalid` and changes nothing."""
+
     async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]: ...
+    async def create_contact(self, customer: str, fields: ContactFields) -> Contact: ...
+    async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact: ...
+    async def delete_contact(self, contact_id: str) -> None: ...
 
 
 class QuotePort(Closeable, Protocol):

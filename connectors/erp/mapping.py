@@ -7,11 +7,13 @@ code or a missing field raises UpstreamBadResponse.
 """
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from connectors.base.changes import Change
+from connectors.base.errors import UpstreamInvalid, Violation
 from connectors.base.records import (
     Address,
     Amount,
@@ -75,6 +77,7 @@ def customer(raw: Fields) -> Customer:
         invoice_delivery_channel=_mapped(raw, "InvoiceChannel", codes.CHANNEL),
         ebill_recipient_id=raw.optional("EbillRecipientId", str),
         credit_limit=_amount(raw, "CreditLimit", currency),
+        change_request_status=_mapped(raw, "ApprovalState", codes.APPROVAL_STATE),
     )
 
 
@@ -85,11 +88,12 @@ def address(raw: Fields) -> Address:
         type=_mapped(raw, "Type", codes.ADDRESS_TYPE),
         name=raw.required("Name", str),
         street=raw.required("Street", str),
-        house_number=raw.required("HouseNumber", str),
+        house_number=raw.optional("HouseNumber", str) or "",  # an empty one reads as None
         postal_code=raw.required("PostalCode", str),
         city=raw.required("City", str),
         country_code=raw.required("Country", str),
         is_default=raw.required("IsDefault", bool),
+        change_request_status=_mapped(raw, "ApprovalState", codes.APPROVAL_STATE),
     )
 
 
@@ -286,4 +290,36 @@ def change(raw: Fields, received_at: datetime) -> Change | None:
         customer=raw.required("CustomerNumber", str),
         related=(CaseRef("ORDER", parent),) if parent else (),
         received_at=received_at,
+    )
+
+
+def erp_language(locale: str | None) -> str | None:
+    """A portal locale (`de-CH`) as the ERP's language code (`de_CH`)."""
+    return locale.replace("-", "_") if locale is not None else None
+
+
+def written(answer: object, operation: str, record: str, fields: Mapping[str, str]) -> Fields:
+    """The record a write answers (`Customer`, `Address`); its refusal raises UpstreamInvalid,
+    with the refused request elements named by `fields` (element → field)."""
+    result = Fields(System.ERP, answer, operation)
+    refuse(result.records("Message"), fields)
+    found = result.optional(record, dict)
+    if found is None:
+        raise result.bad(f"neither a refusal nor a {record}")
+    return Fields(System.ERP, found, f"{operation}.{record}")
+
+
+def refuse(messages: list[Fields], fields: Mapping[str, str]) -> None:
+    """Raise UpstreamInvalid when the messages of a write hold errors (type E)."""
+    errors = [message for message in messages if message.required("Type", str) == "E"]
+    if errors:
+        raise UpstreamInvalid(System.ERP, tuple(violation(error, fields) for error in errors))
+
+
+def violation(raw: Fields, fields: Mapping[str, str]) -> Violation:
+    element = raw.optional("Field", str)
+    return Violation(
+        field=fields.get(element) if element is not None else None,
+        code=codes.REFUSALS.get(raw.required("Code", str), "REJECTED"),
+        message=raw.required("Text", str),
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from sandbox.erp.checks import Message
 from sandbox.erp.envelope import erp_element, qname
 from sandbox.model import Address, Customer, Delivery, ErpChange, Invoice, Line, Order, Quote
 from sandbox.seed import line_total, vat
@@ -58,6 +59,7 @@ def customer(record: Customer) -> etree._Element:
             ("InvoiceChannel", record.invoice_channel),
             ("EbillRecipientId", record.ebill_recipient_id),
             ("CreditLimit", record.credit_limit),
+            ("ApprovalState", record.approval),
         ],
     )
 
@@ -76,6 +78,7 @@ def address(record: Address) -> etree._Element:
             ("City", record.city),
             ("Country", record.country),
             ("IsDefault", record.is_default),
+            ("ApprovalState", record.approval),
         ],
     )
 
@@ -231,4 +234,12 @@ def change(record: ErpChange) -> etree._Element:
             ("CustomerNumber", record.customer),
             ("ChangedAt", record.changed_at),
         ],
+    )
+
+
+def message(record: Message) -> etree._Element:
+    """An error message of a refused write (type E)."""
+    return element(
+        "Message",
+        [("Type", "E"), ("Field", record.field), ("Code", record.code), ("Text", record.text)],
     )

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from connectors.base.errors import UpstreamBadResponse
+from connectors.base.errors import UpstreamBadResponse, UpstreamInvalid
 from connectors.base.records import Amount, SourceStatus, System
 from connectors.base.soap import Fields, load_wsdl, plain
-from connectors.erp import mapping
+from connectors.erp import codes, mapping
 from connectors.erp.client import WSDL_PATH
 from sandbox.model import Order, Quote, Seed
 from sandbox.seed import LUMIERE, MUSTER, NORDLICHT, SOPHIE, line_total, vat
@@ -337,3 +337,58 @@ def test_a_record_that_is_no_record_is_a_bad_response() -> None:
         Fields(System.ERP, ["not", "a", "record"], "test")
     with pytest.raises(UpstreamBadResponse, match="expected a list"):
         Fields.each(System.ERP, "text", "test")
+
+
+def test_a_pending_change_request_shows_on_the_record() -> None:
+    customer = one("GetCustomers", "Customer", MUSTER, "Number")
+    address = one("GetAddresses", "Address", "ADR-101")
+    assert mapping.customer(fields(customer)).change_request_status == "APPLIED"
+    pending = {**customer, "ApprovalState": "pending"}
+    assert mapping.customer(fields(pending)).change_request_status == "PENDING_APPROVAL"
+    rejected = {**address, "ApprovalState": "rejected"}
+    assert mapping.address(fields(rejected)).change_request_status == "REJECTED"
+
+
+def test_a_write_answers_the_record_as_it_now_stands() -> None:
+    written = mapping.written(
+        recorded("UpdateCustomer"), "UpdateCustomer", "Customer", codes.CUSTOMER_FIELDS
+    )
+    customer = mapping.customer(written)
+    assert (customer.number, customer.default_locale) == (MUSTER, "de-CH")
+    answer = recorded("UpdateAddress")
+    address = mapping.address(
+        mapping.written(answer, "UpdateAddress", "Address", codes.ADDRESS_FIELDS)
+    )
+    assert (address.id, address.type, address.is_default) == ("ADR-103", "SHIPPING", False)
+
+
+def test_a_refused_write_names_each_field_and_rule() -> None:
+    with pytest.raises(UpstreamInvalid) as refused:
+        mapping.written(recorded("CreateAddress"), "CreateAddress", "Address", codes.ADDRESS_FIELDS)
+    assert [(v.field, v.code) for v in refused.value.violations] == [
+        ("name", "REQUIRED"),
+        ("postal_code", "INVALID_POSTAL_CODE"),
+    ]
+    assert refused.value.violations[1].message == "Swiss postal codes have 4 digits."
+    messages = [fields(raw) for raw in recorded("DeleteAddress")["Message"]]
+    with pytest.raises(UpstreamInvalid) as last:
+        mapping.refuse(messages, codes.ADDRESS_FIELDS)
+    assert [(v.field, v.code) for v in last.value.violations] == [
+        ("address_id", "LAST_BILLING_ADDRESS")
+    ]
+
+
+def test_unknown_refusals_are_rejected_and_warnings_refuse_nothing() -> None:
+    message = {"Type": "E", "Field": "Fax", "Code": "FAX_OBSOLETE", "Text": "No more faxes."}
+    with pytest.raises(UpstreamInvalid) as refused:
+        mapping.refuse([fields(message)], codes.CUSTOMER_FIELDS)
+    [violation] = refused.value.violations
+    assert (violation.field, violation.code, violation.message) == (
+        None, "REJECTED", "No more faxes."
+    )  # fmt: skip
+    mapping.refuse([fields({**message, "Type": "W"})], codes.CUSTOMER_FIELDS)
+
+
+def test_a_write_answer_without_record_or_refusal_is_a_bad_response() -> None:
+    with pytest.raises(UpstreamBadResponse, match="neither a refusal nor a Customer"):
+        mapping.written({"Message": None}, "UpdateCustomer", "Customer", codes.CUSTOMER_FIELDS)
