@@ -1,13 +1,15 @@
-"""Plumbing the REST adapters share: a guarded JSON GET (retried) and POST (never retried),
+"""Plumbing the REST adapters share: a guarded JSON GET (retried) and writes (never retried),
 batch reads in upstream-sized chunks, bounded paging, and regrouping results in the order of
 the keys asked for."""
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from connectors.base.errors import UpstreamInvalid
 from connectors.base.guard import Guard
 from connectors.base.http import parse_json, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
@@ -24,6 +26,15 @@ MAX_PAGES = 20
 """Pages a list method reads at most; beyond that the list is cut off, not failed."""
 
 Params = Mapping[str, str | int]
+Refusal = Callable[[int, Any], UpstreamInvalid | None]
+"""Reads a refused write's answer (status, JSON body) as the system's reasons, if it can."""
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 class RestClient:
@@ -77,6 +88,32 @@ class RestClient:
                 response = await self.http.post(path, data=dict(form), headers=headers)
             raise_for_status(self.system, response)
             return parse_json(self.system, response)
+
+        return await self.guard.write(attempt)
+
+    async def send_json(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, object] | None = None,
+        *,
+        operation: str | None = None,
+        refusal: Refusal | None = None,
+    ) -> Any:
+        """Send a JSON write (POST, PATCH, DELETE) and decode the answer (None for an empty
+        one): one attempt, never retried. `refusal` reads a 4xx answer (its status and JSON
+        body, None when it has none) as the system's reasons, when it can."""
+        extensions = {OPERATION: operation} if operation else None
+
+        async def attempt() -> Any:
+            async with upstream_errors(self.system):
+                response = await self.http.request(method, path, json=body, extensions=extensions)
+            if refusal is not None and 400 <= response.status_code < 500:
+                refused = refusal(response.status_code, _json_or_none(response))
+                if refused is not None:
+                    raise refused
+            raise_for_status(self.system, response)
+            return parse_json(self.system, response) if response.content else None
 
         return await self.guard.write(attempt)
 

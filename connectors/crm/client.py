@@ -1,13 +1,15 @@
 """The CRM adapter: contacts and helpdesk tickets over the CRM's REST API (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `ticket_ids=`);
-the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`.
+the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Contact writes are
+one JSON request each, never retried.
 """
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from connectors.base.ports import ListFilter
-from connectors.base.records import Contact, System, Ticket, TicketMessage
+from connectors.base.records import Contact, ContactFields, System, Ticket, TicketMessage
 from connectors.base.rest import RestAdapter, collect_pages, filter_params, grouped
 from connectors.crm import mapping
 
@@ -22,6 +24,31 @@ class CrmAdapter(RestAdapter):
             "/api/v1/contacts", "company_ids", customers, mapping.contacts
         )
         return grouped(found, lambda contact: contact.customer, customers)
+
+    async def create_contact(self, customer: str, fields: ContactFields) -> Contact:
+        body = {"company_id": customer, **mapping.contact_form(fields)}
+        answer = await self._rest.send_json(
+            "POST", "/api/v1/contacts", body, refusal=mapping.contact_refusal
+        )
+        return mapping.written_contact(answer)
+
+    async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact:
+        answer = await self._rest.send_json(
+            "PATCH",
+            f"/api/v1/contacts/{quote(contact_id, safe='')}",
+            mapping.contact_form(fields),
+            operation="PATCH /api/v1/contacts/{contact_id}",
+            refusal=mapping.contact_refusal,
+        )
+        return mapping.written_contact(answer)
+
+    async def delete_contact(self, contact_id: str) -> None:
+        await self._rest.send_json(
+            "DELETE",
+            f"/api/v1/contacts/{quote(contact_id, safe='')}",
+            operation="DELETE /api/v1/contacts/{contact_id}",
+            refusal=mapping.contact_refusal,
+        )
 
     async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]:
         found = await self._rest.get_batched("/api/v1/tickets", "ids", ids, mapping.tickets)

@@ -4,6 +4,9 @@ Stages map as Odoo's default helpdesk stages do (domain.md §4); the SLA clock k
 own `helpdesk.sla.status` state, from which the resolvers derive ON_TRACK / AT_RISK.
 """
 
+from typing import Any
+
+from connectors.base.errors import UpstreamInvalid, Violation
 from connectors.base.payload import (
     Payload,
     as_object,
@@ -23,6 +26,7 @@ from connectors.base.payload import (
 from connectors.base.records import (
     CaseRef,
     Contact,
+    ContactFields,
     SlaClock,
     SourceStatus,
     System,
@@ -50,6 +54,12 @@ def contacts(body: object) -> list[Contact]:
     return [contact(item) for item in as_objects(body)]
 
 
+@crm
+def written_contact(body: object) -> Contact:
+    """The contact a write answers."""
+    return contact(as_object(body))
+
+
 def contact(payload: Payload) -> Contact:
     return Contact(
         id=text(payload, "id"),
@@ -59,6 +69,59 @@ def contact(payload: Payload) -> Contact:
         email=text(payload, "email"),
         phone=opt_text(payload, "phone"),
         job_title=opt_text(payload, "function"),
+    )
+
+
+def contact_form(fields: ContactFields) -> dict[str, str | None]:
+    """The fields a contact write sets, under the CRM's names; an empty optional one is null."""
+    given = {
+        "first_name": fields.first_name,
+        "last_name": fields.last_name,
+        "email": fields.email,
+        "phone": fields.phone,
+        "function": fields.job_title,
+    }
+    return {name: value or None for name, value in given.items() if value is not None}
+
+
+CONTACT_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "function": "job_title",
+}
+"""The CRM's contact fields → the portal's."""
+REFUSALS = {"required": "REQUIRED", "too_long": "TOO_LONG"}
+FIELD_REFUSALS = {
+    ("email", "invalid"): "INVALID_EMAIL",
+    ("email", "taken"): "EMAIL_TAKEN",
+    ("phone", "invalid"): "INVALID_PHONE",
+}
+"""The CRM's validation codes → the portal's user-error codes (any other: REJECTED)."""
+MISSING_CONTACT = Violation("contact_id", "NOT_FOUND", "No contact person with this ID exists.")
+
+
+def contact_refusal(status: int, body: Any) -> UpstreamInvalid | None:
+    """A refused contact write: 422 with the reasons per field, or 404 for an unknown contact;
+    None for any other answer."""
+    if status == 404:
+        return UpstreamInvalid(System.CRM, (MISSING_CONTACT,))
+    error = body.get("error") if status == 422 and isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    if not isinstance(details, list) or not details:
+        return None
+    return UpstreamInvalid(System.CRM, tuple(violation(item) for item in details))
+
+
+@crm
+def violation(payload: object) -> Violation:
+    item = as_object(payload, "validation detail")
+    field, code = text(item, "field"), text(item, "code")
+    return Violation(
+        field=CONTACT_FIELDS.get(field),
+        code=FIELD_REFUSALS.get((field, code)) or REFUSALS.get(code, "REJECTED"),
+        message=text(item, "message"),
     )
 
 

@@ -5,6 +5,7 @@ comma-separated keys (`ids=`, `company_ids=`, `ticket_ids=`; at most 100) and an
 JSON array that leaves out unknown keys; the ticket search pages with `page`/`per_page` and
 answers `{"items", "total", "page", "per_page"}`. Comments include internal notes, flagged
 `"internal": true`, as the real helpdesk's API does: dropping them is the gateway's job.
+Contact persons are also written (`sandbox.crm.contacts`).
 """
 
 from collections.abc import Mapping
@@ -17,9 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.crm.contacts import ContactWrites, contact_json
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
-from sandbox.model import Comment, Contact, Customer, Seed, Ticket
+from sandbox.model import Comment, Customer, Seed, Ticket
 from sandbox.rest import (
     BadRequest,
     Clock,
@@ -59,18 +61,6 @@ def company_json(customer: Customer) -> dict[str, Any]:
         "vat": customer.vat,
         "city": customer.city,
         "country": customer.country,
-    }
-
-
-def contact_json(contact: Contact) -> dict[str, Any]:
-    return {
-        "id": contact.id,
-        "company_id": contact.customer,
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "email": contact.email,
-        "phone": contact.phone or None,
-        "function": contact.job_title or None,
     }
 
 
@@ -210,10 +200,14 @@ def create_crm_app(
     the seed's `now`, advancing) is what SLA states are computed against; `advances` serve
     `POST /_advance`."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
+    contacts = ContactWrites(seed, crm_error)
     guard = guarded(token, crm_error)
     routes = [
         Route("/api/v1/companies", guard(api.companies), methods=["GET"]),
         Route("/api/v1/contacts", guard(api.contacts), methods=["GET"]),
+        Route("/api/v1/contacts", guard(contacts.create), methods=["POST"]),
+        Route("/api/v1/contacts/{contact_id}", guard(contacts.update), methods=["PATCH"]),
+        Route("/api/v1/contacts/{contact_id}", guard(contacts.delete), methods=["DELETE"]),
         Route("/api/v1/tickets", guard(api.tickets), methods=["GET"]),
         Route("/api/v1/tickets/{ticket_id}", guard(api.ticket), methods=["GET"]),
         Route("/api/v1/comments", guard(api.comments), methods=["GET"]),
