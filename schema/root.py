@@ -17,8 +17,10 @@ from resolvers import cases, documents, insights, invoices, orders, organization
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from resolvers.pagination import PageArgs
+from schema.address_mutations import AddressMutations
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
+from schema.contact_mutations import ContactPersonMutations
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -43,6 +45,7 @@ from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
+from schema.organization_mutations import OrganizationMutations
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
 from schema.quotes import Quote
@@ -303,7 +306,7 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations):
+class Mutation(PaymentMutations, OrganizationMutations, AddressMutations, ContactPersonMutations):
     pass
 
 
