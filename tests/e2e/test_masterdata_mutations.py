@@ -4,7 +4,7 @@ back out through queries; the systems' own refusals as user errors, change reque
 the provider's approval, denied roles, another organization's IDs, and writes never retried.
 These tests write, so they run on a sandbox of their own."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ import pytest
 from sandbox.seed import MUSTER, TICINO
 from sandbox.server import Sandbox
 from schema.common import global_id
-from tests.stack import GraphQLClient, Tokens, Upstream, running_gateway, running_sandbox
+from tests.stack import GraphQLClient, Tokens, Upstream
 
 ADDRESS = (
     "id type name street houseNumber postalCode city countryCode isDefault changeRequestStatus"
@@ -51,23 +51,6 @@ WAREHOUSE = {"type": "SHIPPING", "name": "Muster Maschinenbau AG, Lager",
              "street": "Hafenstrasse", "houseNumber": "7", "postalCode": "8400",
              "city": "Winterthur", "countryCode": "CH"}  # fmt: skip
 EBILL_ID = "41101000000654321"
-
-
-@pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def own_tokens(own_sandbox: Sandbox) -> Tokens:
-    return Tokens(own_sandbox.url("idp"))
-
-
-@pytest.fixture(scope="module")
-def own_gateway(own_sandbox: Sandbox) -> Iterator[str]:
-    with running_gateway(own_sandbox) as url:
-        yield url
 
 
 @pytest.fixture
