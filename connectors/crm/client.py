@@ -28,7 +28,7 @@ class CrmAdapter(RestAdapter):
     async def create_contact(self, customer: str, fields: ContactFields) -> Contact:
         body = {"company_id": customer, **mapping.contact_form(fields)}
         answer = await self._rest.send_json(
-            "POST", "/api/v1/contacts", body, refusal=mapping.contact_refusal
+            "POST", "/api/v1/contacts", body, refusal=mapping.invalid_contact
         )
         return mapping.written_contact(answer)
 
@@ -38,7 +38,7 @@ class CrmAdapter(RestAdapter):
             f"/api/v1/contacts/{quote(contact_id, safe='')}",
             mapping.contact_form(fields),
             operation="PATCH /api/v1/contacts/{contact_id}",
-            refusal=mapping.contact_refusal,
+            refusal=mapping.invalid_or_unknown_contact,
         )
         return mapping.written_contact(answer)
 
@@ -47,7 +47,7 @@ class CrmAdapter(RestAdapter):
             "DELETE",
             f"/api/v1/contacts/{quote(contact_id, safe='')}",
             operation="DELETE /api/v1/contacts/{contact_id}",
-            refusal=mapping.contact_refusal,
+            refusal=mapping.invalid_or_unknown_contact,
         )
 
     async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]:

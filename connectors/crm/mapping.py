@@ -72,18 +72,6 @@ def contact(payload: Payload) -> Contact:
     )
 
 
-def contact_form(fields: ContactFields) -> dict[str, str | None]:
-    """The fields a contact write sets, under the CRM's names; an empty optional one is null."""
-    given = {
-        "first_name": fields.first_name,
-        "last_name": fields.last_name,
-        "email": fields.email,
-        "phone": fields.phone,
-        "function": fields.job_title,
-    }
-    return {name: value or None for name, value in given.items() if value is not None}
-
-
 CONTACT_FIELDS = {
     "first_name": "first_name",
     "last_name": "last_name",
@@ -102,16 +90,26 @@ FIELD_REFUSALS = {
 MISSING_CONTACT = Violation("contact_id", "NOT_FOUND", "No contact person with this ID exists.")
 
 
-def contact_refusal(status: int, body: Any) -> UpstreamInvalid | None:
-    """A refused contact write: 422 with the reasons per field, or 404 for an unknown contact;
-    None for any other answer."""
-    if status == 404:
-        return UpstreamInvalid(System.CRM, (MISSING_CONTACT,))
+def contact_form(fields: ContactFields) -> dict[str, str | None]:
+    """The fields a contact write sets, under the CRM's names; an empty optional one is null."""
+    given = {crm_name: getattr(fields, name) for crm_name, name in CONTACT_FIELDS.items()}
+    return {crm_name: value or None for crm_name, value in given.items() if value is not None}
+
+
+def invalid_contact(status: int, body: Any) -> UpstreamInvalid | None:
+    """A contact write refused with 422 and the reasons per field; None for other answers."""
     error = body.get("error") if status == 422 and isinstance(body, dict) else None
     details = error.get("details") if isinstance(error, dict) else None
     if not isinstance(details, list) or not details:
         return None
     return UpstreamInvalid(System.CRM, tuple(violation(item) for item in details))
+
+
+def invalid_or_unknown_contact(status: int, body: Any) -> UpstreamInvalid | None:
+    """As `invalid_contact`, and 404 for a write to a contact the CRM does not know."""
+    if status == 404:
+        return UpstreamInvalid(System.CRM, (MISSING_CONTACT,))
+    return invalid_contact(status, body)
 
 
 @crm

@@ -112,14 +112,18 @@ def test_a_contact_write_sends_only_what_changes() -> None:
     ],
 )  # fmt: skip
 def test_contact_refusals(status: int, body: Any, expected: list[tuple[str, str]] | None) -> None:
-    refused = crm.contact_refusal(status, body)
+    refused = crm.invalid_or_unknown_contact(status, body)
     found = [(v.field, v.code) for v in refused.violations] if refused else None
     assert found == expected
 
 
 def test_a_garbled_refusal_is_a_bad_response() -> None:
     with pytest.raises(UpstreamBadResponse):
-        crm.contact_refusal(422, {"error": {"details": [{"field": "email"}]}})
+        crm.invalid_contact(422, {"error": {"details": [{"field": "email"}]}})
+
+
+def test_only_a_write_to_a_contact_takes_404_for_an_unknown_one() -> None:
+    assert crm.invalid_contact(404, {"error": {"status": 404, "message": "not found"}}) is None
 
 
 @pytest.mark.parametrize(
