@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sandbox.history import closed_tickets
 from sandbox.model import (
     CENT,
     Address,
@@ -926,6 +927,24 @@ class _Fixtures:
         )
         self.comment(dispute, 1, "Daniel Huber", False, "Position 20 wurde nie geliefert.", 0)
         self.ticket(12, NORDLICHT, "Kreditlimite erhöhen", "new", "1", 3, created_by="Jonas Weber")
+        self.ticket_history()
+
+    def ticket_history(self) -> None:
+        """The closed tickets behind the SLA report (`sandbox.history`)."""
+        for n, closed in enumerate(closed_tickets(self.now, SLA_RESOLUTION / timedelta(hours=1))):
+            resolved = closed.created_at + timedelta(hours=closed.resolved_after_h)
+            self.ticket(
+                100 + n,
+                closed.customer,
+                closed.subject,
+                "closed",
+                closed.priority,
+                (self.now - closed.created_at) / timedelta(hours=1),
+                closed.first_response_after_h,
+                closed.resolved_after_h,
+                created_by=closed.created_by,
+                updated_at=resolved,
+            )
 
     # -- documents -----------------------------------------------------------------------
 
