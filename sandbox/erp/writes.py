@@ -16,14 +16,12 @@ from typing import TypeVar
 from lxml import etree
 
 from sandbox.erp import serialize
-from sandbox.erp.advance import record_change
+from sandbox.erp.advance import QUOTE_VALIDITY, record_change
 from sandbox.erp.envelope import erp_element, qname
 from sandbox.erp.operations import Handler
 from sandbox.model import Customer, Delivery, Line, Order, Quote, Seed
 from sandbox.rest import Clock
 
-VALIDITY = timedelta(days=30)
-"""How long a quote the ERP creates stays valid."""
 LEAD_TIME = timedelta(days=21)
 """The commitment date of an order whose customer asked for none."""
 CREDIT_HOLD = "Kreditlimite überschritten"
@@ -200,7 +198,7 @@ def new_quote(
         state=state,
         created_at=now,
         updated_at=now,
-        validity_date=now.date() + VALIDITY,
+        validity_date=(now + QUOTE_VALIDITY).date(),
         currency=customer.currency,
         lines=lines,
     )

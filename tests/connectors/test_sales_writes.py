@@ -30,7 +30,7 @@ from connectors.crm import CrmAdapter
 from connectors.erp import ErpAdapter
 from sandbox.crm import create_crm_app
 from sandbox.erp import create_erp_app
-from sandbox.erp.writes import VALIDITY
+from sandbox.erp.advance import QUOTE_VALIDITY
 from sandbox.faults import Faults
 from sandbox.model import Seed
 from sandbox.seed import LUMIERE, MUSTER, NORDLICHT, SOPHIE, build_seed, parse_now
@@ -103,7 +103,7 @@ async def test_a_requested_quote_is_priced_from_the_list_and_readable(
     assert (quote.requested_by, quote.request_note, quote.requested_date) == (
         "Beat Frei", "Mit Montage", desired
     )  # fmt: skip
-    assert quote.valid_until == seed.now.date() + VALIDITY
+    assert quote.valid_until == (seed.now + QUOTE_VALIDITY).date()
     spindle = next(p for p in seed.products if p.code == "SP-15")
     [line] = (await erp.quote_lines([quote.id]))[0]
     assert (line.quantity, line.unit_price.value) == (Decimal(3), spindle.prices["CHF"])
