@@ -37,4 +37,4 @@ async def delete(ctx: Context, contact_id: str | None) -> str | list[Problem]:
 
 
 async def _write(ctx: Context, write: Awaitable[T]) -> T | list[Problem]:
-    return await write_through(ctx.writes, ctx.loaders, write, {"contacts": ctx.tenant})
+    return await write_through(ctx.writes, ctx.loaders, write, {"contacts": [ctx.tenant]})

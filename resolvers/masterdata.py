@@ -71,8 +71,8 @@ async def set_default_address(ctx: Context, address_id: str | None) -> r.Address
 
 
 async def _customer_write(ctx: Context, write: Awaitable[T]) -> T | list[Problem]:
-    return await write_through(ctx.writes, ctx.loaders, write, {"customer": ctx.tenant})
+    return await write_through(ctx.writes, ctx.loaders, write, {"customer": [ctx.tenant]})
 
 
 async def _address_write(ctx: Context, write: Awaitable[T]) -> T | list[Problem]:
-    return await write_through(ctx.writes, ctx.loaders, write, {"addresses": ctx.tenant})
+    return await write_through(ctx.writes, ctx.loaders, write, {"addresses": [ctx.tenant]})

@@ -8,12 +8,12 @@ the system of record. A customer's list is deleted in its unfiltered form, the o
 dashboards read; filtered variants expire with their short TTL.
 """
 
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from connectors.base.caching import CachedEntity
-from connectors.base.errors import UpstreamError, UpstreamInvalid
+from connectors.base.errors import UpstreamError, UpstreamRefused
 from infra.cache import Cache
 from infra.idempotency import IdempotencyStore
 from resolvers.errors import client_failure
@@ -53,33 +53,51 @@ class Writes:
 
 
 async def write_through(
-    writes: Writes, loaders: Loaders, write: Awaitable[T], stale: Mapping[str, str]
+    writes: Writes,
+    loaders: Loaders,
+    write: Awaitable[T],
+    records: Mapping[str, Sequence[str]],
+    lists: Mapping[str, str] | None = None,
+    restate: Callable[[Problem], Problem] | None = None,
 ) -> T | list[Problem]:
     """Await an upstream write. Refused by the system of record: its reasons as problems, each
-    at the input field it names, and nothing was written. Otherwise the entries of `stale`
-    (entity name → key) leave the shared cache and this request's loaders, so that what
-    follows reads the change; an upstream failure (the write's outcome unknown, and never
-    repeated) is then a top-level error."""
+    at the input field it names (`restate` may word them as the mutation's own checks do),
+    and nothing was written. Otherwise the `records` (entity name → keys) and the customers'
+    `lists` (entity name → customer) leave the shared cache, and the records this request's
+    loaders too, so that what follows reads the change; an upstream failure (the write's
+    outcome unknown, and never repeated) is then a top-level error."""
     try:
         result = await write
-    except UpstreamInvalid as refused:
-        return [Problem(input_path(v.field), v.code, v.message) for v in refused.violations]
+    except UpstreamRefused as refused:
+        problems = [Problem(input_path(r.field), r.code, r.message) for r in refused.refusals]
+        return [restate(problem) for problem in problems] if restate else problems
     except UpstreamError as error:
-        await _forget(writes, loaders, stale)
+        await _forget(writes, loaders, records, lists)
         raise client_failure(error) from error
-    await _forget(writes, loaders, stale)
+    await _forget(writes, loaders, records, lists)
     return result
 
 
-async def _forget(writes: Writes, loaders: Loaders, stale: Mapping[str, str]) -> None:
-    await writes.invalidate({entity: [key] for entity, key in stale.items()})
-    for entity, key in stale.items():
-        loaders.forget(entity, key)
+async def _forget(
+    writes: Writes,
+    loaders: Loaders,
+    records: Mapping[str, Sequence[str]],
+    lists: Mapping[str, str] | None,
+) -> None:
+    await writes.invalidate(records, lists)
+    for entity, keys in records.items():
+        for key in keys:
+            loaders.forget(entity, key)
 
 
 def input_path(field: str | None) -> tuple[str, ...]:
-    """The input field a record field (`postal_code`) is given as (`input.postalCode`)."""
+    """The input field a refused field (`postal_code`, `lines.0.product_code`) is given as
+    (`input.postalCode`, `input.lines.0.productCode`)."""
     if field is None:
         return ("input",)
-    head, *rest = field.split("_")
-    return ("input", head + "".join(part.title() for part in rest))
+    return ("input", *(_camel(part) for part in field.split(".")))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -43,11 +43,13 @@ from schema.inputs import (
 )
 from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
+from schema.order_mutations import OrderMutations
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
 from schema.organization_mutations import OrganizationMutations
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
+from schema.quote_mutations import QuoteMutations
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node
 from schema.subscriptions import Subscription
@@ -306,7 +308,14 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations, OrganizationMutations, AddressMutations, ContactPersonMutations):
+class Mutation(
+    PaymentMutations,
+    QuoteMutations,
+    OrderMutations,
+    OrganizationMutations,
+    AddressMutations,
+    ContactPersonMutations,
+):
     pass
 
 

@@ -26,6 +26,9 @@ ERP_NOW = "2026-03-10T09:00:00+01:00"
 ERP_RETRY = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.05)
 PAYLOADS = Path(__file__).parent / "connectors" / "payloads" / "erp"
 UNKNOWN = "does-not-exist"
+RECORDED_WRITES = frozenset({"UpdateCustomer", "SetInvoiceChannel", "CreateAddress",
+                             "UpdateAddress", "DeleteAddress", "SetDefaultAddress"})  # fmt: skip
+"""The writes `recorded_requests` covers: refused, or setting what is set already."""
 
 
 class ErpControl:

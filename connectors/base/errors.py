@@ -8,12 +8,12 @@
     │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
-        └── UpstreamInvalid      a write refused for its data, with the reasons per field
+        └── UpstreamRefused      a write the system answered by refusing it, with its reasons
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call
 the gateway did not make (circuit open, bulkhead full). Messages are for logs: they never
-reach a client; only an `UpstreamInvalid`'s violations are written for the user.
+reach a client; only an `UpstreamRefused`'s refusals are written for the user (as user errors).
 """
 
 from dataclasses import dataclass
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from connectors.base.records import System
 
 __all__ = [
+    "Refusal",
     "UpstreamBadResponse",
     "UpstreamError",
-    "UpstreamInvalid",
+    "UpstreamRefused",
     "UpstreamRejected",
     "UpstreamTimeout",
     "UpstreamUnavailable",
-    "Violation",
 ]
 
 
@@ -70,22 +70,24 @@ class UpstreamRejected(UpstreamError):
 
 
 @dataclass(frozen=True)
-class Violation:
-    """One reason a system of record refused a write."""
+class Refusal:
+    """One reason a system of record refused a write, in the portal's terms."""
 
     field: str | None
-    """The refused field in the portal's terms (`postal_code`, `email`); None for the whole
-    record."""
+    """The refused field (`postal_code`, `email`; `lines.0.quantity` inside a list), named as
+    the portal's inputs name it; None for the write as a whole."""
     code: str
-    """The portal's code for the rule (`INVALID_POSTAL_CODE`, `LAST_BILLING_ADDRESS`)."""
+    """The portal's code for the rule (`INVALID_POSTAL_CODE`, `QUOTE_EXPIRED`; REFUSED for a
+    rule the portal does not know)."""
     message: str
     """The system's explanation, written for the user."""
 
 
-class UpstreamInvalid(UpstreamRejected):
-    """The system refused a write for its data or a business rule; nothing was changed."""
+class UpstreamRefused(UpstreamRejected):
+    """The system answered a write by refusing it, for its data or a business rule; nothing
+    changed."""
 
-    def __init__(self, system: System, violations: tuple[Violation, ...]) -> None:
-        codes = ", ".join(f"{v.field or '-'}: {v.code}" for v in violations)
-        super().__init__(system, f"write refused ({codes})")
-        self.violations = violations
+    def __init__(self, system: System, refusals: tuple[Refusal, ...]) -> None:
+        reasons = "; ".join(f"{r.field or '-'}: {r.code} ({r.message})" for r in refusals)
+        super().__init__(system, f"write refused: {reasons}")
+        self.refusals = refusals

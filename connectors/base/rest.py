@@ -9,7 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from connectors.base.errors import UpstreamInvalid
+from connectors.base.errors import UpstreamRefused
 from connectors.base.guard import Guard
 from connectors.base.http import parse_json, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
@@ -26,7 +26,7 @@ MAX_PAGES = 20
 """Pages a list method reads at most; beyond that the list is cut off, not failed."""
 
 Params = Mapping[str, str | int]
-Refusal = Callable[[int, Any], UpstreamInvalid | None]
+RefusalReader = Callable[[int, Any], UpstreamRefused | None]
 """Reads a refused write's answer (status, JSON body) as the system's reasons, if it can."""
 
 
@@ -80,16 +80,8 @@ class RestClient:
     async def post_form(
         self, path: str, form: Mapping[str, str], headers: Mapping[str, str] | None = None
     ) -> Any:
-        """POST a form (a write) and decode the JSON answer: one attempt, never retried, so a
-        timeout leaves the outcome unknown rather than doubled."""
-
-        async def attempt() -> Any:
-            async with upstream_errors(self.system):
-                response = await self.http.post(path, data=dict(form), headers=headers)
-            raise_for_status(self.system, response)
-            return parse_json(self.system, response)
-
-        return await self.guard.write(attempt)
+        """POST a form (a write) and decode the JSON answer, like `send_json`."""
+        return await self._write("POST", path, headers=headers, data=dict(form))
 
     async def send_json(
         self,
@@ -98,16 +90,32 @@ class RestClient:
         body: Mapping[str, object] | None = None,
         *,
         operation: str | None = None,
-        refusal: Refusal | None = None,
+        refusal: RefusalReader | None = None,
     ) -> Any:
         """Send a JSON write (POST, PATCH, DELETE) and decode the answer (None for an empty
-        one): one attempt, never retried. `refusal` reads a 4xx answer (its status and JSON
-        body, None when it has none) as the system's reasons, when it can."""
+        one). `refusal` reads a 4xx answer (its status and JSON body, None when it has none)
+        as the system's reasons, when it can."""
+        return await self._write(method, path, operation=operation, refusal=refusal, json=body)
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        operation: str | None = None,
+        refusal: RefusalReader | None = None,
+        **content: Any,
+    ) -> Any:
+        """One attempt, never retried, so a timeout leaves the outcome unknown rather than
+        doubled. A path with IDs in it names its `operation`, as for `get_json`."""
         extensions = {OPERATION: operation} if operation else None
 
         async def attempt() -> Any:
             async with upstream_errors(self.system):
-                response = await self.http.request(method, path, json=body, extensions=extensions)
+                response = await self.http.request(
+                    method, path, headers=headers, extensions=extensions, **content
+                )
             if refusal is not None and 400 <= response.status_code < 500:
                 refused = refusal(response.status_code, _json_or_none(response))
                 if refused is not None:

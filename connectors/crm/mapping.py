@@ -6,7 +6,7 @@ own `helpdesk.sla.status` state, from which the resolvers derive ON_TRACK / AT_R
 
 from typing import Any
 
-from connectors.base.errors import UpstreamInvalid, Violation
+from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.payload import (
     Payload,
     as_object,
@@ -27,6 +27,7 @@ from connectors.base.records import (
     CaseRef,
     Contact,
     ContactFields,
+    NewTicket,
     SlaClock,
     SourceStatus,
     System,
@@ -44,6 +45,8 @@ STAGES = {
 }
 PRIORITIES = {"0": "LOW", "1": "NORMAL", "2": "HIGH", "3": "URGENT"}
 RELATED_TYPES = {"order": "ORDER", "invoice": "INVOICE", "quote": "QUOTE"}
+PRIORITY_CODES = {name: code for code, name in PRIORITIES.items()}
+RELATED_CODES = {name: code for code, name in RELATED_TYPES.items()}
 SLA_STATES = {state: state for state in ("ongoing", "reached", "failed", "paused")}
 
 crm = mapper(System.CRM)
@@ -86,8 +89,8 @@ FIELD_REFUSALS = {
     ("email", "taken"): "EMAIL_TAKEN",
     ("phone", "invalid"): "INVALID_PHONE",
 }
-"""The CRM's validation codes → the portal's user-error codes (any other: REJECTED)."""
-MISSING_CONTACT = Violation("contact_id", "NOT_FOUND", "No contact person with this ID exists.")
+"""The CRM's validation codes → the portal's user-error codes (any other: REFUSED)."""
+MISSING_CONTACT = Refusal("contact_id", "NOT_FOUND", "No contact person with this ID exists.")
 
 
 def contact_form(fields: ContactFields) -> dict[str, str | None]:
@@ -96,29 +99,29 @@ def contact_form(fields: ContactFields) -> dict[str, str | None]:
     return {crm_name: value or None for crm_name, value in given.items() if value is not None}
 
 
-def invalid_contact(status: int, body: Any) -> UpstreamInvalid | None:
+def invalid_contact(status: int, body: Any) -> UpstreamRefused | None:
     """A contact write refused with 422 and the reasons per field; None for other answers."""
     error = body.get("error") if status == 422 and isinstance(body, dict) else None
     details = error.get("details") if isinstance(error, dict) else None
     if not isinstance(details, list) or not details:
         return None
-    return UpstreamInvalid(System.CRM, tuple(violation(item) for item in details))
+    return UpstreamRefused(System.CRM, tuple(refusal(item) for item in details))
 
 
-def invalid_or_unknown_contact(status: int, body: Any) -> UpstreamInvalid | None:
+def invalid_or_unknown_contact(status: int, body: Any) -> UpstreamRefused | None:
     """As `invalid_contact`, and 404 for a write to a contact the CRM does not know."""
     if status == 404:
-        return UpstreamInvalid(System.CRM, (MISSING_CONTACT,))
+        return UpstreamRefused(System.CRM, (MISSING_CONTACT,))
     return invalid_contact(status, body)
 
 
 @crm
-def violation(payload: object) -> Violation:
+def refusal(payload: object) -> Refusal:
     item = as_object(payload, "validation detail")
     field, code = text(item, "field"), text(item, "code")
-    return Violation(
+    return Refusal(
         field=CONTACT_FIELDS.get(field),
-        code=FIELD_REFUSALS.get((field, code)) or REFUSALS.get(code, "REJECTED"),
+        code=FIELD_REFUSALS.get((field, code)) or REFUSALS.get(code, "REFUSED"),
         message=text(item, "message"),
     )
 
@@ -157,6 +160,23 @@ def ticket(payload: Payload) -> Ticket:
         related_case=related_case(opt_child(payload, "related")),
         sla=sla_clock(child(payload, "sla")),
     )
+
+
+def new_ticket(ticket: NewTicket) -> dict[str, object]:
+    """The CRM's body for opening `ticket` from the portal."""
+    related = ticket.related_case
+    return {
+        "company_id": ticket.customer,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "category": ticket.category,
+        "priority": PRIORITY_CODES[ticket.priority],
+        "channel": "portal",
+        "created_by": ticket.created_by,
+        "related": None
+        if related is None
+        else {"type": RELATED_CODES[related.type], "id": related.id},
+    }
 
 
 def rating(payload: Payload) -> int | None:

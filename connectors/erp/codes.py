@@ -62,12 +62,15 @@ REFUND_SETTLEMENT = {
 }
 REFERENCE_TYPE = {"QRR": "QRR", "SCOR": "SCOR", "NON": "NON"}
 
-# -- master-data writes ------------------------------------------------------------------
+# -- writes ------------------------------------------------------------------------------
 
 CHANNEL_CODE = {unified: code for code, unified in CHANNEL.items()}
 ADDRESS_TYPE_CODE = {unified: code for code, unified in ADDRESS_TYPE.items()}
 REFUSALS = {
-    "NOT_FOUND": "NOT_FOUND",
+    "CUSTOMER_UNKNOWN": "NOT_FOUND",
+    "ADDRESS_UNKNOWN": "NOT_FOUND",
+    "QUOTE_UNKNOWN": "NOT_FOUND",
+    "ORDER_UNKNOWN": "NOT_FOUND",
     "FIELD_REQUIRED": "REQUIRED",
     "FIELD_TOO_LONG": "TOO_LONG",
     "TYPE_UNKNOWN": "INVALID",
@@ -82,9 +85,22 @@ REFUSALS = {
     "CHANGE_PENDING": "CHANGE_REQUEST_PENDING",
     "IS_DEFAULT": "DEFAULT_ADDRESS",
     "LAST_INVOICE_ADDRESS": "LAST_BILLING_ADDRESS",
+    "REQUEST_EMPTY": "EMPTY_REQUEST",
+    "TOO_MANY_LINES": "TOO_MANY_LINES",
+    "QUANTITY_INVALID": "INVALID_QUANTITY",
+    "PRODUCT_UNKNOWN": "UNKNOWN_PRODUCT",
+    "PRODUCT_DISCONTINUED": "PRODUCT_DISCONTINUED",
+    "DATE_IN_PAST": "DATE_IN_PAST",
+    "QUOTE_NOT_OPEN": "QUOTE_NOT_OPEN",
+    "QUOTE_EXPIRED": "QUOTE_EXPIRED",
+    "ORDER_CANCELLED": "ORDER_ALREADY_CANCELLED",
+    "ORDER_SHIPPED": "ORDER_SHIPPED",
+    "ORDER_INVOICED": "ORDER_INVOICED",
+    "ORDER_LOCKED": "ORDER_LOCKED",
+    "CUSTOMER_BLOCKED": "CUSTOMER_BLOCKED",
 }
-"""The ERP's message codes of a refused write → the portal's user-error codes (any other:
-REJECTED)."""
+"""The ERP's codes of a refused write (its `Return` lines of type E) → the portal's
+user-error codes (any other: REFUSED)."""
 CUSTOMER_FIELDS = {
     "Name": "legal_name",
     "Vat": "vat_id",
@@ -104,3 +120,17 @@ ADDRESS_FIELDS = {
     "Country": "country_code",
 }
 """The request elements of an address write → the fields they set, in the portal's terms."""
+SALES_FIELDS = {
+    "QuoteId": "quote_id",
+    "OrderId": "order_id",
+    "SignedBy": "signer_name",
+    "ClientOrderRef": "customer_reference",
+    "Reason": "reason",
+    "Note": "note",
+    "CommitmentDate": "desired_date",
+    "Line": "lines",
+    "ProductCode": "product_code",
+    "Quantity": "quantity",
+}
+"""The request elements of a sales write → the fields they come from, in the portal's terms
+(RequestedBy is the viewer's name, no field of theirs)."""

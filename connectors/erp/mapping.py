@@ -2,18 +2,21 @@
 
 Pure functions over `Fields`; statuses follow domain.md §4 (Odoo column), and `source_status`
 keeps the raw code with Odoo's English label. Derived states (a quote's EXPIRED, an invoice's
-overdue) are left to the resolvers; DRAFT records are mapped here and hidden there. An unknown
-code or a missing field raises UpstreamBadResponse.
+overdue) are left to the resolvers; DRAFT records are mapped here and hidden there, but a
+draft the customer requested from the portal is REQUESTED. An unknown code or a missing field
+raises UpstreamBadResponse; a write the ERP refused raises UpstreamRefused.
 """
 
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from connectors.base.changes import Change
-from connectors.base.errors import UpstreamInvalid, Violation
+from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.records import (
     Address,
     Amount,
@@ -119,8 +122,11 @@ def line_group(raw: Fields) -> tuple[str, list[DocumentLine]]:
 def quote(raw: Fields) -> Quote:
     state, (status, label) = _lookup(raw, "State", codes.QUOTE_STATE)
     decline_reason = raw.optional("DeclineReason", str)
+    requested_by = raw.optional("RequestedBy", str)
     if status == "CANCELLED" and decline_reason:
         status = "DECLINED"
+    if status == "DRAFT" and requested_by:
+        status = "REQUESTED"
     currency = raw.required("Currency", str)
     return Quote(
         id=raw.required("Id", str),
@@ -136,6 +142,9 @@ def quote(raw: Fields) -> Quote:
         signed_at=raw.optional("SignedOn", datetime),
         decline_reason=decline_reason,
         order_id=raw.optional("OrderId", str),
+        requested_by=requested_by,
+        request_note=raw.optional("RequestNote", str),
+        requested_date=raw.optional("CommitmentDate", date),
     )
 
 
@@ -298,28 +307,54 @@ def erp_language(locale: str | None) -> str | None:
     return locale.replace("-", "_") if locale is not None else None
 
 
-def written(answer: object, operation: str, record: str, fields: Mapping[str, str]) -> Fields:
-    """The record a write answers (`Customer`, `Address`); its refusal raises UpstreamInvalid,
-    with the refused request elements named by `fields` (element → field)."""
-    result = Fields(System.ERP, answer, operation)
-    refuse(result.records("Message"), fields)
-    found = result.optional(record, dict)
-    if found is None:
-        raise result.bad(f"neither a refusal nor a {record}")
-    return Fields(System.ERP, found, f"{operation}.{record}")
+@dataclass(frozen=True)
+class Written:
+    """The answer of a write the ERP did not refuse: the records it holds, which depend on
+    the write."""
+
+    answer: Fields
+
+    def record(self, name: str, mapper: Callable[[Fields], T]) -> T:
+        found = self.optional(name, mapper)
+        if found is None:
+            raise self.answer.bad(f"the {name} written is missing")
+        return found
+
+    def optional(self, name: str, mapper: Callable[[Fields], T]) -> T | None:
+        found = self.answer.record(name)
+        return mapper(found) if found is not None else None
 
 
-def refuse(messages: list[Fields], fields: Mapping[str, str]) -> None:
-    """Raise UpstreamInvalid when the messages of a write hold errors (type E)."""
-    errors = [message for message in messages if message.required("Type", str) == "E"]
+def written(answer: Fields, fields: Mapping[str, str]) -> Written:
+    """A write's answer (its `Return` lines, then the records written). Any line of type E
+    means the ERP refused the write and changed nothing: UpstreamRefused gives the reasons,
+    naming each refused request element by its field in `fields` (element → field)."""
+    errors = [line for line in answer.records("Return") if line.required("Type", str) == "E"]
     if errors:
-        raise UpstreamInvalid(System.ERP, tuple(violation(error, fields) for error in errors))
+        raise UpstreamRefused(System.ERP, tuple(refusal(line, fields) for line in errors))
+    return Written(answer)
 
 
-def violation(raw: Fields, fields: Mapping[str, str]) -> Violation:
-    element = raw.optional("Field", str)
-    return Violation(
-        field=fields.get(element) if element is not None else None,
-        code=codes.REFUSALS.get(raw.required("Code", str), "REJECTED"),
-        message=raw.required("Text", str),
+LINE_ELEMENT = re.compile(r"(\w+)\[(\d+)\](?:/(\w+))?")
+"""A request element inside a repeated one: `Line[2]/Quantity` (counted from 1)."""
+
+
+def refusal(line: Fields, fields: Mapping[str, str]) -> Refusal:
+    return Refusal(
+        field=_refused_field(line.optional("Field", str), fields),
+        code=codes.REFUSALS.get(line.required("Code", str), "REFUSED"),
+        message=line.required("Text", str),
     )
+
+
+def _refused_field(element: str | None, fields: Mapping[str, str]) -> str | None:
+    """The field of a refused element: `Line[2]/Quantity` is `lines.1.quantity`; None for the
+    whole request or an element no field sets."""
+    repeated = LINE_ELEMENT.fullmatch(element or "")
+    if repeated is None:
+        return fields.get(element) if element is not None else None
+    parent, index, child = repeated.groups()
+    if parent not in fields:
+        return None
+    inner = [fields[child]] if child is not None and child in fields else []
+    return ".".join([fields[parent], str(int(index) - 1), *inner])

@@ -1,31 +1,22 @@
-"""The ERP adapter's writes: a customer's own master data (profile, invoice channel,
-addresses). Each is one SOAP call through the guard as a write, never retried; the ERP
-answers its messages and the record as it now stands (`mapping.written`)."""
+"""The ERP adapter's writes to a customer's own master data (profile, invoice channel,
+addresses), sent as `ErpWriter` sends every write; the ERP answers the record as it now
+stands."""
 
-from connectors.base.guard import Guard
-from connectors.base.records import Address, AddressFields, Customer, ProfileChange, System
-from connectors.base.soap import Fields, SoapService
+from connectors.base.records import Address, AddressFields, Customer, ProfileChange
 from connectors.erp import codes, mapping
+from connectors.erp.writes import ErpWriter
 
 
-class MasterDataWrites:
-    """The writes of `OrganizationPort`, for `ErpAdapter`."""
-
-    _soap: SoapService
-    _guard: Guard
-
-    async def _write(self, operation: str, **params: object) -> object:
-        return await self._guard.write(lambda: self._soap.call(operation, **params))
+class MasterDataWrites(ErpWriter):
+    """The writes of `OrganizationPort`."""
 
     async def _customer(self, operation: str, **params: object) -> Customer:
-        answer = await self._write(operation, **params)
-        return mapping.customer(
-            mapping.written(answer, operation, "Customer", codes.CUSTOMER_FIELDS)
-        )
+        written = await self._write(operation, codes.CUSTOMER_FIELDS, **params)
+        return written.record("Customer", mapping.customer)
 
     async def _address(self, operation: str, **params: object) -> Address:
-        answer = await self._write(operation, **params)
-        return mapping.address(mapping.written(answer, operation, "Address", codes.ADDRESS_FIELDS))
+        written = await self._write(operation, codes.ADDRESS_FIELDS, **params)
+        return written.record("Address", mapping.address)
 
     async def update_customer(self, number: str, change: ProfileChange) -> Customer:
         return await self._customer(
@@ -78,9 +69,9 @@ class MasterDataWrites:
         )
 
     async def delete_address(self, customer: str, address_id: str) -> None:
-        answer = await self._write("DeleteAddress", CustomerNumber=customer, AddressId=address_id)
-        messages = Fields.each(System.ERP, answer, "DeleteAddress")
-        mapping.refuse(messages, codes.ADDRESS_FIELDS)
+        await self._write(
+            "DeleteAddress", codes.ADDRESS_FIELDS, CustomerNumber=customer, AddressId=address_id
+        )
 
     async def set_default_address(self, customer: str, address_id: str) -> Address:
         return await self._address(

@@ -7,7 +7,6 @@ A PATCH changes the fields its body names (`null` clears an optional one). E-mai
 are unique within a company.
 """
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from sandbox.faults import FailureResponse
 from sandbox.model import Contact, Seed
-from sandbox.rest import BadRequest
+from sandbox.rest import BadRequest, json_object
 
 FIELDS = {
     "first_name": "first_name",
@@ -62,7 +61,7 @@ class ContactWrites:
         self.failure = failure
 
     async def create(self, request: Request) -> Response:
-        body = await _body(request)
+        body = await json_object(request)
         company = body.get("company_id")
         if not any(customer.number == company for customer in self.seed.customers):
             return refusal([detail("company_id", "unknown", "No such company.")])
@@ -83,7 +82,7 @@ class ContactWrites:
         contact = self._find(request)
         if contact is None:
             return self._missing(request)
-        body = await _body(request)
+        body = await json_object(request)
         values = {field: getattr(contact, attribute) for field, attribute in FIELDS.items()}
         values |= {field: _text(body, field) for field in FIELDS if field in body}
         details = self._check(values, contact.customer, contact.id)
@@ -128,16 +127,6 @@ class ContactWrites:
         if phone and not PHONE.fullmatch(phone):
             details.append(detail("phone", "invalid", "Not a phone number (+41 52 260 10 01)."))
         return details
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise BadRequest("the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
 
 
 def _text(body: Mapping[str, Any], field: str) -> str:

@@ -6,7 +6,8 @@ request element at fault."""
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from sandbox.erp.writes import Message
 
 ADDRESS_ELEMENTS = {
     "Name": "name",
@@ -58,20 +59,11 @@ EBILL_RECIPIENT = re.compile(r"41\d{15}")
 """An eBill participant number: 17 digits, starting with 41."""
 
 
-@dataclass(frozen=True)
-class Message:
-    """An error message of a refused write."""
-
-    field: str | None
-    code: str
-    text: str
-
-
 def address_type(value: str) -> list[Message]:
     if value in ADDRESS_TYPES:
         return []
     text = f"Address types are {', '.join(sorted(ADDRESS_TYPES))}."
-    return [Message("Type", "TYPE_UNKNOWN", text)]
+    return [Message("TYPE_UNKNOWN", text, "Type")]
 
 
 def address(values: Mapping[str, str]) -> list[Message]:
@@ -79,11 +71,11 @@ def address(values: Mapping[str, str]) -> list[Message]:
     messages = _required_and_limited(values, ADDRESS_ELEMENTS, LIMITS, optional={"HouseNumber"})
     country, postal_code = values["country"], values["postal_code"]
     if country and country not in COUNTRIES:
-        messages.append(Message("Country", "COUNTRY_UNKNOWN", f"No country has code {country}."))
+        messages.append(Message("COUNTRY_UNKNOWN", f"No country has code {country}.", "Country"))
     elif country and postal_code:
         pattern, rule = POSTAL_CODES.get(country, ANY_POSTAL_CODE)
         if not pattern.fullmatch(postal_code):
-            messages.append(Message("PostalCode", "ZIP_FORMAT", rule))
+            messages.append(Message("ZIP_FORMAT", rule, "PostalCode"))
     return messages
 
 
@@ -95,29 +87,29 @@ def customer(given: Mapping[str, str], country: str) -> list[Message]:
     if vat:
         pattern, rule = VAT_NUMBERS.get(country, ANY_VAT_NUMBER)
         if not pattern.fullmatch(vat):
-            messages.append(Message("Vat", "VAT_FORMAT", rule))
+            messages.append(Message("VAT_FORMAT", rule, "Vat"))
     lang = given.get("lang")
     if lang and lang not in LANGUAGES:
         installed = ", ".join(sorted(LANGUAGES))
-        messages.append(Message("Lang", "LANG_NOT_INSTALLED", f"Installed languages: {installed}."))
+        messages.append(Message("LANG_NOT_INSTALLED", f"Installed languages: {installed}.", "Lang"))
     return messages
 
 
 def invoice_channel(channel: str, recipient: str | None) -> list[Message]:
     if channel not in CHANNELS:
         text = f"Channels are {', '.join(sorted(CHANNELS))}."
-        return [Message("InvoiceChannel", "CHANNEL_UNKNOWN", text)]
+        return [Message("CHANNEL_UNKNOWN", text, "InvoiceChannel")]
     if channel != "ebill":
         if recipient is None:
             return []
         text = "An eBill recipient ID goes only with the ebill channel."
-        return [Message("EbillRecipientId", "EBILL_ID_NOT_ALLOWED", text)]
+        return [Message("EBILL_ID_NOT_ALLOWED", text, "EbillRecipientId")]
     if not recipient:
         text = "eBill delivery needs the recipient's eBill ID (from the eBill portal)."
-        return [Message("EbillRecipientId", "EBILL_ID_REQUIRED", text)]
+        return [Message("EBILL_ID_REQUIRED", text, "EbillRecipientId")]
     if not EBILL_RECIPIENT.fullmatch(recipient):
         text = "eBill recipient IDs have 17 digits and start with 41."
-        return [Message("EbillRecipientId", "EBILL_ID_FORMAT", text)]
+        return [Message("EBILL_ID_FORMAT", text, "EbillRecipientId")]
     return []
 
 
@@ -131,8 +123,8 @@ def _required_and_limited(
     for element, attribute in elements.items():
         value = values[attribute]
         if not value and element not in optional:
-            messages.append(Message(element, "FIELD_REQUIRED", f"{element} is required."))
+            messages.append(Message("FIELD_REQUIRED", f"{element} is required.", element))
         elif value and len(value) > limits.get(element, len(value)):
             text = f"{element} takes at most {limits[element]} characters."
-            messages.append(Message(element, "FIELD_TOO_LONG", text))
+            messages.append(Message("FIELD_TOO_LONG", text, element))
     return messages

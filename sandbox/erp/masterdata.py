@@ -1,6 +1,5 @@
 """The sandbox ERP's master-data writes: a customer changes its own record, invoice channel and
-addresses. Answers are BAPI-style: the ERP's messages, then the record as it now stands; an
-error message (type E) refuses the whole write, which then changes nothing.
+addresses. They answer as every write does (`writes.py`), with the record as it now stands.
 
 The legal name, the VAT number and a billing address's values need the provider's approval:
 such a change is kept as requested (`approval` pending, the old values stay in effect) until
@@ -8,15 +7,23 @@ such a change is kept as requested (`approval` pending, the old values stay in e
 is refused. Every write names the customer, and an address of another customer is unknown.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from lxml import etree
-
 from sandbox.erp import checks, serialize
-from sandbox.erp.checks import ADDRESS_ELEMENTS, CUSTOMER_ELEMENTS, Message
+from sandbox.erp.checks import ADDRESS_ELEMENTS, CUSTOMER_ELEMENTS
 from sandbox.erp.envelope import qname
-from sandbox.erp.operations import operation, response
+from sandbox.erp.writes import (
+    Checks,
+    Message,
+    Refused,
+    Request,
+    Written,
+    customer_of,
+    of_customer,
+    write,
+)
 from sandbox.model import Address, Customer, Seed
 
 NEEDS_APPROVAL = frozenset({"name", "vat"})
@@ -24,62 +31,21 @@ NEEDS_APPROVAL = frozenset({"name", "vat"})
 APPROVED_ADDRESS_TYPE = "invoice"
 """Changes to these addresses need approval: invoices go there."""
 
-Write = Callable[[Seed, etree._Element], etree._Element | None]
 
-
-class Refused(Exception):
-    def __init__(self, messages: list[Message]) -> None:
-        super().__init__(messages)
-        self.messages = messages
-
-
-def write(name: str) -> Callable[[Write], Write]:
-    """Register a write: its record (or nothing) answered after no messages, or its refusal's
-    messages alone."""
-
-    def register(handler: Write) -> Write:
-        @operation(name)
-        def answer(seed: Seed, request: etree._Element) -> etree._Element:
-            try:
-                record = handler(seed, request)
-            except Refused as refused:
-                return response(name, map(serialize.message, refused.messages))
-            return response(name, [record] if record is not None else [])
-
-        return handler
-
-    return register
-
-
-def _check(messages: list[Message]) -> None:
-    if messages:
-        raise Refused(messages)
-
-
-def _given(request: etree._Element, elements: Mapping[str, str]) -> dict[str, str]:
-    """The attributes the request sets (elements present), trimmed; country codes upper."""
+def _given(request: Request, elements: Mapping[str, str]) -> dict[str, str]:
+    """The attributes the request sets (elements present, even empty), trimmed; country codes
+    upper case."""
     found = {}
     for element, attribute in elements.items():
-        value = request.findtext(qname(element))
+        value = request.element.findtext(qname(element))
         if value is not None:
             found[attribute] = value.strip().upper() if element == "Country" else value.strip()
     return found
 
 
-def _customer(seed: Seed, request: etree._Element) -> Customer:
-    number = request.findtext(qname("CustomerNumber"))
-    for customer in seed.customers:
-        if customer.number == number:
-            return customer
-    raise Refused([Message("CustomerNumber", "NOT_FOUND", f"No customer {number}.")])
-
-
-def _address(seed: Seed, request: etree._Element) -> Address:
-    customer, address_id = _customer(seed, request), request.findtext(qname("AddressId"))
-    for address in seed.addresses:
-        if address.id == address_id and address.customer == customer.number:
-            return address
-    raise Refused([Message("AddressId", "NOT_FOUND", f"No address {address_id}.")])
+def _address(seed: Seed, request: Request) -> Address:
+    customer = customer_of(seed, request, selling=False)
+    return of_customer(customer, request, seed.addresses, "AddressId", "ADDRESS_UNKNOWN")
 
 
 def _apply(record: Customer | Address, changes: Mapping[str, str], approval: bool) -> None:
@@ -92,7 +58,7 @@ def _apply(record: Customer | Address, changes: Mapping[str, str], approval: boo
         return
     if record.approval == "pending":
         text = "A change request awaits the provider's approval; change this again after it."
-        raise Refused([Message(None, "CHANGE_PENDING", text)])
+        raise Refused([Message("CHANGE_PENDING", text)])
     record.requested = dict(changes)
     record.approval = "pending"
 
@@ -102,35 +68,35 @@ def _changes(record: Any, given: Mapping[str, str]) -> dict[str, str]:
 
 
 @write("UpdateCustomer")
-def update_customer(seed: Seed, request: etree._Element) -> etree._Element:
-    customer = _customer(seed, request)
+def update_customer(seed: Seed, _: datetime, request: Request) -> Written:
+    customer = customer_of(seed, request, selling=False)
     given = _given(request, CUSTOMER_ELEMENTS)
-    _check(checks.customer(given, customer.country))
+    Checks(checks.customer(given, customer.country)).done()
     changes = _changes(customer, given)
     approved = {name: value for name, value in changes.items() if name in NEEDS_APPROVAL}
     _apply(customer, approved, approval=True)  # first: it may refuse the whole write
     _apply(customer, {n: v for n, v in changes.items() if n not in approved}, approval=False)
-    return serialize.customer(customer)
+    return Written([serialize.customer(customer)])
 
 
 @write("SetInvoiceChannel")
-def set_invoice_channel(seed: Seed, request: etree._Element) -> etree._Element:
-    customer = _customer(seed, request)
-    channel = (request.findtext(qname("InvoiceChannel")) or "").strip()
-    recipient = request.findtext(qname("EbillRecipientId"))
+def set_invoice_channel(seed: Seed, _: datetime, request: Request) -> Written:
+    customer = customer_of(seed, request, selling=False)
+    channel = (request.element.findtext(qname("InvoiceChannel")) or "").strip()
+    recipient = request.element.findtext(qname("EbillRecipientId"))
     recipient = recipient.strip() if recipient is not None else None
-    _check(checks.invoice_channel(channel, recipient))
+    Checks(checks.invoice_channel(channel, recipient)).done()
     customer.invoice_channel = channel
     customer.ebill_recipient_id = recipient if channel == "ebill" else None
-    return serialize.customer(customer)
+    return Written([serialize.customer(customer)])
 
 
 @write("CreateAddress")
-def create_address(seed: Seed, request: etree._Element) -> etree._Element:
-    customer = _customer(seed, request)
-    kind = request.findtext(qname("Type")) or ""
+def create_address(seed: Seed, _: datetime, request: Request) -> Written:
+    customer = customer_of(seed, request, selling=False)
+    kind = request.element.findtext(qname("Type")) or ""
     values = dict.fromkeys(ADDRESS_ELEMENTS.values(), "") | _given(request, ADDRESS_ELEMENTS)
-    _check(checks.address_type(kind) + checks.address(values))
+    Checks(checks.address_type(kind) + checks.address(values)).done()
     first = not any(a.customer == customer.number and a.type == kind for a in seed.addresses)
     number = max((int(a.id.removeprefix("ADR-")) for a in seed.addresses), default=100) + 1
     address = Address(
@@ -146,38 +112,39 @@ def create_address(seed: Seed, request: etree._Element) -> etree._Element:
         is_default=first,
     )
     seed.addresses.append(address)
-    return serialize.address(address)
+    return Written([serialize.address(address)], ("ADDRESS_CREATED", f"address {address.id}"))
 
 
 @write("UpdateAddress")
-def update_address(seed: Seed, request: etree._Element) -> etree._Element:
+def update_address(seed: Seed, _: datetime, request: Request) -> Written:
     address = _address(seed, request)
     given = _given(request, ADDRESS_ELEMENTS)
     current = {attribute: getattr(address, attribute) for attribute in ADDRESS_ELEMENTS.values()}
-    _check(checks.address(current | given))
+    Checks(checks.address(current | given)).done()
     _apply(address, _changes(address, given), approval=address.type == APPROVED_ADDRESS_TYPE)
-    return serialize.address(address)
+    return Written([serialize.address(address)])
 
 
 @write("DeleteAddress")
-def delete_address(seed: Seed, request: etree._Element) -> None:
+def delete_address(seed: Seed, _: datetime, request: Request) -> Written:
     address = _address(seed, request)
     kind = (address.customer, address.type)
     same_type = [a for a in seed.addresses if (a.customer, a.type) == kind]
     if address.type == APPROVED_ADDRESS_TYPE and len(same_type) == 1:
         text = "The last invoice address cannot be deleted; invoices need one."
-        raise Refused([Message("AddressId", "LAST_INVOICE_ADDRESS", text)])
+        raise Refused([Message("LAST_INVOICE_ADDRESS", text, "AddressId")])
     if address.is_default:
         text = "The default address cannot be deleted; make another one the default first."
-        raise Refused([Message("AddressId", "IS_DEFAULT", text)])
+        raise Refused([Message("IS_DEFAULT", text, "AddressId")])
     seed.addresses.remove(address)
+    return Written([])
 
 
 @write("SetDefaultAddress")
-def set_default_address(seed: Seed, request: etree._Element) -> etree._Element:
+def set_default_address(seed: Seed, _: datetime, request: Request) -> Written:
     address = _address(seed, request)
     kind = (address.customer, address.type)
     for other in seed.addresses:
         if (other.customer, other.type) == kind:
             other.is_default = other is address
-    return serialize.address(address)
+    return Written([serialize.address(address)])

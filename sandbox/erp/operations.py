@@ -31,11 +31,10 @@ def _texts(request: etree._Element, name: str) -> list[str]:
     return [child.text or "" for child in request.iterfind(qname(name))]
 
 
-def response(name: str, children: Iterable[etree._Element]) -> etree._Element:
-    """The answer of operation `name`."""
-    answer = erp_element(f"{name}Response")
-    answer.extend(children)
-    return answer
+def _response(name: str, children: Iterable[etree._Element]) -> etree._Element:
+    response = erp_element(f"{name}Response")
+    response.extend(children)
+    return response
 
 
 def _by_ids(records: Iterable[R], ids: Sequence[str], key: Callable[[R], str]) -> list[R]:
@@ -98,7 +97,7 @@ class _ListRequest:
 
         matching = sorted(filter(matches, records), key=when, reverse=True)
         page = matching[self.offset : self.offset + self.limit]
-        return response(name, [erp_element("Total", str(len(matching))), *map(to_xml, page)])
+        return _response(name, [erp_element("Total", str(len(matching))), *map(to_xml, page)])
 
 
 def _day(value: date) -> date:
@@ -108,20 +107,20 @@ def _day(value: date) -> date:
 @operation("GetCustomers")
 def get_customers(seed: Seed, request: etree._Element) -> etree._Element:
     found = _by_ids(seed.customers, _texts(request, "CustomerNumber"), lambda c: c.number)
-    return response("GetCustomers", map(serialize.customer, found))
+    return _response("GetCustomers", map(serialize.customer, found))
 
 
 @operation("GetAddresses")
 def get_addresses(seed: Seed, request: etree._Element) -> etree._Element:
     customers = set(_texts(request, "CustomerNumber"))
     found = [address for address in seed.addresses if address.customer in customers]
-    return response("GetAddresses", map(serialize.address, found))
+    return _response("GetAddresses", map(serialize.address, found))
 
 
 @operation("GetQuotes")
 def get_quotes(seed: Seed, request: etree._Element) -> etree._Element:
     found = _by_ids(seed.quotes, _texts(request, "QuoteId"), lambda q: q.id)
-    return response("GetQuotes", map(serialize.quote, found))
+    return _response("GetQuotes", map(serialize.quote, found))
 
 
 @operation("ListQuotes")
@@ -140,13 +139,13 @@ def list_quotes(seed: Seed, request: etree._Element) -> etree._Element:
 def get_quote_lines(seed: Seed, request: etree._Element) -> etree._Element:
     found = _by_ids(seed.quotes, _texts(request, "QuoteId"), lambda q: q.id)
     groups = (serialize.line_group("QuoteLines", q.id, q.currency, q.lines) for q in found)
-    return response("GetQuoteLines", groups)
+    return _response("GetQuoteLines", groups)
 
 
 @operation("GetOrders")
 def get_orders(seed: Seed, request: etree._Element) -> etree._Element:
     found = _by_ids(seed.orders, _texts(request, "OrderId"), lambda o: o.id)
-    return response("GetOrders", map(serialize.order, found))
+    return _response("GetOrders", map(serialize.order, found))
 
 
 @operation("ListOrders")
@@ -165,20 +164,20 @@ def list_orders(seed: Seed, request: etree._Element) -> etree._Element:
 def get_order_lines(seed: Seed, request: etree._Element) -> etree._Element:
     found = _by_ids(seed.orders, _texts(request, "OrderId"), lambda o: o.id)
     groups = (serialize.line_group("OrderLines", o.id, o.currency, o.lines) for o in found)
-    return response("GetOrderLines", groups)
+    return _response("GetOrderLines", groups)
 
 
 @operation("GetDeliveriesByOrders")
 def get_deliveries_by_orders(seed: Seed, request: etree._Element) -> etree._Element:
     orders = set(_texts(request, "OrderId"))
     found = [delivery for delivery in seed.deliveries if delivery.order_id in orders]
-    return response("GetDeliveriesByOrders", map(serialize.delivery, found))
+    return _response("GetDeliveriesByOrders", map(serialize.delivery, found))
 
 
 @operation("GetInvoices")
 def get_invoices(seed: Seed, request: etree._Element) -> etree._Element:
     found = _by_ids(seed.invoices, _texts(request, "InvoiceId"), lambda i: i.id)
-    return response("GetInvoices", map(serialize.invoice, found))
+    return _response("GetInvoices", map(serialize.invoice, found))
 
 
 @operation("ListInvoices")
@@ -194,7 +193,7 @@ def list_invoices(seed: Seed, request: etree._Element) -> etree._Element:
 
 
 def _invoices_where(seed: Seed, name: str, keep: Callable[[Invoice], bool]) -> etree._Element:
-    return response(name, map(serialize.invoice, filter(keep, seed.invoices)))
+    return _response(name, map(serialize.invoice, filter(keep, seed.invoices)))
 
 
 @operation("GetInvoicesByOrders")
@@ -221,7 +220,7 @@ def get_open_items(seed: Seed, request: etree._Element) -> etree._Element:
         for invoice in seed.invoices
         if invoice.customer in customers and invoice.state == "posted" and invoice.amount_residual
     ]
-    return response("GetOpenItems", map(serialize.open_item, found))
+    return _response("GetOpenItems", map(serialize.open_item, found))
 
 
 @operation("GetChanges")
@@ -230,6 +229,6 @@ def get_changes(seed: Seed, request: etree._Element) -> etree._Element:
     limit = int(request.findtext(qname("Limit")) or 0)
     found = [change for change in seed.erp_changes if change.stamp > since][:limit]
     last = seed.erp_changes[-1].stamp if seed.erp_changes else 0
-    return response(
+    return _response(
         "GetChanges", [erp_element("LastStamp", str(last)), *map(serialize.change, found)]
     )

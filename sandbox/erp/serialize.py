@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from lxml import etree
 
-from sandbox.erp.checks import Message
 from sandbox.erp.envelope import erp_element, qname
 from sandbox.model import Address, Customer, Delivery, ErpChange, Invoice, Line, Order, Quote
 from sandbox.seed import line_total, vat
@@ -127,6 +126,9 @@ def quote(record: Quote) -> etree._Element:
             ("SignedOn", record.signed_on),
             ("DeclineReason", record.decline_reason),
             ("OrderId", record.order_id),
+            ("RequestedBy", record.requested_by),
+            ("RequestNote", record.request_note),
+            ("CommitmentDate", record.commitment_date),
         ],
     )
 
@@ -237,9 +239,6 @@ def change(record: ErpChange) -> etree._Element:
     )
 
 
-def message(record: Message) -> etree._Element:
-    """An error message of a refused write (type E)."""
-    return element(
-        "Message",
-        [("Type", "E"), ("Field", record.field), ("Code", record.code), ("Text", record.text)],
-    )
+def message(kind: str, code: str, text: str, field: str | None = None) -> etree._Element:
+    """One line of a write's `Return` (type E, W, I or S)."""
+    return element("Return", [("Type", kind), ("Code", code), ("Text", text), ("Field", field)])

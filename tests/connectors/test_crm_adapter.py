@@ -1,5 +1,6 @@
 """The CRM adapter against the sandbox CRM: batching, mapping, paging, internal notes, faults."""
 
+import math
 from contextlib import aclosing
 
 import pytest
@@ -7,13 +8,14 @@ import pytest
 from connectors.base.errors import (
     UpstreamBadResponse,
     UpstreamError,
-    UpstreamInvalid,
+    UpstreamRefused,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from connectors.base.ports import ListFilter
 from connectors.base.records import CaseRef, ContactFields, SlaClock, System
+from connectors.base.rest import MAX_BATCH as CRM_BATCH
 from connectors.crm import CrmAdapter
 from sandbox.crm.app import sla_status
 from sandbox.model import Seed
@@ -118,7 +120,7 @@ async def test_more_than_a_batch_of_ids_is_split(
     assert [ticket.id if ticket else None for ticket in found] == [
         ticket.id for ticket in rest_seed.tickets
     ] + [None] * len(unknown)
-    assert await crm_control.requests() == {TICKETS: 2}
+    assert await crm_control.requests() == {TICKETS: math.ceil(len(ids) / CRM_BATCH)}
 
 
 async def test_list_tickets_pages_through_a_customers_tickets(
@@ -260,19 +262,19 @@ async def test_a_contact_is_created_changed_and_deleted(
 
 async def test_refused_contact_writes_say_why(crm_adapter: CrmAdapter, rest_seed: Seed) -> None:
     taken = next(c for c in rest_seed.contacts if c.customer == MUSTER).email.upper()
-    with pytest.raises(UpstreamInvalid) as invalid:
+    with pytest.raises(UpstreamRefused) as invalid:
         await crm_adapter.create_contact(MUSTER, ContactFields("", "Frei", "beat@", "call me"))
-    with pytest.raises(UpstreamInvalid) as duplicate:
+    with pytest.raises(UpstreamRefused) as duplicate:
         await crm_adapter.create_contact(MUSTER, ContactFields("Beat", "Frei", taken))
-    with pytest.raises(UpstreamInvalid) as unknown:
+    with pytest.raises(UpstreamRefused) as unknown:
         await crm_adapter.delete_contact(UNKNOWN)
 
-    assert [(v.field, v.code) for v in invalid.value.violations] == [
+    assert [(v.field, v.code) for v in invalid.value.refusals] == [
         ("first_name", "REQUIRED"), ("email", "INVALID_EMAIL"), ("phone", "INVALID_PHONE")
     ]  # fmt: skip
-    assert [(v.field, v.code) for v in duplicate.value.violations] == [("email", "EMAIL_TAKEN")]
-    assert [(v.field, v.code) for v in unknown.value.violations] == [("contact_id", "NOT_FOUND")]
-    assert all(v.message for v in invalid.value.violations)
+    assert [(v.field, v.code) for v in duplicate.value.refusals] == [("email", "EMAIL_TAKEN")]
+    assert [(v.field, v.code) for v in unknown.value.refusals] == [("contact_id", "NOT_FOUND")]
+    assert all(v.message for v in invalid.value.refusals)
 
 
 async def test_a_contact_write_is_sent_once(

@@ -10,7 +10,7 @@ from zeep.exceptions import Fault, TransportError
 from connectors.base.errors import (
     UpstreamBadResponse,
     UpstreamError,
-    UpstreamInvalid,
+    UpstreamRefused,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -251,14 +251,14 @@ async def test_a_refused_write_says_why_and_changes_nothing(
     erp_adapter: ErpAdapter, erp_seed: Seed, erp_control: ErpControl
 ) -> None:
     before = [vars(a).copy() for a in erp_seed.addresses]
-    with pytest.raises(UpstreamInvalid) as last:
+    with pytest.raises(UpstreamRefused) as last:
         await erp_adapter.delete_address(MUSTER, "ADR-101")
-    with pytest.raises(UpstreamInvalid) as foreign:
+    with pytest.raises(UpstreamRefused) as foreign:
         await erp_adapter.update_address(LUMIERE, "ADR-103", AddressFields(city="Lausanne"))
-    assert [(v.field, v.code) for v in last.value.violations] == [
+    assert [(v.field, v.code) for v in last.value.refusals] == [
         ("address_id", "LAST_BILLING_ADDRESS")
     ]
-    assert [(v.field, v.code) for v in foreign.value.violations] == [("address_id", "NOT_FOUND")]
+    assert [(v.field, v.code) for v in foreign.value.refusals] == [("address_id", "NOT_FOUND")]
     assert not last.value.retriable
     assert await erp_control.requests() == {"DeleteAddress": 1, "UpdateAddress": 1}
     assert [vars(a) for a in erp_seed.addresses] == before

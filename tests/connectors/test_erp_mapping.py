@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from connectors.base.errors import UpstreamBadResponse, UpstreamInvalid
+from connectors.base.errors import UpstreamBadResponse, UpstreamRefused
 from connectors.base.records import Amount, SourceStatus, System
 from connectors.base.soap import Fields, load_wsdl, plain
 from connectors.erp import codes, mapping
@@ -350,45 +350,56 @@ def test_a_pending_change_request_shows_on_the_record() -> None:
 
 
 def test_a_write_answers_the_record_as_it_now_stands() -> None:
-    written = mapping.written(
-        recorded("UpdateCustomer"), "UpdateCustomer", "Customer", codes.CUSTOMER_FIELDS
-    )
-    customer = mapping.customer(written)
+    written = mapping.written(fields(recorded("UpdateCustomer")), codes.CUSTOMER_FIELDS)
+    customer = written.record("Customer", mapping.customer)
     assert (customer.number, customer.default_locale) == (MUSTER, "de-CH")
-    answer = recorded("UpdateAddress")
-    address = mapping.address(
-        mapping.written(answer, "UpdateAddress", "Address", codes.ADDRESS_FIELDS)
-    )
+    written = mapping.written(fields(recorded("UpdateAddress")), codes.ADDRESS_FIELDS)
+    address = written.record("Address", mapping.address)
     assert (address.id, address.type, address.is_default) == ("ADR-103", "SHIPPING", False)
+    assert written.optional("Customer", mapping.customer) is None
 
 
 def test_a_refused_write_names_each_field_and_rule() -> None:
-    with pytest.raises(UpstreamInvalid) as refused:
-        mapping.written(recorded("CreateAddress"), "CreateAddress", "Address", codes.ADDRESS_FIELDS)
-    assert [(v.field, v.code) for v in refused.value.violations] == [
+    with pytest.raises(UpstreamRefused) as refused:
+        mapping.written(fields(recorded("CreateAddress")), codes.ADDRESS_FIELDS)
+    assert [(r.field, r.code) for r in refused.value.refusals] == [
         ("name", "REQUIRED"),
         ("postal_code", "INVALID_POSTAL_CODE"),
     ]
-    assert refused.value.violations[1].message == "Swiss postal codes have 4 digits."
-    messages = [fields(raw) for raw in recorded("DeleteAddress")["Message"]]
-    with pytest.raises(UpstreamInvalid) as last:
-        mapping.refuse(messages, codes.ADDRESS_FIELDS)
-    assert [(v.field, v.code) for v in last.value.violations] == [
+    assert refused.value.refusals[1].message == "Swiss postal codes have 4 digits."
+    with pytest.raises(UpstreamRefused) as last:
+        mapping.written(fields(recorded("DeleteAddress")), codes.ADDRESS_FIELDS)
+    assert [(r.field, r.code) for r in last.value.refusals] == [
         ("address_id", "LAST_BILLING_ADDRESS")
     ]
 
 
-def test_unknown_refusals_are_rejected_and_warnings_refuse_nothing() -> None:
-    message = {"Type": "E", "Field": "Fax", "Code": "FAX_OBSOLETE", "Text": "No more faxes."}
-    with pytest.raises(UpstreamInvalid) as refused:
-        mapping.refuse([fields(message)], codes.CUSTOMER_FIELDS)
-    [violation] = refused.value.violations
-    assert (violation.field, violation.code, violation.message) == (
-        None, "REJECTED", "No more faxes."
-    )  # fmt: skip
-    mapping.refuse([fields({**message, "Type": "W"})], codes.CUSTOMER_FIELDS)
+def test_a_refused_line_is_named_by_its_position_in_the_list() -> None:
+    answer = {"Return": [
+        {"Type": "E", "Code": "QUANTITY_INVALID", "Text": "0", "Field": "Line[2]/Quantity"},
+        {"Type": "E", "Code": "TOO_MANY_LINES", "Text": "at most 100 lines", "Field": "Line"},
+        {"Type": "E", "Code": "FIELD_TOO_LONG", "Text": "too long", "Field": "RequestedBy"},
+    ]}  # fmt: skip
+    with pytest.raises(UpstreamRefused) as refused:
+        mapping.written(fields(answer), codes.SALES_FIELDS)
+    assert [(r.field, r.code) for r in refused.value.refusals] == [
+        ("lines.1.quantity", "INVALID_QUANTITY"),
+        ("lines", "TOO_MANY_LINES"),
+        (None, "TOO_LONG"),  # the viewer's name: no field of theirs
+    ]
 
 
-def test_a_write_answer_without_record_or_refusal_is_a_bad_response() -> None:
-    with pytest.raises(UpstreamBadResponse, match="neither a refusal nor a Customer"):
-        mapping.written({"Message": None}, "UpdateCustomer", "Customer", codes.CUSTOMER_FIELDS)
+def test_unknown_refusals_are_refused_and_warnings_refuse_nothing() -> None:
+    line = {"Type": "E", "Field": "Fax", "Code": "FAX_OBSOLETE", "Text": "No more faxes."}
+    with pytest.raises(UpstreamRefused) as refused:
+        mapping.written(fields({"Return": [line]}), codes.CUSTOMER_FIELDS)
+    [refusal] = refused.value.refusals
+    assert (refusal.field, refusal.code, refusal.message) == (None, "REFUSED", "No more faxes.")
+    warned = mapping.written(fields({"Return": [{**line, "Type": "W"}]}), codes.CUSTOMER_FIELDS)
+    assert warned.optional("Customer", mapping.customer) is None
+
+
+def test_a_write_answer_without_its_record_is_a_bad_response() -> None:
+    written = mapping.written(fields({"Return": None}), codes.CUSTOMER_FIELDS)
+    with pytest.raises(UpstreamBadResponse, match="the Customer written is missing"):
+        written.record("Customer", mapping.customer)

@@ -104,7 +104,7 @@ def test_a_contact_write_sends_only_what_changes() -> None:
         (422, {"error": {"details": [{"field": "function", "code": "too_long", "message": "m"}]}},
          [("job_title", "TOO_LONG")]),
         (422, {"error": {"details": [{"field": "fax", "code": "blocked", "message": "m"}]}},
-         [(None, "REJECTED")]),
+         [(None, "REFUSED")]),
         (404, None, [("contact_id", "NOT_FOUND")]),
         (422, {"error": {"message": "validation failed"}}, None),
         (422, None, None),
@@ -113,7 +113,7 @@ def test_a_contact_write_sends_only_what_changes() -> None:
 )  # fmt: skip
 def test_contact_refusals(status: int, body: Any, expected: list[tuple[str, str]] | None) -> None:
     refused = crm.invalid_or_unknown_contact(status, body)
-    found = [(v.field, v.code) for v in refused.violations] if refused else None
+    found = [(r.field, r.code) for r in refused.refusals] if refused else None
     assert found == expected
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from sandbox.erp import checks
+from sandbox.erp.writes import Message
 
 SWISS = {
     "name": "Muster AG",
@@ -14,7 +15,7 @@ SWISS = {
 }
 
 
-def refused(messages: list[checks.Message]) -> list[tuple[str | None, str]]:
+def refused(messages: list[Message]) -> list[tuple[str | None, str]]:
     return [(message.field, message.code) for message in messages]
 
 
