@@ -40,6 +40,7 @@ from schema.inputs import (
 )
 from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
+from schema.member_mutations import MemberMutations
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
@@ -288,7 +289,7 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations):
+class Mutation(PaymentMutations, MemberMutations):
     pass
 
 
