@@ -19,7 +19,7 @@ from schema.common import global_id
 from tests.access_fixtures import keycloak_admin
 from tests.forged_tokens import claims_of
 from tests.idp_fixtures import DEMO_PASSWORD, fetch_token, fetch_token_response
-from tests.stack import GraphQLClient, Tokens, running_gateway, running_sandbox
+from tests.stack import GraphQLClient, Tokens, running_gateway
 
 LOGISTICA = "0000100004"
 NORDLICHT = "0000100003"
@@ -37,17 +37,6 @@ SWITCH = """mutation($input: SwitchOrganizationInput!) {
     userErrors { field code message } } }"""
 MEMBERS = """{ organization { number members(first: 100) { totalCount
   edges { node { id username email name roles status } } } } }"""
-
-
-@pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def own_tokens(own_sandbox: Sandbox) -> Tokens:
-    return Tokens(own_sandbox.url("idp"))
 
 
 @pytest.fixture(scope="module")
