@@ -8,13 +8,10 @@ after HTTP 401, when the service account's token had expired and nothing was don
 
 Organization membership is modeled by user attributes (`auth.membership`) and roles are realm
 roles, so everything here speaks Keycloak's terms: users, attributes, realm roles, required
-actions. Failures are `AdminUnavailable` (no usable answer, or the service account is not
-allowed: not the caller's fault) or `AdminRejected` (the request was refused, with Keycloak's
-reasons).
+actions. Failures are the errors of `auth.admin_errors`.
 """
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -23,40 +20,11 @@ from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakError
 
 from auth import membership
+from auth.admin_errors import AdminRejected, translated
 
 T = TypeVar("T")
 ROLE_LOOKUPS_AT_ONCE = 8
 """Concurrent role-mapping reads while listing an organization's members."""
-
-
-class AdminError(Exception):
-    """The admin API could not do what was asked."""
-
-
-class AdminUnavailable(AdminError):
-    """No usable answer: unreachable, a server error, or the service account was refused."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """One reason Keycloak gave: an attribute (`email`, `firstName`...) and a message key
-    (`error-invalid-email`) or message (`User exists with same email`)."""
-
-    field: str | None
-    reason: str
-
-
-class AdminRejected(AdminError):
-    """Keycloak refused the request (HTTP 4xx); `conflict` for an existing username or e-mail."""
-
-    def __init__(self, status: int, refusals: Sequence[Refusal]) -> None:
-        super().__init__(f"HTTP {status}: " + "; ".join(r.reason for r in refusals))
-        self.status = status
-        self.refusals = tuple(refusals)
-
-    @property
-    def conflict(self) -> bool:
-        return self.status == 409
 
 
 @dataclass(frozen=True)
@@ -237,29 +205,4 @@ class UserAdmin:
         try:
             return await method(*args, **kwargs)
         except KeycloakError as error:
-            raise _translated(error) from error
-
-
-def _translated(error: KeycloakError) -> AdminError:
-    status = error.response_code
-    if status is None or status >= 500 or status in {401, 403}:
-        return AdminUnavailable(f"admin API: {status or 'no answer'}: {error.error_message!r}")
-    return AdminRejected(status, _refusals(error.response_body))
-
-
-def _refusals(body: bytes | None) -> list[Refusal]:
-    """Keycloak's error body: one ErrorRepresentation, several in `errors`, or an OAuth-style
-    `error`."""
-    try:
-        parsed = json.loads(body or b"")
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        return [Refusal(None, (body or b"").decode("utf-8", "replace")[:200])]
-    several = parsed.get("errors")
-    items = several if isinstance(several, list) else [parsed]
-    return [
-        Refusal(item.get("field"), str(item.get("errorMessage") or item.get("error") or ""))
-        for item in items
-        if isinstance(item, dict)
-    ]
+            raise translated(error) from error

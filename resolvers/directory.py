@@ -10,7 +10,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from auth.admin import Account, AdminRejected, AdminUnavailable, Refusal, UserAdmin
+from auth.admin import Account, UserAdmin
+from auth.admin_errors import AdminRejected, AdminUnavailable, Refusal
 from connectors.base.errors import UpstreamRejected, UpstreamUnavailable
 from connectors.base.guard import Guard
 from connectors.base.records import System

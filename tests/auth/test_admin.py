@@ -12,7 +12,8 @@ from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakError
 
 from auth import membership
-from auth.admin import ActionsLink, AdminRejected, AdminUnavailable, NewAccount, UserAdmin
+from auth.admin import ActionsLink, NewAccount, UserAdmin
+from auth.admin_errors import AdminRejected, AdminUnavailable
 from sandbox.seed import MUSTER
 from sandbox.server import bind
 from tests.idp_fixtures import (
