@@ -183,6 +183,26 @@ async def test_refused_invitations_are_user_errors_and_create_nobody(
     assert len((await outbox.get("/_outbox")).json()) == mails
 
 
+async def test_an_invitation_that_cannot_be_sent_leaves_nobody_behind(
+    own_sandbox: Sandbox, own_tokens: Tokens, outbox: httpx.AsyncClient
+) -> None:
+    """A link to a redirect URI the client does not allow: the identity provider refuses the
+    e-mail, and the user created a moment before is deleted again."""
+    variables = invitation()
+    email = variables["input"]["email"]
+    elsewhere = "https://elsewhere.example/welcome"
+    with running_gateway(own_sandbox, invitation_redirect_uri=elsewhere) as url:
+        client = GraphQLClient(url, await own_tokens("anna", mfa=True))
+        body = (await client.post(INVITE, variables)).json()
+        await client.aclose()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_REJECTED"
+    assert body["errors"][0]["extensions"]["system"] == "idp"
+    async with keycloak_admin(own_sandbox.url("idp")) as admin:
+        assert await admin.a_get_users({"email": email, "exact": True}) == []
+    assert await sent_to(outbox, email) == []
+
+
 async def test_the_last_active_administrator_stays(anna: GraphQLClient) -> None:
     anna_id, beat_id = await member_id(anna, "anna"), await member_id(anna, "beat")
     demote = {"input": {"memberId": anna_id, "roles": ["PURCHASING"]}}
