@@ -21,6 +21,8 @@ from resolvers.directory import Directory, DirectoryRejected
 from resolvers.errors import UpstreamFailure, client_failure
 from resolvers.members import (
     INVITATION_ACTIONS,
+    MEMBER_NOT_FOUND,
+    NO_ROLE,
     after_change,
     current_member,
     display_name,
@@ -96,7 +98,7 @@ async def invite(ctx: Context, invitation: Invitation) -> Account | list[Problem
 async def resend(ctx: Context, member_id: str | None) -> Account | list[Problem]:
     found = await current_member(ctx, member_id)
     if found is None:
-        return [Problem(("input", "memberId"), "NOT_FOUND", "No member with this ID exists.")]
+        return [MEMBER_NOT_FOUND]
     status = status_of(found, ctx.tenant)
     if status != "INVITED":
         return [
@@ -126,9 +128,7 @@ def _check(invitation: Invitation) -> list[Problem]:
         elif len(value.strip()) > NAME_MAX:
             problems.append(Problem(("input", field), "INVALID", MESSAGES["error-invalid-length"]))
     if not invitation.roles:
-        problems.append(
-            Problem(("input", "roles"), "REQUIRED", "Give the member at least one role.")
-        )
+        problems.append(NO_ROLE)
     if invitation.locale is not None and invitation.locale not in LOCALES:
         problems.append(
             Problem(("input", "locale"), "INVALID", f"Choose one of {', '.join(LOCALES)}.")

@@ -19,6 +19,8 @@ from resolvers.context import Context
 from resolvers.errors import Unauthenticated
 from resolvers.members import (
     ADMIN,
+    MEMBER_NOT_FOUND,
+    NO_ROLE,
     PORTAL_ROLES,
     active_admins,
     after_change,
@@ -30,18 +32,16 @@ from resolvers.members import (
 )
 from resolvers.writes import Problem
 
-NOT_FOUND = Problem(("input", "memberId"), "NOT_FOUND", "No member with this ID exists.")
-
 
 async def update_roles(
     ctx: Context, member_id: str | None, roles: tuple[str, ...]
 ) -> Account | list[Problem]:
     wanted = {role for role in roles if role in PORTAL_ROLES}
     if not wanted:
-        return [Problem(("input", "roles"), "REQUIRED", "Give the member at least one role.")]
+        return [NO_ROLE]
     found = await current_member(ctx, member_id)
     if found is None:
-        return [NOT_FOUND]
+        return [MEMBER_NOT_FOUND]
     current = set(portal_roles(found))
     if ADMIN in current - wanted and await _last_admin(ctx, found):
         return [_last_admin_problem(found, "roles")]
@@ -64,7 +64,7 @@ async def update_roles(
 async def deactivate(ctx: Context, member_id: str | None) -> Account | list[Problem]:
     found = await current_member(ctx, member_id)
     if found is None:
-        return [NOT_FOUND]
+        return [MEMBER_NOT_FOUND]
     if status_of(found, ctx.tenant) == "DEACTIVATED":
         return found
     if await _last_admin(ctx, found):

@@ -16,6 +16,7 @@ from connectors.base.records import System
 from resolvers.context import Context
 from resolvers.errors import client_failure
 from resolvers.pagination import PageArgs, Slice, paginate
+from resolvers.writes import Problem
 
 ADMIN = "admin"
 PORTAL_ROLES = (ADMIN, "purchasing", "specialist", "accounting", "viewer")
@@ -24,6 +25,8 @@ INVITATION_ACTIONS = ("VERIFY_EMAIL", "UPDATE_PASSWORD")
 """What an invitee does first: confirm the e-mail address and choose a password."""
 USER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 """Keycloak's user IDs; anything else is unknown (and never reaches an admin API path)."""
+MEMBER_NOT_FOUND = Problem(("input", "memberId"), "NOT_FOUND", "No member with this ID exists.")
+NO_ROLE = Problem(("input", "roles"), "REQUIRED", "Give the member at least one role.")
 
 T = TypeVar("T")
 
