@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     oidc_max_token_lifetime_s: int = Field(3600, ge=60)
     """Tokens issued for longer than this (`exp - iat`) are refused."""
     oidc_jwks_refresh_interval_s: float = Field(30.0, ge=0)
+    invitation_client_id: str | None = "portal-frontend"
+    """The client an invitation e-mail's link signs in to (Keycloak's execute-actions-email
+    `client_id`); the gateway's own client (`oidc_client_id`) manages the users."""
+    invitation_redirect_uri: str | None = None
+    """Where an invitee lands after setting a password: one of that client's redirect URIs."""
+    invitation_lifespan_s: int = Field(7 * 24 * 3600, ge=60)
+    """How long an invitation link stays valid."""
 
     # cache, events and coordination
     redis_url: str | None = None

@@ -9,13 +9,14 @@ import strawberry
 
 from auth.permissions import allows, requirement_of
 from connectors.base import records as r
-from resolvers import documents, invoices, orders, payments, quotes, tickets
+from resolvers import documents, invoices, members, orders, payments, quotes, tickets
 from resolvers.cases import CaseRecord
 from resolvers.context import Context
 from schema.cases import Case
 from schema.common import GlobalId, Node
 from schema.documents import Document
 from schema.invoices import Invoice
+from schema.members import Member
 from schema.orders import Delivery, Order
 from schema.payments import Payment
 from schema.quotes import Quote
@@ -78,6 +79,11 @@ async def _document(info: Info, external_id: str) -> Node | None:
     return Document.of(found) if found else None
 
 
+async def _member(info: Info, external_id: str) -> Node | None:
+    found = await members.member(info.context, external_id)
+    return Member.of(found, info.context.tenant) if found else None
+
+
 def _case(case_type: str) -> Callable[[Info, str], Awaitable[Node | None]]:
     async def load(info: Info, external_id: str) -> Node | None:
         return await resolve_case(info, r.CaseRef(case_type, external_id))
@@ -93,6 +99,7 @@ NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[
     ("Delivery", "erp"): (Delivery, _delivery),
     ("Payment", "payments"): (Payment, _payment),
     ("Document", "dms"): (Document, _document),
+    ("Member", "idp"): (Member, _member),
 }
 
 

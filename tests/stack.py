@@ -169,6 +169,18 @@ def tokens(sandbox: Sandbox) -> Tokens:
     return Tokens(sandbox.url("idp"))
 
 
+@pytest.fixture(scope="module")
+def own_sandbox() -> Iterator[Sandbox]:
+    """A sandbox of the test module's own, for modules whose tests write."""
+    with running_sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def own_tokens(own_sandbox: Sandbox) -> Tokens:
+    return Tokens(own_sandbox.url("idp"))
+
+
 @pytest.fixture
 async def client_for(gateway_url: str, tokens: Tokens) -> AsyncIterator[Any]:
     """`await client_for("anna")`: a GraphQL client of the shared gateway for a demo user."""

@@ -17,6 +17,8 @@ class System(Enum):
     CRM = "crm"
     DMS = "dms"
     PAYMENTS = "payments"
+    IDP = "idp"
+    """The identity provider's user directory (Keycloak's admin API)."""
 
 
 @dataclass(frozen=True)
