@@ -19,6 +19,7 @@ from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from resolvers.pagination import PageArgs
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
+from schema.document_mutations import DocumentMutations
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -303,7 +304,7 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations):
+class Mutation(PaymentMutations, DocumentMutations):
     pass
 
 

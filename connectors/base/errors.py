@@ -8,6 +8,7 @@
     │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
+        └── ContentRefused       an upload the system will not store (virus, size, media type)
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call
@@ -18,6 +19,7 @@ reach a client.
 from connectors.base.records import System
 
 __all__ = [
+    "ContentRefused",
     "UpstreamBadResponse",
     "UpstreamError",
     "UpstreamRejected",
@@ -62,3 +64,12 @@ class UpstreamRejected(UpstreamError):
     """The system refused the request (a client error); retrying will not help."""
 
     code = "UPSTREAM_REJECTED"
+
+
+class ContentRefused(UpstreamRejected):
+    """The system refused to store an uploaded file; `reason` says why, in terms a user can
+    act on: `TOO_LARGE`, `MEDIA_TYPE_NOT_ALLOWED` or `VIRUS_DETECTED`."""
+
+    def __init__(self, system: System, reason: str, detail: str) -> None:
+        super().__init__(system, detail)
+        self.reason = reason

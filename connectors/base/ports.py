@@ -24,6 +24,8 @@ from connectors.base.records import (
     DocumentVersion,
     DownloadedContent,
     Invoice,
+    NewDocument,
+    NewVersion,
     OpenItem,
     Order,
     Payment,
@@ -114,3 +116,12 @@ class DocumentPort(Closeable, Protocol):
         ...
 
     async def download(self, document_id: str, version_id: str) -> DownloadedContent | None: ...
+    async def create_document(self, new: NewDocument) -> Document:
+        """Store a new document with its first version, whole or not at all; a write, never
+        retried. `ContentRefused` when the DMS refuses the file (virus, size, media type)."""
+        ...
+
+    async def add_version(self, new: NewVersion) -> Document | None:
+        """Check in the next version of a document and answer the document with it as its
+        latest; `None` when the DMS does not know the document. As `create_document`."""
+        ...
