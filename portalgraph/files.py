@@ -1,7 +1,8 @@
-"""Document downloads behind signed links: the bytes are streamed from the DMS by the
-gateway, after the link's signature and expiry are checked, and after the caller proves to be
-the user the link was minted for (the same user's bearer token), still allowed to act for the
-link's organization and to read the document's audience.
+"""Document downloads behind signed links: the bytes are streamed from the DMS through the
+gateway chunk by chunk (never whole in memory), after the link's signature and expiry are
+checked, and after the caller proves to be the user the link was minted for (the same user's
+bearer token), still allowed to act for the link's organization and to read the document's
+audience.
 
 Every refusal but a missing token answers the same 404, so a link reveals nothing about why
 it does not work. Browsers fetch a link with the token (`fetch` with `Authorization`) and
@@ -10,11 +11,12 @@ a bearer token never travels in a URL.
 """
 
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from auth.policy import OrganizationNotAllowed, act_for, may_read_document
 from connectors.base.errors import UpstreamError
@@ -62,6 +64,7 @@ def download_endpoint(
             acting = act_for(principal, grant.tenant)
         except OrganizationNotAllowed:
             return not_found()
+        opened = AsyncExitStack()
         try:
             [document] = await documents.get_documents([grant.document_id])
             if (
@@ -70,15 +73,24 @@ def download_endpoint(
                 or not may_read_document(acting, document.audience)
             ):
                 return not_found()
-            content = await documents.download(grant.document_id, grant.version_id)
+            content = await opened.enter_async_context(
+                documents.download(grant.document_id, grant.version_id)
+            )
         except UpstreamError as error:
             return JSONResponse(
                 {"error": "upstream_unavailable", "system": error.system.value}, 503
             )
         if content is None:
+            await opened.aclose()
             return not_found()
-        return Response(
-            content.content,
+
+        async def body() -> AsyncIterator[bytes]:
+            async with opened:
+                async for chunk in content.chunks:
+                    yield chunk
+
+        return StreamingResponse(
+            body(),
             media_type=content.mime_type,
             headers={
                 "Content-Disposition": attachment(content.filename),

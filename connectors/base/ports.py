@@ -9,6 +9,7 @@ carry their `customer`, so a by-id read never needs to know who asks.
 """
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -115,7 +116,13 @@ class DocumentPort(Closeable, Protocol):
         """Every version of each document, newest first."""
         ...
 
-    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None: ...
+    def download(
+        self, document_id: str, version_id: str
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        """The content of a version, streamed while the block runs (`None` when unknown); the
+        connection is released when the block ends."""
+        ...
+
     async def create_document(self, new: NewDocument) -> Document:
         """Store a new document with its first version, whole or not at all; a write, never
         retried. `ContentRefused` when the DMS refuses the file (virus, size, media type)."""

@@ -6,6 +6,7 @@ record that belongs to a customer carries its `customer` number, which the resol
 against the viewer's organization after the cache.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -357,6 +358,9 @@ class NewVersion:
 
 @dataclass(frozen=True)
 class DownloadedContent:
-    content: bytes
+    """A version's bytes as the system streams them: read `chunks` once, while the download
+    is open."""
+
+    chunks: AsyncIterator[bytes]
     mime_type: str
     filename: str

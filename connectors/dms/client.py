@@ -2,11 +2,13 @@
 
 Batch reads are one request per 100 keys: `ids=` for documents, `refs=type:id` for the
 documents of several cases at once, `document_ids=` for versions. Downloads stream the body
-and stop at `max_download_bytes`. Uploads (a new document, a new version) are multipart forms
-streamed from the file in chunks; they are writes, sent once and never retried.
+while the caller reads it and stop at `max_download_bytes`. Uploads (a new document, a new
+version) are multipart forms streamed from the file in chunks; they are writes, sent once and
+never retried.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -117,33 +119,48 @@ class DmsAdapter(RestAdapter):
 
         return await self._rest.guard.write(attempt)
 
-    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None:
+    @asynccontextmanager
+    async def download(
+        self, document_id: str, version_id: str
+    ) -> AsyncIterator[DownloadedContent | None]:
         path = (
             f"/api/documents/{quote(document_id, safe='')}"
             f"/versions/{quote(version_id, safe='')}/content"
         )
-        return await self._rest.guard.read(lambda: self._download(path, version_id))
+        response = await self._rest.guard.read(lambda: self._open(path))
+        if response is None:
+            yield None
+            return
+        try:
+            yield mapping.downloaded(
+                self._chunks(response, path),
+                response.headers.get("Content-Type"),
+                response.headers.get("Content-Disposition"),
+                fallback_name=version_id,
+            )
+        finally:
+            await response.aclose()
 
-    async def _download(self, path: str, version_id: str) -> DownloadedContent | None:
-        async with (
-            upstream_errors(System.DMS),
-            self._rest.http.stream("GET", path, extensions={OPERATION: CONTENT}) as response,
-        ):
-            if response.status_code == 404:
-                return None
-            raise_for_status(System.DMS, response)
-            chunks: list[bytes] = []
-            size = 0
+    async def _open(self, path: str) -> httpx.Response | None:
+        """The content's response with its body still unread; None for 404."""
+        request = self._rest.http.build_request("GET", path, extensions={OPERATION: CONTENT})
+        async with upstream_errors(System.DMS):
+            response = await self._rest.http.send(request, stream=True)
+        if response.is_success:
+            return response
+        await response.aclose()
+        if response.status_code == 404:
+            return None
+        raise_for_status(System.DMS, response)
+        raise UpstreamBadResponse(System.DMS, f"HTTP {response.status_code} from {path}")
+
+    async def _chunks(self, response: httpx.Response, path: str) -> AsyncIterator[bytes]:
+        size = 0
+        async with upstream_errors(System.DMS):
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self._max_download_bytes:
                     raise UpstreamBadResponse(
                         System.DMS, f"content of {path} exceeds {self._max_download_bytes} bytes"
                     )
-                chunks.append(chunk)
-        return mapping.downloaded(
-            b"".join(chunks),
-            response.headers.get("Content-Type"),
-            response.headers.get("Content-Disposition"),
-            fallback_name=version_id,
-        )
+                yield chunk

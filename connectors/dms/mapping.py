@@ -6,6 +6,7 @@ fields of a new document or version, and the reason of a refused upload.
 """
 
 import json
+from collections.abc import AsyncIterator
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
@@ -144,13 +145,16 @@ def version(payload: Payload) -> DocumentVersion:
 
 
 def downloaded(
-    content: bytes, content_type: str | None, disposition: str | None, fallback_name: str
+    chunks: AsyncIterator[bytes],
+    content_type: str | None,
+    disposition: str | None,
+    fallback_name: str,
 ) -> DownloadedContent:
     """The bytes with their media type and file name."""
     headers = Message()
     headers["Content-Type"] = content_type or DEFAULT_MIME
     return DownloadedContent(
-        content=content,
+        chunks=chunks,
         mime_type=headers.get_content_type(),
         filename=attachment_name(disposition) or fallback_name,
     )

@@ -34,7 +34,8 @@ ADD_VERSION = """mutation($input: AddDocumentVersionInput!) {
   }
 }"""
 ORDER_DOCUMENTS = "query($id: ID!) { order(id: $id) { documents { id title } } }"
-DOCUMENT = """query($id: ID!) { document(id: $id) { title latestVersion { versionLabel }
+DOCUMENT = """query($id: ID!) { document(id: $id) { title
+  latestVersion { versionLabel downloadUrl }
   versions { versionLabel isMajor mimeType filename size contentHash } } }"""
 ORDERS = "{ orders(first: 50) { edges { node { id source { externalId } } } } }"
 INVOICES = "{ invoices(first: 5) { edges { node { id } } } }"
@@ -165,7 +166,9 @@ async def test_upload_then_minor_and_major_versions(client: Any, own_sandbox: Sa
     assert major["version"]["isMajor"] is True
 
     read = (await beat.query(DOCUMENT, {"id": document["id"]}))["document"]
-    assert read["latestVersion"] == {"versionLabel": "2.0"}
+    assert read["latestVersion"]["versionLabel"] == "2.0"
+    downloaded = await beat.http.get(read["latestVersion"]["downloadUrl"])  # with beat's token
+    assert (downloaded.status_code, downloaded.content) == (200, PNG)
     assert [(v["versionLabel"], v["isMajor"], v["mimeType"]) for v in read["versions"]] == [
         ("2.0", True, "image/png"), ("1.1", False, "application/pdf"),
         ("1.0", True, "application/pdf"),
