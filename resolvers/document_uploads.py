@@ -6,7 +6,9 @@ then applies its own limits and virus scan and stores the file whole or not at a
 refusal leaves nothing behind. Uploads are writes: sent once, never retried.
 """
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from auth.policy import may_read_document
 from connectors.base import records as r
@@ -18,6 +20,7 @@ from resolvers.loaders import case_key
 from resolvers.uploads import IncomingFile, accept
 from resolvers.writes import Problem
 
+T = TypeVar("T")
 AUDIENCES = ("COMMERCIAL", "FINANCIAL", "TECHNICAL", "CONTRACT")
 MAX_TITLE = 200
 MAX_COMMENT = 1000
@@ -84,12 +87,9 @@ async def upload(ctx: Context, request: UploadRequest) -> r.Document | list[Prob
         created_by=_author(ctx),
         file=file,
     )
-    try:
-        document = await ctx.writes.upstreams.documents.create_document(new)
-    except ContentRefused as refused:
-        return [_refusal(refused)]
-    except UpstreamError as error:
-        raise client_failure(error) from error
+    document = await _written(ctx.writes.upstreams.documents.create_document(new))
+    if isinstance(document, Problem):
+        return [document]
     await _invalidate(ctx, document)
     return document
 
@@ -107,12 +107,9 @@ async def add_version(ctx: Context, request: VersionRequest) -> r.Document | lis
     if problems or file is None or document is None:
         return problems
     new = r.NewVersion(document.id, request.is_major, comment, _author(ctx), file)
-    try:
-        updated = await ctx.writes.upstreams.documents.add_version(new)
-    except ContentRefused as refused:
-        return [_refusal(refused)]
-    except UpstreamError as error:
-        raise client_failure(error) from error
+    updated = await _written(ctx.writes.upstreams.documents.add_version(new))
+    if isinstance(updated, Problem):
+        return [updated]
     if updated is None:  # deleted in the DMS meanwhile
         return [Problem(("input", "documentId"), "NOT_FOUND", "No document with this ID exists.")]
     await _invalidate(ctx, updated)
@@ -141,6 +138,16 @@ def _text(
 
 def _author(ctx: Context) -> str:
     return ctx.principal.display_name if ctx.principal else "Portal"
+
+
+async def _written(write: Awaitable[T]) -> T | Problem:
+    """The DMS's answer to a write, or its refusal of the file as a problem."""
+    try:
+        return await write
+    except ContentRefused as refused:
+        return _refusal(refused)
+    except UpstreamError as error:
+        raise client_failure(error) from error
 
 
 def _refusal(refused: ContentRefused) -> Problem:

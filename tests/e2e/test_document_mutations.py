@@ -2,7 +2,8 @@
 multipart requests through the real gateway into the sandbox DMS and back out through
 queries, with the gateway's and the DMS's own limits, the DMS's virus scan, broken multipart
 bodies, denied roles and another organization's IDs. Every refusal is checked against the
-DMS's own state: nothing stored. These tests write, so they run on a sandbox of their own."""
+DMS's own state: nothing stored. These tests write, so they run on a sandbox of their own
+(`live_sandbox`)."""
 
 import hashlib
 import json
@@ -17,7 +18,7 @@ from sandbox.dms.writes import ACCEPTED, EICAR
 from sandbox.model import Document
 from sandbox.seed import MUSTER
 from sandbox.server import Sandbox
-from tests.stack import GraphQLClient, Tokens, running_gateway, running_sandbox
+from tests.stack import GraphQLClient, Tokens, running_gateway
 
 UPLOAD_LIMIT = 256 * 1024
 UPLOAD = """mutation($input: UploadDocumentInput!) {
@@ -45,29 +46,18 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 
 
 @pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def own_tokens(own_sandbox: Sandbox) -> Tokens:
-    return Tokens(own_sandbox.url("idp"))
-
-
-@pytest.fixture(scope="module")
-def own_gateway(own_sandbox: Sandbox) -> Iterator[str]:
-    with running_gateway(own_sandbox, upload_max_bytes=UPLOAD_LIMIT) as url:
+def own_gateway(live_sandbox: Sandbox) -> Iterator[str]:
+    with running_gateway(live_sandbox, upload_max_bytes=UPLOAD_LIMIT) as url:
         yield url
 
 
 @pytest.fixture
-async def client(own_gateway: str, own_tokens: Tokens) -> AsyncIterator[Any]:
+async def client(own_gateway: str, live_tokens: Tokens) -> AsyncIterator[Any]:
     """`await client("beat")`: a GraphQL client of the module's gateway for a demo user."""
     clients: list[GraphQLClient] = []
 
     async def make(username: str | None) -> GraphQLClient:
-        made = GraphQLClient(own_gateway, await own_tokens(username) if username else None)
+        made = GraphQLClient(own_gateway, await live_tokens(username) if username else None)
         clients.append(made)
         return made
 
@@ -124,7 +114,7 @@ def stored(sandbox: Sandbox, title: str) -> Document:
     return next(d for d in sandbox.seed.documents if d.title == title)
 
 
-async def test_upload_then_minor_and_major_versions(client: Any, own_sandbox: Sandbox) -> None:
+async def test_upload_then_minor_and_major_versions(client: Any, live_sandbox: Sandbox) -> None:
     beat = await client("beat")
     order = await order_id(beat)
     before = (await beat.query(ORDER_DOCUMENTS, {"id": order}))["order"]["documents"]  # cached
@@ -140,7 +130,7 @@ async def test_upload_then_minor_and_major_versions(client: Any, own_sandbox: Sa
         "id": None, "title": title, "documentType": "TECHNICAL", "audience": "TECHNICAL",
         "uploadedBy": "CUSTOMER", "latestVersion": {"versionLabel": "1.0"},
     }  # fmt: skip
-    in_dms = stored(own_sandbox, title)
+    in_dms = stored(live_sandbox, title)
     assert (in_dms.customer, in_dms.references, in_dms.versions[0].content) == (
         MUSTER, [("order", "10000002")], PDF
     )  # fmt: skip
@@ -173,15 +163,15 @@ async def test_upload_then_minor_and_major_versions(client: Any, own_sandbox: Sa
         ("2.0", True, "image/png"), ("1.1", False, "application/pdf"),
         ("1.0", True, "application/pdf"),
     ]  # fmt: skip
-    assert [v.content for v in stored(own_sandbox, title).versions] == [PDF, minor_content, PNG]
+    assert [v.content for v in stored(live_sandbox, title).versions] == [PDF, minor_content, PNG]
 
 
 async def test_refused_files_are_user_errors_and_store_nothing(
-    client: Any, own_sandbox: Sandbox
+    client: Any, live_sandbox: Sandbox
 ) -> None:
     beat = await client("beat")
     order = await order_id(beat)
-    drawing = next(d for d in own_sandbox.seed.documents if d.title.startswith("Zeichnung"))
+    drawing = next(d for d in live_sandbox.seed.documents if d.title.startswith("Zeichnung"))
     documents = (await beat.query(DOCUMENTS))["documents"]["edges"]
     drawing_id = next(e["node"]["id"] for e in documents if e["node"]["title"] == drawing.title)
     cases: list[tuple[str, str, bytes, str, str]] = [
@@ -195,7 +185,7 @@ async def test_refused_files_are_user_errors_and_store_nothing(
         ("CONTENT_MISMATCH", "data.csv", b"a;b\x00\x01", "text/csv", "not a CSV"),
         ("VIRUS_DETECTED", "notes.txt", EICAR, "text/plain", "virus"),
     ]  # fmt: skip
-    state, writes = dms_state(own_sandbox), dms_writes(own_sandbox)
+    state, writes = dms_state(live_sandbox), dms_writes(live_sandbox)
     for code, name, content, media_type, hint in cases:
         for query, variables in ((UPLOAD, new_document(order)),
                                  (ADD_VERSION, new_version(drawing_id, False, ""))):  # fmt: skip
@@ -205,17 +195,17 @@ async def test_refused_files_are_user_errors_and_store_nothing(
             ], (name, result)
             assert hint in result["userErrors"][0]["message"], result
             assert result["document"] is None
-    assert dms_state(own_sandbox) == state
-    assert dms_writes(own_sandbox) == writes + 2  # only the infected file reached the DMS
+    assert dms_state(live_sandbox) == state
+    assert dms_writes(live_sandbox) == writes + 2  # only the infected file reached the DMS
 
 
 async def test_the_dms_own_limits_refuse_what_the_gateway_let_through(
-    client: Any, own_sandbox: Sandbox
+    client: Any, live_sandbox: Sandbox
 ) -> None:
     beat = await client("beat")
     order = await order_id(beat)
-    limits = own_sandbox.dms_limits
-    state = dms_state(own_sandbox)
+    limits = live_sandbox.dms_limits
+    state = dms_state(live_sandbox)
     limits.max_bytes = len(PDF) - 1
     try:
         too_large = await upload(beat, UPLOAD, new_document(order), "a.pdf", PDF,
@@ -229,11 +219,11 @@ async def test_the_dms_own_limits_refuse_what_the_gateway_let_through(
         limits.media_types = ACCEPTED
     assert [e["code"] for e in too_large["userErrors"]] == ["FILE_TOO_LARGE"]
     assert [e["code"] for e in csv["userErrors"]] == ["CONTENT_TYPE_NOT_ALLOWED"]
-    assert dms_state(own_sandbox) == state
+    assert dms_state(live_sandbox) == state
 
 
 async def test_broken_multipart_bodies_are_refused_and_store_nothing(
-    client: Any, own_sandbox: Sandbox, own_gateway: str, own_tokens: Tokens
+    client: Any, live_sandbox: Sandbox
 ) -> None:
     beat = await client("beat")
     order = await order_id(beat)
@@ -251,7 +241,7 @@ async def test_broken_multipart_bodies_are_refused_and_store_nothing(
          "variable"),
         ({"map": '{"0": ["variables.input.upload"]}'}, file_part, "operations"),
     ]  # fmt: skip
-    state, writes = dms_state(own_sandbox), dms_writes(own_sandbox)
+    state, writes = dms_state(live_sandbox), dms_writes(live_sandbox)
     for data, files, hint in broken:
         response = await beat.http.post("/graphql", data=data, files=files)
         assert response.status_code == 400, (data, response.text)
@@ -274,8 +264,8 @@ async def test_broken_multipart_bodies_are_refused_and_store_nothing(
         "huge.pdf", b"%PDF-" + bytes(1_000_000 + UPLOAD_LIMIT), "application/pdf")})  # fmt: skip
     assert oversized.status_code == 413
     assert oversized.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
-    assert dms_state(own_sandbox) == state
-    assert dms_writes(own_sandbox) == writes
+    assert dms_state(live_sandbox) == state
+    assert dms_writes(live_sandbox) == writes
 
 
 async def test_multipart_is_for_mutations_only_and_csrf_still_applies(
@@ -301,11 +291,11 @@ async def test_multipart_is_for_mutations_only_and_csrf_still_applies(
 
 
 async def test_audience_title_and_json_inputs_are_user_errors(
-    client: Any, own_sandbox: Sandbox
+    client: Any, live_sandbox: Sandbox
 ) -> None:
     carla = await client("carla")  # specialist: technical documents only
     order = await order_id(carla)
-    state = dms_state(own_sandbox)
+    state = dms_state(live_sandbox)
     financial = await upload(carla, UPLOAD, new_document(order, audience="FINANCIAL"), "a.pdf",
                              PDF, "application/pdf")  # fmt: skip
     assert [(e["field"], e["code"]) for e in financial["userErrors"]] == [
@@ -320,12 +310,12 @@ async def test_audience_title_and_json_inputs_are_user_errors(
     assert [(e["field"], e["code"]) for e in as_json["uploadDocument"]["userErrors"]] == [
         (["input", "upload"], "INVALID")
     ]
-    assert dms_state(own_sandbox) == state
+    assert dms_state(live_sandbox) == state
 
 
-async def test_roles_without_documents_write_are_denied(client: Any, own_sandbox: Sandbox) -> None:
+async def test_roles_without_documents_write_are_denied(client: Any, live_sandbox: Sandbox) -> None:
     order = await order_id(await client("beat"))
-    state = dms_state(own_sandbox)
+    state = dms_state(live_sandbox)
     for user, code in (("daniel", "FORBIDDEN"), (None, "UNAUTHENTICATED")):
         caller = await client(user)
         response = await caller.post_files(
@@ -335,17 +325,17 @@ async def test_roles_without_documents_write_are_denied(client: Any, own_sandbox
         body = response.json()
         assert body.get("data") is None, user
         assert body["errors"][0]["extensions"]["code"] == code, user
-    assert dms_state(own_sandbox) == state
+    assert dms_state(live_sandbox) == state
 
 
-async def test_another_organizations_ids_are_not_found(client: Any, own_sandbox: Sandbox) -> None:
+async def test_another_organizations_ids_are_not_found(client: Any, live_sandbox: Sandbox) -> None:
     beat = await client("beat")
     muster_order = await order_id(beat)
     muster_document = (await beat.query(DOCUMENTS))["documents"]["edges"][0]["node"]["id"]
     carla = await client("carla")
     invoice = (await (await client("daniel")).query(INVOICES))["invoices"]["edges"][0]["node"]
     luc = await client("luc")  # Lumière's admin
-    state = dms_state(own_sandbox)
+    state = dms_state(live_sandbox)
     unknown = "bm9wZQ"
     answers = []
     for caller, subject in ((luc, muster_order), (luc, unknown), (carla, invoice["id"])):
@@ -362,4 +352,4 @@ async def test_another_organizations_ids_are_not_found(client: Any, own_sandbox:
     assert answers[3] == answers[4] == [{
         "field": ["input", "documentId"], "code": "NOT_FOUND",
         "message": "No document with this ID exists."}]  # fmt: skip
-    assert dms_state(own_sandbox) == state
+    assert dms_state(live_sandbox) == state
