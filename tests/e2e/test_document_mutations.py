@@ -18,7 +18,9 @@ from sandbox.dms.writes import ACCEPTED, EICAR
 from sandbox.model import Document
 from sandbox.seed import MUSTER
 from sandbox.server import Sandbox
+from tests.live_stack import live_gateway
 from tests.stack import GraphQLClient, Tokens, running_gateway
+from tests.ws_client import ws_client
 
 UPLOAD_LIMIT = 256 * 1024
 UPLOAD = """mutation($input: UploadDocumentInput!) {
@@ -34,6 +36,8 @@ ADD_VERSION = """mutation($input: AddDocumentVersionInput!) {
     userErrors { field code message }
   }
 }"""
+VERSION_ADDED = """subscription($s: ID) { documentVersionAdded(subjectId: $s) {
+  versionLabel filename } }"""
 ORDER_DOCUMENTS = "query($id: ID!) { order(id: $id) { documents { id title } } }"
 DOCUMENT = """query($id: ID!) { document(id: $id) { title
   latestVersion { versionLabel downloadUrl }
@@ -353,3 +357,23 @@ async def test_another_organizations_ids_are_not_found(client: Any, live_sandbox
         "field": ["input", "documentId"], "code": "NOT_FOUND",
         "message": "No document with this ID exists."}]  # fmt: skip
     assert dms_state(live_sandbox) == state
+
+
+async def test_an_upload_reaches_subscribers_through_the_dms_webhook(
+    live_sandbox: Sandbox, live_tokens: Tokens
+) -> None:
+    token = await live_tokens("beat")
+    with live_gateway(live_sandbox, upload_max_bytes=UPLOAD_LIMIT) as url:
+        beat = GraphQLClient(url, token)
+        order = await order_id(beat)
+        async with ws_client(url, token) as subscriber:
+            await subscriber.start("version", VERSION_ADDED, {"s": order})
+            await subscriber.execute("{ viewer { user { name } } }")  # the start is handled
+            result = await upload(beat, UPLOAD, new_document(order), "live.pdf", PDF,
+                                  "application/pdf")  # fmt: skip
+            message = await subscriber.receive()
+        await beat.aclose()
+    assert result["userErrors"] == []
+    assert message["payload"]["data"] == {
+        "documentVersionAdded": {"versionLabel": "1.0", "filename": "live.pdf"}
+    }
