@@ -5,7 +5,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -67,6 +67,7 @@ from portalgraph.webhooks import webhook_endpoint, webhook_sources
 from resolvers.directory import Directory
 from resolvers.downloads import DownloadLinks
 from resolvers.loaders import Loaders, configured_entities
+from resolvers.uploads import UploadPolicy
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
@@ -140,8 +141,14 @@ def upstream_configs(
         System.DMS: (str(settings.dms_url), settings.dms_token),
         System.PAYMENTS: (str(settings.payments_url), settings.payments_secret_key),
     }
+    # the DMS answers with documents as large as the gateway accepts for upload
+    documents = replace(
+        limits, max_body_bytes=max(limits.max_body_bytes, settings.upload_max_bytes)
+    )
     return {
-        system.value: UpstreamConfig(url, token, limits, guards[system])
+        system.value: UpstreamConfig(
+            url, token, documents if system is System.DMS else limits, guards[system]
+        )
         for system, (url, token) in urls_and_tokens.items()
     }
 
@@ -314,6 +321,9 @@ def create_app(
                 idempotency=open_idempotency(settings, infra),
                 cache=infra.cache,
                 feed=realtime.feed,
+                uploads=UploadPolicy(
+                    settings.upload_max_bytes, frozenset(settings.upload_media_types)
+                ),
             )
             yield
             runtime.services = None
@@ -368,7 +378,12 @@ def create_app(
                 max_age=600,
             ),
             Middleware(CsrfGuard, path="/graphql"),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimit,
+                max_bytes=settings.max_body_bytes,
+                upload_bytes=settings.upload_max_bytes,
+                upload_path="/graphql",
+            ),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerTokenBackend(verifier),

@@ -136,7 +136,7 @@ def batch_span(name: str, keys: Sequence[object]) -> AbstractContextManager[Span
     )
 
 
-def _case_key(ref: r.CaseRef) -> str:
+def case_key(ref: r.CaseRef) -> str:
     return f"{ref.type}:{ref.id}"
 
 
@@ -348,6 +348,6 @@ class Loaders:
         inner = self._relation(name, fetch_refs)
 
         async def load(refs: list[r.CaseRef]) -> list[list[T]]:
-            return await inner.load_many([_case_key(ref) for ref in refs])
+            return await inner.load_many([case_key(ref) for ref in refs])
 
         return DataLoader(load)

@@ -63,6 +63,21 @@ async def resolve_case(info: Info, ref: r.CaseRef) -> Case | None:
     return case_of(record, info) if record is not None else None
 
 
+async def visible_case(info: Info, node_id: str) -> r.CaseRef | None:
+    """The case a global ID names when the viewer can see it; None for anything else (another
+    type, another organization's case, a case type the viewer may not read)."""
+    parts = GlobalId.decode(node_id)
+    kind = parts.type_name.upper() if parts else ""
+    if (
+        parts is None
+        or kind not in CASE_GETTERS
+        or (parts.type_name, parts.system) not in (NODE_LOADERS)
+    ):
+        return None
+    ref = r.CaseRef(kind, parts.external_id)
+    return ref if await resolve_case(info, ref) is not None else None
+
+
 async def _delivery(info: Info, external_id: str) -> Node | None:
     order_id, _, delivery_id = external_id.partition("/")
     found = await orders.delivery(info.context, order_id, delivery_id)

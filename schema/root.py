@@ -18,6 +18,7 @@ from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
+from schema.document_mutations import DocumentMutations
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -291,7 +292,9 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations, QuoteMutations, OrderMutations, MemberMutations):
+class Mutation(
+    PaymentMutations, QuoteMutations, OrderMutations, MemberMutations, DocumentMutations
+):
     pass
 
 
