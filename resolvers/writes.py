@@ -69,7 +69,7 @@ async def write_through(
     try:
         result = await write
     except UpstreamRefused as refused:
-        problems = [Problem(input_path(r.field), r.code, r.message) for r in refused.refusals]
+        problems = refusal_problems(refused)
         return [restate(problem) for problem in problems] if restate else problems
     except UpstreamError as error:
         await _forget(writes, loaders, records, lists)
@@ -88,6 +88,11 @@ async def _forget(
     for entity, keys in records.items():
         for key in keys:
             loaders.forget(entity, key)
+
+
+def refusal_problems(refused: UpstreamRefused) -> list[Problem]:
+    """A system's refusal as problems, each at the input field it names."""
+    return [Problem(input_path(r.field), r.code, r.message) for r in refused.refusals]
 
 
 def input_path(field: str | None) -> tuple[str, ...]:

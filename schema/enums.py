@@ -245,3 +245,19 @@ class RenditionStatus(Enum):
     READY = "READY"
     PENDING = "PENDING"
     UNAVAILABLE = "UNAVAILABLE"
+
+
+@strawberry.enum(description="A member's role in the organization (what it permits: README).")
+class MemberRole(Enum):
+    ADMIN = "ADMIN"
+    PURCHASING = "PURCHASING"
+    SPECIALIST = "SPECIALIST"
+    ACCOUNTING = "ACCOUNTING"
+    VIEWER = "VIEWER"
+
+
+@strawberry.enum(description="Where a membership stands.")
+class MembershipStatus(Enum):
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    DEACTIVATED = "DEACTIVATED"

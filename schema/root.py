@@ -16,11 +16,11 @@ from auth.policy import DOCUMENTS_READ_ANY, Permission
 from resolvers import cases, documents, insights, invoices, orders, organization, quotes, tickets
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
-from resolvers.pagination import PageArgs
 from schema.address_mutations import AddressMutations
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
 from schema.contact_mutations import ContactPersonMutations
+from schema.document_mutations import DocumentMutations
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -43,10 +43,12 @@ from schema.inputs import (
 )
 from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
+from schema.member_mutations import MemberMutations
 from schema.order_mutations import OrderMutations
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
 from schema.organization_mutations import OrganizationMutations
+from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
 from schema.quote_mutations import QuoteMutations
@@ -56,21 +58,6 @@ from schema.subscriptions import Subscription
 from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
-
-FirstArg = Annotated[
-    int | None, strawberry.argument(description="Items from the start (at most 100; default 20).")
-]
-AfterArg = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
-LastArg = Annotated[
-    int | None, strawberry.argument(description="Items from the end (at most 100).")
-]
-BeforeArg = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
-
-
-def page_args(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageArgs:
-    return PageArgs(first=first, after=after, last=last, before=before)
 
 
 def require_principal(info: Info) -> None:
@@ -315,6 +302,8 @@ class Mutation(
     OrganizationMutations,
     AddressMutations,
     ContactPersonMutations,
+    MemberMutations,
+    DocumentMutations,
 ):
     pass
 

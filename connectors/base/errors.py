@@ -9,6 +9,7 @@
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
         └── UpstreamRefused      a write the system answered by refusing it, with its reasons
+                                 (its data, its business rules, a file it will not store)
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call

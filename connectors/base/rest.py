@@ -78,10 +78,28 @@ class RestClient:
         return await self.guard.read(attempt)
 
     async def post_form(
-        self, path: str, form: Mapping[str, str], headers: Mapping[str, str] | None = None
+        self,
+        path: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
+        *,
+        files: Mapping[str, Any] | None = None,
+        operation: str | None = None,
+        refusal: RefusalReader | None = None,
+        missing_ok: bool = False,
     ) -> Any:
-        """POST a form (a write) and decode the JSON answer, like `send_json`."""
-        return await self._write("POST", path, headers=headers, data=dict(form))
+        """POST a form (a write), with `files` as multipart parts (httpx's `files`), and
+        decode the JSON answer, like `send_json`; with `missing_ok`, a 404 answers None."""
+        return await self._write(
+            "POST",
+            path,
+            headers=headers,
+            operation=operation,
+            refusal=refusal,
+            missing_ok=missing_ok,
+            data=dict(form),
+            files=files,
+        )
 
     async def send_json(
         self,
@@ -92,8 +110,8 @@ class RestClient:
         operation: str | None = None,
         refusal: RefusalReader | None = None,
     ) -> Any:
-        """Send a JSON write (POST, PATCH, DELETE) and decode the answer (None for an empty
-        one). `refusal` reads a 4xx answer (its status and JSON body, None when it has none)
+        """Send a JSON write (POST, PATCH, DELETE) and decode the answer (None for 204 No
+        Content). `refusal` reads a 4xx answer (its status and JSON body, None when it has none)
         as the system's reasons, when it can."""
         return await self._write(method, path, operation=operation, refusal=refusal, json=body)
 
@@ -105,6 +123,7 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         operation: str | None = None,
         refusal: RefusalReader | None = None,
+        missing_ok: bool = False,
         **content: Any,
     ) -> Any:
         """One attempt, never retried, so a timeout leaves the outcome unknown rather than
@@ -116,12 +135,14 @@ class RestClient:
                 response = await self.http.request(
                     method, path, headers=headers, extensions=extensions, **content
                 )
+            if missing_ok and response.status_code == 404:
+                return None
             if refusal is not None and 400 <= response.status_code < 500:
                 refused = refusal(response.status_code, _json_or_none(response))
                 if refused is not None:
                     raise refused
             raise_for_status(self.system, response)
-            return parse_json(self.system, response) if response.content else None
+            return None if response.status_code == 204 else parse_json(self.system, response)
 
         return await self.guard.write(attempt)
 
