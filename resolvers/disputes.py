@@ -6,14 +6,23 @@ or reversed invoice, a credit note, and an invoice whose dispute is still open c
 disputed (again).
 """
 
+from dataclasses import replace
+
 from connectors.base import records as r
 from resolvers import cases, tickets
 from resolvers.context import Context
 from resolvers.labels import LANGUAGES, language_of
-from resolvers.ticket_writes import DESCRIPTION_MAX, Outcome, author, send
-from resolvers.writes import Problem, text_problem
+from resolvers.sales_rules import problem, requester, restated, text_problems
+from resolvers.ticket_writes import RELATED_CASE_ID, Outcome, send
+from resolvers.writes import Problem
 
 INVOICE_ID = ("input", "invoiceId")
+MESSAGE = ("input", "message")
+AS_DISPUTED: dict[tuple[str, ...], tuple[str, ...]] = {
+    RELATED_CASE_ID: INVOICE_ID,
+    ("input", "description"): MESSAGE,
+}
+"""Where the CRM's refusal of the ticket lands in the dispute's input."""
 NOT_DISPUTABLE = frozenset({"CANCELLED", "REVERSED"})
 SUBJECTS = ("Einwand zu Rechnung {number}: {reason}", "Contestation de la facture {number} : "
             "{reason}", "Contestazione della fattura {number}: {reason}",
@@ -40,28 +49,30 @@ async def dispute(
 ) -> Outcome:
     ref = r.CaseRef("INVOICE", invoice_id or "")
     invoice = await cases.case(ctx, ref, readable) if invoice_id else None
-    checks = [
-        await _invoice_problem(ctx, invoice if isinstance(invoice, r.Invoice) else None),
-        text_problem(("input", "message"), message, DESCRIPTION_MAX),
-    ]
-    problems = [problem for problem in checks if problem is not None]
+    found = await _invoice_problem(ctx, invoice if isinstance(invoice, r.Invoice) else None)
+    problems = [*([found] if found else []), *text_problems(message, "message", required=True)]
     if problems or not isinstance(invoice, r.Invoice):
         return problems
-    draft = r.TicketDraft(
+    new = r.NewTicket(
         customer=ctx.tenant,
         subject=dispute_subject(ctx.locale, invoice.number, reason),
         description=message.strip(),
         category="billing",
         priority="HIGH",
+        created_by=requester(ctx),
         related_case=ref,
-        created_by=author(ctx),
     )
-    return await send(ctx, lambda: ctx.writes.upstreams.tickets.create_ticket(draft), INVOICE_ID)
+    return await send(ctx, ctx.writes.upstreams.tickets.create_ticket(new), restate=_as_disputed)
+
+
+def _as_disputed(found: Problem) -> Problem:
+    """A refusal of the ticket as a refusal of the dispute."""
+    return restated(replace(found, field=AS_DISPUTED.get(found.field, found.field)))
 
 
 async def _invoice_problem(ctx: Context, invoice: r.Invoice | None) -> Problem | None:
     if invoice is None:
-        return Problem(INVOICE_ID, "NOT_FOUND", "No invoice with this ID exists.")
+        return problem(INVOICE_ID, "NOT_FOUND")
     if invoice.kind != "INVOICE" or invoice.status in NOT_DISPUTABLE:
         state = "a credit note" if invoice.kind != "INVOICE" else invoice.status
         return Problem(

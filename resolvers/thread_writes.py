@@ -11,17 +11,17 @@ from dataclasses import dataclass
 
 from auth.principal import Principal
 from connectors.base import records as r
-from connectors.base.errors import UpstreamError, UpstreamRefused
 from resolvers import cases, documents
 from resolvers.context import Context
-from resolvers.errors import Unauthenticated, client_failure
-from resolvers.loaders import read_state_key
-from resolvers.message_body import MAX_ATTACHMENTS, MAX_LENGTH, has_text, sanitize
-from resolvers.ticket_writes import author
-from resolvers.writes import Problem, refusal_problem
+from resolvers.errors import Unauthenticated
+from resolvers.loaders import case_key, read_state_key
+from resolvers.message_body import MAX_ATTACHMENTS, has_text, sanitize
+from resolvers.sales_rules import problem, requester, restated, text_problems
+from resolvers.writes import Problem, write_through
 
 SUBJECT_ID = ("input", "subjectId")
-FIELDS = {"body": ("input", "body"), "attachment_ids": ("input", "attachmentIds")}
+BODY = ("input", "body")
+ATTACHMENT_IDS = ("input", "attachmentIds")
 CLOSED = frozenset({"CLOSED", "CANCELLED"})
 
 
@@ -40,23 +40,19 @@ def _viewer(ctx: Context) -> Principal:
     return ctx.principal
 
 
-def _subject_missing() -> Problem:
-    return Problem(SUBJECT_ID, "NOT_FOUND", "No case with this ID exists.")
-
-
-def _body_problem(body: str) -> Problem | None:
-    if len(body) > MAX_LENGTH:
-        return Problem(FIELDS["body"], "TOO_LONG", f"Use at most {MAX_LENGTH} characters.")
-    if not has_text(sanitize(body)):
-        return Problem(FIELDS["body"], "BLANK", "Write something here.")
-    return None
+def _body_problems(body: str) -> list[Problem]:
+    """As any required text; a body that says nothing once sanitized is missing too."""
+    problems = text_problems(body, "body", required=True)
+    if not problems and not has_text(sanitize(body)):
+        return [problem(BODY, "REQUIRED")]
+    return problems
 
 
 async def _attachment_problems(ctx: Context, ids: tuple[str | None, ...]) -> list[Problem]:
     if len(ids) > MAX_ATTACHMENTS:
         return [
             Problem(
-                FIELDS["attachment_ids"],
+                ATTACHMENT_IDS,
                 "TOO_MANY_ATTACHMENTS",
                 f"Attach at most {MAX_ATTACHMENTS} documents.",
             )
@@ -65,7 +61,7 @@ async def _attachment_problems(ctx: Context, ids: tuple[str | None, ...]) -> lis
     found = dict(zip(known, await documents.readable_by_id(ctx, known), strict=True))
     return [
         Problem(
-            (*FIELDS["attachment_ids"], str(index)),
+            (*ATTACHMENT_IDS, str(index)),
             "NOT_FOUND",
             "No document with this ID exists.",
         )
@@ -79,10 +75,10 @@ async def post(
 ) -> r.Message | list[Problem]:
     subject = request.subject
     case = await cases.case(ctx, subject, allowed)
-    problems = [p for p in [_body_problem(request.body)] if p is not None]
+    problems = _body_problems(request.body)
     problems += await _attachment_problems(ctx, request.attachment_ids)
     if case is None:
-        return [_subject_missing(), *problems]
+        return [problem(SUBJECT_ID, "NOT_FOUND"), *problems]
     if isinstance(case, r.Ticket) and case.status in CLOSED:
         problems.append(
             Problem(
@@ -96,22 +92,22 @@ async def post(
     new = r.NewMessage(
         subject=subject,
         customer=ctx.tenant,
-        author_name=author(ctx),
+        author_name=requester(ctx),
         author_id=_viewer(ctx).subject,
         body=sanitize(request.body),
         attachment_ids=tuple(dict.fromkeys(i for i in request.attachment_ids if i)),
     )
-    try:
-        message = await ctx.writes.upstreams.threads.post_message(new)
-    except UpstreamRefused as error:
-        return [refusal_problem(error, SUBJECT_ID, "case", FIELDS, "SUBJECT_STATE_CONFLICT")]
-    except UpstreamError as error:
-        raise client_failure(error) from error
-    stale: dict[str, list[str]] = {"messages": [f"{subject.type}:{subject.id}"]}
+    stale = {"messages": [case_key(subject)]}
     if subject.type == "TICKET":  # a reply moves a ticket waiting on the customer
         stale["ticket"] = [subject.id]
-    await ctx.writes.invalidate(stale, {"tickets": ctx.tenant} if "ticket" in stale else None)
-    return message
+    return await write_through(
+        ctx.writes,
+        ctx.loaders,
+        ctx.writes.upstreams.threads.post_message(new),
+        stale,
+        {"tickets": ctx.tenant} if "ticket" in stale else None,
+        restate=restated,
+    )
 
 
 async def mark_read(
@@ -119,14 +115,12 @@ async def mark_read(
 ) -> r.CaseRef | list[Problem]:
     user = _viewer(ctx).subject
     if await cases.case(ctx, subject, allowed) is None:
-        return [_subject_missing()]
-    try:
-        await ctx.writes.upstreams.threads.mark_read(user, ctx.tenant, subject)
-    except UpstreamRefused as error:
-        return [refusal_problem(error, SUBJECT_ID, "case", FIELDS, "SUBJECT_STATE_CONFLICT")]
-    except UpstreamError as error:
-        raise client_failure(error) from error
-    key = read_state_key(user, subject)
-    await ctx.writes.invalidate({"read_state": [key]})
-    ctx.loaders.read_state.clear(key)
-    return subject
+        return [problem(SUBJECT_ID, "NOT_FOUND")]
+    marked = await write_through(
+        ctx.writes,
+        ctx.loaders,
+        ctx.writes.upstreams.threads.mark_read(user, ctx.tenant, subject),
+        {"read_state": [read_state_key(user, subject)]},
+        restate=restated,
+    )
+    return marked if isinstance(marked, list) else subject

@@ -2,39 +2,25 @@
 open, close, reopen and rate it.
 
 Each write checks the input and the ticket's current state first (user errors; nothing is
-sent), then sends it once; the CRM's own refusals come back as user errors as well. Another
-organization's ticket is NOT_FOUND, like an unknown one. The state is read fresh, not from the
-cache, and the ticket and the organization's ticket list are dropped from the cache after a
-write, so the next query sees the change.
+sent), then sends it once through `write_through`: the CRM's own refusals come back as user
+errors as well, and the ticket and the organization's ticket list leave the cache, so the
+next query sees the change. Another organization's ticket is NOT_FOUND, like an unknown one.
+The state is read fresh, not from the cache.
 """
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from connectors.base import records as r
-from connectors.base.errors import UpstreamError, UpstreamRefused
 from resolvers import cases, tickets
 from resolvers.context import Context
-from resolvers.errors import client_failure
-from resolvers.writes import Problem, refusal_problem, text_problem
+from resolvers.sales_rules import problem, requester, restated, text_problems
+from resolvers.writes import Problem, write_through
 
-SUBJECT_MAX = 200
-DESCRIPTION_MAX = 10_000
-CATEGORY_MAX = 40
-COMMENT_MAX = 2_000
 OPEN = tickets.OPEN_TICKET_STATES
 DONE = frozenset({"RESOLVED", "CLOSED"})
 TICKET_ID = ("input", "ticketId")
-FIELDS = {
-    "subject": ("input", "subject"),
-    "description": ("input", "description"),
-    "category": ("input", "category"),
-    "priority": ("input", "priority"),
-    "related_case": ("input", "relatedCaseId"),
-    "rating": ("input", "rating"),
-    "comment": ("input", "comment"),
-}
-"""Where the fields the CRM may refuse are in the inputs."""
+RELATED_CASE_ID = ("input", "relatedCaseId")
 
 Outcome = r.Ticket | list[Problem]
 
@@ -49,32 +35,26 @@ class TicketRequest:
     """The case the ticket is about (type UNKNOWN for an ID that names no case)."""
 
 
-def author(ctx: Context) -> str:
-    return ctx.principal.display_name if ctx.principal is not None else "Portal"
-
-
 def _texts(subject: str | None, description: str | None, category: str | None) -> list[Problem]:
-    checks = [
-        text_problem(FIELDS["subject"], subject, SUBJECT_MAX),
-        text_problem(FIELDS["description"], description, DESCRIPTION_MAX),
-        text_problem(FIELDS["category"], category, CATEGORY_MAX),
+    return [
+        *text_problems(subject, "subject", required=True),
+        *text_problems(description, "description", required=True),
+        *text_problems(category, "category", required=True),
     ]
-    return [problem for problem in checks if problem is not None]
 
 
 async def send(
-    ctx: Context, write: Callable[[], Awaitable[r.Ticket]], record: tuple[str, ...] = TICKET_ID
+    ctx: Context,
+    write: Awaitable[r.Ticket],
+    ticket_id: str | None = None,
+    restate: Callable[[Problem], Problem] = restated,
 ) -> Outcome:
-    """Send a ticket write once; the CRM's refusal as a user error on `record` (the input
-    path of the ticket, or of what the write names) or on the refused field."""
-    try:
-        ticket = await write()
-    except UpstreamRefused as error:
-        return [refusal_problem(error, record, "ticket", FIELDS, "TICKET_STATE_CONFLICT")]
-    except UpstreamError as error:
-        raise client_failure(error) from error
-    await ctx.writes.invalidate({"ticket": [ticket.id]}, {"tickets": ticket.customer})
-    return ticket
+    """Send a ticket write once (to `ticket_id`, or a new ticket); the CRM's refusals as user
+    errors, in the gateway's words where it has them (`restate`)."""
+    stale = {"ticket": [ticket_id]} if ticket_id else {}
+    return await write_through(
+        ctx.writes, ctx.loaders, write, stale, {"tickets": ctx.tenant}, restate=restate
+    )
 
 
 async def create(ctx: Context, request: TicketRequest, readable: frozenset[str]) -> Outcome:
@@ -83,28 +63,25 @@ async def create(ctx: Context, request: TicketRequest, readable: frozenset[str])
     if related is not None and related.type == "TICKET":
         problems.append(
             Problem(
-                FIELDS["related_case"],
+                RELATED_CASE_ID,
                 "INVALID",
                 "A ticket cannot be about another ticket; write on that ticket instead.",
             )
         )
     elif related is not None and await cases.case(ctx, related, readable) is None:
-        problems.append(
-            Problem(FIELDS["related_case"], "NOT_FOUND", "No case with this ID exists.")
-        )
+        problems.append(problem(RELATED_CASE_ID, "NOT_FOUND"))
     if problems:
         return problems
-    draft = r.TicketDraft(
+    new = r.NewTicket(
         customer=ctx.tenant,
         subject=request.subject.strip(),
         description=request.description.strip(),
         category=request.category.strip(),
         priority=request.priority,
+        created_by=requester(ctx),
         related_case=related,
-        created_by=author(ctx),
     )
-    port = ctx.writes.upstreams.tickets
-    return await send(ctx, lambda: port.create_ticket(draft), FIELDS["related_case"])
+    return await send(ctx, ctx.writes.upstreams.tickets.create_ticket(new))
 
 
 async def current(ctx: Context, ticket_id: str | None) -> r.Ticket | None:
@@ -112,12 +89,8 @@ async def current(ctx: Context, ticket_id: str | None) -> r.Ticket | None:
     if not ticket_id:
         return None
     await ctx.writes.invalidate({"ticket": [ticket_id]})
-    ctx.loaders.ticket.clear(ticket_id)
+    ctx.loaders.forget("ticket", ticket_id)
     return await tickets.ticket(ctx, ticket_id)
-
-
-def not_found() -> list[Problem]:
-    return [Problem(TICKET_ID, "NOT_FOUND", "No ticket with this ID exists.")]
 
 
 async def _in_state(
@@ -131,11 +104,11 @@ async def _in_state(
     `refusal` (code, why) as a user error."""
     ticket = await current(ctx, ticket_id)
     if ticket is None:
-        return not_found()
+        return [problem(TICKET_ID, "NOT_FOUND")]
     if ticket.status not in allowed:
         code, why = refusal
         return [Problem(TICKET_ID, code, f"Ticket {ticket.number} is {ticket.status}: {why}")]
-    return await send(ctx, lambda: write(ticket))
+    return await send(ctx, write(ticket), ticket.id)
 
 
 async def update(ctx: Context, ticket_id: str | None, changes: r.TicketChanges) -> Outcome:
@@ -176,13 +149,9 @@ async def reopen(ctx: Context, ticket_id: str | None) -> Outcome:
 
 
 async def rate(ctx: Context, ticket_id: str | None, rating: int, comment: str | None) -> Outcome:
-    problems: list[Problem] = []
+    problems = text_problems(comment, "comment")
     if not 1 <= rating <= 5:
-        problems.append(Problem(FIELDS["rating"], "INVALID", "Rate from 1 to 5 stars."))
-    if comment is not None and len(comment) > COMMENT_MAX:
-        problems.append(
-            Problem(FIELDS["comment"], "TOO_LONG", f"Use at most {COMMENT_MAX} characters.")
-        )
+        problems.insert(0, Problem(("input", "rating"), "INVALID", "Rate from 1 to 5 stars."))
     if problems:
         return problems
     text = comment.strip() if comment and comment.strip() else None

@@ -1,6 +1,6 @@
-"""What mutations need besides the loaders: the idempotency store, cache invalidation, and
+"""What mutations need besides the loaders: the idempotency store, cache invalidation,
 `Problem`, a user error (field path, code, message) before the schema turns it into a
-`UserError`.
+`UserError`, and `write_through`, which turns a system of record's refusal into problems.
 
 Invalidation deletes the affected entries from the shared cache (the keys of
 `resolvers.loaders.ENTITIES`), so that a query right after a mutation reads the change from
@@ -8,16 +8,19 @@ the system of record. A customer's list is deleted in its unfiltered form, the o
 dashboards read; filtered variants expire with their short TTL.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.base.caching import CachedEntity
-from connectors.base.errors import UpstreamRefused
+from connectors.base.errors import UpstreamError, UpstreamRefused
 from infra.cache import Cache
 from infra.idempotency import IdempotencyStore
-from resolvers.loaders import ListKey
+from resolvers.errors import client_failure
+from resolvers.loaders import ListKey, Loaders
 from resolvers.upstreams import Upstreams
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,32 +30,6 @@ class Problem:
     field: tuple[str, ...]
     code: str
     message: str
-
-
-def text_problem(path: tuple[str, ...], value: str | None, limit: int) -> Problem | None:
-    """Why a text input is refused (blank, or longer than `limit` characters), if it is."""
-    if value is None or not value.strip():
-        return Problem(path, "BLANK", "Write something here.")
-    if len(value) > limit:
-        return Problem(path, "TOO_LONG", f"Use at most {limit} characters.")
-    return None
-
-
-def refusal_problem(
-    error: UpstreamRefused,
-    record: tuple[str, ...],
-    noun: str,
-    fields: Mapping[str, tuple[str, ...]],
-    conflict: str,
-) -> Problem:
-    """A write the upstream refused, as a user error in the upstream's own words: a value on
-    its input field (`fields`: the record's field name → input path), an unknown record (as
-    NOT_FOUND) or a state change (as `conflict`) on `record`, the input path of its ID."""
-    if error.reason == "INVALID":
-        return Problem(fields.get(error.field or "", ("input",)), "INVALID", error.message)
-    if error.reason == "NOT_FOUND":
-        return Problem(record, "NOT_FOUND", f"No {noun} with this ID exists.")
-    return Problem(record, conflict, error.message)
 
 
 @dataclass(frozen=True)
@@ -73,3 +50,59 @@ class Writes:
             for name, customer in (lists or {}).items()
         ]
         await self.cache.delete_many(keys)
+
+
+async def write_through(
+    writes: Writes,
+    loaders: Loaders,
+    write: Awaitable[T],
+    records: Mapping[str, Sequence[str]],
+    lists: Mapping[str, str] | None = None,
+    restate: Callable[[Problem], Problem] | None = None,
+) -> T | list[Problem]:
+    """Await an upstream write. Refused by the system of record: its reasons as problems, each
+    at the input field it names (`restate` may word them as the mutation's own checks do),
+    and nothing was written. Otherwise the `records` (entity name → keys) and the customers'
+    `lists` (entity name → customer) leave the shared cache, and the records this request's
+    loaders too, so that what follows reads the change; an upstream failure (the write's
+    outcome unknown, and never repeated) is then a top-level error."""
+    try:
+        result = await write
+    except UpstreamRefused as refused:
+        problems = refusal_problems(refused)
+        return [restate(problem) for problem in problems] if restate else problems
+    except UpstreamError as error:
+        await _forget(writes, loaders, records, lists)
+        raise client_failure(error) from error
+    await _forget(writes, loaders, records, lists)
+    return result
+
+
+async def _forget(
+    writes: Writes,
+    loaders: Loaders,
+    records: Mapping[str, Sequence[str]],
+    lists: Mapping[str, str] | None,
+) -> None:
+    await writes.invalidate(records, lists)
+    for entity, keys in records.items():
+        for key in keys:
+            loaders.forget(entity, key)
+
+
+def refusal_problems(refused: UpstreamRefused) -> list[Problem]:
+    """A system's refusal as problems, each at the input field it names."""
+    return [Problem(input_path(r.field), r.code, r.message) for r in refused.refusals]
+
+
+def input_path(field: str | None) -> tuple[str, ...]:
+    """The input field a refused field (`postal_code`, `lines.0.product_code`) is given as
+    (`input.postalCode`, `input.lines.0.productCode`)."""
+    if field is None:
+        return ("input",)
+    return ("input", *(_camel(part) for part in field.split(".")))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -29,6 +29,9 @@ class Customer:
     invoice_channel: str  # "portal" | "email" | "ebill" | "paper"
     ebill_recipient_id: str | None
     credit_limit: Decimal
+    approval: str = "approved"  # of the last change request: "approved" | "pending" | "rejected"
+    requested: dict[str, str] = field(default_factory=dict)
+    """A pending change request: attribute → requested value (applied on approval)."""
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Address:
     city: str
     country: str
     is_default: bool
+    approval: str = "approved"  # as Customer.approval
+    requested: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,6 +66,17 @@ class Line:
 
 
 @dataclass
+class Product:
+    """An article of the ERP's price list; `sale_ok` is Odoo's "Can be Sold", cleared once a
+    product is discontinued."""
+
+    code: str
+    description: str
+    prices: dict[str, Decimal]  # list price per currency
+    sale_ok: bool = True
+
+
+@dataclass
 class Quote:
     id: str
     number: str
@@ -76,6 +92,9 @@ class Quote:
     decline_reason: str | None = None
     cancelled_by_provider: bool = False
     order_id: str | None = None
+    requested_by: str | None = None  # a request for quotation from the portal
+    request_note: str | None = None
+    commitment_date: date | None = None  # the delivery date the customer asked for
 
 
 @dataclass
@@ -274,6 +293,7 @@ class ErpChange:
 class Seed:
     now: datetime
     customers: list[Customer] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)

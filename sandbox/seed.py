@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sandbox.history import closed_tickets
 from sandbox.model import (
     CENT,
     Address,
@@ -22,6 +23,7 @@ from sandbox.model import (
     Line,
     Order,
     PaymentIntent,
+    Product,
     Quote,
     Refund,
     Seed,
@@ -94,6 +96,7 @@ class _Fixtures:
     def populate(self) -> None:
         self.customers()
         self.contacts()
+        self.products()
         self.quotes()
         self.orders()
         self.deliveries()
@@ -304,6 +307,23 @@ class _Fixtures:
         ]
 
     # -- quotes and orders ---------------------------------------------------------------
+
+    def products(self) -> None:
+        """The price list: the spindle has become dearer since the seeded orders (a reorder
+        of them is quoted anew), the home care kit is no longer sold."""
+        self.seed.products += [
+            Product(
+                "FR-200", "Fräsmodul FR-200", {"CHF": money("4800.00"), "EUR": money("4950.00")}
+            ),
+            Product("SP-15", "Spindel SP-15", {"CHF": money("680.00"), "EUR": money("700.00")}),
+            Product(
+                "SRV-INST",
+                "Installation vor Ort (Stunden)",
+                {"CHF": money("145.00"), "EUR": money("150.00")},
+            ),
+            Product("DR-08", "Dichtungsring DR-08", {"CHF": money("89.50"), "EUR": money("79.00")}),
+            Product("KIT-HOME", "Pflegeset Heimgerät", {"CHF": money("149.00")}, sale_ok=False),
+        ]
 
     @staticmethod
     def machine_lines() -> list[Line]:
@@ -927,6 +947,7 @@ class _Fixtures:
         self.comment(dispute, 1, "Daniel Huber", False, "Position 20 wurde nie geliefert.", 0)
         self.ticket(12, NORDLICHT, "Kreditlimite erhöhen", "new", "1", 3, created_by="Jonas Weber")
         self.case_messages()
+        self.ticket_history()
 
     def case_messages(self) -> None:
         """Messages on ERP records (S9: on the case instead of e-mail), kept by the CRM."""
@@ -948,6 +969,23 @@ class _Fixtures:
                     order.date_order + timedelta(hours=hours),
                     subject_type="order",
                 )
+            )
+
+    def ticket_history(self) -> None:
+        """The closed tickets behind the SLA report (`sandbox.history`)."""
+        for n, closed in enumerate(closed_tickets(self.now, SLA_RESOLUTION / timedelta(hours=1))):
+            resolved = closed.created_at + timedelta(hours=closed.resolved_after_h)
+            self.ticket(
+                100 + n,
+                closed.customer,
+                closed.subject,
+                "closed",
+                closed.priority,
+                (self.now - closed.created_at) / timedelta(hours=1),
+                closed.first_response_after_h,
+                closed.resolved_after_h,
+                created_by=closed.created_by,
+                updated_at=resolved,
             )
 
     # -- documents -----------------------------------------------------------------------

@@ -3,10 +3,8 @@ behind a global ID the client sent (None when it names another type: answered as
 
 import strawberry
 
-from connectors.base import records as r
 from resolvers.writes import Problem
 from schema.common import GlobalId, UserError
-from schema.enums import CaseType
 
 
 def user_errors(problems: list[Problem]) -> list[UserError]:
@@ -17,12 +15,3 @@ def external_id_of(node_id: strawberry.ID, type_name: str) -> str | None:
     """The upstream ID behind a global ID of `type_name`, else None."""
     parts = GlobalId.decode(node_id)
     return parts.external_id if parts is not None and parts.type_name == type_name else None
-
-
-def subject_ref(subject_id: strawberry.ID) -> r.CaseRef:
-    """The case a global ID names (any case type), as the DMS and CRM reference it; an ID
-    that names no case is of type UNKNOWN, which no case and no event has."""
-    parts = GlobalId.decode(subject_id)
-    if parts is None or parts.type_name.upper() not in CaseType.__members__:
-        return r.CaseRef("UNKNOWN", subject_id)
-    return r.CaseRef(parts.type_name.upper(), parts.external_id)

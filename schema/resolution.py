@@ -9,13 +9,14 @@ import strawberry
 
 from auth.permissions import allows, requirement_of
 from connectors.base import records as r
-from resolvers import cases, documents, orders, payments
+from resolvers import cases, documents, members, orders, payments
 from resolvers.cases import CaseRecord
 from resolvers.context import Context
 from schema.cases import Case
 from schema.common import GlobalId, Node
 from schema.documents import Document
 from schema.invoices import Invoice
+from schema.members import Member
 from schema.orders import Delivery, Order
 from schema.payments import Payment
 from schema.quotes import Quote
@@ -53,6 +54,27 @@ async def resolve_case(info: Info, ref: r.CaseRef) -> Case | None:
     return case_of(record, info) if record is not None else None
 
 
+def subject_ref(subject_id: str) -> r.CaseRef:
+    """The case a global ID names (any case type), as the DMS and CRM reference it; an ID
+    that names no case is of type UNKNOWN, which no case and no event has."""
+    parts = GlobalId.decode(subject_id)
+    kind = parts.type_name.upper() if parts else ""
+    if (
+        parts is None
+        or kind not in CASE_CLASSES
+        or (parts.type_name, parts.system) not in NODE_LOADERS
+    ):
+        return r.CaseRef("UNKNOWN", subject_id)
+    return r.CaseRef(kind, parts.external_id)
+
+
+async def visible_case(info: Info, node_id: str) -> r.CaseRef | None:
+    """The case a global ID names when the viewer can see it; None for anything else (another
+    type, another organization's case, a case type the viewer may not read)."""
+    ref = subject_ref(node_id)
+    return ref if await resolve_case(info, ref) is not None else None
+
+
 async def _delivery(info: Info, external_id: str) -> Node | None:
     order_id, _, delivery_id = external_id.partition("/")
     found = await orders.delivery(info.context, order_id, delivery_id)
@@ -67,6 +89,11 @@ async def _payment(info: Info, external_id: str) -> Node | None:
 async def _document(info: Info, external_id: str) -> Node | None:
     found = await documents.document(info.context, external_id)
     return Document.of(found) if found else None
+
+
+async def _member(info: Info, external_id: str) -> Node | None:
+    found = await members.member(info.context, external_id)
+    return Member.of(found, info.context.tenant) if found else None
 
 
 def _case(case_type: str) -> Callable[[Info, str], Awaitable[Node | None]]:
@@ -84,6 +111,7 @@ NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[
     ("Delivery", "erp"): (Delivery, _delivery),
     ("Payment", "payments"): (Payment, _payment),
     ("Document", "dms"): (Document, _document),
+    ("Member", "idp"): (Member, _member),
 }
 
 

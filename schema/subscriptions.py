@@ -22,9 +22,8 @@ from schema.enums import CaseType
 from schema.invoices import AccountBalance, Invoice
 from schema.notices import SystemNotice
 from schema.orders import Delivery, Order
-from schema.payloads import subject_ref
 from schema.payments import Payment
-from schema.resolution import resolve_case
+from schema.resolution import resolve_case, subject_ref
 from schema.threads import Message
 from schema.tickets import Ticket
 

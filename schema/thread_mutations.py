@@ -7,8 +7,8 @@ from auth.policy import Permission
 from resolvers import thread_writes
 from resolvers.context import Context
 from schema.common import UserError
-from schema.payloads import external_id_of, subject_ref, user_errors
-from schema.resolution import readable_case_types
+from schema.payloads import external_id_of, user_errors
+from schema.resolution import readable_case_types, subject_ref
 from schema.threads import Message, MessageThread
 
 Info = strawberry.Info[Context, None]

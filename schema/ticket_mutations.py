@@ -13,8 +13,8 @@ from resolvers.context import Context
 from resolvers.ticket_writes import Outcome, TicketRequest
 from schema.common import UserError
 from schema.enums import DisputeReason, TicketPriority
-from schema.payloads import external_id_of, subject_ref, user_errors
-from schema.resolution import readable_case_types
+from schema.payloads import external_id_of, user_errors
+from schema.resolution import readable_case_types, subject_ref
 from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
@@ -45,7 +45,7 @@ class CreateTicketInput:
     subject: str = strawberry.field(description="A short title (at most 200 characters).")
     description: str = strawberry.field(description="What it is about (plain text).")
     category: str = strawberry.field(
-        description="The helpdesk's category: general, technical, billing or delivery."
+        description="The helpdesk's category: general, technical, billing, delivery or order."
     )
     priority: TicketPriority = strawberry.field(
         default=TicketPriority.NORMAL, description="How urgent it is; it sets the SLA."

@@ -8,17 +8,21 @@
     │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
-        └── UpstreamRefused      a write refused for a reason the system names (value, state)
+        └── UpstreamRefused      a write the system answered by refusing it, with its reasons
+                                 (its data, its business rules, a file it will not store)
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call
 the gateway did not make (circuit open, bulkhead full). Messages are for logs: they never
-reach a client.
+reach a client; only an `UpstreamRefused`'s refusals are written for the user (as user errors).
 """
+
+from dataclasses import dataclass
 
 from connectors.base.records import System
 
 __all__ = [
+    "Refusal",
     "UpstreamBadResponse",
     "UpstreamError",
     "UpstreamRefused",
@@ -66,15 +70,25 @@ class UpstreamRejected(UpstreamError):
     code = "UPSTREAM_REJECTED"
 
 
-class UpstreamRefused(UpstreamRejected):
-    """The system refused a write and said why: `reason` is `NOT_FOUND` (an unknown record),
-    `INVALID` (a value; `field` names it in the record's terms) or `CONFLICT` (the record's
-    state does not allow it); `message` is the system's own explanation, for the user."""
+@dataclass(frozen=True)
+class Refusal:
+    """One reason a system of record refused a write, in the portal's terms."""
 
-    def __init__(
-        self, system: System, detail: str, reason: str, message: str, field: str | None = None
-    ) -> None:
-        super().__init__(system, detail)
-        self.reason = reason
-        self.message = message
-        self.field = field
+    field: str | None
+    """The refused field (`postal_code`, `email`; `lines.0.quantity` inside a list), named as
+    the portal's inputs name it; None for the write as a whole."""
+    code: str
+    """The portal's code for the rule (`INVALID_POSTAL_CODE`, `QUOTE_EXPIRED`; REFUSED for a
+    rule the portal does not know)."""
+    message: str
+    """The system's explanation, written for the user."""
+
+
+class UpstreamRefused(UpstreamRejected):
+    """The system answered a write by refusing it, for its data or a business rule; nothing
+    changed."""
+
+    def __init__(self, system: System, refusals: tuple[Refusal, ...]) -> None:
+        reasons = "; ".join(f"{r.field or '-'}: {r.code} ({r.message})" for r in refusals)
+        super().__init__(system, f"write refused: {reasons}")
+        self.refusals = refusals

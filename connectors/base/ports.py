@@ -6,17 +6,25 @@ methods return every matching record of one customer (adapters page through the 
 bounded); the resolvers filter derived states, sort and paginate. All methods raise only
 `connectors.base.errors.UpstreamError` subclasses. Tenancy is checked by the caller: records
 carry their `customer`, so a by-id read never needs to know who asks.
+
+Writes are sent once and never retried (an unknown outcome is not repeated). A write the
+system refuses, for its data or under its business rules, raises `UpstreamRefused` with the
+reasons in the portal's terms (field, code, message); writes on behalf of a customer name the
+customer, and the system refuses another customer's records as unknown.
 """
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from connectors.base.records import (
     Address,
+    AddressFields,
     CaseRef,
     Contact,
+    ContactFields,
     Customer,
     Delivery,
     Document,
@@ -25,17 +33,21 @@ from connectors.base.records import (
     DownloadedContent,
     Invoice,
     Message,
+    NewDocument,
     NewMessage,
+    NewTicket,
+    NewVersion,
     OpenItem,
     Order,
     Payment,
     PaymentStart,
+    ProfileChange,
     Quote,
+    QuoteRequest,
     ReadState,
     Refund,
     Ticket,
     TicketChanges,
-    TicketDraft,
 )
 
 
@@ -55,18 +67,55 @@ class Closeable(Protocol):
 
 
 class OrganizationPort(Closeable, Protocol):
+    """Reads, and the customer's master-data writes. A write is sent once, never retried;
+    one the system refuses for its data or a business rule raises `UpstreamRefused` (an
+    unknown or another customer's address among them) and changes nothing. A change that
+    needs the provider's approval is kept as requested: the answered record is
+    PENDING_APPROVAL and still shows the values in effect."""
+
     async def get_customers(self, numbers: Sequence[str]) -> list[Customer | None]: ...
     async def addresses_of(self, customers: Sequence[str]) -> list[list[Address]]: ...
+    async def update_customer(self, number: str, change: ProfileChange) -> Customer: ...
+    async def set_invoice_channel(
+        self, number: str, channel: str, ebill_recipient_id: str | None
+    ) -> Customer: ...
+    async def create_address(
+        self, customer: str, address_type: str, fields: AddressFields
+    ) -> Address: ...
+    async def update_address(
+        self, customer: str, address_id: str, fields: AddressFields
+    ) -> Address: ...
+    async def delete_address(self, customer: str, address_id: str) -> None: ...
+    async def set_default_address(self, customer: str, address_id: str) -> Address:
+        """The address as its type's default; the previous default is one no longer."""
+        ...
 
 
 class ContactPort(Closeable, Protocol):
+    """Reads, and writes of a customer's contact persons: sent once, never retried; refused
+    data (an unknown contact among it) raises `UpstreamRefused` and changes nothing."""
+
     async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]: ...
+    async def create_contact(self, customer: str, fields: ContactFields) -> Contact: ...
+    async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact: ...
+    async def delete_contact(self, contact_id: str) -> None: ...
 
 
 class QuotePort(Closeable, Protocol):
     async def get_quotes(self, ids: Sequence[str]) -> list[Quote | None]: ...
     async def list_quotes(self, customer: str, query: ListFilter) -> list[Quote]: ...
     async def quote_lines(self, quote_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
+    async def request_quote(self, request: QuoteRequest) -> Quote:
+        """A new quote the provider will prepare (status REQUESTED)."""
+        ...
+
+    async def accept_quote(
+        self, customer: str, quote_id: str, signer: str, customer_reference: str | None
+    ) -> tuple[Quote, Order]:
+        """Sign a sent, valid quote: the accepted quote and the order it became."""
+        ...
+
+    async def decline_quote(self, customer: str, quote_id: str, reason: str) -> Quote: ...
 
 
 class OrderPort(Closeable, Protocol):
@@ -74,6 +123,15 @@ class OrderPort(Closeable, Protocol):
     async def list_orders(self, customer: str, query: ListFilter) -> list[Order]: ...
     async def order_lines(self, order_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
     async def deliveries_of(self, order_ids: Sequence[str]) -> list[list[Delivery]]: ...
+    async def reorder(
+        self, customer: str, order_id: str, customer_reference: str | None
+    ) -> Order | Quote:
+        """The order's lines once more: a new order, or a quote when the system re-prices."""
+        ...
+
+    async def cancel_order(self, customer: str, order_id: str, reason: str) -> Order:
+        """The cancelled order; refused once it has shipped or been invoiced."""
+        ...
 
 
 class InvoicePort(Closeable, Protocol):
@@ -104,7 +162,7 @@ class TicketPort(Closeable, Protocol):
 
     async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]: ...
     async def list_tickets(self, customer: str, query: ListFilter) -> list[Ticket]: ...
-    async def create_ticket(self, draft: TicketDraft) -> Ticket: ...
+    async def create_ticket(self, ticket: NewTicket) -> Ticket: ...
     async def update_ticket(self, ticket_id: str, changes: TicketChanges) -> Ticket: ...
     async def close_ticket(self, ticket_id: str) -> Ticket: ...
     async def reopen_ticket(self, ticket_id: str) -> Ticket:
@@ -147,4 +205,20 @@ class DocumentPort(Closeable, Protocol):
         """Every version of each document, newest first."""
         ...
 
-    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None: ...
+    def download(
+        self, document_id: str, version_id: str
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        """The content of a version, streamed while the block runs (`None` when unknown); the
+        connection is released when the block ends."""
+        ...
+
+    async def create_document(self, new: NewDocument) -> Document:
+        """Store a new document with its first version, whole or not at all; a write, never
+        retried. `UpstreamRefused` (at `upload`) when the DMS refuses the file: virus, size,
+        media type."""
+        ...
+
+    async def add_version(self, new: NewVersion) -> Document | None:
+        """Check in the next version of a document and answer the document with it as its
+        latest; `None` when the DMS does not know the document. As `create_document`."""
+        ...

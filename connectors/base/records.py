@@ -6,10 +6,12 @@ record that belongs to a customer carries its `customer` number, which the resol
 against the viewer's organization after the cache.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import BinaryIO
 
 
 class System(Enum):
@@ -17,6 +19,8 @@ class System(Enum):
     CRM = "crm"
     DMS = "dms"
     PAYMENTS = "payments"
+    IDP = "idp"
+    """The identity provider's user directory (Keycloak's admin API)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class Customer:
     invoice_delivery_channel: str  # PORTAL | EMAIL_PDF | EBILL | PAPER
     ebill_recipient_id: str | None
     credit_limit: Amount
+    change_request_status: str = "APPLIED"  # APPLIED | PENDING_APPROVAL | REJECTED
+    """Of the last change that needed the provider's approval (legal name, UID); while it
+    is PENDING_APPROVAL the old values stay in effect."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class Address:
     city: str
     country_code: str
     is_default: bool
+    change_request_status: str = "APPLIED"  # APPLIED | PENDING_APPROVAL | REJECTED
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,40 @@ class Contact:
     email: str
     phone: str | None
     job_title: str | None
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """What a customer changes of its own master data; None leaves a field as it is."""
+
+    legal_name: str | None = None
+    vat_id: str | None = None
+    default_locale: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressFields:
+    """An address's values to write; None leaves a field as it is (a new address needs all
+    but the house number)."""
+
+    name: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactFields:
+    """A contact person's values to write; None leaves a field as it is, an empty phone or
+    job title clears it."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +148,28 @@ class Quote:
     signed_at: datetime | None
     decline_reason: str | None
     order_id: str | None
+    # A request for quotation from the portal (status REQUESTED); defaults keep the cache
+    # entries of quotes written before these fields existed readable.
+    requested_by: str | None = None
+    request_note: str | None = None
+    requested_date: date | None = None
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product_code: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    """What a customer asks a quote for: products and quantities, a free-text note, or both."""
+
+    customer: str
+    requested_by: str
+    lines: tuple[LineRequest, ...]
+    note: str | None
+    requested_date: date | None
 
 
 @dataclass(frozen=True)
@@ -270,17 +334,18 @@ class Ticket:
 
 
 @dataclass(frozen=True)
-class TicketDraft:
-    """A ticket the portal opens for `customer`; `priority` is LOW | NORMAL | HIGH | URGENT."""
+class NewTicket:
+    """A ticket the portal opens in the CRM for `customer` (from the portal's ticket form, a
+    dispute, an order the ERP cannot cancel)."""
 
     customer: str
     subject: str
     description: str
     category: str
-    priority: str
-    related_case: CaseRef | None
+    priority: str  # LOW | NORMAL | HIGH | URGENT
     created_by: str
     """The author's display name."""
+    related_case: CaseRef | None
 
 
 @dataclass(frozen=True)
@@ -371,7 +436,45 @@ class Document:
 
 
 @dataclass(frozen=True)
+class FileContent:
+    """A file to store upstream. Adapters read `stream` from its start in chunks, so that a
+    large file never has to be in memory whole."""
+
+    filename: str
+    media_type: str
+    size: int
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A customer's document for the DMS: its first version is `file`."""
+
+    customer: str
+    title: str
+    document_type: str  # as Document.document_type
+    audience: str  # as Document.audience
+    subjects: tuple[CaseRef, ...]
+    created_by: str
+    file: FileContent
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """The next version of a document: the next major (2.0) or minor (1.1) label."""
+
+    document_id: str
+    is_major: bool
+    comment: str | None
+    created_by: str
+    file: FileContent
+
+
+@dataclass(frozen=True)
 class DownloadedContent:
-    content: bytes
+    """A version's bytes as the system streams them: read `chunks` once, while the download
+    is open."""
+
+    chunks: AsyncIterator[bytes]
     mime_type: str
     filename: str

@@ -2,8 +2,10 @@
 API (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `subjects=`); the
-ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Writes send JSON once,
-never retried; the CRM's refusals (404, 409, 422) become `UpstreamRefused` with its reason.
+ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Each write (a contact
+person's, a ticket's, a message, a read state) is one JSON request, never retried; the CRM's
+refusals (422, and 404 or 409 for a write to a record) become `UpstreamRefused`
+(`mapping.Refusals`).
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,15 +16,17 @@ from connectors.base.ports import ListFilter
 from connectors.base.records import (
     CaseRef,
     Contact,
+    ContactFields,
     Message,
     NewMessage,
+    NewTicket,
     ReadState,
     System,
     Ticket,
     TicketChanges,
-    TicketDraft,
 )
 from connectors.base.rest import (
+    RefusalReader,
     RestAdapter,
     collect_pages,
     fetch_batches,
@@ -31,7 +35,10 @@ from connectors.base.rest import (
 )
 from connectors.crm import mapping
 
-TICKET = "/api/v1/tickets/{ticket_id}"
+CONTACTS = "/api/v1/contacts"
+CONTACT = CONTACTS + "/{contact_id}"
+TICKETS = "/api/v1/tickets"
+TICKET = TICKETS + "/{ticket_id}"
 
 
 class CrmAdapter(RestAdapter):
@@ -40,13 +47,26 @@ class CrmAdapter(RestAdapter):
     system = System.CRM
 
     async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]:
-        found = await self._rest.get_batched(
-            "/api/v1/contacts", "company_ids", customers, mapping.contacts
-        )
+        found = await self._rest.get_batched(CONTACTS, "company_ids", customers, mapping.contacts)
         return grouped(found, lambda contact: contact.customer, customers)
 
+    async def create_contact(self, customer: str, fields: ContactFields) -> Contact:
+        body = {"company_id": customer, **mapping.contact_form(fields)}
+        answer = await self._write("POST", CONTACTS, body, mapping.CONTACT_WRITE)
+        return mapping.written_contact(answer)
+
+    async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact:
+        body = mapping.contact_form(fields)
+        answer = await self._write(
+            "PATCH", CONTACT, body, mapping.CONTACT_CHANGE, contact_id=contact_id
+        )
+        return mapping.written_contact(answer)
+
+    async def delete_contact(self, contact_id: str) -> None:
+        await self._write("DELETE", CONTACT, None, mapping.CONTACT_CHANGE, contact_id=contact_id)
+
     async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]:
-        found = await self._rest.get_batched("/api/v1/tickets", "ids", ids, mapping.tickets)
+        found = await self._rest.get_batched(TICKETS, "ids", ids, mapping.tickets)
         by_id = {ticket.id: ticket for ticket in found}
         return [by_id.get(ticket_id) for ticket_id in ids]
 
@@ -59,7 +79,7 @@ class CrmAdapter(RestAdapter):
 
         async def page(number: int) -> tuple[list[Ticket], int | None]:
             found, total = mapping.ticket_page(
-                await self._rest.get("/api/v1/tickets", {**params, "page": number})
+                await self._rest.get(TICKETS, {**params, "page": number})
             )
             more = bool(found) and number * self._page_size < total
             return found, number + 1 if more else None
@@ -67,34 +87,47 @@ class CrmAdapter(RestAdapter):
         return await collect_pages(1, page)
 
     async def _write(
-        self, method: str, template: str, body: Mapping[str, Any], ticket_id: str = ""
+        self,
+        method: str,
+        template: str,
+        body: Mapping[str, Any] | None,
+        refusal: RefusalReader,
+        **ids: str,
     ) -> Any:
+        """Send one write to `template` with its `ids` filled in (each its operation in the
+        metrics, whatever the ID)."""
         return await self._rest.send_json(
             method,
-            template.format(ticket_id=quote(ticket_id, safe="")),
+            template.format(**{name: quote(value, safe="") for name, value in ids.items()}),
             body,
             operation=f"{method} {template}",
-            refusal=mapping.refusal,
+            refusal=refusal,
         )
 
-    async def create_ticket(self, draft: TicketDraft) -> Ticket:
-        return mapping.ticket(
-            await self._write("POST", "/api/v1/tickets", mapping.ticket_body(draft))
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        body = mapping.new_ticket(ticket)
+        return mapping.ticket(await self._write("POST", TICKETS, body, mapping.NEW_TICKET))
+
+    async def _change(
+        self, method: str, template: str, body: Mapping[str, Any], ticket_id: str
+    ) -> Ticket:
+        answer = await self._write(
+            method, template, body, mapping.TICKET_CHANGE, ticket_id=ticket_id
         )
+        return mapping.ticket(answer)
 
     async def update_ticket(self, ticket_id: str, changes: TicketChanges) -> Ticket:
-        body = mapping.changes_body(changes)
-        return mapping.ticket(await self._write("PATCH", TICKET, body, ticket_id))
+        return await self._change("PATCH", TICKET, mapping.changes_body(changes), ticket_id)
 
     async def close_ticket(self, ticket_id: str) -> Ticket:
-        return mapping.ticket(await self._write("POST", f"{TICKET}/close", {}, ticket_id))
+        return await self._change("POST", f"{TICKET}/close", {}, ticket_id)
 
     async def reopen_ticket(self, ticket_id: str) -> Ticket:
-        return mapping.ticket(await self._write("POST", f"{TICKET}/reopen", {}, ticket_id))
+        return await self._change("POST", f"{TICKET}/reopen", {}, ticket_id)
 
     async def rate_ticket(self, ticket_id: str, rating: int, comment: str | None) -> Ticket:
         body = {"rating": rating, "comment": comment}
-        return mapping.ticket(await self._write("POST", f"{TICKET}/rating", body, ticket_id))
+        return await self._change("POST", f"{TICKET}/rating", body, ticket_id)
 
     async def messages_of(self, subjects: Sequence[CaseRef]) -> list[list[Message]]:
         """Public comments only, oldest first: `mapping.public_messages` drops internal notes."""
@@ -105,8 +138,9 @@ class CrmAdapter(RestAdapter):
         return grouped(found, lambda message: message.subject, subjects)
 
     async def post_message(self, message: NewMessage) -> Message:
+        body = mapping.message_body(message)
         return mapping.message(
-            await self._write("POST", "/api/v1/comments", mapping.message_body(message))
+            await self._write("POST", "/api/v1/comments", body, mapping.ON_SUBJECT)
         )
 
     async def read_states(self, user: str, subjects: Sequence[CaseRef]) -> list[ReadState]:
@@ -120,4 +154,5 @@ class CrmAdapter(RestAdapter):
 
     async def mark_read(self, user: str, customer: str, subject: CaseRef) -> ReadState:
         body = {"user_id": user, "company_id": customer, "subject": mapping.subject_body(subject)}
-        return mapping.read_state(await self._write("PUT", "/api/v1/read_states", body))
+        answer = await self._write("PUT", "/api/v1/read_states", body, mapping.ON_SUBJECT)
+        return mapping.read_state(answer)

@@ -6,11 +6,11 @@ own `helpdesk.sla.status` state, from which the resolvers derive ON_TRACK / AT_R
 belong to a subject, like Odoo's `mail.message` (`model`, `res_id`): a ticket or an ERP record.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from connectors.base.errors import UpstreamRefused
+from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.payload import (
     Payload,
     as_object,
@@ -31,15 +31,16 @@ from connectors.base.payload import (
 from connectors.base.records import (
     CaseRef,
     Contact,
+    ContactFields,
     Message,
     NewMessage,
+    NewTicket,
     ReadState,
     SlaClock,
     SourceStatus,
     System,
     Ticket,
     TicketChanges,
-    TicketDraft,
 )
 
 STAGES = {
@@ -55,9 +56,6 @@ PRIORITY_CODES = {name: code for code, name in PRIORITIES.items()}
 RELATED_TYPES = {"order": "ORDER", "invoice": "INVOICE", "quote": "QUOTE", "booking": "BOOKING"}
 SUBJECT_TYPES = {**RELATED_TYPES, "ticket": "TICKET"}
 CRM_TYPES = {name: code for code, name in SUBJECT_TYPES.items()}
-REFUSALS = {404: "NOT_FOUND", 409: "CONFLICT", 422: "INVALID"}
-FIELDS = {"related": "related_case", "attachment_ids": "attachment_ids"}
-"""The CRM's field names where they differ from the records' (the rest are the same)."""
 SLA_STATES = {state: state for state in ("ongoing", "reached", "failed", "paused")}
 
 crm = mapper(System.CRM)
@@ -66,6 +64,12 @@ crm = mapper(System.CRM)
 @crm
 def contacts(body: object) -> list[Contact]:
     return [contact(item) for item in as_objects(body)]
+
+
+@crm
+def written_contact(body: object) -> Contact:
+    """The contact a write answers."""
+    return contact(as_object(body))
 
 
 def contact(payload: Payload) -> Contact:
@@ -78,6 +82,92 @@ def contact(payload: Payload) -> Contact:
         phone=opt_text(payload, "phone"),
         job_title=opt_text(payload, "function"),
     )
+
+
+CONTACT_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "function": "job_title",
+}
+"""The CRM's contact fields → the portal's."""
+REFUSALS = {"required": "REQUIRED", "too_long": "TOO_LONG", "invalid": "INVALID"}
+FIELD_REFUSALS = {
+    ("email", "invalid"): "INVALID_EMAIL",
+    ("email", "taken"): "EMAIL_TAKEN",
+    ("phone", "invalid"): "INVALID_PHONE",
+}
+"""The CRM's validation codes → the portal's user-error codes (any other: REFUSED)."""
+
+
+def contact_form(fields: ContactFields) -> dict[str, str | None]:
+    """The fields a contact write sets, under the CRM's names; an empty optional one is null."""
+    given = {crm_name: getattr(fields, name) for crm_name, name in CONTACT_FIELDS.items()}
+    return {crm_name: value or None for crm_name, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """Reads the CRM's refusal of one kind of write (a `RefusalReader`) in the portal's terms:
+    422 with the reasons per field (`error.details[{field, code, message}]`, `fields` naming
+    the CRM's fields as the portal does); and, for a write to a `record` (the portal's name for
+    its ID), 404 for an unknown one and, where a record has states, 409 for one that does not
+    allow the write (as `conflict`, in the CRM's words). None for any other answer."""
+
+    fields: Mapping[str, str]
+    record: str | None = None
+    noun: str = "record"
+    conflict: str | None = None
+
+    def __call__(self, status: int, body: Any) -> UpstreamRefused | None:
+        error = body.get("error") if isinstance(body, dict) else None
+        error = error if isinstance(error, dict) else {}
+        details = error.get("details")
+        if status == 422 and isinstance(details, list) and details:
+            return UpstreamRefused(System.CRM, tuple(self.refusal(item) for item in details))
+        if self.record is None:
+            return None
+        if status == 404:
+            missing = f"No {self.noun} with this ID exists."
+            return UpstreamRefused(System.CRM, (Refusal(self.record, "NOT_FOUND", missing),))
+        message = error.get("message")
+        if status == 409 and self.conflict and isinstance(message, str) and message:
+            return UpstreamRefused(System.CRM, (Refusal(self.record, self.conflict, message),))
+        return None
+
+    @crm
+    def refusal(self, payload: object) -> Refusal:
+        item = as_object(payload, "validation detail")
+        name, code = text(item, "field"), text(item, "code")
+        return Refusal(
+            field=self.fields.get(name),
+            code=FIELD_REFUSALS.get((name, code)) or REFUSALS.get(code, "REFUSED"),
+            message=text(item, "message"),
+        )
+
+
+CONTACT_WRITE = Refusals(CONTACT_FIELDS)
+CONTACT_CHANGE = Refusals(CONTACT_FIELDS, "contact_id", "contact person")
+TICKET_FIELDS = {
+    "subject": "subject",
+    "description": "description",
+    "category": "category",
+    "priority": "priority",
+    "related": "related_case_id",
+    "rating": "rating",
+    "comment": "comment",
+}
+NEW_TICKET = Refusals(TICKET_FIELDS, "related_case_id", "case")
+TICKET_CHANGE = Refusals(TICKET_FIELDS, "ticket_id", "ticket", "TICKET_STATE_CONFLICT")
+ON_SUBJECT = Refusals(
+    {"subject": "subject_id", "body": "body", "attachment_ids": "attachment_ids"},
+    "subject_id",
+    "case",
+    "SUBJECT_STATE_CONFLICT",
+)
+"""How the CRM's refusals of each write read: a contact's, opening a ticket (404: the case it
+is about), changing one, and a message or read state on a case."""
 
 
 @crm
@@ -115,6 +205,20 @@ def ticket(payload: Payload) -> Ticket:
         sla=sla_clock(child(payload, "sla")),
         satisfaction_comment=opt_text(payload, "rating_comment"),
     )
+
+
+def new_ticket(ticket: NewTicket) -> dict[str, object]:
+    """The CRM's body for opening `ticket` from the portal."""
+    return {
+        "company_id": ticket.customer,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "category": ticket.category,
+        "priority": PRIORITY_CODES[ticket.priority],
+        "channel": "portal",
+        "created_by": ticket.created_by,
+        "related": subject_body(ticket.related_case) if ticket.related_case else None,
+    }
 
 
 def rating(payload: Payload) -> int | None:
@@ -185,19 +289,6 @@ def subject_body(ref: CaseRef) -> dict[str, str]:
     return {"type": CRM_TYPES[ref.type], "id": ref.id}
 
 
-def ticket_body(draft: TicketDraft) -> dict[str, Any]:
-    return {
-        "company_id": draft.customer,
-        "subject": draft.subject,
-        "description": draft.description,
-        "category": draft.category,
-        "priority": PRIORITY_CODES[draft.priority],
-        "related": subject_body(draft.related_case) if draft.related_case else None,
-        "created_by": {"name": draft.created_by},
-        "channel": "portal",
-    }
-
-
 def changes_body(changes: TicketChanges) -> dict[str, str]:
     given = {
         "subject": changes.subject,
@@ -216,23 +307,3 @@ def message_body(new: NewMessage) -> dict[str, Any]:
         "body": new.body,
         "attachment_ids": list(new.attachment_ids),
     }
-
-
-def refusal(response: httpx.Response) -> UpstreamRefused | None:
-    """A refused write's reason and the CRM's own words (`{"error": {"message", "field"}}`);
-    None for an answer that says nothing usable (then it is a plain rejection)."""
-    reason = REFUSALS.get(response.status_code)
-    try:
-        error = as_object(as_object(response.json()).get("error"))
-        message = text(error, "message")
-        field = opt_text(error, "field")
-    except ValueError:  # not JSON, or not the CRM's error shape
-        return None
-    if reason is None:
-        return None
-    detail = (
-        f"HTTP {response.status_code} from {response.request.method} {response.request.url.path}"
-    )
-    return UpstreamRefused(
-        System.CRM, f"{detail}: {message}", reason, message, FIELDS.get(field or "", field)
-    )

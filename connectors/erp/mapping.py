@@ -2,16 +2,21 @@
 
 Pure functions over `Fields`; statuses follow domain.md §4 (Odoo column), and `source_status`
 keeps the raw code with Odoo's English label. Derived states (a quote's EXPIRED, an invoice's
-overdue) are left to the resolvers; DRAFT records are mapped here and hidden there. An unknown
-code or a missing field raises UpstreamBadResponse.
+overdue) are left to the resolvers; DRAFT records are mapped here and hidden there, but a
+draft the customer requested from the portal is REQUESTED. An unknown code or a missing field
+raises UpstreamBadResponse; a write the ERP refused raises UpstreamRefused.
 """
 
 import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from connectors.base.changes import Change
+from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.records import (
     Address,
     Amount,
@@ -75,6 +80,7 @@ def customer(raw: Fields) -> Customer:
         invoice_delivery_channel=_mapped(raw, "InvoiceChannel", codes.CHANNEL),
         ebill_recipient_id=raw.optional("EbillRecipientId", str),
         credit_limit=_amount(raw, "CreditLimit", currency),
+        change_request_status=_mapped(raw, "ApprovalState", codes.APPROVAL_STATE),
     )
 
 
@@ -85,11 +91,12 @@ def address(raw: Fields) -> Address:
         type=_mapped(raw, "Type", codes.ADDRESS_TYPE),
         name=raw.required("Name", str),
         street=raw.required("Street", str),
-        house_number=raw.required("HouseNumber", str),
+        house_number=raw.optional("HouseNumber", str) or "",  # an empty one reads as None
         postal_code=raw.required("PostalCode", str),
         city=raw.required("City", str),
         country_code=raw.required("Country", str),
         is_default=raw.required("IsDefault", bool),
+        change_request_status=_mapped(raw, "ApprovalState", codes.APPROVAL_STATE),
     )
 
 
@@ -115,8 +122,11 @@ def line_group(raw: Fields) -> tuple[str, list[DocumentLine]]:
 def quote(raw: Fields) -> Quote:
     state, (status, label) = _lookup(raw, "State", codes.QUOTE_STATE)
     decline_reason = raw.optional("DeclineReason", str)
+    requested_by = raw.optional("RequestedBy", str)
     if status == "CANCELLED" and decline_reason:
         status = "DECLINED"
+    if status == "DRAFT" and requested_by:
+        status = "REQUESTED"
     currency = raw.required("Currency", str)
     return Quote(
         id=raw.required("Id", str),
@@ -132,6 +142,9 @@ def quote(raw: Fields) -> Quote:
         signed_at=raw.optional("SignedOn", datetime),
         decline_reason=decline_reason,
         order_id=raw.optional("OrderId", str),
+        requested_by=requested_by,
+        request_note=raw.optional("RequestNote", str),
+        requested_date=raw.optional("CommitmentDate", date),
     )
 
 
@@ -287,3 +300,61 @@ def change(raw: Fields, received_at: datetime) -> Change | None:
         related=(CaseRef("ORDER", parent),) if parent else (),
         received_at=received_at,
     )
+
+
+def erp_language(locale: str | None) -> str | None:
+    """A portal locale (`de-CH`) as the ERP's language code (`de_CH`)."""
+    return locale.replace("-", "_") if locale is not None else None
+
+
+@dataclass(frozen=True)
+class Written:
+    """The answer of a write the ERP did not refuse: the records it holds, which depend on
+    the write."""
+
+    answer: Fields
+
+    def record(self, name: str, mapper: Callable[[Fields], T]) -> T:
+        found = self.optional(name, mapper)
+        if found is None:
+            raise self.answer.bad(f"the {name} written is missing")
+        return found
+
+    def optional(self, name: str, mapper: Callable[[Fields], T]) -> T | None:
+        found = self.answer.record(name)
+        return mapper(found) if found is not None else None
+
+
+def written(answer: Fields, fields: Mapping[str, str]) -> Written:
+    """A write's answer (its `Return` lines, then the records written). Any line of type E
+    means the ERP refused the write and changed nothing: UpstreamRefused gives the reasons,
+    naming each refused request element by its field in `fields` (element → field)."""
+    errors = [line for line in answer.records("Return") if line.required("Type", str) == "E"]
+    if errors:
+        raise UpstreamRefused(System.ERP, tuple(refusal(line, fields) for line in errors))
+    return Written(answer)
+
+
+LINE_ELEMENT = re.compile(r"(\w+)\[(\d+)\](?:/(\w+))?")
+"""A request element inside a repeated one: `Line[2]/Quantity` (counted from 1)."""
+
+
+def refusal(line: Fields, fields: Mapping[str, str]) -> Refusal:
+    return Refusal(
+        field=_refused_field(line.optional("Field", str), fields),
+        code=codes.REFUSALS.get(line.required("Code", str), "REFUSED"),
+        message=line.required("Text", str),
+    )
+
+
+def _refused_field(element: str | None, fields: Mapping[str, str]) -> str | None:
+    """The field of a refused element: `Line[2]/Quantity` is `lines.1.quantity`; None for the
+    whole request or an element no field sets."""
+    repeated = LINE_ELEMENT.fullmatch(element or "")
+    if repeated is None:
+        return fields.get(element) if element is not None else None
+    parent, index, child = repeated.groups()
+    if parent not in fields:
+        return None
+    inner = [fields[child]] if child is not None and child in fields else []
+    return ".".join([fields[parent], str(int(index) - 1), *inner])

@@ -7,7 +7,8 @@ and answers `{"items", "total", "page", "per_page"}`. Comments (messages) belong
 or to an ERP record the CRM links to (order, invoice, quote), like Odoo's `mail.message`; they
 include internal notes, flagged `"internal": true`, as the real helpdesk's API does: dropping
 them is the gateway's job. Read states say which message a portal user has seen last per
-record. The writes are in `writes.py`.
+record. Contact persons are written in `contacts.py`; tickets, messages and read states in
+`writes.py`.
 """
 
 from collections.abc import Mapping
@@ -20,10 +21,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.crm.contacts import ContactWrites, contact_json
 from sandbox.crm.writes import CrmWrites, read_state_json
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
-from sandbox.model import Comment, Contact, Customer, Seed, Ticket
+from sandbox.model import Comment, Customer, Seed, Ticket
 from sandbox.rest import (
     BadRequest,
     Clock,
@@ -43,9 +45,8 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 
 
-def crm_error(status: int, text: str, field: str | None = None) -> Response:
-    error = {"status": status, "message": text} | ({"field": field} if field else {})
-    return JSONResponse({"error": error}, status_code=status)
+def crm_error(status: int, text: str) -> Response:
+    return JSONResponse({"error": {"status": status, "message": text}}, status_code=status)
 
 
 def sla_status(ticket: Ticket, now: datetime) -> str:
@@ -66,18 +67,6 @@ def company_json(customer: Customer) -> dict[str, Any]:
         "vat": customer.vat,
         "city": customer.city,
         "country": customer.country,
-    }
-
-
-def contact_json(contact: Contact) -> dict[str, Any]:
-    return {
-        "id": contact.id,
-        "company_id": contact.customer,
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "email": contact.email,
-        "phone": contact.phone or None,
-        "function": contact.job_title or None,
     }
 
 
@@ -243,6 +232,7 @@ def create_crm_app(
     stamped with; `advances` serve `POST /_advance`; writes send their webhooks through
     `webhooks` (default: none)."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
+    contacts = ContactWrites(seed, crm_error)
     writes = CrmWrites(
         seed,
         api.clock,
@@ -260,6 +250,9 @@ def create_crm_app(
     routes = [
         Route("/api/v1/companies", guard(api.companies), methods=["GET"]),
         Route("/api/v1/contacts", guard(api.contacts), methods=["GET"]),
+        Route("/api/v1/contacts", guard(contacts.create), methods=["POST"]),
+        Route("/api/v1/contacts/{contact_id}", guard(contacts.update), methods=["PATCH"]),
+        Route("/api/v1/contacts/{contact_id}", guard(contacts.delete), methods=["DELETE"]),
         Route("/api/v1/tickets", guard(api.tickets), methods=["GET"]),
         Route("/api/v1/tickets", write(writes.create_ticket), methods=["POST"]),
         Route(ticket_path, guard(api.ticket), methods=["GET"]),

@@ -1,15 +1,16 @@
-"""The CRM's writes, as the portal makes them: open, change, close, reopen and rate tickets,
-write messages on a ticket or an ERP record, and mark a record's messages read.
+"""The CRM's ticket and message writes, as the portal makes them: open (`POST
+/api/v1/tickets`: company, subject, description, category, priority as Odoo's "0" to "3",
+channel, who opened it and, optionally, the ERP record it is about), change, close, reopen and
+rate tickets, write messages on a ticket or an ERP record, and mark a record's messages read.
 
 Like a real helpdesk API it checks what it is sent: 400 for a body that is not a JSON object,
-422 `{"error": {"message", "field"}}` for a value it refuses, 404 for an unknown (or another
-company's) record, 409 when the ticket's stage does not allow the change. Every change sends
-the CRM's webhook once the answer is out (`sandbox.crm.changes`).
+422 with the reasons per field (`error.details[{field, code, message}]`, as for contacts) for
+a value it refuses, 404 for an unknown (or another company's) record, 409 when the ticket's
+stage does not allow the change. A new ticket starts in stage `new` with a running SLA clock.
+Every change sends the CRM's webhook once the answer is out (`sandbox.crm.changes`).
 """
 
-import json
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -17,36 +18,37 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sandbox.crm.changes import comment_event, move, record_comment, ticket_event
+from sandbox.crm.contacts import detail, refusal
+from sandbox.faults import FailureResponse
 from sandbox.model import Comment, ReadState, Seed, Ticket
-from sandbox.rest import BadRequest, Clock
+from sandbox.rest import Clock, Handler, json_object
+from sandbox.seed import SLA_RESOLUTION, SLA_RESPONSE
 from sandbox.webhooks import Webhooks
 
-CATEGORIES = ("general", "technical", "billing", "delivery")
+CATEGORIES = ("general", "technical", "billing", "delivery", "order")
 PRIORITIES = ("0", "1", "2", "3")
+CHANNELS = ("portal", "email", "phone")
 RELATED_TYPES = ("order", "invoice", "quote")
 SUBJECT_TYPES = ("ticket", *RELATED_TYPES)
 CLOSED = frozenset({"closed", "cancelled"})
 DONE = frozenset({"solved", "closed"})
-LIMITS = {"subject": 200, "description": 10_000, "body": 20_000, "comment": 2_000}
+LIMITS = {"subject": 200, "description": 10_000, "created_by": 100, "body": 20_000,
+          "comment": 2_000}  # fmt: skip
 MAX_ATTACHMENTS = 10
-SLA_HOURS = {"0": (24, 120), "1": (8, 72), "2": (4, 48), "3": (1, 8)}
-"""Priority → hours to the first response and to the resolution (HIGH: 4 h, 2 days)."""
-
-Failure = Callable[..., Response]
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Refused(Exception):
-    """A write the CRM refuses: answered with `status` and the field it names."""
+    """A write the CRM refuses: 422 for a value (`field`, `code`), else 404 or 409."""
 
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, message: str, field: str = "", code: str = "invalid") -> None:
         super().__init__(message)
         self.status = status
         self.field = field
+        self.code = code
 
 
-def invalid(field: str, message: str) -> Refused:
-    return Refused(422, message, field)
+def invalid(field: str, message: str, code: str = "invalid") -> Refused:
+    return Refused(422, message, field, code)
 
 
 def text(body: dict[str, Any], name: str, required: bool = True) -> str | None:
@@ -54,9 +56,10 @@ def text(body: dict[str, Any], name: str, required: bool = True) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise invalid(name, f"'{name}' must be a non-empty string")
+        raise invalid(name, f"'{name}' must be a non-empty string", "required")
     if len(value) > LIMITS[name]:
-        raise invalid(name, f"'{name}' has {len(value)} characters; at most {LIMITS[name]}")
+        message = f"'{name}' has {len(value)} characters; at most {LIMITS[name]}"
+        raise invalid(name, message, "too_long")
     return value.strip()
 
 
@@ -65,16 +68,6 @@ def choice(body: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | N
     if value is not None and value not in allowed:
         raise invalid(name, f"'{name}' must be one of {', '.join(allowed)}")
     return value
-
-
-async def json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise BadRequest("the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return body
 
 
 class CrmWrites:
@@ -87,7 +80,7 @@ class CrmWrites:
         webhooks: Webhooks,
         render_ticket: Callable[[Ticket], dict[str, Any]],
         render_comment: Callable[[Comment], dict[str, Any]],
-        failure: Failure,
+        failure: FailureResponse,
     ) -> None:
         self.seed = seed
         self.clock = clock
@@ -110,7 +103,9 @@ class CrmWrites:
             try:
                 return await write(request)
             except Refused as refused:
-                return self.failure(refused.status, str(refused), field=refused.field)
+                if refused.status == 422:
+                    return refusal([detail(refused.field, refused.code, str(refused))])
+                return self.failure(refused.status, str(refused))
 
         return handle
 
@@ -133,12 +128,10 @@ class CrmWrites:
         related_type, related_id = (
             self._subject(related, RELATED_TYPES, "related", company) if related else (None, None)
         )
-        author = body.get("created_by")
-        if not isinstance(author, dict) or not isinstance(author.get("name"), str):
-            raise invalid("created_by", "'created_by' must name the author")
+        channel = choice(body, "channel", CHANNELS) or "portal"
+        author = text(body, "created_by")
         index = 1 + max((int(t.number.rsplit("-", 1)[1]) for t in self.seed.tickets), default=0)
         now = self.clock()
-        response_h, resolution_h = SLA_HOURS[priority]
         ticket = Ticket(
             id=f"TCK-{1000 + index}",
             number=f"T-{now.year}-{index:04d}",
@@ -148,13 +141,13 @@ class CrmWrites:
             category=category,
             priority=priority,
             stage="new",
-            channel="portal",
-            created_by=author["name"],
+            channel=channel,
+            created_by=str(author),
             assignee=None,
             created_at=now,
             updated_at=now,
-            sla_response_due=now + timedelta(hours=response_h),
-            sla_resolution_due=now + timedelta(hours=resolution_h),
+            sla_response_due=now + SLA_RESPONSE,
+            sla_resolution_due=now + SLA_RESOLUTION,
             first_response_at=None,
             resolved_at=None,
             related_type=related_type,

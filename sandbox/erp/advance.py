@@ -1,14 +1,17 @@
-"""`/_advance` for the ERP: orders and deliveries change state, and payments the provider
-reports settle invoices. Every write lands in the change log (`GetChanges`), the only way
-the ERP tells anyone: it sends no webhooks."""
+"""`/_advance` for the ERP: the provider sends a requested quote (or withdraws one), orders
+and deliveries change state, payments the provider reports settle invoices, and the provider
+approves or rejects a customer's pending change request (`{"object": "customer" | "address",
+"id", "to": "APPROVED" | "REJECTED"}`). Every write to an order, delivery or invoice lands in
+the change log (`GetChanges`), the only way the ERP tells anyone: it sends no webhooks (and
+master data has no change log)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.advance import Advance, find, target
-from sandbox.model import CENT, ErpChange, Seed
+from sandbox.advance import Advance, AdvanceError, find, target
+from sandbox.model import CENT, Address, Customer, ErpChange, Seed
 from sandbox.rest import Clock
 
 ORDER_STATES: dict[str, dict[str, Any]] = {
@@ -28,6 +31,10 @@ DELIVERY_STATES = {
     "CANCELLED": "cancel",
 }
 DELIVERY_FLOW = ["PLANNED", "READY", "SHIPPED", "DELIVERED"]
+QUOTE_STATES = {"SENT": "sent", "CANCELLED": "cancel"}
+QUOTE_VALIDITY = timedelta(days=30)
+"""How long a quote stays valid from when the ERP creates or sends it."""
+DECISIONS = {"APPROVED": "approved", "REJECTED": "rejected"}
 
 
 def record_change(
@@ -50,6 +57,19 @@ def reconcile(seed: Seed, allocations: Sequence[tuple[str, int]], at: datetime) 
         record_change(seed, "invoice", invoice.id, invoice.order_id, invoice.customer, at)
 
 
+def decide(record: Customer | Address, body: dict[str, Any]) -> dict[str, Any]:
+    """Approve a pending change request (its values take effect) or reject it."""
+    if record.approval != "pending":
+        raise AdvanceError("no change request is pending")
+    decision = target(body, ["APPROVED"], "APPROVED", DECISIONS)
+    if decision == "APPROVED":
+        for attribute, value in record.requested.items():
+            setattr(record, attribute, value)
+    record.requested = {}
+    record.approval = DECISIONS[decision]
+    return {"status": decision}
+
+
 def _order_state(order: Any) -> str:
     if order.state == "cancel":
         return "CANCELLED"
@@ -63,6 +83,17 @@ def _order_state(order: Any) -> str:
 
 
 def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
+    async def quote(body: dict[str, Any]) -> dict[str, Any]:
+        """The provider sends a quote (valid for 30 days from now) or withdraws it."""
+        record = find(seed.quotes, body.get("id"), "quote")
+        state = target(body, ["SENT"], "SENT", QUOTE_STATES)
+        now = clock()
+        record.state, record.updated_at = QUOTE_STATES[state], now
+        if state == "SENT":
+            record.validity_date = (now + QUOTE_VALIDITY).date()
+        record.cancelled_by_provider = state == "CANCELLED"
+        return {"quote": record.id, "status": state}
+
     async def order(body: dict[str, Any]) -> dict[str, Any]:
         record = find(seed.orders, body.get("id"), "order")
         state = target(body, ORDER_FLOW, _order_state(record), ORDER_STATES)
@@ -89,4 +120,21 @@ def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
         record_change(seed, "delivery", record.id, record.order_id, record.customer, now)
         return {"delivery": record.id, "status": state, "stamp": seed.erp_changes[-1].stamp}
 
-    return {"order": order, "delivery": delivery}
+    async def customer(body: dict[str, Any]) -> dict[str, Any]:
+        number = body.get("id")
+        record = next((c for c in seed.customers if c.number == number), None)
+        if record is None:
+            raise AdvanceError(f"no customer {number!r}")
+        return {"customer": record.number, **decide(record, body)}
+
+    async def address(body: dict[str, Any]) -> dict[str, Any]:
+        record = find(seed.addresses, body.get("id"), "address")
+        return {"address": record.id, **decide(record, body)}
+
+    return {
+        "quote": quote,
+        "order": order,
+        "delivery": delivery,
+        "customer": customer,
+        "address": address,
+    }

@@ -58,6 +58,7 @@ def customer(record: Customer) -> etree._Element:
             ("InvoiceChannel", record.invoice_channel),
             ("EbillRecipientId", record.ebill_recipient_id),
             ("CreditLimit", record.credit_limit),
+            ("ApprovalState", record.approval),
         ],
     )
 
@@ -76,6 +77,7 @@ def address(record: Address) -> etree._Element:
             ("City", record.city),
             ("Country", record.country),
             ("IsDefault", record.is_default),
+            ("ApprovalState", record.approval),
         ],
     )
 
@@ -124,6 +126,9 @@ def quote(record: Quote) -> etree._Element:
             ("SignedOn", record.signed_on),
             ("DeclineReason", record.decline_reason),
             ("OrderId", record.order_id),
+            ("RequestedBy", record.requested_by),
+            ("RequestNote", record.request_note),
+            ("CommitmentDate", record.commitment_date),
         ],
     )
 
@@ -232,3 +237,8 @@ def change(record: ErpChange) -> etree._Element:
             ("ChangedAt", record.changed_at),
         ],
     )
+
+
+def message(kind: str, code: str, text: str, field: str | None = None) -> etree._Element:
+    """One line of a write's `Return` (type E, W, I or S)."""
+    return element("Return", [("Type", kind), ("Code", code), ("Text", text), ("Field", field)])

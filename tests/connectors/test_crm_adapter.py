@@ -1,5 +1,6 @@
 """The CRM adapter against the sandbox CRM: batching, mapping, paging, internal notes, faults."""
 
+import math
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import replace
@@ -15,7 +16,8 @@ from connectors.base.errors import (
     UpstreamUnavailable,
 )
 from connectors.base.ports import ListFilter
-from connectors.base.records import CaseRef, SlaClock, System, Ticket, TicketDraft
+from connectors.base.records import CaseRef, ContactFields, NewTicket, SlaClock, System, Ticket
+from connectors.base.rest import MAX_BATCH as CRM_BATCH
 from connectors.crm import CrmAdapter
 from sandbox.crm.app import sla_status
 from sandbox.model import Seed
@@ -120,7 +122,7 @@ async def test_more_than_a_batch_of_ids_is_split(
     assert [ticket.id if ticket else None for ticket in found] == [
         ticket.id for ticket in rest_seed.tickets
     ] + [None] * len(unknown)
-    assert await crm_control.requests() == {TICKETS: 2}
+    assert await crm_control.requests() == {TICKETS: math.ceil(len(ids) / CRM_BATCH)}
 
 
 async def test_list_tickets_pages_through_a_customers_tickets(
@@ -247,26 +249,85 @@ async def test_refused_writes_carry_the_crms_reason_and_are_sent_once(
 ) -> None:
     closed = next(t for t in rest_seed.tickets if t.stage == "closed")
     stored = len(rest_seed.tickets), closed.rating
-    draft = TicketDraft(MUSTER, "Betreff", "Text", "general", "NORMAL", None, "Anna Keller")
-    unknown_order = replace(draft, related_case=CaseRef("ORDER", UNKNOWN))
-    writes: list[tuple[Callable[[], Awaitable[Ticket]], str, str | None]] = [
-        (lambda: crm_adapter.close_ticket(closed.id), "CONFLICT", None),
-        (lambda: crm_adapter.rate_ticket(closed.id, 7, None), "INVALID", "rating"),
-        (lambda: crm_adapter.reopen_ticket(UNKNOWN), "NOT_FOUND", None),
-        (lambda: crm_adapter.create_ticket(replace(draft, category="x")), "INVALID", "category"),
-        (lambda: crm_adapter.create_ticket(unknown_order), "NOT_FOUND", None),
+    new = NewTicket(MUSTER, "Betreff", "Text", "general", "NORMAL", "Anna Keller", None)
+    unknown_order = replace(new, related_case=CaseRef("ORDER", UNKNOWN))
+    writes: list[tuple[Callable[[], Awaitable[Ticket]], str, str]] = [
+        (lambda: crm_adapter.close_ticket(closed.id), "ticket_id", "TICKET_STATE_CONFLICT"),
+        (lambda: crm_adapter.rate_ticket(closed.id, 7, None), "rating", "INVALID"),
+        (lambda: crm_adapter.reopen_ticket(UNKNOWN), "ticket_id", "NOT_FOUND"),
+        (lambda: crm_adapter.create_ticket(replace(new, category="x")), "category", "INVALID"),
+        (lambda: crm_adapter.create_ticket(replace(new, subject=" ")), "subject", "REQUIRED"),
+        (lambda: crm_adapter.create_ticket(unknown_order), "related_case_id", "NOT_FOUND"),
     ]
 
-    for write, reason, field in writes:
+    for write, field, code in writes:
         with pytest.raises(UpstreamRefused) as refused:
             await write()
-        assert (refused.value.reason, refused.value.field) == (reason, field)
-        assert refused.value.message
+        [reason] = refused.value.refusals
+        assert (reason.field, reason.code) == (field, code)
+        assert reason.message
 
     assert await crm_control.requests() == {
         "POST /api/v1/tickets/{ticket_id}/close": 1,
         "POST /api/v1/tickets/{ticket_id}/rating": 1,
         "POST /api/v1/tickets/{ticket_id}/reopen": 1,
-        "POST /api/v1/tickets": 2,
+        "POST /api/v1/tickets": 3,
     }
     assert (len(rest_seed.tickets), closed.rating) == stored
+
+
+async def test_a_contact_is_created_changed_and_deleted(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    before = [vars(c).copy() for c in rest_seed.contacts]
+    fields = ContactFields("Lea", "Brunner", "lea.brunner@muster-maschinenbau.ch", " ", "Einkauf")
+
+    created = await crm_adapter.create_contact(MUSTER, fields)
+    changed = await crm_adapter.update_contact(created.id, ContactFields(phone="+41 52 260 10 09"))
+    cleared = await crm_adapter.update_contact(created.id, ContactFields(job_title=""))
+    listed = (await crm_adapter.contacts_of([MUSTER]))[0]
+    await crm_adapter.delete_contact(created.id)
+
+    assert (created.customer, created.email, created.phone, created.job_title) == (
+        MUSTER, "lea.brunner@muster-maschinenbau.ch", None, "Einkauf"
+    )  # fmt: skip
+    assert (changed.first_name, changed.phone) == ("Lea", "+41 52 260 10 09")
+    assert cleared.job_title is None
+    assert cleared in listed
+    assert [vars(c) for c in rest_seed.contacts] == before
+    assert await crm_control.requests() == {
+        "POST /api/v1/contacts": 1,
+        "PATCH /api/v1/contacts/{contact_id}": 2,
+        "GET /api/v1/contacts": 1,
+        "DELETE /api/v1/contacts/{contact_id}": 1,
+    }
+
+
+async def test_refused_contact_writes_say_why(crm_adapter: CrmAdapter, rest_seed: Seed) -> None:
+    taken = next(c for c in rest_seed.contacts if c.customer == MUSTER).email.upper()
+    with pytest.raises(UpstreamRefused) as invalid:
+        await crm_adapter.create_contact(MUSTER, ContactFields("", "Frei", "beat@", "call me"))
+    with pytest.raises(UpstreamRefused) as duplicate:
+        await crm_adapter.create_contact(MUSTER, ContactFields("Beat", "Frei", taken))
+    with pytest.raises(UpstreamRefused) as unknown:
+        await crm_adapter.delete_contact(UNKNOWN)
+
+    assert [(v.field, v.code) for v in invalid.value.refusals] == [
+        ("first_name", "REQUIRED"), ("email", "INVALID_EMAIL"), ("phone", "INVALID_PHONE")
+    ]  # fmt: skip
+    assert [(v.field, v.code) for v in duplicate.value.refusals] == [("email", "EMAIL_TAKEN")]
+    assert [(v.field, v.code) for v in unknown.value.refusals] == [("contact_id", "NOT_FOUND")]
+    assert all(v.message for v in invalid.value.refusals)
+
+
+async def test_a_contact_write_is_sent_once(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    count = len(rest_seed.contacts)
+    await crm_control.set_faults(mode="down")
+
+    with pytest.raises(UpstreamUnavailable):
+        await crm_adapter.create_contact(MUSTER, ContactFields("Lea", "Brunner", "lea@example.ch"))
+
+    assert await crm_control.requests() == {"POST /api/v1/contacts": 1}
+    assert len(rest_seed.contacts) == count

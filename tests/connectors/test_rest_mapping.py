@@ -3,7 +3,7 @@
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.base.errors import UpstreamBadResponse
-from connectors.base.records import Amount, System
+from connectors.base.records import Amount, ContactFields, System
 from connectors.crm import mapping as crm
 from connectors.dms import mapping as dms
 from connectors.payments import mapping as payments
@@ -91,6 +91,49 @@ def test_contacts_map_empty_optional_fields_to_none() -> None:
     contact, *_ = crm.contacts(payload)
 
     assert (contact.phone, contact.job_title) == (None, None)
+
+
+def test_a_contact_write_sends_only_what_changes() -> None:
+    form = crm.contact_form(ContactFields(email="lea@example.ch", phone="", job_title=None))
+    assert form == {"email": "lea@example.ch", "phone": None}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (422, {"error": {"details": [{"field": "function", "code": "too_long", "message": "m"}]}},
+         [("job_title", "TOO_LONG")]),
+        (422, {"error": {"details": [{"field": "fax", "code": "blocked", "message": "m"}]}},
+         [(None, "REFUSED")]),
+        (404, None, [("contact_id", "NOT_FOUND")]),
+        (422, {"error": {"message": "validation failed"}}, None),
+        (422, None, None),
+        (401, {"error": {"status": 401, "message": "missing or invalid bearer token"}}, None),
+    ],
+)  # fmt: skip
+def test_contact_refusals(status: int, body: Any, expected: list[tuple[str, str]] | None) -> None:
+    refused = crm.CONTACT_CHANGE(status, body)
+    found = [(r.field, r.code) for r in refused.refusals] if refused else None
+    assert found == expected
+
+
+def test_a_garbled_refusal_is_a_bad_response() -> None:
+    with pytest.raises(UpstreamBadResponse):
+        crm.CONTACT_WRITE(422, {"error": {"details": [{"field": "email"}]}})
+
+
+def test_only_a_write_to_a_contact_takes_404_for_an_unknown_one() -> None:
+    assert crm.CONTACT_WRITE(404, {"error": {"status": 404, "message": "not found"}}) is None
+
+
+def test_a_ticket_state_the_crm_refuses_keeps_its_words() -> None:
+    closed = {"error": {"status": 409, "message": "ticket T-2026-0004 is closed"}}
+    refused = crm.TICKET_CHANGE(409, closed)
+    assert refused is not None
+    assert [(r.field, r.code, r.message) for r in refused.refusals] == [
+        ("ticket_id", "TICKET_STATE_CONFLICT", "ticket T-2026-0004 is closed")
+    ]
+    assert crm.CONTACT_CHANGE(409, closed) is None  # no state conflict for a contact
 
 
 @pytest.mark.parametrize(
@@ -195,6 +238,10 @@ def test_broken_documents_are_bad_responses(breakage: Callable[[Any], object]) -
     assert raised.value.system is System.DMS
 
 
+async def no_chunks() -> AsyncIterator[bytes]:
+    yield b"%PDF"
+
+
 @pytest.mark.parametrize(
     ("disposition", "filename"),
     [
@@ -209,13 +256,13 @@ def test_broken_documents_are_bad_responses(breakage: Callable[[Any], object]) -
     ],
 )
 def test_a_download_takes_the_exact_file_name(disposition: str | None, filename: str) -> None:
-    downloaded = dms.downloaded(b"%PDF", "application/pdf", disposition, fallback_name="v-1")
+    downloaded = dms.downloaded(no_chunks(), "application/pdf", disposition, fallback_name="v-1")
 
     assert (downloaded.filename, downloaded.mime_type) == (filename, "application/pdf")
 
 
 def test_a_download_without_content_type_is_octet_stream() -> None:
-    assert dms.downloaded(b"", None, None, "v-1").mime_type == "application/octet-stream"
+    assert dms.downloaded(no_chunks(), None, None, "v-1").mime_type == "application/octet-stream"
 
 
 # -- payment provider --------------------------------------------------------------------

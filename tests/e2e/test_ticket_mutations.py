@@ -205,14 +205,14 @@ async def test_refused_inputs_are_user_errors_and_the_crm_validates_too(
     before = crm_posts(own_sandbox)
     refused_here: dict[str, list[tuple[dict[str, Any], tuple[list[str], str]]]] = {
         "createTicket": [
-            ({**valid, "subject": "   "}, (["input", "subject"], "BLANK")),
+            ({**valid, "subject": "   "}, (["input", "subject"], "REQUIRED")),
             ({**valid, "subject": "x" * 201}, (["input", "subject"], "TOO_LONG")),
             ({**valid, "relatedCaseId": ticket}, (["input", "relatedCaseId"], "INVALID")),
             ({**valid, "relatedCaseId": "bm9wZQ"}, (["input", "relatedCaseId"], "NOT_FOUND")),
         ],
         "updateTicket": [
             ({"ticketId": ticket}, (["input"], "NOTHING_TO_UPDATE")),
-            ({"ticketId": ticket, "description": ""}, (["input", "description"], "BLANK")),
+            ({"ticketId": ticket, "description": ""}, (["input", "description"], "REQUIRED")),
         ],
         "rateTicket": [
             ({"ticketId": ticket, "rating": 6}, (["input", "rating"], "INVALID")),
@@ -275,7 +275,7 @@ async def test_disputing_an_invoice_opens_a_billing_ticket_about_it(
     )
     assert codes(refused) == [(["input", "invoiceId"], "INVOICE_NOT_DISPUTABLE")]
     blank = await mutate(daniel, "disputeInvoice", {**dispute, "message": " "})
-    assert (["input", "message"], "BLANK") in codes(blank)
+    assert (["input", "message"], "REQUIRED") in codes(blank)
 
     beat = await client("beat")  # purchasing: may write tickets, may not read invoices
     hidden = await mutate(beat, "disputeInvoice", dispute)
@@ -355,7 +355,7 @@ async def test_every_case_type_takes_messages(own_sandbox: Sandbox, client: Clie
         "subjectId": ticket_gid(seeded_ticket(own_sandbox, "closed")), "body": "Noch etwas",
     })  # fmt: skip
     assert codes(closed) == [(["input", "subjectId"], "TICKET_CLOSED")]
-    for body, code in (("<script>nur das</script>", "BLANK"), ("x" * 10_001, "TOO_LONG")):
+    for body, code in (("<script>nur das</script>", "REQUIRED"), ("x" * 10_001, "TOO_LONG")):
         refused = await mutate(
             anna, "postMessage", {"subjectId": ticket_gid(waiting), "body": body}
         )
