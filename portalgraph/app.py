@@ -37,6 +37,7 @@ from infra.metrics import OperationNames
 from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
+from portalgraph.derived_files import qr_bill_file
 from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import (
     CachedParse,
@@ -62,6 +63,7 @@ from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
+from resolvers.derived_files import QR_BILL
 from resolvers.downloads import DownloadLinks
 from resolvers.loaders import Loaders, configured_entities
 from resolvers.upstreams import Upstreams
@@ -292,6 +294,7 @@ def create_app(
                 roi=settings.roi,
                 idempotency=open_idempotency(settings, infra),
                 cache=infra.cache,
+                creditor=settings.creditor,
                 feed=realtime.feed,
             )
             yield
@@ -320,7 +323,10 @@ def create_app(
             Route(
                 "/metrics", metrics_endpoint(lambda: runtime.guards or {}, lambda: runtime.cache)
             ),
-            Route("/files/{token}/{signature}", download_endpoint(downloads)),
+            Route(
+                "/files/{token}/{signature}",
+                download_endpoint(downloads, {QR_BILL: qr_bill_file(runtime.request_services)}),
+            ),
             Route(
                 "/webhooks/{system}",
                 webhook_endpoint(webhook_sources(settings), runtime.ingest),

@@ -21,6 +21,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from resolvers.qr_bills import Creditor, StructuredAddress, check_account
 from resolvers.roi import RoiAssumptions
 
 CONFIG_FILE = "PORTALGRAPH_CONFIG_FILE"
@@ -158,6 +159,38 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     """The gateway's public base URL, for download links; defaults to the request's."""
 
+    # Swiss QR-bills: the provider as creditor (demo defaults: domain.md §7)
+    creditor_name: str = "Beispiel Lieferant AG"
+    creditor_street: str = "Rue du Lac"
+    creditor_house_number: str = "1268"
+    creditor_postal_code: str = "2501"
+    creditor_city: str = "Biel"
+    creditor_country: str = "CH"
+    creditor_qr_iban: str = "CH44 3199 9123 0008 8901 2"
+    """The QR-IBAN, for invoices with a QR reference (QRR)."""
+    creditor_iban: str = "CH93 0076 2011 6238 5295 7"
+    """The ordinary IBAN, for invoices with a creditor reference (SCOR) or none (NON)."""
+    creditor_vat_number: str | None = None
+    """The provider's UID (CHE-123.456.789), written into the Swico billing information."""
+
+    # document previews the gateway renders when the DMS has none
+    rendition_timeout_s: float = Field(10.0, gt=0)
+    """A render's wall-clock limit; its worker process is killed after it."""
+    rendition_wait_s: float = Field(2.0, ge=0)
+    """How long a query waits for a render before it answers PENDING (the render goes on)."""
+    rendition_max_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    """Larger documents are not rendered (UNAVAILABLE)."""
+    rendition_max_pages: int = Field(2000, ge=1)
+    """PDFs with more pages are not rendered (only the first page ever is)."""
+    rendition_max_pixels: int = Field(50_000_000, ge=10_000)
+    """Images (and PDF pages at the rendering scale) larger than this are not decoded."""
+    rendition_memory_mb: int = Field(768, ge=64)
+    """The address-space limit of a render's worker process."""
+    rendition_workers: int = Field(2, ge=1)
+    """Renders running at once in this replica; more wait for a free worker."""
+    rendition_cache_ttl_s: float = Field(7 * 24 * 3600.0, gt=0)
+    """How long a rendition is kept in the cache (by content hash; failures for an hour)."""
+
     # operations
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     tracing_exporter: Literal["none", "otlp", "console"] = "none"
@@ -240,6 +273,25 @@ class Settings(BaseSettings):
                 "the polling replica renews its lease in time"
             )
         return value
+
+    @field_validator("creditor_qr_iban", "creditor_iban")
+    @classmethod
+    def _creditor_account(cls, value: str, info: ValidationInfo) -> str:
+        return check_account(value, qr=info.field_name == "creditor_qr_iban")
+
+    @property
+    def creditor(self) -> Creditor:
+        address = StructuredAddress(
+            self.creditor_name,
+            self.creditor_street,
+            self.creditor_house_number,
+            self.creditor_postal_code,
+            self.creditor_city,
+            self.creditor_country,
+        )
+        return Creditor(
+            address, self.creditor_qr_iban, self.creditor_iban, self.creditor_vat_number
+        )
 
     @property
     def issuer(self) -> str:

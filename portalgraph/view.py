@@ -49,6 +49,7 @@ from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
+from resolvers.qr_bills import Creditor
 from resolvers.roi import RoiAssumptions
 from resolvers.subscriptions import EventFeed, StreamContext
 from resolvers.upstreams import Upstreams
@@ -78,6 +79,7 @@ class RequestServices:
     roi: RoiAssumptions
     idempotency: IdempotencyStore
     cache: Cache
+    creditor: Creditor
     feed: EventFeed | None = None
 
     def writes(self) -> Writes:
@@ -178,6 +180,7 @@ class GatewayView(GraphQL[Context, None]):
             usage=services.usage,
             roi=services.roi,
             writes=services.writes(),
+            creditor=services.creditor,
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(
             "accept", ""

@@ -11,6 +11,7 @@ from infra.usage import UsageStore
 from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
+from resolvers.qr_bills import Creditor
 from resolvers.roi import RoiAssumptions
 from resolvers.writes import Writes
 
@@ -31,6 +32,8 @@ class Context:
     roi: RoiAssumptions
     writes: Writes
     """What mutations write through: the ports, idempotency keys, cache invalidation."""
+    creditor: Creditor
+    """The provider's accounts and address, for QR-bills."""
     request_id: str = "-"
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None

@@ -639,6 +639,7 @@ class _Fixtures:
         self.invoice(17, LUMIERE, money("560.00"), 4, 26, "not_paid", delivery_channel="ebill")
         self.invoice(18, SOPHIE, money("149.00"), 17, 13, "paid", order_id="10000008")
         self.invoice(19, TICINO, money("0.00"), 2, 28, "not_paid", open_amount_qr=True)
+        self.invoice(20, SOPHIE, money("89.00"), 3, 27, "not_paid", reference_type="NON")
         for n in range(FILLER_ORDERS):
             order = self.seed_order(f"{10000020 + n}")
             issued = 58 + 7 * n

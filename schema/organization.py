@@ -8,21 +8,15 @@ from auth.principal import Principal
 from connectors.base import records as r
 from resolvers import organization as resolve
 from resolvers.context import Context
-from schema.common import Money, Node, Synced, global_id
+from schema.common import Money, Node, StructuredAddress, Synced, global_id
 from schema.enums import AddressType, CreditStatus, InvoiceDeliveryChannel, OrganizationKind
 
 Info = strawberry.Info[Context, None]
 
 
 @strawberry.type(description="A postal address; fields map 1:1 to a QR-bill structured address.")
-class Address(Node):
+class Address(Node, StructuredAddress):
     type: AddressType = strawberry.field(description="Billing, shipping or postal.")
-    name: str = strawberry.field(description="Name on the address.")
-    street: str = strawberry.field(description="Street.")
-    house_number: str = strawberry.field(description="House number.")
-    postal_code: str = strawberry.field(description="Postal code.")
-    city: str = strawberry.field(description="Town.")
-    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country.")
     is_default: bool = strawberry.field(description="The default address of its type.")
 
     @classmethod

@@ -1,0 +1,49 @@
+"""The files behind derived links (`resolvers.derived_files`): each handler reads its subject
+again through fresh loaders (the cache, then the upstream), checks that it still belongs to
+the link's organization, and answers the file, 404 for anything else, 503 when its system is
+down."""
+
+from collections.abc import Callable
+
+from starlette.responses import JSONResponse, Response
+
+from connectors.base.errors import UpstreamError
+from portalgraph.files import DerivedFile, file_response, not_found, upstream_unavailable
+from portalgraph.view import RequestServices
+from resolvers import qr_bill_files, qr_bills
+from resolvers.derived_files import DerivedGrant
+from resolvers.labels import LANGUAGES
+
+
+def qr_bill_file(services: Callable[[], RequestServices]) -> DerivedFile:
+    """`pdf.de`: the invoice's QR-bill as PDF, in German; 422 when its data is invalid."""
+
+    async def serve(grant: DerivedGrant) -> Response:
+        extension, _, language = grant.variant.partition(".")
+        if extension not in qr_bill_files.FORMATS or language not in LANGUAGES:
+            return not_found()
+        current = services()
+        loaders = current.loaders(None)
+        try:
+            invoice = await loaders.invoice.load(grant.subject)
+            if invoice is None or invoice.customer != grant.tenant:
+                return not_found()
+            bill = await qr_bills.of_invoice(loaders, invoice, current.creditor, language)
+            if bill is None:  # paid or cancelled since the link was minted
+                return not_found()
+            content = qr_bill_files.render(bill, extension)
+        except UpstreamError as error:
+            return upstream_unavailable(error)
+        except qr_bills.InvalidQrBill as error:
+            return JSONResponse(
+                {"error": "invalid_qr_bill", "field": error.field, "message": str(error)}, 422
+            )
+        disposition = "attachment" if extension == "pdf" else "inline"
+        return file_response(
+            content,
+            qr_bill_files.FORMATS[extension],
+            qr_bill_files.filename(bill, extension),
+            disposition,
+        )
+
+    return serve
