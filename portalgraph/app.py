@@ -34,10 +34,11 @@ from infra.cache import Cache
 from infra.fallback import FallbackCache
 from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempotency
 from infra.metrics import OperationNames
+from infra.rendering import Renderer
 from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
-from portalgraph.derived_files import qr_bill_file
+from portalgraph.derived_files import qr_bill_file, rendition_file
 from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import (
     CachedParse,
@@ -63,9 +64,10 @@ from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
-from resolvers.derived_files import QR_BILL
+from resolvers.derived_files import QR_BILL, RENDITION
 from resolvers.downloads import DownloadLinks
 from resolvers.loaders import Loaders, configured_entities
+from resolvers.renditions import Renditions
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
@@ -277,6 +279,14 @@ def create_app(
                 stack,
             )
             runtime.pipeline = realtime.pipeline
+            renditions = Renditions(
+                upstreams.documents,
+                infra.cache,
+                Renderer(settings.render_limits),
+                settings.rendition_cache_ttl_s,
+                settings.rendition_wait_s,
+            )
+            stack.push_async_callback(renditions.aclose)
             runtime.services = RequestServices(
                 upstreams=upstreams,
                 read=read,
@@ -295,6 +305,7 @@ def create_app(
                 idempotency=open_idempotency(settings, infra),
                 cache=infra.cache,
                 creditor=settings.creditor,
+                renditions=renditions,
                 feed=realtime.feed,
             )
             yield
@@ -325,7 +336,13 @@ def create_app(
             ),
             Route(
                 "/files/{token}/{signature}",
-                download_endpoint(downloads, {QR_BILL: qr_bill_file(runtime.request_services)}),
+                download_endpoint(
+                    downloads,
+                    {
+                        QR_BILL: qr_bill_file(runtime.request_services),
+                        RENDITION: rendition_file(runtime.request_services),
+                    },
+                ),
             ),
             Route(
                 "/webhooks/{system}",

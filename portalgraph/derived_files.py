@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from starlette.responses import JSONResponse, Response
 
+from connectors.base import records as r
 from connectors.base.errors import UpstreamError
 from portalgraph.files import DerivedFile, file_response, not_found, upstream_unavailable
 from portalgraph.view import RequestServices
-from resolvers import qr_bill_files, qr_bills
+from resolvers import qr_bill_files, qr_bills, renditions
 from resolvers.derived_files import DerivedGrant
 from resolvers.labels import LANGUAGES
 
@@ -45,5 +46,32 @@ def qr_bill_file(services: Callable[[], RequestServices]) -> DerivedFile:
             qr_bill_files.filename(bill, extension),
             disposition,
         )
+
+    return serve
+
+
+def rendition_file(services: Callable[[], RequestServices]) -> DerivedFile:
+    """`THUMBNAIL:<version id>`: a version's rendition, the DMS's or the gateway's own."""
+
+    async def serve(grant: DerivedGrant) -> Response:
+        kind, _, version_id = grant.variant.partition(":")
+        if kind not in renditions.KINDS:
+            return not_found()
+        current = services()
+        loaders = current.loaders(None)
+        try:
+            document = await loaders.document.load(grant.subject)
+            if document is None or document.customer != grant.tenant:
+                return not_found()
+            versions: list[r.DocumentVersion] = await loaders.versions.load(document.id)
+            version = next((v for v in versions if v.id == version_id), None)
+            found = version and await renditions.content(
+                current.renditions, document, version, kind
+            )
+        except UpstreamError as error:
+            return upstream_unavailable(error)
+        if not found:
+            return not_found()
+        return file_response(found.content, found.mime_type, found.filename, "inline")
 
     return serve

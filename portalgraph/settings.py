@@ -21,6 +21,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from infra.rendering import RenderLimits
 from resolvers.qr_bills import Creditor, StructuredAddress, check_account
 from resolvers.roi import RoiAssumptions
 
@@ -291,6 +292,17 @@ class Settings(BaseSettings):
         )
         return Creditor(
             address, self.creditor_qr_iban, self.creditor_iban, self.creditor_vat_number
+        )
+
+    @property
+    def render_limits(self) -> RenderLimits:
+        return RenderLimits(
+            timeout_s=self.rendition_timeout_s,
+            max_bytes=self.rendition_max_bytes,
+            max_pages=self.rendition_max_pages,
+            max_pixels=self.rendition_max_pixels,
+            memory_mb=self.rendition_memory_mb,
+            workers=self.rendition_workers,
         )
 
     @property

@@ -50,6 +50,7 @@ from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
 from resolvers.qr_bills import Creditor
+from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
 from resolvers.subscriptions import EventFeed, StreamContext
 from resolvers.upstreams import Upstreams
@@ -80,6 +81,7 @@ class RequestServices:
     idempotency: IdempotencyStore
     cache: Cache
     creditor: Creditor
+    renditions: Renditions
     feed: EventFeed | None = None
 
     def writes(self) -> Writes:
@@ -181,6 +183,7 @@ class GatewayView(GraphQL[Context, None]):
             roi=services.roi,
             writes=services.writes(),
             creditor=services.creditor,
+            renditions=services.renditions,
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(
             "accept", ""

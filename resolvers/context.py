@@ -12,6 +12,7 @@ from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
 from resolvers.qr_bills import Creditor
+from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
 from resolvers.writes import Writes
 
@@ -34,6 +35,8 @@ class Context:
     """What mutations write through: the ports, idempotency keys, cache invalidation."""
     creditor: Creditor
     """The provider's accounts and address, for QR-bills."""
+    renditions: Renditions
+    """The gateway's own document previews (where the DMS has none)."""
     request_id: str = "-"
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None

@@ -114,3 +114,9 @@ class DocumentPort(Closeable, Protocol):
         ...
 
     async def download(self, document_id: str, version_id: str) -> DownloadedContent | None: ...
+    async def rendition(
+        self, document_id: str, version_id: str, kind: str
+    ) -> DownloadedContent | None:
+        """The DMS's own rendition of a version (`kind` as in `Rendition.kind`); None where it
+        has none."""
+        ...

@@ -20,6 +20,8 @@ from connectors.base.rest import MAX_BATCH, RestAdapter, collect_pages, filter_p
 from connectors.dms import mapping
 
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
+RENDITION = "GET /api/documents/{document_id}/versions/{version_id}/renditions/{kind}"
+DMS_RENDITIONS = {kind: name for name, kind in mapping.RENDITION_KINDS.items()}
 
 
 def reference(subject: CaseRef) -> str:
@@ -77,16 +79,24 @@ class DmsAdapter(RestAdapter):
         return grouped(found, lambda version: version.document_id, document_ids)
 
     async def download(self, document_id: str, version_id: str) -> DownloadedContent | None:
-        path = (
-            f"/api/documents/{quote(document_id, safe='')}"
-            f"/versions/{quote(version_id, safe='')}/content"
-        )
-        return await self._rest.guard.read(lambda: self._download(path, version_id))
+        path = f"{version_path(document_id, version_id)}/content"
+        return await self._rest.guard.read(lambda: self._download(path, CONTENT, version_id))
 
-    async def _download(self, path: str, version_id: str) -> DownloadedContent | None:
+    async def rendition(
+        self, document_id: str, version_id: str, kind: str
+    ) -> DownloadedContent | None:
+        name = DMS_RENDITIONS.get(kind)
+        if name is None:
+            return None
+        path = f"{version_path(document_id, version_id)}/renditions/{name}"
+        return await self._rest.guard.read(lambda: self._download(path, RENDITION, name))
+
+    async def _download(
+        self, path: str, operation: str, fallback_name: str
+    ) -> DownloadedContent | None:
         async with (
             upstream_errors(System.DMS),
-            self._rest.http.stream("GET", path, extensions={OPERATION: CONTENT}) as response,
+            self._rest.http.stream("GET", path, extensions={OPERATION: operation}) as response,
         ):
             if response.status_code == 404:
                 return None
@@ -104,5 +114,9 @@ class DmsAdapter(RestAdapter):
             b"".join(chunks),
             response.headers.get("Content-Type"),
             response.headers.get("Content-Disposition"),
-            fallback_name=version_id,
+            fallback_name=fallback_name,
         )
+
+
+def version_path(document_id: str, version_id: str) -> str:
+    return f"/api/documents/{quote(document_id, safe='')}/versions/{quote(version_id, safe='')}"

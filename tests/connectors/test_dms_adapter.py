@@ -14,6 +14,7 @@ from connectors.base.errors import (
 from connectors.base.ports import ListFilter
 from connectors.base.records import CaseRef, Document, System
 from connectors.dms import DmsAdapter
+from sandbox.dms.renditions import rendition
 from sandbox.model import Document as SeedDocument
 from sandbox.model import Seed
 from sandbox.seed import MUSTER
@@ -28,6 +29,7 @@ from tests.rest_fixtures import (
 
 DOCUMENTS, VERSIONS = "GET /api/documents", "GET /api/documents/versions"
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
+RENDITION = "GET /api/documents/{document_id}/versions/{version_id}/renditions/{kind}"
 UNKNOWN = "does-not-exist"
 
 
@@ -175,6 +177,25 @@ async def test_download_of_unknown_or_deleted_content_is_none(
     assert await dms_adapter.download(deleted.id, deleted.versions[0].id) is None
     assert await dms_adapter.download(known.id, UNKNOWN) is None
     assert await dms_adapter.download(UNKNOWN, known.versions[0].id) is None
+
+
+async def test_renditions_are_the_dms_own_where_it_has_them(
+    dms_adapter: DmsAdapter, dms_control: SandboxControl, rest_seed: Seed
+) -> None:
+    drawing = live(rest_seed)[0]
+    version = drawing.versions[-1]
+    for kind, dms_kind in (("THUMBNAIL", "thumbnail"), ("PREVIEW_IMAGE", "preview_image")):
+        found = await dms_adapter.rendition(drawing.id, version.id, kind)
+        assert found is not None
+        assert (found.content, found.mime_type) == rendition(drawing.title, version, dms_kind)
+    preview = await dms_adapter.rendition(drawing.id, version.id, "PREVIEW_PDF")
+    assert preview is not None
+    assert (preview.content, preview.mime_type) == (version.content, "application/pdf")
+    assert await dms_control.requests() == {RENDITION: 3}
+    cad = next(d for d in live(rest_seed) if d.versions[0].mime_type == "image/vnd.dwg")
+    assert await dms_adapter.rendition(cad.id, cad.versions[0].id, "THUMBNAIL") is None
+    assert await dms_adapter.rendition(drawing.id, UNKNOWN, "THUMBNAIL") is None
+    assert await dms_adapter.rendition(drawing.id, version.id, "HOLOGRAM") is None
 
 
 async def test_no_keys_no_request(dms_adapter: DmsAdapter, dms_control: SandboxControl) -> None:
