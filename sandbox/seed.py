@@ -14,6 +14,7 @@ from sandbox.model import (
     CENT,
     Address,
     Comment,
+    ConsentRecord,
     Contact,
     Customer,
     Delivery,
@@ -102,6 +103,7 @@ class _Fixtures:
         self.payments()
         self.tickets()
         self.documents()
+        self.consents()
 
     # -- organizations -------------------------------------------------------------------
 
@@ -1177,3 +1179,23 @@ class _Fixtures:
             [("1.0", provider, -24, "")],
             customer=LUMIERE,
         )
+
+    # -- consents (CRM) --------------------------------------------------------------------
+
+    def consents(self) -> None:
+        """Sophie: marketing e-mails granted on text v1, again on v2; analytics granted, then
+        revoked. Anna: personalization granted."""
+        sophie, anna = "sophie.rossi@example.ch", "anna.keller@muster-maschinenbau.ch"
+        decisions = [
+            (SOPHIE, sophie, "marketing_email", True, "v1", -300),
+            (SOPHIE, sophie, "analytics", True, "v1", -300),
+            (SOPHIE, sophie, "marketing_email", True, "v2", -120),
+            (SOPHIE, sophie, "analytics", False, "v1", -30),
+            (MUSTER, anna, "personalization", True, "v1", -60),
+        ]
+        for n, (company, email, purpose, granted, version, days) in enumerate(decisions, 1):
+            self.seed.consents.append(
+                ConsentRecord(
+                    f"CNS-{n:04d}", company, email, purpose, granted, version, self.at(days)
+                )
+            )

@@ -19,6 +19,7 @@ from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from resolvers.pagination import PageArgs
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
+from schema.consents import ConsentMutations, ConsentQueries
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -80,7 +81,7 @@ def price_sort_allowed(info: Info, field: str) -> None:
 
 
 @strawberry.type(description="Read the customer portal's graph.")
-class Query:
+class Query(ConsentQueries):
     @strawberry.field(description="Who is asking: the user, roles and active organization.")
     def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
@@ -303,7 +304,7 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations):
+class Mutation(PaymentMutations, ConsentMutations):
     pass
 
 

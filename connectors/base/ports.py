@@ -16,6 +16,8 @@ from typing import Protocol
 from connectors.base.records import (
     Address,
     CaseRef,
+    Consent,
+    ConsentDecision,
     Contact,
     Customer,
     Delivery,
@@ -57,6 +59,21 @@ class OrganizationPort(Closeable, Protocol):
 
 class ContactPort(Closeable, Protocol):
     async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]: ...
+
+
+class ConsentPort(Closeable, Protocol):
+    async def consents_of(self, customers: Sequence[str]) -> list[list[Consent]]:
+        """Every consent decision of each customer's people, oldest first."""
+        ...
+
+    async def consent_texts(self) -> dict[str, str]:
+        """The current text version of each purpose (what a grant must name)."""
+        ...
+
+    async def record_consent(self, decision: ConsentDecision) -> Consent:
+        """Append a decision; a write, never retried. `UpstreamRejected` when the CRM refuses
+        it (an outdated text version, an unknown organization)."""
+        ...
 
 
 class QuotePort(Closeable, Protocol):

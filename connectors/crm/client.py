@@ -1,19 +1,28 @@
-"""The CRM adapter: contacts and helpdesk tickets over the CRM's REST API (`/api/v1`).
+"""The CRM adapter: contacts, helpdesk tickets and consents over the CRM's REST API
+(`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `ticket_ids=`);
-the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`.
+the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Recording a consent is
+a write: one attempt, never retried.
 """
 
 from collections.abc import Sequence
 
 from connectors.base.ports import ListFilter
-from connectors.base.records import Contact, System, Ticket, TicketMessage
+from connectors.base.records import (
+    Consent,
+    ConsentDecision,
+    Contact,
+    System,
+    Ticket,
+    TicketMessage,
+)
 from connectors.base.rest import RestAdapter, collect_pages, filter_params, grouped
 from connectors.crm import mapping
 
 
 class CrmAdapter(RestAdapter):
-    """`ContactPort` and `TicketPort` for the CRM."""
+    """`ContactPort`, `TicketPort` and `ConsentPort` for the CRM."""
 
     system = System.CRM
 
@@ -50,3 +59,16 @@ class CrmAdapter(RestAdapter):
             "/api/v1/comments", "ticket_ids", ticket_ids, mapping.public_messages
         )
         return grouped(found, lambda message: message.ticket_id, ticket_ids)
+
+    async def consents_of(self, customers: Sequence[str]) -> list[list[Consent]]:
+        found = await self._rest.get_batched(
+            "/api/v1/consents", "company_ids", customers, mapping.consents
+        )
+        return grouped(found, lambda consent: consent.customer, customers)
+
+    async def consent_texts(self) -> dict[str, str]:
+        return mapping.consent_texts(await self._rest.get("/api/v1/consent_texts"))
+
+    async def record_consent(self, decision: ConsentDecision) -> Consent:
+        body = await self._rest.post_form("/api/v1/consents", mapping.consent_form(decision))
+        return mapping.consent(body)

@@ -5,6 +5,7 @@ comma-separated keys (`ids=`, `company_ids=`, `ticket_ids=`; at most 100) and an
 JSON array that leaves out unknown keys; the ticket search pages with `page`/`per_page` and
 answers `{"items", "total", "page", "per_page"}`. Comments include internal notes, flagged
 `"internal": true`, as the real helpdesk's API does: dropping them is the gateway's job.
+Consents: `sandbox.crm.consents`.
 """
 
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.crm.consents import ConsentRegister
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Comment, Contact, Customer, Seed, Ticket
@@ -193,10 +195,6 @@ class CrmApi:
         )
         return JSONResponse([comment_json(c) for c in found])
 
-    async def consents(self, request: Request) -> Response:
-        required_ids(request, "company_ids")
-        return JSONResponse([])
-
 
 def create_crm_app(
     seed: Seed,
@@ -210,6 +208,7 @@ def create_crm_app(
     the seed's `now`, advancing) is what SLA states are computed against; `advances` serve
     `POST /_advance`."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
+    consents = ConsentRegister(seed, api.clock, crm_error)
     guard = guarded(token, crm_error)
     routes = [
         Route("/api/v1/companies", guard(api.companies), methods=["GET"]),
@@ -217,7 +216,9 @@ def create_crm_app(
         Route("/api/v1/tickets", guard(api.tickets), methods=["GET"]),
         Route("/api/v1/tickets/{ticket_id}", guard(api.ticket), methods=["GET"]),
         Route("/api/v1/comments", guard(api.comments), methods=["GET"]),
-        Route("/api/v1/consents", guard(api.consents), methods=["GET"]),
+        Route("/api/v1/consents", guard(consents.list), methods=["GET"]),
+        Route("/api/v1/consents", guard(consents.record), methods=["POST"]),
+        Route("/api/v1/consent_texts", guard(consents.texts), methods=["GET"]),
         *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=crm_error)

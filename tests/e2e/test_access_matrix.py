@@ -41,7 +41,7 @@ from tests.stack import Tokens, running_gateway
 OBJECT_LEVELS = 5
 LIST_ARGS = "(first: 100)"
 ROOT_LISTS = ("viewer", "organization", "accountBalance", "cases", "quotes", "orders", "invoices",
-              "tickets", "documents", "insights")  # fmt: skip
+              "tickets", "documents", "insights", "consents", "consentHistory")  # fmt: skip
 ROOT_ARGS = {"insights": '(from: "2026-03-01", to: "2026-03-10")'}
 """Arguments a root field requires beyond paging."""
 BY_ID = {"Quote": "quote", "Order": "order", "Invoice": "invoice", "Ticket": "ticket",
