@@ -4,6 +4,7 @@ input size, pages and pixels, and in number (a semaphore of `workers` per replic
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from infra.render_worker import IMAGES, PDF, REFUSED
@@ -26,6 +27,21 @@ class RenderLimits:
     workers: int = 2
 
 
+def too_large(max_bytes: int) -> RenderFailed:
+    return RenderFailed(f"the file has more than {max_bytes} bytes")
+
+
+async def read_input(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
+    """A streamed file as the renderer's input; `RenderFailed` as soon as it passes
+    `max_bytes` (the rest is not read)."""
+    read = bytearray()
+    async for chunk in chunks:
+        read += chunk
+        if len(read) > max_bytes:
+            raise too_large(max_bytes)
+    return bytes(read)
+
+
 class Renderer:
     def __init__(self, limits: RenderLimits) -> None:
         self.limits = limits
@@ -39,7 +55,7 @@ class Renderer:
         """A PNG of the first page (or the image), at most `max_side` pixels on its longer side."""
         limits = self.limits
         if len(content) > limits.max_bytes:
-            raise RenderFailed(f"the file has more than {limits.max_bytes} bytes")
+            raise too_large(limits.max_bytes)
         async with self._slots:
             return await self._run(content, mime_type, max_side)
 

@@ -1,15 +1,24 @@
-"""The files behind derived links (`resolvers.derived_files`): each handler reads its subject
-again through fresh loaders (the cache, then the upstream), checks that it still belongs to
-the link's organization, and answers the file, 404 for anything else, 503 when its system is
-down."""
+"""The files behind derived links (`resolvers.derived_files`): `portalgraph.files` has checked
+the link and its user; each handler checks that the user, acting for the link's organization,
+may still read the subject, reads the subject again through fresh loaders (the cache, then the
+upstream), checks that it still belongs to the organization, and answers the file, 404 for
+anything else, 503 when its system is down."""
 
 from collections.abc import Callable
 
 from starlette.responses import JSONResponse, Response
 
+from auth.policy import Permission, may_read_document, permissions_of
+from auth.principal import Principal
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError
-from portalgraph.files import DerivedFile, file_response, not_found, upstream_unavailable
+from portalgraph.files import (
+    DerivedFile,
+    file_response,
+    not_found,
+    streamed,
+    upstream_unavailable,
+)
 from portalgraph.view import RequestServices
 from resolvers import qr_bill_files, qr_bills, renditions
 from resolvers.derived_files import DerivedGrant
@@ -19,12 +28,16 @@ from resolvers.labels import LANGUAGES
 def qr_bill_file(services: Callable[[], RequestServices]) -> DerivedFile:
     """`pdf.de`: the invoice's QR-bill as PDF, in German; 422 when its data is invalid."""
 
-    async def serve(grant: DerivedGrant) -> Response:
+    async def serve(grant: DerivedGrant, principal: Principal) -> Response:
         extension, _, language = grant.variant.partition(".")
-        if extension not in qr_bill_files.FORMATS or language not in LANGUAGES:
+        if (
+            extension not in qr_bill_files.FORMATS
+            or language not in LANGUAGES
+            or Permission.INVOICES_READ not in permissions_of(principal)
+        ):
             return not_found()
         current = services()
-        loaders = current.loaders(None)
+        loaders = current.loaders(principal)
         try:
             invoice = await loaders.invoice.load(grant.subject)
             if invoice is None or invoice.customer != grant.tenant:
@@ -53,25 +66,28 @@ def qr_bill_file(services: Callable[[], RequestServices]) -> DerivedFile:
 def rendition_file(services: Callable[[], RequestServices]) -> DerivedFile:
     """`THUMBNAIL:<version id>`: a version's rendition, the DMS's or the gateway's own."""
 
-    async def serve(grant: DerivedGrant) -> Response:
+    async def serve(grant: DerivedGrant, principal: Principal) -> Response:
         kind, _, version_id = grant.variant.partition(":")
         if kind not in renditions.KINDS:
             return not_found()
         current = services()
-        loaders = current.loaders(None)
+        loaders = current.loaders(principal)
         try:
             document = await loaders.document.load(grant.subject)
-            if document is None or document.customer != grant.tenant:
+            if (
+                document is None
+                or document.customer != grant.tenant
+                or not may_read_document(principal, document.audience)
+            ):
                 return not_found()
             versions: list[r.DocumentVersion] = await loaders.versions.load(document.id)
-            version = next((v for v in versions if v.id == version_id), None)
-            found = version and await renditions.content(
-                current.renditions, document, version, kind
-            )
         except UpstreamError as error:
             return upstream_unavailable(error)
-        if not found:
+        version = next((v for v in versions if v.id == version_id), None)
+        if version is None:
             return not_found()
-        return file_response(found.content, found.mime_type, found.filename, "inline")
+        return await streamed(
+            renditions.content(current.renditions, document, version, kind), "inline"
+        )
 
     return serve

@@ -1,6 +1,6 @@
 """The typed per-request context every resolver receives as `info.context`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from starlette.requests import Request
@@ -14,6 +14,7 @@ from resolvers.loaders import Loaders
 from resolvers.qr_bills import Creditor
 from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
+from resolvers.uploads import UploadPolicy
 from resolvers.writes import Writes
 
 
@@ -41,6 +42,8 @@ class Context:
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None
     """A WebSocket's `connection_init` payload (set by strawberry's protocol handler)."""
+    uploads: UploadPolicy = field(default_factory=UploadPolicy)
+    """What an uploaded file may be (size, media types)."""
 
     @property
     def today(self) -> date:

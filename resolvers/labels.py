@@ -6,6 +6,7 @@ SUPPORTED_LOCALES = ("de-CH", "fr-CH", "it-CH", "en", "de-DE")
 _LABELS: dict[str, tuple[str, str, str, str]] = {
     # quotes
     "DRAFT": ("Entwurf", "Brouillon", "Bozza", "Draft"),
+    "REQUESTED": ("Angefragt", "Demandée", "Richiesta", "Requested"),
     "SENT": ("Offen", "Envoyée", "Inviata", "Sent"),
     "ACCEPTED": ("Angenommen", "Acceptée", "Accettata", "Accepted"),
     "DECLINED": ("Abgelehnt", "Refusée", "Rifiutata", "Declined"),

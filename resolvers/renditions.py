@@ -10,13 +10,15 @@ goes on in the background and fills the cache. A file that cannot be rendered is
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError
 from connectors.base.ports import DocumentPort
 from infra.cache import Cache
-from infra.rendering import Renderer, RenderFailed
+from infra.rendering import Renderer, RenderFailed, read_input
 
 log = logging.getLogger("portalgraph.renditions")
 
@@ -130,14 +132,14 @@ class Renditions:
         self, key: str, document: r.Document, version: r.DocumentVersion, kind: str
     ) -> bytes | None:
         try:
-            content = await self.documents.download(document.id, version.id)
+            async with self.documents.download(document.id, version.id) as found:
+                if found is None:
+                    return None
+                content = await read_input(found.chunks, self._renderer.limits.max_bytes)
+            made = await self._renderer.render(content, version.mime_type, SIDES[kind])
         except UpstreamError as error:  # not cached: the next request tries again
             log.warning("rendition of %s: the DMS failed: %s", version.id, error)
             return None
-        if content is None:
-            return None
-        try:
-            made = await self._renderer.render(content.content, version.mime_type, SIDES[kind])
         except RenderFailed as failure:
             log.info("rendition of %s (%s) refused: %s", version.id, version.mime_type, failure)
             await self._cache.set_many({key: _REFUSED + str(failure).encode()}, FAILURE_TTL_S)
@@ -177,16 +179,24 @@ async def views(
     return found
 
 
+@asynccontextmanager
 async def content(
     renditions: Renditions, document: r.Document, version: r.DocumentVersion, kind: str
-) -> r.DownloadedContent | None:
-    """A rendition's bytes: the DMS's own when it lists it ready, else the gateway's render."""
+) -> AsyncIterator[r.DownloadedContent | None]:
+    """A rendition's bytes while the block runs: the DMS's own (streamed) when it lists it
+    ready, else the gateway's render."""
     upstream = upstream_rendition(version, kind)
     if upstream is not None and upstream.status == READY:
-        return await renditions.documents.rendition(document.id, version.id, kind)
-    if kind not in SIDES or not renditions.renders(version):
-        return None
-    made = await renditions.image(document, version, kind)
+        async with renditions.documents.rendition(document.id, version.id, kind) as found:
+            yield found
+        return
+    renders = kind in SIDES and renditions.renders(version)
+    made = await renditions.image(document, version, kind) if renders else None
     if made is None:
-        return None
-    return r.DownloadedContent(made, PNG, f"{kind.lower()}-{version.id}.png")
+        yield None
+        return
+    yield r.DownloadedContent(one_chunk(made), PNG, f"{kind.lower()}-{version.id}.png")
+
+
+async def one_chunk(content: bytes) -> AsyncIterator[bytes]:
+    yield content

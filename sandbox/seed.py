@@ -24,6 +24,7 @@ from sandbox.model import (
     Line,
     Order,
     PaymentIntent,
+    Product,
     Quote,
     Refund,
     Seed,
@@ -96,6 +97,7 @@ class _Fixtures:
     def populate(self) -> None:
         self.customers()
         self.contacts()
+        self.products()
         self.quotes()
         self.orders()
         self.deliveries()
@@ -307,6 +309,23 @@ class _Fixtures:
         ]
 
     # -- quotes and orders ---------------------------------------------------------------
+
+    def products(self) -> None:
+        """The price list: the spindle has become dearer since the seeded orders (a reorder
+        of them is quoted anew), the home care kit is no longer sold."""
+        self.seed.products += [
+            Product(
+                "FR-200", "Fräsmodul FR-200", {"CHF": money("4800.00"), "EUR": money("4950.00")}
+            ),
+            Product("SP-15", "Spindel SP-15", {"CHF": money("680.00"), "EUR": money("700.00")}),
+            Product(
+                "SRV-INST",
+                "Installation vor Ort (Stunden)",
+                {"CHF": money("145.00"), "EUR": money("150.00")},
+            ),
+            Product("DR-08", "Dichtungsring DR-08", {"CHF": money("89.50"), "EUR": money("79.00")}),
+            Product("KIT-HOME", "Pflegeset Heimgerät", {"CHF": money("149.00")}, sale_ok=False),
+        ]
 
     @staticmethod
     def machine_lines() -> list[Line]:

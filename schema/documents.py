@@ -61,8 +61,9 @@ class Rendition:
             return None
         variant = f"{self.kind.value}:{self.version.id}"
         document = self.document
+        ctx = info.context
         return derived_url(
-            info.context.downloads, RENDITION, document.id, variant, document.customer
+            ctx.downloads, RENDITION, document.id, variant, document.customer, ctx.principal
         )
 
 

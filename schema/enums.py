@@ -41,13 +41,23 @@ class CaseType(Enum):
     TICKET = "TICKET"
 
 
-@strawberry.enum(description="A quote's state; EXPIRED is derived from validUntil.")
+@strawberry.enum(
+    description="A quote's state: REQUESTED until the provider sends it; EXPIRED is derived "
+    "from validUntil."
+)
 class QuoteStatus(Enum):
+    REQUESTED = "REQUESTED"
     SENT = "SENT"
     ACCEPTED = "ACCEPTED"
     DECLINED = "DECLINED"
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
+
+
+@strawberry.enum(description="What became of a request to cancel an order.")
+class OrderCancellationOutcome(Enum):
+    CANCELLED = "CANCELLED"
+    TICKET_OPENED = "TICKET_OPENED"
 
 
 @strawberry.enum(description="An order's overall state.")
@@ -225,3 +235,19 @@ class RenditionStatus(Enum):
     READY = "READY"
     PENDING = "PENDING"
     UNAVAILABLE = "UNAVAILABLE"
+
+
+@strawberry.enum(description="A member's role in the organization (what it permits: README).")
+class MemberRole(Enum):
+    ADMIN = "ADMIN"
+    PURCHASING = "PURCHASING"
+    SPECIALIST = "SPECIALIST"
+    ACCOUNTING = "ACCOUNTING"
+    VIEWER = "VIEWER"
+
+
+@strawberry.enum(description="Where a membership stands.")
+class MembershipStatus(Enum):
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    DEACTIVATED = "DEACTIVATED"

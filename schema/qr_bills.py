@@ -82,7 +82,10 @@ class QrBill:
     def _url(self, info: Info, extension: str) -> str:
         invoice = self.record.invoice
         variant = f"{extension}.{self.record.language}"
-        return derived_url(info.context.downloads, QR_BILL, invoice.id, variant, invoice.customer)
+        ctx = info.context
+        return derived_url(
+            ctx.downloads, QR_BILL, invoice.id, variant, invoice.customer, ctx.principal
+        )
 
     @strawberry.field(description="A short-lived signed link to the payment part as SVG.")
     def svg_url(self, info: Info) -> str:

@@ -16,10 +16,10 @@ from auth.policy import DOCUMENTS_READ_ANY, Permission
 from resolvers import cases, documents, insights, invoices, orders, organization, quotes, tickets
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
-from resolvers.pagination import PageArgs
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
 from schema.consents import ConsentMutations, ConsentQueries
+from schema.document_mutations import DocumentMutations
 from schema.documents import Document
 from schema.inputs import (
     CaseFilterInput,
@@ -42,31 +42,20 @@ from schema.inputs import (
 )
 from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
+from schema.member_mutations import MemberMutations
+from schema.order_mutations import OrderMutations
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
+from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
+from schema.quote_mutations import QuoteMutations
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node
 from schema.subscriptions import Subscription
 from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
-
-FirstArg = Annotated[
-    int | None, strawberry.argument(description="Items from the start (at most 100; default 20).")
-]
-AfterArg = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
-LastArg = Annotated[
-    int | None, strawberry.argument(description="Items from the end (at most 100).")
-]
-BeforeArg = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
-
-
-def page_args(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageArgs:
-    return PageArgs(first=first, after=after, last=last, before=before)
 
 
 def require_principal(info: Info) -> None:
@@ -304,7 +293,14 @@ class Query(ConsentQueries):
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations, ConsentMutations):
+class Mutation(
+    PaymentMutations,
+    QuoteMutations,
+    OrderMutations,
+    MemberMutations,
+    DocumentMutations,
+    ConsentMutations,
+):
     pass
 
 

@@ -6,9 +6,15 @@ methods return every matching record of one customer (adapters page through the 
 bounded); the resolvers filter derived states, sort and paginate. All methods raise only
 `connectors.base.errors.UpstreamError` subclasses. Tenancy is checked by the caller: records
 carry their `customer`, so a by-id read never needs to know who asks.
+
+Writes are sent once and never retried (an unknown outcome is not repeated). A write the
+system refuses under its business rules raises `UpstreamRefused`, naming the rules; writes on
+behalf of a customer name the customer, and the system refuses another customer's records
+as unknown.
 """
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -26,11 +32,15 @@ from connectors.base.records import (
     DocumentVersion,
     DownloadedContent,
     Invoice,
+    NewDocument,
+    NewTicket,
+    NewVersion,
     OpenItem,
     Order,
     Payment,
     PaymentStart,
     Quote,
+    QuoteRequest,
     Refund,
     Ticket,
     TicketMessage,
@@ -80,6 +90,17 @@ class QuotePort(Closeable, Protocol):
     async def get_quotes(self, ids: Sequence[str]) -> list[Quote | None]: ...
     async def list_quotes(self, customer: str, query: ListFilter) -> list[Quote]: ...
     async def quote_lines(self, quote_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
+    async def request_quote(self, request: QuoteRequest) -> Quote:
+        """A new quote the provider will prepare (status REQUESTED)."""
+        ...
+
+    async def accept_quote(
+        self, customer: str, quote_id: str, signer: str, customer_reference: str | None
+    ) -> tuple[Quote, Order]:
+        """Sign a sent, valid quote: the accepted quote and the order it became."""
+        ...
+
+    async def decline_quote(self, customer: str, quote_id: str, reason: str) -> Quote: ...
 
 
 class OrderPort(Closeable, Protocol):
@@ -87,6 +108,15 @@ class OrderPort(Closeable, Protocol):
     async def list_orders(self, customer: str, query: ListFilter) -> list[Order]: ...
     async def order_lines(self, order_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
     async def deliveries_of(self, order_ids: Sequence[str]) -> list[list[Delivery]]: ...
+    async def reorder(
+        self, customer: str, order_id: str, customer_reference: str | None
+    ) -> Order | Quote:
+        """The order's lines once more: a new order, or a quote when the system re-prices."""
+        ...
+
+    async def cancel_order(self, customer: str, order_id: str, reason: str) -> Order:
+        """The cancelled order; refused once it has shipped or been invoiced."""
+        ...
 
 
 class InvoicePort(Closeable, Protocol):
@@ -118,6 +148,8 @@ class TicketPort(Closeable, Protocol):
         """Public messages only, oldest first; internal notes never leave the adapter."""
         ...
 
+    async def create_ticket(self, ticket: NewTicket) -> Ticket: ...
+
 
 class DocumentPort(Closeable, Protocol):
     async def get_documents(self, ids: Sequence[str]) -> list[Document | None]:
@@ -130,10 +162,26 @@ class DocumentPort(Closeable, Protocol):
         """Every version of each document, newest first."""
         ...
 
-    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None: ...
-    async def rendition(
+    def download(
+        self, document_id: str, version_id: str
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        """The content of a version, streamed while the block runs (`None` when unknown); the
+        connection is released when the block ends."""
+        ...
+
+    def rendition(
         self, document_id: str, version_id: str, kind: str
-    ) -> DownloadedContent | None:
-        """The DMS's own rendition of a version (`kind` as in `Rendition.kind`); None where it
-        has none."""
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        """The DMS's own rendition of a version (`kind` as in `Rendition.kind`), streamed as
+        `download`; `None` where it has none."""
+        ...
+
+    async def create_document(self, new: NewDocument) -> Document:
+        """Store a new document with its first version, whole or not at all; a write, never
+        retried. `ContentRefused` when the DMS refuses the file (virus, size, media type)."""
+        ...
+
+    async def add_version(self, new: NewVersion) -> Document | None:
+        """Check in the next version of a document and answer the document with it as its
+        latest; `None` when the DMS does not know the document. As `create_document`."""
         ...

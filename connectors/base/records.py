@@ -6,10 +6,12 @@ record that belongs to a customer carries its `customer` number, which the resol
 against the viewer's organization after the cache.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import BinaryIO
 
 
 class System(Enum):
@@ -17,6 +19,8 @@ class System(Enum):
     CRM = "crm"
     DMS = "dms"
     PAYMENTS = "payments"
+    IDP = "idp"
+    """The identity provider's user directory (Keycloak's admin API)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,28 @@ class Quote:
     signed_at: datetime | None
     decline_reason: str | None
     order_id: str | None
+    # A request for quotation from the portal (status REQUESTED); defaults keep the cache
+    # entries of quotes written before these fields existed readable.
+    requested_by: str | None = None
+    request_note: str | None = None
+    requested_date: date | None = None
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product_code: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    """What a customer asks a quote for: products and quantities, a free-text note, or both."""
+
+    customer: str
+    requested_by: str
+    lines: tuple[LineRequest, ...]
+    note: str | None
+    requested_date: date | None
 
 
 @dataclass(frozen=True)
@@ -269,6 +295,19 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class NewTicket:
+    """A ticket the portal opens in the CRM."""
+
+    customer: str
+    subject: str
+    description: str
+    category: str
+    priority: str  # LOW | NORMAL | HIGH | URGENT
+    created_by: str
+    related_case: CaseRef | None
+
+
+@dataclass(frozen=True)
 class TicketMessage:
     """A public message on a ticket; adapters drop internal notes before they get here."""
 
@@ -345,7 +384,45 @@ class Document:
 
 
 @dataclass(frozen=True)
+class FileContent:
+    """A file to store upstream. Adapters read `stream` from its start in chunks, so that a
+    large file never has to be in memory whole."""
+
+    filename: str
+    media_type: str
+    size: int
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A customer's document for the DMS: its first version is `file`."""
+
+    customer: str
+    title: str
+    document_type: str  # as Document.document_type
+    audience: str  # as Document.audience
+    subjects: tuple[CaseRef, ...]
+    created_by: str
+    file: FileContent
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """The next version of a document: the next major (2.0) or minor (1.1) label."""
+
+    document_id: str
+    is_major: bool
+    comment: str | None
+    created_by: str
+    file: FileContent
+
+
+@dataclass(frozen=True)
 class DownloadedContent:
-    content: bytes
+    """A version's bytes as the system streams them: read `chunks` once, while the download
+    is open."""
+
+    chunks: AsyncIterator[bytes]
     mime_type: str
     filename: str

@@ -2,8 +2,8 @@
 (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `ticket_ids=`);
-the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Recording a consent is
-a write: one attempt, never retried.
+the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Opening a ticket and
+recording a consent are writes: one POST each, never retried.
 """
 
 from collections.abc import Sequence
@@ -13,6 +13,7 @@ from connectors.base.records import (
     Consent,
     ConsentDecision,
     Contact,
+    NewTicket,
     System,
     Ticket,
     TicketMessage,
@@ -59,6 +60,11 @@ class CrmAdapter(RestAdapter):
             "/api/v1/comments", "ticket_ids", ticket_ids, mapping.public_messages
         )
         return grouped(found, lambda message: message.ticket_id, ticket_ids)
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        return mapping.ticket(
+            await self._rest.post_json("/api/v1/tickets", mapping.new_ticket(ticket))
+        )
 
     async def consents_of(self, customers: Sequence[str]) -> list[list[Consent]]:
         found = await self._rest.get_batched(

@@ -1,8 +1,8 @@
 """The ERP adapter: organizations, quotes, orders and invoices from the ERP's SOAP service.
 
-Every port method is one upstream call per batch (List* methods one per page of at most
-100), made through the ERP's guard as a read; records come back in key order, None or []
-for keys the ERP does not know.
+Every read is one upstream call per batch (List* methods one per page of at most 100), made
+through the ERP's guard as a read; records come back in key order, None or [] for keys the
+ERP does not know. The writes are in `writes.py`.
 """
 
 import asyncio
@@ -30,6 +30,7 @@ from connectors.base.records import (
 )
 from connectors.base.soap import Fields, SoapService
 from connectors.erp import mapping
+from connectors.erp.writes import SalesWrites
 
 WSDL_PATH = Path(__file__).with_name("erp.wsdl")
 BINDING = "{urn:portalgraph:sandbox:erp:v1}ErpBinding"
@@ -53,7 +54,7 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
     return map_and_key
 
 
-class ErpAdapter:
+class ErpAdapter(SalesWrites):
     """Implements OrganizationPort, QuotePort, OrderPort and InvoicePort, and ChangeFeed (the
     ERP pushes nothing: its change log is polled)."""
 

@@ -1,5 +1,5 @@
-"""The sandbox ERP as an ASGI app: SOAP 1.1 operations POSTed to `/erp`, the WSDL at
-`GET /erp?wsdl`, and the shared control surface (`/_stats`, `/_faults`)."""
+"""The sandbox ERP as an ASGI app: SOAP 1.1 operations (reads and writes) POSTed to `/erp`,
+the WSDL at `GET /erp?wsdl`, and the shared control surface (`/_stats`, `/_faults`)."""
 
 from collections.abc import Mapping
 
@@ -21,9 +21,11 @@ from sandbox.erp.envelope import (
     soap_response,
 )
 from sandbox.erp.operations import OPERATIONS
+from sandbox.erp.writes import write_operations
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Seed
+from sandbox.rest import Clock, advancing_clock
 from sandbox.stats import RequestStats
 
 ERP_PATH = "/erp"
@@ -46,11 +48,17 @@ async def soap_operation(request: Request) -> str:
 
 
 def create_erp_app(
-    seed: Seed, faults: Faults, stats: RequestStats, advances: Mapping[str, Advance] | None = None
+    seed: Seed,
+    faults: Faults,
+    stats: RequestStats,
+    advances: Mapping[str, Advance] | None = None,
+    clock: Clock | None = None,
 ) -> Starlette:
     """The ERP over `seed` (read in place, so later writes to the seed show up); `advances`
-    serve `POST /_advance`."""
+    serve `POST /_advance`; writes are stamped with `clock` (default: the seed's `now`,
+    advancing)."""
     description = ServiceDescription()
+    handlers = {**OPERATIONS, **write_operations(clock or advancing_clock(seed.now))}
 
     async def wsdl(request: Request) -> Response:
         if "wsdl" not in request.query_params:
@@ -62,7 +70,7 @@ def create_erp_app(
         try:
             operation = operation_element(await request.body())
             name = etree.QName(operation)
-            handler = OPERATIONS.get(name.localname) if name.namespace == ERP_NS else None
+            handler = handlers.get(name.localname) if name.namespace == ERP_NS else None
             if handler is None:
                 raise SoapClientError(f"unknown operation {name.text}")
             description.validate(operation)

@@ -124,6 +124,9 @@ def quote(record: Quote) -> etree._Element:
             ("SignedOn", record.signed_on),
             ("DeclineReason", record.decline_reason),
             ("OrderId", record.order_id),
+            ("RequestedBy", record.requested_by),
+            ("RequestNote", record.request_note),
+            ("CommitmentDate", record.commitment_date),
         ],
     )
 
@@ -232,3 +235,8 @@ def change(record: ErpChange) -> etree._Element:
             ("ChangedAt", record.changed_at),
         ],
     )
+
+
+def message(kind: str, code: str, text: str, field: str | None = None) -> etree._Element:
+    """One line of a write's `Return` (type E, W, I or S)."""
+    return element("Return", [("Type", kind), ("Code", code), ("Text", text), ("Field", field)])

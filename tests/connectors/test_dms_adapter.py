@@ -1,7 +1,7 @@
 """The DMS adapter against the sandbox DMS: batching, tombstones, versions, downloads, faults."""
 
 import hashlib
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing
 
 import pytest
 
@@ -12,7 +12,7 @@ from connectors.base.errors import (
     UpstreamUnavailable,
 )
 from connectors.base.ports import ListFilter
-from connectors.base.records import CaseRef, Document, System
+from connectors.base.records import CaseRef, Document, DownloadedContent, System
 from connectors.dms import DmsAdapter
 from sandbox.dms.renditions import rendition
 from sandbox.model import Document as SeedDocument
@@ -35,6 +35,16 @@ UNKNOWN = "does-not-exist"
 
 def live(seed: Seed) -> list[SeedDocument]:
     return [document for document in seed.documents if not document.deleted]
+
+
+async def read(
+    opened: AbstractAsyncContextManager[DownloadedContent | None],
+) -> tuple[bytes, str] | None:
+    """A streamed download, whole, with its media type."""
+    async with opened as found:
+        if found is None:
+            return None
+        return b"".join([chunk async for chunk in found.chunks]), found.mime_type
 
 
 def assert_maps(document: Document | None, seeded: SeedDocument) -> None:
@@ -158,12 +168,11 @@ async def test_download_returns_the_stored_bytes(
     versions = [(d, v) for d in live(rest_seed) for v in d.versions]
 
     for document, version in versions:
-        downloaded = await dms_adapter.download(document.id, version.id)
+        async with dms_adapter.download(document.id, version.id) as downloaded:
+            assert downloaded is not None
+            content = b"".join([chunk async for chunk in downloaded.chunks])
 
-        assert downloaded is not None
-        assert (
-            hashlib.sha256(downloaded.content).digest() == hashlib.sha256(version.content).digest()
-        )
+        assert hashlib.sha256(content).digest() == hashlib.sha256(version.content).digest()
         assert (downloaded.mime_type, downloaded.filename) == (version.mime_type, version.filename)
     assert await dms_control.requests() == {CONTENT: len(versions)}
 
@@ -174,9 +183,13 @@ async def test_download_of_unknown_or_deleted_content_is_none(
     deleted = next(document for document in rest_seed.documents if document.deleted)
     known = live(rest_seed)[0]
 
-    assert await dms_adapter.download(deleted.id, deleted.versions[0].id) is None
-    assert await dms_adapter.download(known.id, UNKNOWN) is None
-    assert await dms_adapter.download(UNKNOWN, known.versions[0].id) is None
+    for document_id, version_id in (
+        (deleted.id, deleted.versions[0].id),
+        (known.id, UNKNOWN),
+        (UNKNOWN, known.versions[0].id),
+    ):
+        async with dms_adapter.download(document_id, version_id) as downloaded:
+            assert downloaded is None
 
 
 async def test_renditions_are_the_dms_own_where_it_has_them(
@@ -185,17 +198,15 @@ async def test_renditions_are_the_dms_own_where_it_has_them(
     drawing = live(rest_seed)[0]
     version = drawing.versions[-1]
     for kind, dms_kind in (("THUMBNAIL", "thumbnail"), ("PREVIEW_IMAGE", "preview_image")):
-        found = await dms_adapter.rendition(drawing.id, version.id, kind)
-        assert found is not None
-        assert (found.content, found.mime_type) == rendition(drawing.title, version, dms_kind)
-    preview = await dms_adapter.rendition(drawing.id, version.id, "PREVIEW_PDF")
-    assert preview is not None
-    assert (preview.content, preview.mime_type) == (version.content, "application/pdf")
+        found = await read(dms_adapter.rendition(drawing.id, version.id, kind))
+        assert found == rendition(drawing.title, version, dms_kind)
+    preview = await read(dms_adapter.rendition(drawing.id, version.id, "PREVIEW_PDF"))
+    assert preview == (version.content, "application/pdf")
     assert await dms_control.requests() == {RENDITION: 3}
     cad = next(d for d in live(rest_seed) if d.versions[0].mime_type == "image/vnd.dwg")
-    assert await dms_adapter.rendition(cad.id, cad.versions[0].id, "THUMBNAIL") is None
-    assert await dms_adapter.rendition(drawing.id, UNKNOWN, "THUMBNAIL") is None
-    assert await dms_adapter.rendition(drawing.id, version.id, "HOLOGRAM") is None
+    assert await read(dms_adapter.rendition(cad.id, cad.versions[0].id, "THUMBNAIL")) is None
+    assert await read(dms_adapter.rendition(drawing.id, UNKNOWN, "THUMBNAIL")) is None
+    assert await read(dms_adapter.rendition(drawing.id, version.id, "HOLOGRAM")) is None
 
 
 async def test_no_keys_no_request(dms_adapter: DmsAdapter, dms_control: SandboxControl) -> None:
@@ -236,7 +247,8 @@ async def test_a_download_from_a_down_dms_fails(
     await dms_control.set_faults(mode="down")
 
     with pytest.raises(UpstreamUnavailable):
-        await dms_adapter.download(document.id, document.versions[0].id)
+        async with dms_adapter.download(document.id, document.versions[0].id):
+            pass
 
 
 async def test_a_hanging_dms_times_out(dms_url: str, dms_control: SandboxControl) -> None:
@@ -256,6 +268,8 @@ async def test_a_download_over_the_size_limit_is_refused(dms_url: str, rest_seed
         client, fast_guard(System.DMS), max_download_bytes=len(version.content) - 1
     )
 
-    async with aclosing(adapter):
+    async with aclosing(adapter), adapter.download(document.id, version.id) as downloaded:
+        assert downloaded is not None
         with pytest.raises(UpstreamBadResponse):
-            await adapter.download(document.id, version.id)
+            async for _ in downloaded.chunks:
+                pass

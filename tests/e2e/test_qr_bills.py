@@ -187,9 +187,8 @@ async def test_svg_and_pdf_carry_the_bill_and_the_pdf_renders(
     invoice = next(i for i in sandbox.seed.invoices if i.customer == LUMIERE and payable(i))
     chloe = await client_for("chloe")
     bill = await bill_of(chloe, invoice.number)
-    async with httpx.AsyncClient() as anonymous:  # the signed link is the credential
-        svg = await anonymous.get(bill["svgUrl"])
-        pdf = await anonymous.get(bill["pdfUrl"])
+    svg = await chloe.http.get(bill["svgUrl"])  # with chloe's bearer token, as links need
+    pdf = await chloe.http.get(bill["pdfUrl"])
     assert svg.status_code == 200
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert "<svg" in svg.text
@@ -220,22 +219,27 @@ async def test_svg_and_pdf_carry_the_bill_and_the_pdf_renders(
     assert png.getvalue().startswith(b"\x89PNG")
 
 
-async def test_bill_links_are_signed_and_follow_the_invoice(
+async def test_bill_links_are_signed_bound_to_the_user_and_follow_the_invoice(
     sandbox: Sandbox, client_for: Client
 ) -> None:
     anna = await client_for("anna")
     invoice = next(i for i in sandbox.seed.invoices if i.customer == MUSTER and payable(i))
     bill = await bill_of(anna, invoice.number)
+    assert (await anna.http.get(bill["pdfUrl"])).status_code == 200
     base, token, signature = bill["pdfUrl"].rsplit("/", 2)
+    forged = await anna.http.get(f"{base}/{token}/{signature[:-2]}xx")
+    assert forged.status_code == 404
+    chloe = await client_for("chloe")
+    other = await bill_of(chloe, next(
+        i.number for i in sandbox.seed.invoices if i.customer == LUMIERE and payable(i)
+    ))  # fmt: skip
+    _, other_token, _ = other["pdfUrl"].rsplit("/", 2)
+    moved = await anna.http.get(f"{base}/{other_token}/{signature}")
+    assert moved.status_code == 404
+    assert (await chloe.http.get(bill["pdfUrl"])).status_code == 404  # another user's link
     async with httpx.AsyncClient() as anonymous:
-        forged = await anonymous.get(f"{base}/{token}/{signature[:-2]}xx")
-        assert forged.status_code == 404
-        other = await bill_of(await client_for("chloe"), next(
-            i.number for i in sandbox.seed.invoices if i.customer == LUMIERE and payable(i)
-        ))  # fmt: skip
-        _, other_token, _ = other["pdfUrl"].rsplit("/", 2)
-        moved = await anonymous.get(f"{base}/{other_token}/{signature}")
-        assert moved.status_code == 404
+        without_token = await anonymous.get(bill["pdfUrl"])
+    assert without_token.status_code == 401
 
 
 async def test_bills_are_absent_where_nothing_is_to_be_paid_by_bill(

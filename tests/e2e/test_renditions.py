@@ -101,9 +101,8 @@ async def settled(client: GraphQLClient, document_id: str) -> dict[str, dict[str
     return found
 
 
-async def fetch_png(url: str) -> Image.Image:
-    async with httpx.AsyncClient() as anonymous:  # the signed link is the credential
-        response = await anonymous.get(url)
+async def fetch_png(client: GraphQLClient, url: str) -> Image.Image:
+    response = await client.http.get(url)  # with the user's bearer token, as links need
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert response.headers["content-disposition"].startswith("inline")
@@ -128,13 +127,12 @@ async def test_the_dms_renditions_are_served_when_it_has_them(
         "THUMBNAIL": "READY", "PREVIEW_IMAGE": "READY", "PREVIEW_PDF": "READY"
     }  # fmt: skip
     latest = drawing.versions[-1]
-    async with httpx.AsyncClient() as anonymous:
-        for kind in ("thumbnail", "preview_image", "preview_pdf"):
-            served = await anonymous.get(found[kind.upper()]["url"])
-            assert served.status_code == 200
-            made = rendition(drawing.title, latest, kind)
-            assert made is not None
-            assert served.content == made[0]
+    for kind in ("thumbnail", "preview_image", "preview_pdf"):
+        served = await anna.http.get(found[kind.upper()]["url"])
+        assert served.status_code == 200
+        made = rendition(drawing.title, latest, kind)
+        assert made is not None
+        assert served.content == made[0]
     assert found["THUMBNAIL"]["fallbackIcon"] == "pdf"
 
 
@@ -149,8 +147,8 @@ async def test_a_pdf_and_an_image_are_rendered_by_the_gateway(
     assert first["THUMBNAIL"]["fallbackIcon"] == "pdf"
     report = await settled(anna, ids["Prüfbericht"])
     assert report["THUMBNAIL"]["status"] == report["PREVIEW_IMAGE"]["status"] == "READY"
-    thumbnail = await fetch_png(report["THUMBNAIL"]["url"])
-    preview = await fetch_png(report["PREVIEW_IMAGE"]["url"])
+    thumbnail = await fetch_png(anna, report["THUMBNAIL"]["url"])
+    preview = await fetch_png(anna, report["PREVIEW_IMAGE"]["url"])
     assert max(thumbnail.size) == 256
     assert max(preview.size) == 1024
     assert thumbnail.size[0] < thumbnail.size[1]  # A4 portrait, first page
@@ -158,14 +156,14 @@ async def test_a_pdf_and_an_image_are_rendered_by_the_gateway(
     assert dark(preview)
 
     photo = await settled(anna, ids["Foto Halterung"])
-    assert (await fetch_png(photo["THUMBNAIL"]["url"])).size == (256, 171)
-    assert (await fetch_png(photo["PREVIEW_IMAGE"]["url"])).size == (1024, 683)
+    assert (await fetch_png(anna, photo["THUMBNAIL"]["url"])).size == (256, 171)
+    assert (await fetch_png(anna, photo["PREVIEW_IMAGE"]["url"])).size == (1024, 683)
     assert photo["THUMBNAIL"]["fallbackIcon"] == "image"
 
     upstream.reset()  # cached by content hash: asked again, nothing is downloaded
     again = await renditions(anna, ids["Prüfbericht"])
     assert again["THUMBNAIL"]["status"] == "READY"
-    await fetch_png(again["THUMBNAIL"]["url"])
+    await fetch_png(anna, again["THUMBNAIL"]["url"])
     assert upstream.counts("dms").get(CONTENT, 0) == 0
 
 
@@ -177,7 +175,7 @@ async def test_a_200_page_pdf_renders_its_first_page_within_the_bounds(
     manual = await settled(anna, ids["Handbuch Fräsmaschine"])
     assert time.monotonic() - started < TIMEOUT_S
     assert manual["THUMBNAIL"]["status"] == "READY"
-    assert dark(await fetch_png(manual["THUMBNAIL"]["url"]))
+    assert dark(await fetch_png(anna, manual["THUMBNAIL"]["url"]))
 
 
 async def test_a_malformed_pdf_and_an_unsupported_format_fall_back(
@@ -209,16 +207,19 @@ async def test_a_malformed_pdf_and_an_unsupported_format_fall_back(
     assert upstream.counts("dms").get(CONTENT, 0) == 0  # the gateway does not try a DWG
 
 
-async def test_rendition_links_are_signed_and_bound_to_the_organization(
+async def test_rendition_links_are_signed_and_bound_to_the_user_and_organization(
     own_gateway: str, own_sandbox: Sandbox, anna: GraphQLClient
 ) -> None:
     ids = await document_ids(anna)
     photo = await settled(anna, ids["Foto Halterung"])
-    base, token, signature = photo["THUMBNAIL"]["url"].rsplit("/", 2)
+    url = photo["THUMBNAIL"]["url"]
+    base, token, signature = url.rsplit("/", 2)
+    assert (await anna.http.get(f"{base}/{token}/{signature[:-2]}xx")).status_code == 404
     async with httpx.AsyncClient() as anonymous:
-        assert (await anonymous.get(f"{base}/{token}/{signature[:-2]}xx")).status_code == 404
+        assert (await anonymous.get(url)).status_code == 401
     luc = GraphQLClient(own_gateway, await Tokens(own_sandbox.url("idp"))("luc"))
     try:
+        assert (await luc.http.get(url)).status_code == 404  # another user's link
         other = await luc.post(RENDITIONS, {"id": ids["Foto Halterung"]})
     finally:
         await luc.aclose()
