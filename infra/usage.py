@@ -95,7 +95,8 @@ class RedisUsage:
 
     @classmethod
     def from_url(cls, url: str, prefix: str, retention_days: int) -> "RedisUsage":
-        return cls(open_redis(url), prefix, retention_days)
+        # counted in the request's path: an outage must not hold it up
+        return cls(open_redis(url, fail_fast=True), prefix, retention_days)
 
     def _key(self, organization: str, day: date, what: str) -> str:
         return f"{self._prefix}{{{organization}}}:{day.isoformat()}:{what}"
