@@ -166,6 +166,10 @@ class LocalCluster:
     def replicas(self) -> list[Node]:
         return self._roles()["slave"]
 
+    def wait_failover(self, old: Node, deadline_s: float) -> None:
+        """Until the cluster is healthy again without the (dead) primary `old`."""
+        wait_for(lambda: not old.running and self.healthy(), "a cluster failover", deadline_s)
+
     def primary_of(self, key: str) -> Node:
         """The primary serving the key's slot now."""
         with self.primaries()[0].client() as client:
@@ -221,6 +225,18 @@ class SentinelGroup:
         with self.sentinels[0].client() as client:
             _, port = client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
         return next(node for node in self.servers if node.port == int(port))
+
+    def wait_failover(self, old: Node, deadline_s: float) -> None:
+        """Until the sentinels have promoted another server than `old`, and it answers."""
+
+        def promoted() -> bool:
+            try:
+                primary = self.primary()
+                return primary is not old and info(primary, "replication")["role"] == "master"
+            except (redis.RedisError, OSError):
+                return False
+
+        wait_for(promoted, "a Sentinel failover", deadline_s)
 
     def healthy(self) -> bool:
         """Every sentinel knows the primary, the other two sentinels and a connected replica."""

@@ -11,9 +11,9 @@ assigns it) is its cursor, totally ordered. Three ways to read:
 `append(..., once=key)` appends only the first time a key is seen within `dedupe_ttl_s`, in
 one atomic step, so a retried webhook or a re-polled change is never appended twice.
 
-With `min_replicas`, an append returns only once that many Redis replicas have the entry too
-(`WAIT`, on the connection that wrote it), and raises `NotReplicated` otherwise: whoever was
-told "stored" keeps being right after the primary fails over to a replica.
+With `min_replicas`, a `durable` append returns only once that many Redis replicas have the
+entry too (`WAIT`, on the connection that wrote it), and raises `NotReplicated` otherwise:
+whoever was told "stored" keeps being right after the primary fails over to a replica.
 """
 
 import asyncio
@@ -65,8 +65,11 @@ def position(entry_id: str) -> tuple[int, int]:
 
 
 class EventStream(Protocol):
-    async def append(self, topic: str, data: bytes, *, once: str | None = None) -> str | None:
-        """Append an entry and answer its id; `None` when `once` was already used."""
+    async def append(
+        self, topic: str, data: bytes, *, once: str | None = None, durable: bool = False
+    ) -> str | None:
+        """Append an entry and answer its id; `None` when `once` was already used. `durable`:
+        on the required replicas too, else raise `NotReplicated`."""
         ...
 
     async def after(self, topic: str, cursor: str, count: int) -> list[Entry]:
@@ -152,12 +155,14 @@ class RedisEventStream:
     def _key(self, topic: str) -> str:
         return stream_key(self._prefix, topic)
 
-    async def append(self, topic: str, data: bytes, *, once: str | None = None) -> str | None:
+    async def append(
+        self, topic: str, data: bytes, *, once: str | None = None, durable: bool = False
+    ) -> str | None:
         keys = [self._key(topic), f"{self._key(topic)}:trimmed"]
         if once is not None:
             keys.append(f"{self._key(topic)}:once:{once}")
         args: list[Any] = [self._dedupe_ttl_ms, self._max_len, data]
-        if self._min_replicas:
+        if durable and self._min_replicas:
             entry_id = await self._append_replicated(keys, args)
         else:
             entry_id = await self._append(keys=keys, args=args)
@@ -308,7 +313,9 @@ class MemoryEventStream:
             self._topics[name] = _Topic(deque())
         return self._topics[name]
 
-    async def append(self, topic: str, data: bytes, *, once: str | None = None) -> str | None:
+    async def append(
+        self, topic: str, data: bytes, *, once: str | None = None, durable: bool = False
+    ) -> str | None:
         now = time.monotonic()
         if once is not None:
             if self._seen.get(once, 0.0) > now:

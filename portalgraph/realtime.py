@@ -94,5 +94,5 @@ async def start_realtime(
     for poller in pollers:
         stack.push_async_callback(poller.release)
         _background(stack, poller.run())
-    feed = EventFeed(fanout, new_loaders, clock)
+    feed = EventFeed(fanout, new_loaders, clock, settings.request_deadline_s)
     return Realtime(stream, coordination, pipeline, feed, pollers)

@@ -123,7 +123,7 @@ async def test_subscribers_on_every_replica_get_every_event_they_may_see(
                for c in annas]  # fmt: skip
         luc_first = [(await c.next("c"))["data"]["caseUpdated"] for c in lucs]
         await advance(live_sandbox, "crm", object="ticket", id=lumiere, to="IN_PROGRESS")
-    assert got == [["everywhere-1", "everywhere-2"]] * 4
+    assert [sorted(bodies) for bodies in got] == [["everywhere-1", "everywhere-2"]] * 4
     assert luc_first == [{"__typename": "Ticket", "number": lumiere_number}] * 4
 
 
