@@ -2,17 +2,20 @@
 (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `ticket_ids=`);
-the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Opening a ticket and
-recording a consent are writes: one POST each, never retried.
+the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Each write (a contact
+person's, opening a ticket) is one JSON request, recording a consent one form POST; writes are
+never retried.
 """
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from connectors.base.ports import ListFilter
 from connectors.base.records import (
     Consent,
     ConsentDecision,
     Contact,
+    ContactFields,
     NewTicket,
     System,
     Ticket,
@@ -32,6 +35,31 @@ class CrmAdapter(RestAdapter):
             "/api/v1/contacts", "company_ids", customers, mapping.contacts
         )
         return grouped(found, lambda contact: contact.customer, customers)
+
+    async def create_contact(self, customer: str, fields: ContactFields) -> Contact:
+        body = {"company_id": customer, **mapping.contact_form(fields)}
+        answer = await self._rest.send_json(
+            "POST", "/api/v1/contacts", body, refusal=mapping.invalid_contact
+        )
+        return mapping.written_contact(answer)
+
+    async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact:
+        answer = await self._rest.send_json(
+            "PATCH",
+            f"/api/v1/contacts/{quote(contact_id, safe='')}",
+            mapping.contact_form(fields),
+            operation="PATCH /api/v1/contacts/{contact_id}",
+            refusal=mapping.invalid_or_unknown_contact,
+        )
+        return mapping.written_contact(answer)
+
+    async def delete_contact(self, contact_id: str) -> None:
+        await self._rest.send_json(
+            "DELETE",
+            f"/api/v1/contacts/{quote(contact_id, safe='')}",
+            operation="DELETE /api/v1/contacts/{contact_id}",
+            refusal=mapping.invalid_or_unknown_contact,
+        )
 
     async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]:
         found = await self._rest.get_batched("/api/v1/tickets", "ids", ids, mapping.tickets)
@@ -63,7 +91,7 @@ class CrmAdapter(RestAdapter):
 
     async def create_ticket(self, ticket: NewTicket) -> Ticket:
         return mapping.ticket(
-            await self._rest.post_json("/api/v1/tickets", mapping.new_ticket(ticket))
+            await self._rest.send_json("POST", "/api/v1/tickets", mapping.new_ticket(ticket))
         )
 
     async def consents_of(self, customers: Sequence[str]) -> list[list[Consent]]:

@@ -2,7 +2,7 @@
 
 Every read is one upstream call per batch (List* methods one per page of at most 100), made
 through the ERP's guard as a read; records come back in key order, None or [] for keys the
-ERP does not know. The writes are in `writes.py`.
+ERP does not know. The writes are in `writes.py` (sales documents) and `masterdata.py`.
 """
 
 import asyncio
@@ -30,6 +30,7 @@ from connectors.base.records import (
 )
 from connectors.base.soap import Fields, SoapService
 from connectors.erp import mapping
+from connectors.erp.masterdata import MasterDataWrites
 from connectors.erp.writes import SalesWrites
 
 WSDL_PATH = Path(__file__).with_name("erp.wsdl")
@@ -54,9 +55,10 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
     return map_and_key
 
 
-class ErpAdapter(SalesWrites):
-    """Implements OrganizationPort, QuotePort, OrderPort and InvoicePort, and ChangeFeed (the
-    ERP pushes nothing: its change log is polled)."""
+class ErpAdapter(SalesWrites, MasterDataWrites):
+    """Implements OrganizationPort (its writes in `MasterDataWrites`), QuotePort, OrderPort
+    (their writes in `SalesWrites`) and InvoicePort, and ChangeFeed (the ERP pushes nothing:
+    its change log is polled)."""
 
     def __init__(
         self,

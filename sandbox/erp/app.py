@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+import sandbox.erp.masterdata  # noqa: F401  (its writes register themselves in WRITES)
 from sandbox.advance import Advance, advance_route
 from sandbox.erp.envelope import (
     ERP_NS,
