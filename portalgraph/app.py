@@ -36,9 +36,11 @@ from infra.cache import Cache
 from infra.fallback import FallbackCache
 from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempotency
 from infra.metrics import OperationNames
+from infra.rendering import Renderer
 from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
+from portalgraph.derived_files import qr_bill_file, rendition_file
 from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import (
     CachedParse,
@@ -64,9 +66,11 @@ from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
+from resolvers.derived_files import QR_BILL, RENDITION
 from resolvers.directory import Directory
 from resolvers.downloads import DownloadLinks
 from resolvers.loaders import Loaders, configured_entities
+from resolvers.renditions import Renditions
 from resolvers.uploads import UploadPolicy
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
@@ -303,6 +307,14 @@ def create_app(
                 stack,
             )
             runtime.pipeline = realtime.pipeline
+            renditions = Renditions(
+                upstreams.documents,
+                infra.cache,
+                Renderer(settings.render_limits),
+                settings.rendition_cache_ttl_s,
+                settings.rendition_wait_s,
+            )
+            stack.push_async_callback(renditions.aclose)
             runtime.services = RequestServices(
                 upstreams=upstreams,
                 read=read,
@@ -320,6 +332,8 @@ def create_app(
                 roi=settings.roi,
                 idempotency=open_idempotency(settings, infra),
                 cache=infra.cache,
+                creditor=settings.creditor,
+                renditions=renditions,
                 feed=realtime.feed,
                 uploads=UploadPolicy(
                     settings.upload_max_bytes, frozenset(settings.upload_media_types)
@@ -351,7 +365,16 @@ def create_app(
             Route(
                 "/metrics", metrics_endpoint(lambda: runtime.guards or {}, lambda: runtime.cache)
             ),
-            Route("/files/{token}/{signature}", download_endpoint(downloads)),
+            Route(
+                "/files/{token}/{signature}",
+                download_endpoint(
+                    downloads,
+                    {
+                        QR_BILL: qr_bill_file(runtime.request_services),
+                        RENDITION: rendition_file(runtime.request_services),
+                    },
+                ),
+            ),
             Route(
                 "/webhooks/{system}",
                 webhook_endpoint(webhook_sources(settings), runtime.ingest),

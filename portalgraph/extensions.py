@@ -17,7 +17,6 @@ from graphql import (
     parse,
 )
 from opentelemetry import trace
-from redis.exceptions import RedisError
 from starlette.responses import Response
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
@@ -32,6 +31,8 @@ from infra.metrics import (
     observe_operation,
 )
 from infra.tally import current_tally
+from infra.topology import REDIS_ERRORS
+from resolvers import consents
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, is_unexpected
 from resolvers.insights import actions_of
@@ -235,8 +236,9 @@ class ObserveOperations(SchemaExtension):
 class RecordUsage(SchemaExtension):
     """Counts each organization member's request for the insights: the member as active today,
     their session as a login, and the self-service actions among the root fields answered.
-    Service accounts and provider staff are not portal usage. A failing usage store costs the
-    count, never the answer.
+    Service accounts and provider staff are not portal usage, and neither is a member known to
+    have revoked the ANALYTICS consent (`resolvers.consents.analytics_revoked`). A failing
+    usage store costs the count, never the answer.
 
     Example:
         build_schema([RecordUsage()])
@@ -251,6 +253,10 @@ class RecordUsage(SchemaExtension):
         principal = context.principal
         if principal is None or principal.tenant is None or principal.is_service_account:
             return
+        if await consents.analytics_revoked(
+            context.writes.cache, principal.tenant, principal.email
+        ):
+            return
         actions = actions_of(self._answered_fields(result.data))
         for action in actions:
             count_self_service_action(action)
@@ -259,7 +265,7 @@ class RecordUsage(SchemaExtension):
             await context.usage.record(
                 principal.tenant, context.today, principal.subject, session, actions
             )
-        except (RedisError, OSError) as error:
+        except REDIS_ERRORS as error:
             log.warning("usage not recorded: %s", error)
 
     def _answered_fields(self, data: dict[str, object]) -> list[str]:

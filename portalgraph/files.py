@@ -2,7 +2,9 @@
 gateway chunk by chunk (never whole in memory), after the link's signature and expiry are
 checked, and after the caller proves to be the user the link was minted for (the same user's
 bearer token), still allowed to act for the link's organization and to read the document's
-audience.
+audience. Links to files the gateway derives itself (`resolvers.derived_files`) pass the same
+checks of the link and the user, then go to their own handlers, which check what the user may
+read of their subject.
 
 Every refusal but a missing token answers the same 404, so a link reveals nothing about why
 it does not work. Browsers fetch a link with the token (`fetch` with `Authorization`) and
@@ -11,22 +13,32 @@ a bearer token never travels in a URL.
 """
 
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from auth.policy import OrganizationNotAllowed, act_for, may_read_document
+from auth.principal import Principal
 from connectors.base.errors import UpstreamError
 from connectors.base.ports import DocumentPort
+from connectors.base.records import DownloadedContent
 from portalgraph.view import principal_of
+from resolvers.derived_files import DerivedGrant, derived_grant
 from resolvers.downloads import DownloadLinks
+
+DerivedFile = Callable[[DerivedGrant, Principal], Awaitable[Response]]
+"""Serves a derived link to the user it was minted for, acting for the link's organization."""
 
 
 def not_found() -> Response:
     return JSONResponse({"error": "not_found", "message": "This link is invalid or expired."}, 404)
+
+
+def upstream_unavailable(error: UpstreamError) -> Response:
+    return JSONResponse({"error": "upstream_unavailable", "system": error.system.value}, 503)
 
 
 def unauthenticated() -> Response:
@@ -41,16 +53,57 @@ def unauthenticated() -> Response:
     )
 
 
-def attachment(filename: str) -> str:
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """RFC 6266: an ASCII fallback name plus the exact UTF-8 name (an uploaded file's name
     may be in any script)."""
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
     fallback = "".join(ch for ch in ascii_name if ch.isprintable() and ch not in '"\\')
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def file_headers(filename: str, disposition: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": content_disposition(filename, disposition),
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def file_response(
+    content: bytes, media_type: str, filename: str, disposition: str = "attachment"
+) -> Response:
+    """A file the gateway made itself, whole."""
+    return Response(content, media_type=media_type, headers=file_headers(filename, disposition))
+
+
+async def streamed(
+    download: AbstractAsyncContextManager[DownloadedContent | None],
+    disposition: str = "attachment",
+) -> Response:
+    """A file relayed chunk by chunk while the response is sent; the download is closed when
+    the body ends (or is abandoned)."""
+    opened = AsyncExitStack()
+    try:
+        content = await opened.enter_async_context(download)
+    except UpstreamError as error:
+        return upstream_unavailable(error)
+    if content is None:
+        await opened.aclose()
+        return not_found()
+
+    async def body() -> AsyncIterator[bytes]:
+        async with opened:
+            async for chunk in content.chunks:
+                yield chunk
+
+    return StreamingResponse(
+        body(), media_type=content.mime_type, headers=file_headers(content.filename, disposition)
+    )
 
 
 def download_endpoint(
     services: Callable[[], tuple[DownloadLinks, DocumentPort]],
+    derived: Mapping[str, DerivedFile] | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def download(request: Request) -> Response:
         principal = principal_of(request)
@@ -64,39 +117,20 @@ def download_endpoint(
             acting = act_for(principal, grant.tenant)
         except OrganizationNotAllowed:
             return not_found()
-        opened = AsyncExitStack()
+        derived_file = derived_grant(grant)
+        if derived_file is not None:
+            handler = (derived or {}).get(derived_file.kind)
+            return await handler(derived_file, acting) if handler is not None else not_found()
         try:
             [document] = await documents.get_documents([grant.document_id])
-            if (
-                document is None
-                or document.customer != grant.tenant
-                or not may_read_document(acting, document.audience)
-            ):
-                return not_found()
-            content = await opened.enter_async_context(
-                documents.download(grant.document_id, grant.version_id)
-            )
         except UpstreamError as error:
-            return JSONResponse(
-                {"error": "upstream_unavailable", "system": error.system.value}, 503
-            )
-        if content is None:
-            await opened.aclose()
+            return upstream_unavailable(error)
+        if (
+            document is None
+            or document.customer != grant.tenant
+            or not may_read_document(acting, document.audience)
+        ):
             return not_found()
-
-        async def body() -> AsyncIterator[bytes]:
-            async with opened:
-                async for chunk in content.chunks:
-                    yield chunk
-
-        return StreamingResponse(
-            body(),
-            media_type=content.mime_type,
-            headers={
-                "Content-Disposition": attachment(content.filename),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return await streamed(documents.download(grant.document_id, grant.version_id))
 
     return download

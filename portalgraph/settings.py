@@ -21,6 +21,9 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from infra.rendering import RenderLimits
+from infra.topology import parse_redis_url
+from resolvers.qr_bills import Creditor, StructuredAddress, check_account
 from resolvers.roi import RoiAssumptions
 from resolvers.uploads import FILE_TYPES
 
@@ -93,8 +96,11 @@ class Settings(BaseSettings):
 
     # cache, events and coordination
     redis_url: str | None = None
-    cache_prefix: str = "pg"
-    """Every Redis key the gateway writes starts with it (cache, event streams, leases)."""
+    """`redis://`, `rediss://`, `redis+sentinel://host:port[,…]/service[/db]` or
+    `redis+cluster://host:port[,…]` (`infra.topology`); unset: in-process stand-ins."""
+    cache_prefix: str = Field("pg", pattern=r"^[^{}]+$")
+    """Every Redis key the gateway writes starts with it (cache, event streams, leases); no
+    braces, which would become the keys' hash tag on a Redis Cluster."""
     cache_ttl_s: Annotated[dict[str, float], NoDecode] = {}
     """Per entity type TTL overrides, `entity=seconds` pairs, comma separated; 0 = no caching."""
     cache_max_stale_s: Annotated[dict[str, float], NoDecode] = {}
@@ -103,7 +109,8 @@ class Settings(BaseSettings):
     # limits
     rate_limit_window_s: float = Field(60.0, gt=0)
     rate_limit_per_principal: int = Field(600, ge=1)
-    """Operations per caller (token subject; client address when anonymous) per window."""
+    """Operations per caller (token subject, per organization it acts for; client address when
+    anonymous) per window."""
     rate_limit_per_organization: int = Field(3000, ge=1)
     """Operations per organization, all its users and integrators together, per window."""
     upstream_budget: Annotated[dict[str, int], NoDecode] = {
@@ -124,6 +131,10 @@ class Settings(BaseSettings):
     """How long an event id is remembered to drop duplicates (longer than a source retries)."""
     events_claim_idle_s: float = Field(30.0, gt=0)
     """After how long another replica takes over an event a replica read but never finished."""
+    events_min_replicas: int = Field(0, ge=0)
+    """Redis replicas that must have an event before its webhook is acknowledged (`WAIT`), so
+    that a failover loses no acknowledged event: 1 with Sentinel or Cluster. While fewer answer,
+    webhooks are refused with 503 and their senders retry."""
     polling: bool = True
     """Whether this replica takes part in polling the systems that cannot push (the ERP)."""
     erp_poll_interval_s: float = Field(2.0, gt=0)
@@ -170,6 +181,38 @@ class Settings(BaseSettings):
     download_url_ttl_s: int = Field(300, ge=10)
     public_url: AnyHttpUrl | None = None
     """The gateway's public base URL, for download links; defaults to the request's."""
+
+    # Swiss QR-bills: the provider as creditor (demo defaults: domain.md §7)
+    creditor_name: str = "Beispiel Lieferant AG"
+    creditor_street: str = "Rue du Lac"
+    creditor_house_number: str = "1268"
+    creditor_postal_code: str = "2501"
+    creditor_city: str = "Biel"
+    creditor_country: str = "CH"
+    creditor_qr_iban: str = "CH44 3199 9123 0008 8901 2"
+    """The QR-IBAN, for invoices with a QR reference (QRR)."""
+    creditor_iban: str = "CH93 0076 2011 6238 5295 7"
+    """The ordinary IBAN, for invoices with a creditor reference (SCOR) or none (NON)."""
+    creditor_vat_number: str | None = None
+    """The provider's UID (CHE-123.456.789), written into the Swico billing information."""
+
+    # document previews the gateway renders when the DMS has none
+    rendition_timeout_s: float = Field(10.0, gt=0)
+    """A render's wall-clock limit; its worker process is killed after it."""
+    rendition_wait_s: float = Field(2.0, ge=0)
+    """How long a query waits for a render before it answers PENDING (the render goes on)."""
+    rendition_max_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    """Larger documents are not rendered (UNAVAILABLE)."""
+    rendition_max_pages: int = Field(2000, ge=1)
+    """PDFs with more pages are not rendered (only the first page ever is)."""
+    rendition_max_pixels: int = Field(50_000_000, ge=10_000)
+    """Images (and PDF pages at the rendering scale) larger than this are not decoded."""
+    rendition_memory_mb: int = Field(768, ge=64)
+    """The address-space limit of a render's worker process."""
+    rendition_workers: int = Field(2, ge=1)
+    """Renders running at once in this replica; more wait for a free worker."""
+    rendition_cache_ttl_s: float = Field(7 * 24 * 3600.0, gt=0)
+    """How long a rendition is kept in the cache (by content hash; failures for an hour)."""
 
     # operations
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -236,6 +279,13 @@ class Settings(BaseSettings):
             return tuple(filter(None, (part.strip() for part in value.split(","))))
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_topology(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_redis_url(value)
+        return value
+
     @field_validator("ready_requires")
     @classmethod
     def _known_dependencies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -262,6 +312,36 @@ class Settings(BaseSettings):
                 "the polling replica renews its lease in time"
             )
         return value
+
+    @field_validator("creditor_qr_iban", "creditor_iban")
+    @classmethod
+    def _creditor_account(cls, value: str, info: ValidationInfo) -> str:
+        return check_account(value, qr=info.field_name == "creditor_qr_iban")
+
+    @property
+    def creditor(self) -> Creditor:
+        address = StructuredAddress(
+            self.creditor_name,
+            self.creditor_street,
+            self.creditor_house_number,
+            self.creditor_postal_code,
+            self.creditor_city,
+            self.creditor_country,
+        )
+        return Creditor(
+            address, self.creditor_qr_iban, self.creditor_iban, self.creditor_vat_number
+        )
+
+    @property
+    def render_limits(self) -> RenderLimits:
+        return RenderLimits(
+            timeout_s=self.rendition_timeout_s,
+            max_bytes=self.rendition_max_bytes,
+            max_pages=self.rendition_max_pages,
+            max_pixels=self.rendition_max_pixels,
+            memory_mb=self.rendition_memory_mb,
+            workers=self.rendition_workers,
+        )
 
     @property
     def issuer(self) -> str:

@@ -61,6 +61,8 @@ from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
+from resolvers.qr_bills import Creditor
+from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
 from resolvers.subscriptions import EventFeed, StreamContext
 from resolvers.uploads import UploadPolicy
@@ -92,6 +94,8 @@ class RequestServices:
     roi: RoiAssumptions
     idempotency: IdempotencyStore
     cache: Cache
+    creditor: Creditor
+    renditions: Renditions
     feed: EventFeed | None = None
     uploads: UploadPolicy = field(default_factory=UploadPolicy)
 
@@ -231,6 +235,8 @@ class GatewayView(GraphQL[Context, None]):
             usage=services.usage,
             roi=services.roi,
             writes=services.writes(),
+            creditor=services.creditor,
+            renditions=services.renditions,
             uploads=services.uploads,
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(

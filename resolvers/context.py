@@ -11,6 +11,8 @@ from infra.usage import UsageStore
 from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
+from resolvers.qr_bills import Creditor
+from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
 from resolvers.uploads import UploadPolicy
 from resolvers.writes import Writes
@@ -32,6 +34,10 @@ class Context:
     roi: RoiAssumptions
     writes: Writes
     """What mutations write through: the ports, idempotency keys, cache invalidation."""
+    creditor: Creditor
+    """The provider's accounts and address, for QR-bills."""
+    renditions: Renditions
+    """The gateway's own document previews (where the DMS has none)."""
     request_id: str = "-"
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None

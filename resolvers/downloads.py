@@ -14,6 +14,8 @@ import json
 import time
 from dataclasses import astuple, dataclass
 
+from auth.principal import Principal
+
 
 @dataclass(frozen=True)
 class DownloadGrant:
@@ -44,6 +46,11 @@ class DownloadLinks:
         return DownloadGrant(
             document_id, version_id, tenant, subject, int(time.time()) + self.ttl_s
         )
+
+    def link(self, document_id: str, version_id: str, tenant: str, viewer: Principal | None) -> str:
+        """A link for this viewer (bound to its subject) in this organization."""
+        subject = viewer.subject if viewer else ""
+        return self.url(self.grant(document_id, version_id, tenant, subject))
 
     def verify(self, token: str, signature: str) -> DownloadGrant | None:
         """The grant a link carries, or None when it is tampered with or expired."""

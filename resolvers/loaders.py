@@ -65,6 +65,7 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "customer": _entity("erp:customer", 300, r.Customer, DAY),
     "addresses": _entity("erp:addresses-of-customer", 300, list[r.Address], DAY),
     "contacts": _entity("crm:contacts-of-customer", 300, list[r.Contact], DAY),
+    "consents": _entity("crm:consents-of-customer", 300, list[r.Consent], HOUR),
     "quote": _entity("erp:quote", 60, r.Quote),
     "quotes": _listed("erp:quotes-of-customer", 30, list[r.Quote]),
     "quote_lines": _entity("erp:lines-of-quote", 300, list[r.DocumentLine], DAY),
@@ -197,6 +198,10 @@ class Loaders:
     @cached_property
     def contacts(self) -> "DataLoader[str, list[r.Contact]]":
         return self._relation("contacts", self._upstreams.contacts.contacts_of)
+
+    @cached_property
+    def consents(self) -> "DataLoader[str, list[r.Consent]]":
+        return self._relation("consents", self._upstreams.consents.consents_of)
 
     @cached_property
     def quote(self) -> "DataLoader[str, r.Quote | None]":

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import TypeAdapter
-from redis.exceptions import RedisError
 
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError
 from infra.idempotency import Conflict, StillRunning, run_once
+from infra.topology import REDIS_ERRORS
 from resolvers.access import owned
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, GatewayError, client_failure
@@ -94,11 +94,11 @@ async def start(ctx: Context, request: PaymentRequest) -> r.Payment | list[Probl
         )
     except UpstreamError as error:
         raise client_failure(error) from error
-    except (RedisError, StillRunning) as error:
+    except (*REDIS_ERRORS, StillRunning) as error:
         raise GatewayError(
             ErrorCode.UPSTREAM_UNAVAILABLE,
             "The payment could not be started safely now; retry with the same idempotency key.",
-            system="redis" if isinstance(error, RedisError) else "payments",
+            system="payments" if isinstance(error, StillRunning) else "redis",
         ) from error
     if isinstance(outcome, Conflict):
         return [

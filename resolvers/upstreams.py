@@ -4,6 +4,7 @@ and the identity provider's user directory."""
 from dataclasses import dataclass
 
 from connectors.base.ports import (
+    ConsentPort,
     ContactPort,
     DocumentPort,
     InvoicePort,
@@ -28,4 +29,5 @@ class Upstreams:
     tickets: TicketPort
     threads: ThreadPort
     documents: DocumentPort
+    consents: ConsentPort
     directory: Directory

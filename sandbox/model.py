@@ -290,6 +290,20 @@ class ErpChange:
 
 
 @dataclass
+class ConsentRecord:
+    """One consent decision in the CRM (append-only, like Salesforce's ContactPointConsent)."""
+
+    id: str
+    company_id: str
+    email: str
+    purpose: str  # "marketing_email" | "analytics" | "personalization" | "ebill_data_sharing"
+    granted: bool
+    text_version: str
+    decided_at: datetime
+    channel: str = "portal"
+
+
+@dataclass
 class Seed:
     now: datetime
     customers: list[Customer] = field(default_factory=list)
@@ -306,4 +320,5 @@ class Seed:
     comments: list[Comment] = field(default_factory=list)
     read_states: list[ReadState] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
+    consents: list[ConsentRecord] = field(default_factory=list)
     erp_changes: list[ErpChange] = field(default_factory=list)

@@ -14,6 +14,7 @@ from sandbox.model import (
     CENT,
     Address,
     Comment,
+    ConsentRecord,
     Contact,
     Customer,
     Delivery,
@@ -104,6 +105,7 @@ class _Fixtures:
         self.payments()
         self.tickets()
         self.documents()
+        self.consents()
 
     # -- organizations -------------------------------------------------------------------
 
@@ -658,6 +660,7 @@ class _Fixtures:
         self.invoice(17, LUMIERE, money("560.00"), 4, 26, "not_paid", delivery_channel="ebill")
         self.invoice(18, SOPHIE, money("149.00"), 17, 13, "paid", order_id="10000008")
         self.invoice(19, TICINO, money("0.00"), 2, 28, "not_paid", open_amount_qr=True)
+        self.invoice(20, SOPHIE, money("89.00"), 3, 27, "not_paid", reference_type="NON")
         for n in range(FILLER_ORDERS):
             order = self.seed_order(f"{10000020 + n}")
             issued = 58 + 7 * n
@@ -1218,3 +1221,23 @@ class _Fixtures:
             [("1.0", provider, -24, "")],
             customer=LUMIERE,
         )
+
+    # -- consents (CRM) --------------------------------------------------------------------
+
+    def consents(self) -> None:
+        """Sophie: marketing e-mails granted on text v1, again on v2; analytics granted, then
+        revoked. Anna: personalization granted."""
+        sophie, anna = "sophie.rossi@example.ch", "anna.keller@muster-maschinenbau.ch"
+        decisions = [
+            (SOPHIE, sophie, "marketing_email", True, "v1", -300),
+            (SOPHIE, sophie, "analytics", True, "v1", -300),
+            (SOPHIE, sophie, "marketing_email", True, "v2", -120),
+            (SOPHIE, sophie, "analytics", False, "v1", -30),
+            (MUSTER, anna, "personalization", True, "v1", -60),
+        ]
+        for n, (company, email, purpose, granted, version, days) in enumerate(decisions, 1):
+            self.seed.consents.append(
+                ConsentRecord(
+                    f"CNS-{n:04d}", company, email, purpose, granted, version, self.at(days)
+                )
+            )

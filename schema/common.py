@@ -75,6 +75,18 @@ class Node:
     )
 
 
+@strawberry.interface(
+    description="A structured postal address, field for field as a Swiss QR-bill carries it."
+)
+class StructuredAddress:
+    name: str = strawberry.field(description="Name on the address.")
+    street: str = strawberry.field(description="Street.")
+    house_number: str = strawberry.field(description="House number.")
+    postal_code: str = strawberry.field(description="Postal code.")
+    city: str = strawberry.field(description="Town.")
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country.")
+
+
 @strawberry.type(description="An amount of money in one currency.")
 class Money:
     amount: Decimal = strawberry.field(description="The amount, as an exact decimal string.")

@@ -6,20 +6,72 @@ import strawberry
 
 from connectors.base import records as r
 from resolvers import documents as resolve
+from resolvers import renditions
 from resolvers.context import Context
-from schema.common import Node, Synced, global_id
+from resolvers.derived_files import RENDITION, derived_url
+from resolvers.pagination import PageArgs, paginate
+from schema.common import Connection, Node, Synced, connection, global_id
 from schema.enums import DocumentAudience, DocumentType, RenditionKind, RenditionStatus, UploadedBy
 
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.type(description="A derived view of a version: thumbnail or preview.")
+@strawberry.type(
+    description=(
+        "A derived view of a version: a thumbnail or a preview image of its first page (the "
+        "DMS's own, or rendered by the gateway), or the DMS's preview PDF."
+    )
+)
 class Rendition:
     kind: RenditionKind = strawberry.field(description="Thumbnail or preview.")
     status: RenditionStatus = strawberry.field(
-        description="READY to show; UNAVAILABLE means the portal shows a generic icon instead."
+        description=(
+            "READY to show; PENDING while it is being made (ask again); UNAVAILABLE for a "
+            "format that cannot be rendered: show `fallbackIcon` instead."
+        )
     )
     mime_type: str | None = strawberry.field(description="The rendition's content type.")
+    fallback_icon: str = strawberry.field(
+        description=(
+            "A generic icon for the file's format, to show until (or unless) the rendition is "
+            "READY: pdf, image, cad, code, text, spreadsheet, archive or file."
+        )
+    )
+    document: strawberry.Private[r.Document]
+    version: strawberry.Private[r.DocumentVersion]
+    served: strawberry.Private[bool]
+
+    @classmethod
+    def of(
+        cls, view: renditions.RenditionView, document: r.Document, version: r.DocumentVersion
+    ) -> "Rendition":
+        return cls(
+            kind=RenditionKind(view.kind),
+            status=RenditionStatus(view.status),
+            mime_type=view.mime_type,
+            fallback_icon=renditions.fallback_icon(version.mime_type),
+            document=document,
+            version=version,
+            served=view.served,
+        )
+
+    @strawberry.field(description="A short-lived signed link to the rendition when READY.")
+    def url(self, info: Info) -> str | None:
+        if not self.served:
+            return None
+        variant = f"{self.kind.value}:{self.version.id}"
+        document = self.document
+        ctx = info.context
+        return derived_url(
+            ctx.downloads, RENDITION, document.id, variant, document.customer, ctx.principal
+        )
+
+
+async def renditions_of(
+    info: Info, document: r.Document, version: r.DocumentVersion
+) -> list[Rendition]:
+    found = await renditions.views(info.context.renditions, document, version)
+    return [Rendition.of(view, document, version) for view in found]
 
 
 @strawberry.type(description="One version of a document (CMIS version series).")
@@ -34,7 +86,12 @@ class DocumentVersion(Node):
     filename: str = strawberry.field(description="The file name.")
     size: int = strawberry.field(description="The size in bytes.")
     content_hash: str = strawberry.field(description="The SHA-256 of the content, hex.")
-    renditions: list[Rendition] = strawberry.field(description="Thumbnails and previews.")
+    major: int | None = strawberry.field(
+        description='The major version number ("2" of "2.1"); null for a non-numeric label.'
+    )
+    minor: int | None = strawberry.field(
+        description='The minor version number ("1" of "2.1"); null for a non-numeric label.'
+    )
     document: strawberry.Private[r.Document]
     record: strawberry.Private[r.DocumentVersion]
 
@@ -52,14 +109,8 @@ class DocumentVersion(Node):
             filename=version.filename,
             size=version.size,
             content_hash=version.content_hash,
-            renditions=[
-                Rendition(
-                    kind=RenditionKind(rendition.kind),
-                    status=RenditionStatus(rendition.status),
-                    mime_type=rendition.mime_type,
-                )
-                for rendition in version.renditions
-            ],
+            major=version_number(version.version_label, 0),
+            minor=version_number(version.version_label, 1),
             document=document,
             record=version,
         )
@@ -69,6 +120,16 @@ class DocumentVersion(Node):
     )
     def download_url(self, info: Info) -> str:
         return resolve.download_url(info.context, self.document, self.record)
+
+    @strawberry.field(description="Thumbnail, preview image and preview PDF of this version.")
+    async def renditions(self, info: Info) -> list[Rendition]:
+        return await renditions_of(info, self.document, self.record)
+
+
+def version_number(label: str, position: int) -> int | None:
+    """A part of a `major.minor` label."""
+    parts = label.split(".")
+    return int(parts[position]) if len(parts) == 2 and all(p.isdigit() for p in parts) else None
 
 
 @strawberry.type(
@@ -113,10 +174,22 @@ class Document(Node, Synced):
     def size(self) -> int:
         return self.record.latest_version.size
 
-    @strawberry.field(description="Every version, newest first.")
-    async def versions(self, info: Info) -> list[DocumentVersion] | None:
+    @strawberry.field(description="The version history, newest first (Relay connection).")
+    async def versions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[DocumentVersion] | None:
         found = await resolve.versions(info.context, self.record)
-        return [DocumentVersion.of(self.record, version) for version in found]
+        page = paginate(found, lambda v: v.id, "versions", PageArgs(first, after, last, before))
+        return connection(page, lambda version: DocumentVersion.of(self.record, version))
+
+    @strawberry.field(description="Thumbnail and preview image of the latest version's first page.")
+    async def renditions(self, info: Info) -> list[Rendition]:
+        return await renditions_of(info, self.record, self.record.latest_version)
 
     @strawberry.field(description="A short-lived signed link to the latest version's bytes.")
     def download_url(self, info: Info) -> str:

@@ -10,8 +10,10 @@ from auth.policy import Permission
 from connectors.base import records as r
 from resolvers import documents as resolve_documents
 from resolvers import invoices as resolve
+from resolvers import qr_bills
 from resolvers.context import Context
 from resolvers.derived import days_overdue, is_overdue
+from resolvers.labels import language_of
 from schema.cases import Case, label
 from schema.common import Money, SourceStatusInfo, Synced, global_id
 from schema.documents import Document
@@ -25,6 +27,7 @@ from schema.enums import (
     ReferenceType,
 )
 from schema.payments import Payment
+from schema.qr_bills import QrBill
 
 if TYPE_CHECKING:
     from schema.orders import Order
@@ -125,6 +128,20 @@ class Invoice(Case, Synced):
         from schema.orders import order_by_id
 
         return await order_by_id(info, self.record.order_id)
+
+    @strawberry.field(
+        description=(
+            "The Swiss QR-bill for what is left to pay, in the viewer's language; null when "
+            "nothing is to be paid by bill (paid, in payment, cancelled, a credit note). Data "
+            "that cannot make a valid bill is an INVALID_QR_BILL error naming the field."
+        )
+    )
+    async def qr_bill(self, info: Info) -> QrBill | None:
+        ctx = info.context
+        bill = await qr_bills.of_invoice(
+            ctx.loaders, self.record, ctx.creditor, language_of(ctx.locale)
+        )
+        return QrBill.of(bill) if bill is not None else None
 
     @strawberry.field(description="The invoice's PDF, if the DMS has archived it.")
     async def document(self, info: Info) -> Document | None:

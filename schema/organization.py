@@ -9,7 +9,15 @@ from connectors.base import records as r
 from resolvers import members
 from resolvers import organization as resolve
 from resolvers.context import Context
-from schema.common import Connection, Money, Node, Synced, connection, global_id
+from schema.common import (
+    Connection,
+    Money,
+    Node,
+    StructuredAddress,
+    Synced,
+    connection,
+    global_id,
+)
 from schema.enums import (
     AddressType,
     ChangeRequestStatus,
@@ -24,14 +32,8 @@ Info = strawberry.Info[Context, None]
 
 
 @strawberry.type(description="A postal address; fields map 1:1 to a QR-bill structured address.")
-class Address(Node):
+class Address(Node, StructuredAddress):
     type: AddressType = strawberry.field(description="Billing, shipping or postal.")
-    name: str = strawberry.field(description="Name on the address.")
-    street: str = strawberry.field(description="Street.")
-    house_number: str = strawberry.field(description="House number.")
-    postal_code: str = strawberry.field(description="Postal code.")
-    city: str = strawberry.field(description="Town.")
-    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country.")
     is_default: bool = strawberry.field(description="The default address of its type.")
     change_request_status: ChangeRequestStatus = strawberry.field(
         description="A billing address's changes await the provider's approval."

@@ -19,6 +19,7 @@ from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from schema.address_mutations import AddressMutations
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
+from schema.consents import ConsentMutations, ConsentQueries
 from schema.contact_mutations import ContactPersonMutations
 from schema.document_mutations import DocumentMutations
 from schema.documents import Document
@@ -75,7 +76,7 @@ def price_sort_allowed(info: Info, field: str) -> None:
 
 
 @strawberry.type(description="Read the customer portal's graph.")
-class Query:
+class Query(ConsentQueries):
     @strawberry.field(description="Who is asking: the user, roles and active organization.")
     def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
@@ -317,6 +318,7 @@ class Mutation(
     ContactPersonMutations,
     MemberMutations,
     DocumentMutations,
+    ConsentMutations,
     TicketMutations,
     ThreadMutations,
 ):

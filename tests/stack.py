@@ -225,6 +225,11 @@ async def client_for(gateway_url: str, tokens: Tokens) -> AsyncIterator[Any]:
         await client.aclose()
 
 
+def nodes(connection: dict[str, Any]) -> list[Any]:
+    """The nodes of a Relay connection's page, in order."""
+    return [edge["node"] for edge in connection["edges"]]
+
+
 def without_sources(body: dict[str, Any]) -> dict[str, Any]:
     """An answer without its `extensions.sources`: the upstream calls and latencies there tell a
     cache hit from a miss (as the response time does anyway); the rest must be identical."""

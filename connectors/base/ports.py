@@ -23,6 +23,8 @@ from connectors.base.records import (
     Address,
     AddressFields,
     CaseRef,
+    Consent,
+    ConsentDecision,
     Contact,
     ContactFields,
     Customer,
@@ -99,6 +101,21 @@ class ContactPort(Closeable, Protocol):
     async def create_contact(self, customer: str, fields: ContactFields) -> Contact: ...
     async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact: ...
     async def delete_contact(self, contact_id: str) -> None: ...
+
+
+class ConsentPort(Closeable, Protocol):
+    async def consents_of(self, customers: Sequence[str]) -> list[list[Consent]]:
+        """Every consent decision of each customer's people, oldest first."""
+        ...
+
+    async def consent_texts(self) -> dict[str, str]:
+        """The current text version of each purpose (what a grant must name)."""
+        ...
+
+    async def record_consent(self, decision: ConsentDecision) -> Consent:
+        """Append a decision; a write, never retried. `UpstreamRejected` when the CRM refuses
+        it (an outdated text version, an unknown organization)."""
+        ...
 
 
 class QuotePort(Closeable, Protocol):
@@ -210,6 +227,13 @@ class DocumentPort(Closeable, Protocol):
     ) -> AbstractAsyncContextManager[DownloadedContent | None]:
         """The content of a version, streamed while the block runs (`None` when unknown); the
         connection is released when the block ends."""
+        ...
+
+    def rendition(
+        self, document_id: str, version_id: str, kind: str
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        """The DMS's own rendition of a version (`kind` as in `Rendition.kind`), streamed as
+        `download`; `None` where it has none."""
         ...
 
     async def create_document(self, new: NewDocument) -> Document:

@@ -397,6 +397,31 @@ class NewMessage:
 
 
 @dataclass(frozen=True)
+class Consent:
+    """One consent decision of a person (an organization's e-mail address), as the CRM keeps
+    it: append-only, the newest decision per purpose is in force."""
+
+    id: str
+    customer: str
+    email: str
+    purpose: str  # MARKETING_EMAIL | ANALYTICS | PERSONALIZATION | EBILL_DATA_SHARING
+    granted: bool
+    text_version: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    """A decision the portal records for its viewer; a write."""
+
+    customer: str
+    email: str
+    purpose: str
+    granted: bool
+    text_version: str
+
+
+@dataclass(frozen=True)
 class Rendition:
     kind: str  # THUMBNAIL | PREVIEW_PDF | PREVIEW_IMAGE
     status: str  # READY | PENDING | UNAVAILABLE

@@ -1,11 +1,11 @@
-"""The CRM adapter: contacts, helpdesk tickets and the messages on cases over the CRM's REST
-API (`/api/v1`).
+"""The CRM adapter: contacts, helpdesk tickets, the messages on cases and consents over the
+CRM's REST API (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `subjects=`); the
 ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Each write (a contact
-person's, a ticket's, a message, a read state) is one JSON request, never retried; the CRM's
-refusals (422, and 404 or 409 for a write to a record) become `UpstreamRefused`
-(`mapping.Refusals`).
+person's, a ticket's, a message, a read state) is one JSON request, recording a consent one
+form POST; writes are never retried. The CRM's refusals of the JSON writes (422, and 404 or
+409 for a write to a record) become `UpstreamRefused` (`mapping.Refusals`).
 """
 
 from collections.abc import Mapping, Sequence
@@ -15,6 +15,8 @@ from urllib.parse import quote
 from connectors.base.ports import ListFilter
 from connectors.base.records import (
     CaseRef,
+    Consent,
+    ConsentDecision,
     Contact,
     ContactFields,
     Message,
@@ -42,7 +44,7 @@ TICKET = TICKETS + "/{ticket_id}"
 
 
 class CrmAdapter(RestAdapter):
-    """`ContactPort`, `TicketPort` and `ThreadPort` for the CRM."""
+    """`ContactPort`, `TicketPort`, `ThreadPort` and `ConsentPort` for the CRM."""
 
     system = System.CRM
 
@@ -156,3 +158,16 @@ class CrmAdapter(RestAdapter):
         body = {"user_id": user, "company_id": customer, "subject": mapping.subject_body(subject)}
         answer = await self._write("PUT", "/api/v1/read_states", body, mapping.ON_SUBJECT)
         return mapping.read_state(answer)
+
+    async def consents_of(self, customers: Sequence[str]) -> list[list[Consent]]:
+        found = await self._rest.get_batched(
+            "/api/v1/consents", "company_ids", customers, mapping.consents
+        )
+        return grouped(found, lambda consent: consent.customer, customers)
+
+    async def consent_texts(self) -> dict[str, str]:
+        return mapping.consent_texts(await self._rest.get("/api/v1/consent_texts"))
+
+    async def record_consent(self, decision: ConsentDecision) -> Consent:
+        body = await self._rest.post_form("/api/v1/consents", mapping.consent_form(decision))
+        return mapping.consent(body)

@@ -30,6 +30,8 @@ from connectors.base.payload import (
 )
 from connectors.base.records import (
     CaseRef,
+    Consent,
+    ConsentDecision,
     Contact,
     ContactFields,
     Message,
@@ -306,4 +308,47 @@ def message_body(new: NewMessage) -> dict[str, Any]:
         "author": {"name": new.author_name, "user_id": new.author_id},
         "body": new.body,
         "attachment_ids": list(new.attachment_ids),
+    }
+
+
+PURPOSES = {
+    name: name.upper()
+    for name in ("marketing_email", "analytics", "personalization", "ebill_data_sharing")
+}
+
+
+@crm
+def consents(body: object) -> list[Consent]:
+    return [consent(entry) for entry in as_objects(body)]
+
+
+@crm
+def consent(payload: object) -> Consent:
+    entry = as_object(payload)
+    return Consent(
+        id=text(entry, "id"),
+        customer=text(entry, "company_id"),
+        email=text(entry, "email"),
+        purpose=choice(entry, "purpose", PURPOSES),
+        granted=boolean(entry, "granted"),
+        text_version=text(entry, "text_version"),
+        decided_at=timestamp(entry, "decided_at"),
+    )
+
+
+@crm
+def consent_texts(body: object) -> dict[str, str]:
+    return {
+        choice(entry, "purpose", PURPOSES): text(entry, "version") for entry in as_objects(body)
+    }
+
+
+def consent_form(decision: ConsentDecision) -> dict[str, str]:
+    purposes = {unified: name for name, unified in PURPOSES.items()}
+    return {
+        "company_id": decision.customer,
+        "email": decision.email,
+        "purpose": purposes[decision.purpose],
+        "granted": "true" if decision.granted else "false",
+        "text_version": decision.text_version,
     }

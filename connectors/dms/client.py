@@ -1,14 +1,14 @@
 """The DMS adapter: documents, their version series and content over the DMS's REST API.
 
 Batch reads are one request per 100 keys: `ids=` for documents, `refs=type:id` for the
-documents of several cases at once, `document_ids=` for versions. Downloads stream the body
-while the caller reads it and stop at `max_download_bytes`. Uploads (a new document, a new
-version) are multipart forms streamed from the file in chunks; they are writes, sent once and
-never retried.
+documents of several cases at once, `document_ids=` for versions. Downloads (a version's
+content, the DMS's own renditions of it) stream the body while the caller reads it and stop at
+`max_download_bytes`. Uploads (a new document, a new version) are multipart forms streamed
+from the file in chunks; they are writes, sent once and never retried.
 """
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 from urllib.parse import quote
 
@@ -33,7 +33,9 @@ from connectors.base.rest import MAX_BATCH, RestAdapter, collect_pages, filter_p
 from connectors.dms import mapping
 
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
+RENDITION = "GET /api/documents/{document_id}/versions/{version_id}/renditions/{kind}"
 NEW_VERSION = "POST /api/documents/{document_id}/versions"
+DMS_RENDITIONS = {kind: name for name, kind in mapping.RENDITION_KINDS.items()}
 
 
 class DmsAdapter(RestAdapter):
@@ -110,15 +112,27 @@ class DmsAdapter(RestAdapter):
             missing_ok=True,
         )
 
-    @asynccontextmanager
-    async def download(
+    def download(
         self, document_id: str, version_id: str
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        path = f"{version_path(document_id, version_id)}/content"
+        return self._stream(path, CONTENT, version_id)
+
+    def rendition(
+        self, document_id: str, version_id: str, kind: str
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        name = DMS_RENDITIONS.get(kind)
+        if name is None:
+            return nullcontext(None)
+        path = f"{version_path(document_id, version_id)}/renditions/{name}"
+        return self._stream(path, RENDITION, name)
+
+    @asynccontextmanager
+    async def _stream(
+        self, path: str, operation: str, fallback_name: str
     ) -> AsyncIterator[DownloadedContent | None]:
-        path = (
-            f"/api/documents/{quote(document_id, safe='')}"
-            f"/versions/{quote(version_id, safe='')}/content"
-        )
-        response = await self._rest.guard.read(lambda: self._open(path))
+        """The body at `path`, streamed while the block runs; None for 404."""
+        response = await self._rest.guard.read(lambda: self._open(path, operation))
         if response is None:
             yield None
             return
@@ -127,14 +141,14 @@ class DmsAdapter(RestAdapter):
                 self._chunks(response, path),
                 response.headers.get("Content-Type"),
                 response.headers.get("Content-Disposition"),
-                fallback_name=version_id,
+                fallback_name=fallback_name,
             )
         finally:
             await response.aclose()
 
-    async def _open(self, path: str) -> httpx.Response | None:
-        """The content's response with its body still unread; None for 404."""
-        request = self._rest.http.build_request("GET", path, extensions={OPERATION: CONTENT})
+    async def _open(self, path: str, operation: str) -> httpx.Response | None:
+        """The response with its body still unread; None for 404."""
+        request = self._rest.http.build_request("GET", path, extensions={OPERATION: operation})
         async with upstream_errors(System.DMS):
             response = await self._rest.http.send(request, stream=True)
         if response.is_success:
@@ -155,3 +169,7 @@ class DmsAdapter(RestAdapter):
                         System.DMS, f"content of {path} exceeds {self._max_download_bytes} bytes"
                     )
                 yield chunk
+
+
+def version_path(document_id: str, version_id: str) -> str:
+    return f"/api/documents/{quote(document_id, safe='')}/versions/{quote(version_id, safe='')}"

@@ -57,7 +57,11 @@ UPLOADERS = {"customer": "CUSTOMER", "provider": "PROVIDER"}
 REFERENCE_TYPES = {
     name: name.upper() for name in ("order", "invoice", "quote", "ticket", "delivery")
 }
-RENDITION_KINDS = {"thumbnail": "THUMBNAIL", "preview_pdf": "PREVIEW_PDF"}
+RENDITION_KINDS = {
+    "thumbnail": "THUMBNAIL",
+    "preview_image": "PREVIEW_IMAGE",
+    "preview_pdf": "PREVIEW_PDF",
+}
 RENDITION_STATES = {"ready": "READY", "pending": "PENDING", "unavailable": "UNAVAILABLE"}
 DEFAULT_MIME = "application/octet-stream"
 REFUSALS = {

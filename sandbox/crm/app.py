@@ -8,7 +8,7 @@ or to an ERP record the CRM links to (order, invoice, quote), like Odoo's `mail.
 include internal notes, flagged `"internal": true`, as the real helpdesk's API does: dropping
 them is the gateway's job. Read states say which message a portal user has seen last per
 record. Contact persons are written in `contacts.py`; tickets, messages and read states in
-`writes.py`.
+`writes.py`; consents in `consents.py`.
 """
 
 from collections.abc import Mapping
@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.crm.consents import ConsentRegister
 from sandbox.crm.contacts import ContactWrites, contact_json
 from sandbox.crm.writes import CrmWrites, read_state_json
 from sandbox.faults import Faults
@@ -213,10 +214,6 @@ class CrmApi:
         ]
         return JSONResponse([read_state_json(s) for s in found])
 
-    async def consents(self, request: Request) -> Response:
-        required_ids(request, "company_ids")
-        return JSONResponse([])
-
 
 def create_crm_app(
     seed: Seed,
@@ -232,6 +229,7 @@ def create_crm_app(
     stamped with; `advances` serve `POST /_advance`; writes send their webhooks through
     `webhooks` (default: none)."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
+    consents = ConsentRegister(seed, api.clock, crm_error)
     contacts = ContactWrites(seed, crm_error)
     writes = CrmWrites(
         seed,
@@ -264,7 +262,9 @@ def create_crm_app(
         Route("/api/v1/comments", write(writes.post_comment), methods=["POST"]),
         Route("/api/v1/read_states", guard(api.read_states), methods=["GET"]),
         Route("/api/v1/read_states", write(writes.mark_read), methods=["PUT"]),
-        Route("/api/v1/consents", guard(api.consents), methods=["GET"]),
+        Route("/api/v1/consents", guard(consents.list), methods=["GET"]),
+        Route("/api/v1/consents", guard(consents.record), methods=["POST"]),
+        Route("/api/v1/consent_texts", guard(consents.texts), methods=["GET"]),
         *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=crm_error)

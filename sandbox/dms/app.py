@@ -4,7 +4,9 @@
 tombstone `{"id", "deleted": true}`, an unknown one is left out), `refs=type:id,…` (documents
 referencing any of those ERP/CRM objects) or `owner=` (a customer's documents, searchable and
 paged: `{"objects", "num_items", "has_more_items", "page", "page_size"}`). Versions come newest
-first, as CMIS `getAllVersions` returns them. Errors are CMIS browser-binding JSON
+first, as CMIS `getAllVersions` returns them; each lists its renditions (thumbnail, preview
+image, preview PDF) with their state, and a ready one is served under
+`…/versions/{id}/renditions/{kind}`. Errors are CMIS browser-binding JSON
 `{"exception", "message"}` (with a `reason` when a write is refused). The writes (a new
 document, a new version) are in `writes.py`.
 """
@@ -21,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.dms.renditions import rendition
 from sandbox.dms.writes import DmsLimits, DmsWrites
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
@@ -72,6 +75,7 @@ def version_json(document: Document, version: DocumentVersion) -> dict[str, Any]
         "sha256": hashlib.sha256(version.content).hexdigest(),
         "renditions": [
             {"kind": "thumbnail", "status": version.thumbnail, "mime_type": THUMBNAIL_MIME},
+            {"kind": "preview_image", "status": version.thumbnail, "mime_type": THUMBNAIL_MIME},
             {
                 "kind": "preview_pdf",
                 "status": preview_status(version),
@@ -171,12 +175,12 @@ class DmsApi:
         ]
         return JSONResponse(found)
 
-    async def content(self, request: Request) -> Response:
+    def version(self, request: Request) -> tuple[Document, DocumentVersion] | None:
         document_id = request.path_params["document_id"]
         version_id = request.path_params["version_id"]
-        version = next(
+        return next(
             (
-                v
+                (d, v)
                 for d in self.live()
                 if d.id == document_id
                 for v in d.versions
@@ -184,13 +188,25 @@ class DmsApi:
             ),
             None,
         )
-        if version is None:
-            return dms_error(404, f"no version {version_id} of document {document_id}")
+
+    async def content(self, request: Request) -> Response:
+        found = self.version(request)
+        if found is None:
+            return dms_error(404, "no such version of this document")
+        _, version = found
         return Response(
             version.content,
             media_type=version.mime_type,
             headers={"Content-Disposition": content_disposition(version.filename)},
         )
+
+    async def rendition(self, request: Request) -> Response:
+        found = self.version(request)
+        made = rendition(found[0].title, found[1], request.path_params["kind"]) if found else None
+        if made is None:
+            return dms_error(404, "no such rendition of this version")
+        content, media_type = made
+        return Response(content, media_type=media_type)
 
 
 def create_dms_app(
@@ -217,6 +233,11 @@ def create_dms_app(
         Route(
             "/api/documents/{document_id}/versions/{version_id}/content",
             guard(api.content),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/documents/{document_id}/versions/{version_id}/renditions/{kind}",
+            guard(api.rendition),
             methods=["GET"],
         ),
         *([advance_route(advances)] if advances else []),

@@ -1,7 +1,7 @@
 """The DMS adapter against the sandbox DMS: batching, tombstones, versions, downloads, faults."""
 
 import hashlib
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing
 
 import pytest
 
@@ -12,8 +12,9 @@ from connectors.base.errors import (
     UpstreamUnavailable,
 )
 from connectors.base.ports import ListFilter
-from connectors.base.records import CaseRef, Document, System
+from connectors.base.records import CaseRef, Document, DownloadedContent, System
 from connectors.dms import DmsAdapter
+from sandbox.dms.renditions import rendition
 from sandbox.model import Document as SeedDocument
 from sandbox.model import Seed
 from sandbox.seed import MUSTER
@@ -28,11 +29,22 @@ from tests.rest_fixtures import (
 
 DOCUMENTS, VERSIONS = "GET /api/documents", "GET /api/documents/versions"
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
+RENDITION = "GET /api/documents/{document_id}/versions/{version_id}/renditions/{kind}"
 UNKNOWN = "does-not-exist"
 
 
 def live(seed: Seed) -> list[SeedDocument]:
     return [document for document in seed.documents if not document.deleted]
+
+
+async def read(
+    opened: AbstractAsyncContextManager[DownloadedContent | None],
+) -> tuple[bytes, str] | None:
+    """A streamed download, whole, with its media type."""
+    async with opened as found:
+        if found is None:
+            return None
+        return b"".join([chunk async for chunk in found.chunks]), found.mime_type
 
 
 def assert_maps(document: Document | None, seeded: SeedDocument) -> None:
@@ -178,6 +190,23 @@ async def test_download_of_unknown_or_deleted_content_is_none(
     ):
         async with dms_adapter.download(document_id, version_id) as downloaded:
             assert downloaded is None
+
+
+async def test_renditions_are_the_dms_own_where_it_has_them(
+    dms_adapter: DmsAdapter, dms_control: SandboxControl, rest_seed: Seed
+) -> None:
+    drawing = live(rest_seed)[0]
+    version = drawing.versions[-1]
+    for kind, dms_kind in (("THUMBNAIL", "thumbnail"), ("PREVIEW_IMAGE", "preview_image")):
+        found = await read(dms_adapter.rendition(drawing.id, version.id, kind))
+        assert found == rendition(drawing.title, version, dms_kind)
+    preview = await read(dms_adapter.rendition(drawing.id, version.id, "PREVIEW_PDF"))
+    assert preview == (version.content, "application/pdf")
+    assert await dms_control.requests() == {RENDITION: 3}
+    cad = next(d for d in live(rest_seed) if d.versions[0].mime_type == "image/vnd.dwg")
+    assert await read(dms_adapter.rendition(cad.id, cad.versions[0].id, "THUMBNAIL")) is None
+    assert await read(dms_adapter.rendition(drawing.id, UNKNOWN, "THUMBNAIL")) is None
+    assert await read(dms_adapter.rendition(drawing.id, version.id, "HOLOGRAM")) is None
 
 
 async def test_no_keys_no_request(dms_adapter: DmsAdapter, dms_control: SandboxControl) -> None:

@@ -21,7 +21,8 @@ DEPTH_BOMB = (
 ALIAS_BOMB = "{ " + " ".join(f"a{i}: organization {{ legalName }}" for i in range(200)) + " }"
 TOKEN_BOMB = "{ " + " ".join(f"a{i}: __typename" for i in range(3000)) + " }"
 COST_BOMB = """{ orders(first: 100) { edges { node { lines { total { amount } }
-    invoices { payments { refunds { amount { amount } } } documents { versions { id } } } } } } }"""
+    invoices { payments { refunds { amount { amount } } }
+    documents { versions { edges { node { id } } } } } } } } }"""
 BURST = 1000
 ALLOWED = 40
 

@@ -245,16 +245,18 @@ async def test_tickets_messages_and_sla(sandbox: Sandbox, client_for: Client) ->
 async def test_documents_with_versions_and_downloads(sandbox: Sandbox, client_for: Client) -> None:
     anna = await client_for("anna")
     selection = """id title documentType audience tags uploadedBy mimeType size downloadUrl
-        latestVersion { versionLabel isLatest } versions { id versionLabel isMajor isLatest
-        checkinComment createdBy createdAt mimeType filename size contentHash downloadUrl
-        renditions { kind status } }"""
+        latestVersion { versionLabel isLatest } versions { totalCount edges { node {
+        id versionLabel major minor isMajor isLatest checkinComment createdBy createdAt mimeType
+        filename size contentHash downloadUrl renditions { kind status } } } }"""
     every = await all_edges(anna, "documents", selection, filter_type="DocumentFilterInput")
     seeded = {d.title for d in sandbox.seed.documents if d.customer == MUSTER and not d.deleted}
     assert {d["title"] for d in every} == seeded
-    drawing = next(d for d in every if len(d["versions"]) == 3)
-    assert [v["versionLabel"] for v in drawing["versions"]] == ["2.0", "1.1", "1.0"]
+    drawing = next(d for d in every if d["versions"]["totalCount"] == 3)
+    versions = [edge["node"] for edge in drawing["versions"]["edges"]]
+    assert [v["versionLabel"] for v in versions] == ["2.0", "1.1", "1.0"]
+    assert [(v["major"], v["minor"]) for v in versions] == [(2, 0), (1, 1), (1, 0)]
     assert drawing["latestVersion"]["versionLabel"] == "2.0"
-    version = drawing["versions"][1]
+    version = versions[1]
     download = await anna.http.get(version["downloadUrl"])
     assert download.status_code == 200
     seed_doc = next(d for d in sandbox.seed.documents if d.title == drawing["title"])

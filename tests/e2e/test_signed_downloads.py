@@ -16,11 +16,11 @@ from resolvers.downloads import DownloadGrant, DownloadLinks
 from sandbox.model import Document
 from sandbox.seed import MUSTER
 from sandbox.server import Sandbox
-from tests.stack import GraphQLClient, Tokens, gateway_settings
+from tests.stack import GraphQLClient, Tokens, gateway_settings, nodes
 
 Client = Callable[..., Awaitable[GraphQLClient]]
 DOCUMENTS = """{ documents(first: 100) { edges { node { id title audience
-  versions { filename contentHash downloadUrl } } } } }"""
+  versions(first: 10) { edges { node { filename contentHash downloadUrl } } } } } } }"""
 NOT_FOUND = {"error": "not_found", "message": "This link is invalid or expired."}
 LUMIERE = "0000100002"
 
@@ -40,7 +40,9 @@ def seeded(sandbox: Sandbox, title: str) -> Document:
 
 
 async def documents_of(client: GraphQLClient) -> list[dict[str, Any]]:
-    return [edge["node"] for edge in (await client.query(DOCUMENTS))["documents"]["edges"]]
+    """The documents, each with the list of its versions, newest first."""
+    documents = nodes((await client.query(DOCUMENTS))["documents"])
+    return [{**document, "versions": nodes(document["versions"])} for document in documents]
 
 
 async def fetch(url: str, token: str | None) -> httpx.Response:
