@@ -1,10 +1,10 @@
 """Which adapter serves which port, chosen from settings.
 
-Built in: `erp` (SOAP) serves organizations, quotes, orders and invoices; `crm` contacts and
-tickets; `dms` documents; `payments` payments. A company swaps in its own adapter for a port
-with `PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point in the
-group `portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once, even
-when it serves several ports.
+Built in: `erp` (SOAP) serves organizations, quotes, orders, invoices and bookings; `crm`
+contacts and tickets; `dms` documents; `payments` payments. A company swaps in its own adapter
+for a port with `PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point
+in the group `portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once,
+even when it serves several ports.
 """
 
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,6 +27,7 @@ DEFAULT_ADAPTERS = {
     "quotes": "erp",
     "orders": "erp",
     "invoices": "erp",
+    "bookings": "erp",
     "contacts": "crm",
     "tickets": "crm",
     "documents": "dms",

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from connectors.base.ports import (
+    BookingPort,
     ContactPort,
     DocumentPort,
     InvoicePort,
@@ -24,3 +25,4 @@ class Upstreams:
     payments: PaymentPort
     tickets: TicketPort
     documents: DocumentPort
+    bookings: BookingPort

@@ -75,7 +75,7 @@ def build_sandbox(
     clock = advancing_clock(seed.now)
     sandbox.apps = {
         "idp": create_idp_app(load_realm(), sandbox.url("idp")),
-        "erp": create_erp_app(seed, faults["erp"], stats["erp"], erp_advances(seed, clock)),
+        "erp": create_erp_app(seed, faults["erp"], stats["erp"], erp_advances(seed, clock), clock),
         "crm": create_crm_app(
             seed, faults["crm"], stats["crm"], CRM_TOKEN, clock, crm_advances(seed, clock, hooks)
         ),

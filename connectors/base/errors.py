@@ -59,6 +59,19 @@ class UpstreamBadResponse(UpstreamError):
 
 
 class UpstreamRejected(UpstreamError):
-    """The system refused the request (a client error); retrying will not help."""
+    """The system refused the request (a client error); retrying will not help.
+
+    `reason` names the business rule a write was refused for, in the portal's terms (such as
+    `SLOT_FULL`), when the adapter knows the upstream's code for it; None otherwise."""
 
     code = "UPSTREAM_REJECTED"
+
+    def __init__(
+        self,
+        system: System,
+        detail: str,
+        retry_after_s: float | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(system, detail, retry_after_s)
+        self.reason = reason

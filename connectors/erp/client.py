@@ -1,14 +1,16 @@
-"""The ERP adapter: organizations, quotes, orders and invoices from the ERP's SOAP service.
+"""The ERP adapter: organizations, quotes, orders, invoices and service bookings from the
+ERP's SOAP service.
 
-Every port method is one upstream call per batch (List* methods one per page of at most
-100), made through the ERP's guard as a read; records come back in key order, None or []
-for keys the ERP does not know.
+Every read is one upstream call per batch (List* methods one per page of at most 100), made
+through the ERP's guard as a read; records come back in key order, None or [] for keys the ERP
+does not know. Bookings are written through the guard as writes: one attempt, never retried,
+with the ERP's idempotency key; a refusal's fault subcode becomes the error's `reason`.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +21,8 @@ from connectors.base.guard import Guard
 from connectors.base.ports import ListFilter
 from connectors.base.records import (
     Address,
+    Booking,
+    BookingRequest,
     Customer,
     Delivery,
     DocumentLine,
@@ -26,10 +30,12 @@ from connectors.base.records import (
     OpenItem,
     Order,
     Quote,
+    ServiceOffering,
+    Slot,
     System,
 )
 from connectors.base.soap import Fields, SoapService
-from connectors.erp import mapping
+from connectors.erp import codes, mapping
 
 WSDL_PATH = Path(__file__).with_name("erp.wsdl")
 BINDING = "{urn:portalgraph:sandbox:erp:v1}ErpBinding"
@@ -54,8 +60,8 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
 
 
 class ErpAdapter:
-    """Implements OrganizationPort, QuotePort, OrderPort and InvoicePort, and ChangeFeed (the
-    ERP pushes nothing: its change log is polled)."""
+    """Implements OrganizationPort, QuotePort, OrderPort, InvoicePort and BookingPort, and
+    ChangeFeed (the ERP pushes nothing: its change log is polled)."""
 
     def __init__(
         self,
@@ -83,7 +89,7 @@ class ErpAdapter:
         """An adapter for the SOAP service at `endpoint` (e.g. `http://erp:8002/erp`), sending
         over `http`, which it then owns. The shipped WSDL is parsed off the event loop."""
         soap = await asyncio.to_thread(
-            SoapService.create, System.ERP, WSDL_PATH, BINDING, endpoint, http
+            SoapService.create, System.ERP, WSDL_PATH, BINDING, endpoint, http, codes.REFUSALS
         )
         return cls(soap, guard, page_size, max_pages)
 
@@ -224,3 +230,62 @@ class ErpAdapter:
 
     async def open_items(self, customers: Sequence[str]) -> list[list[OpenItem]]:
         return await self._grouped("GetOpenItems", "CustomerNumber", customers, mapping.open_item)
+
+    # -- BookingPort ---------------------------------------------------------------------
+
+    async def offerings_of(self, customers: Sequence[str]) -> list[list[ServiceOffering]]:
+        mapper = keyed_by(lambda o: o.customer, mapping.service_offering)
+        return await self._grouped("GetServiceOfferings", "CustomerNumber", customers, mapper)
+
+    async def get_slots(self, ids: Sequence[str]) -> list[Slot | None]:
+        return await self._each(
+            "GetServiceSlots", "SlotId", ids, keyed_by(lambda s: s.id, mapping.slot)
+        )
+
+    async def slots_of(self, offering_id: str, first: date, last: date) -> list[Slot]:
+        answer = await self._read(
+            "ListServiceSlots", OfferingId=offering_id, DateFrom=first, DateTo=last
+        )
+        return [mapping.slot(raw) for raw in Fields.each(System.ERP, answer, "ListServiceSlots")]
+
+    async def get_bookings(self, ids: Sequence[str]) -> list[Booking | None]:
+        mapper = keyed_by(lambda b: b.id, mapping.booking)
+        return await self._each("GetServiceBookings", "BookingId", ids, mapper)
+
+    async def list_bookings(self, customer: str, query: ListFilter) -> list[Booking]:
+        return await self._list("ListServiceBookings", "Booking", customer, query, mapping.booking)
+
+    async def create_booking(self, request: BookingRequest) -> Booking:
+        return await self._write(
+            "CreateServiceBooking",
+            CustomerNumber=request.customer,
+            SlotId=request.slot_id,
+            Attendee=[{"Name": p.name, "Email": p.email} for p in request.participants],
+            IdempotencyKey=request.idempotency_key,
+        )
+
+    async def reschedule_booking(
+        self, customer: str, booking_id: str, slot_id: str, idempotency_key: str
+    ) -> Booking:
+        return await self._write(
+            "RescheduleServiceBooking",
+            CustomerNumber=customer,
+            BookingId=booking_id,
+            SlotId=slot_id,
+            IdempotencyKey=idempotency_key,
+        )
+
+    async def cancel_booking(
+        self, customer: str, booking_id: str, reason: str | None, idempotency_key: str
+    ) -> Booking:
+        return await self._write(
+            "CancelServiceBooking",
+            CustomerNumber=customer,
+            BookingId=booking_id,
+            Reason=reason,
+            IdempotencyKey=idempotency_key,
+        )
+
+    async def _write(self, operation: str, **params: object) -> Booking:
+        answer = await self._guard.write(lambda: self._soap.call(operation, **params))
+        return mapping.booking(Fields(System.ERP, answer, operation))

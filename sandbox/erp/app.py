@@ -10,6 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.erp.bookings import BookingWrites
 from sandbox.erp.envelope import (
     ERP_NS,
     SOAP_MEDIA_TYPE,
@@ -24,6 +25,7 @@ from sandbox.erp.operations import OPERATIONS
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Seed
+from sandbox.rest import Clock, advancing_clock
 from sandbox.stats import RequestStats
 
 ERP_PATH = "/erp"
@@ -46,11 +48,18 @@ async def soap_operation(request: Request) -> str:
 
 
 def create_erp_app(
-    seed: Seed, faults: Faults, stats: RequestStats, advances: Mapping[str, Advance] | None = None
+    seed: Seed,
+    faults: Faults,
+    stats: RequestStats,
+    advances: Mapping[str, Advance] | None = None,
+    clock: Clock | None = None,
 ) -> Starlette:
     """The ERP over `seed` (read in place, so later writes to the seed show up); `advances`
-    serve `POST /_advance`."""
+    serve `POST /_advance`; writes take their time from `clock` (by default one advancing
+    from the seed's `now`)."""
     description = ServiceDescription()
+    writes = BookingWrites(clock or advancing_clock(seed.now))
+    handlers = {**OPERATIONS, **writes.operations()}
 
     async def wsdl(request: Request) -> Response:
         if "wsdl" not in request.query_params:
@@ -62,13 +71,14 @@ def create_erp_app(
         try:
             operation = operation_element(await request.body())
             name = etree.QName(operation)
-            handler = OPERATIONS.get(name.localname) if name.namespace == ERP_NS else None
+            handler = handlers.get(name.localname) if name.namespace == ERP_NS else None
             if handler is None:
                 raise SoapClientError(f"unknown operation {name.text}")
             description.validate(operation)
+            answer = handler(seed, operation)
         except SoapClientError as error:
-            return fault_response(FAULT_STATUS, "Client", str(error))
-        return soap_response(handler(seed, operation))
+            return fault_response(FAULT_STATUS, error.fault_code, str(error))
+        return soap_response(answer)
 
     routes = [
         Route(ERP_PATH, wsdl, methods=["GET"]),

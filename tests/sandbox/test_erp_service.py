@@ -8,48 +8,33 @@ from lxml import etree
 
 from connectors.base.soap import load_wsdl
 from connectors.erp.client import WSDL_PATH as GATEWAY_WSDL
-from sandbox.erp import ERP_NS, WSDL_PATH
+from sandbox.erp import WSDL_PATH
+from sandbox.erp.bookings import WRITES
 from sandbox.erp.operations import OPERATIONS
 from sandbox.model import Seed
 from sandbox.seed import MUSTER
-from tests.erp_fixtures import PAYLOADS, UNKNOWN, ErpControl, recorded_requests, soap_request
+from tests.erp_fixtures import (
+    PAYLOADS,
+    UNKNOWN,
+    ErpControl,
+    answer_body,
+    erp,
+    fault_of,
+    post,
+    recorded_requests,
+    soap_request,
+)
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSD = "http://www.w3.org/2001/XMLSchema"
 RECORDED = sorted(OPERATIONS)
 
 
-def erp(name: str) -> str:
-    return f"{{{ERP_NS}}}{name}"
-
-
 def schema_of(wsdl: etree._Element) -> etree.XMLSchema:
     schema = wsdl.find(f".//{{{XSD}}}schema")
     assert schema is not None
     return etree.XMLSchema(schema)
-
-
-def answer_body(content: bytes) -> etree._Element:
-    """The first element in the answer's SOAP Body."""
-    body = etree.fromstring(content).find(f"{{{SOAP_ENV}}}Body")
-    assert body is not None
-    return body[0]
-
-
-def fault_of(response: httpx.Response) -> tuple[str, str]:
-    fault = answer_body(response.content)
-    assert fault.tag == f"{{{SOAP_ENV}}}Fault"
-    return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""
-
-
-async def post(erp_url: str, body: bytes, action: str | None = None) -> httpx.Response:
-    headers = {"Content-Type": "text/xml; charset=utf-8"}
-    if action is not None:
-        headers["SOAPAction"] = f'"{ERP_NS}/{action}"'
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        return await http.post(erp_url, content=body, headers=headers)
 
 
 async def test_wsdl_is_served_with_the_requests_address(erp_url: str) -> None:
@@ -65,7 +50,7 @@ async def test_wsdl_is_served_with_the_requests_address(erp_url: str) -> None:
     operations = {
         op.get("name") for op in wsdl.iterfind(f"{{{WSDL_NS}}}binding/{{{WSDL_NS}}}operation")
     }
-    assert operations == set(OPERATIONS)
+    assert operations == set(OPERATIONS) | set(WRITES)
 
 
 async def test_a_soap_toolkit_reads_the_served_wsdl(erp_url: str, tmp_path: Path) -> None:
@@ -75,7 +60,7 @@ async def test_a_soap_toolkit_reads_the_served_wsdl(erp_url: str, tmp_path: Path
     wsdl = load_wsdl(served)  # zeep
     [port] = wsdl.services["ErpService"].ports.values()
     assert port.binding_options["address"] == erp_url
-    assert set(port.binding.all()) == set(OPERATIONS)
+    assert set(port.binding.all()) == set(OPERATIONS) | set(WRITES)
 
 
 def test_the_gateway_ships_the_vendors_wsdl() -> None:
