@@ -36,13 +36,20 @@ class Writes:
     entities: Mapping[str, CachedEntity[Any]]
 
     async def invalidate(
-        self, records: Mapping[str, Sequence[str]], lists: Mapping[str, str] | None = None
+        self,
+        records: Mapping[str, Sequence[str]],
+        lists: Mapping[str, str] | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """Delete the entries of `records` (entity name → IDs) and each customer's list
-        (entity name → customer) from the shared cache."""
+        """Delete the entries of `records` (entity name → IDs), each customer's unfiltered
+        list (entity name → customer) and every variant of `groups` (entity name → groups,
+        such as a customer's lists under any filter) from the shared cache."""
         keys = [self.entities[name].key(i) for name, ids in records.items() for i in ids]
         keys += [
             self.entities[name].key(ListKey(customer).cache_key())
             for name, customer in (lists or {}).items()
         ]
         await self.cache.delete_many(keys)
+        tags = [self.entities[name].tag(g) for name, names in (groups or {}).items() for g in names]
+        if tags:
+            await self.cache.delete_tagged(tags)

@@ -1,4 +1,4 @@
-"""The Case interface ("Vorgang"): what quotes, orders, invoices and tickets share."""
+"""The Case interface ("Vorgang"): what quotes, orders, invoices, tickets and bookings share."""
 
 from datetime import datetime
 
@@ -16,7 +16,7 @@ Info = strawberry.Info[Context, None]
 
 
 @strawberry.interface(
-    description="A business case the customer follows: quote, order, invoice or ticket."
+    description="A business case the customer follows: quote, order, invoice, ticket or booking."
 )
 class Case(Node):
     number: str = strawberry.field(description="The human document number, e.g. SO-2026-0042.")

@@ -39,6 +39,7 @@ class CaseType(Enum):
     ORDER = "ORDER"
     INVOICE = "INVOICE"
     TICKET = "TICKET"
+    BOOKING = "BOOKING"
 
 
 @strawberry.enum(description="A quote's state; EXPIRED is derived from validUntil.")
@@ -225,3 +226,20 @@ class RenditionStatus(Enum):
     READY = "READY"
     PENDING = "PENDING"
     UNAVAILABLE = "UNAVAILABLE"
+
+
+@strawberry.enum(description="Where a service takes place.")
+class ServiceLocation(Enum):
+    ONSITE = "ONSITE"
+    REMOTE = "REMOTE"
+    PROVIDER_SITE = "PROVIDER_SITE"
+
+
+@strawberry.enum(description="A booking's state.")
+class BookingStatus(Enum):
+    REQUESTED = "REQUESTED"
+    CONFIRMED = "CONFIRMED"
+    RESCHEDULED = "RESCHEDULED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"

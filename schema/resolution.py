@@ -9,9 +9,10 @@ import strawberry
 
 from auth.permissions import allows, requirement_of
 from connectors.base import records as r
-from resolvers import documents, invoices, orders, payments, quotes, tickets
+from resolvers import bookings, documents, invoices, orders, payments, quotes, tickets
 from resolvers.cases import CaseRecord
 from resolvers.context import Context
+from schema.bookings import Booking, ServiceOffering, Slot, offering_by_id
 from schema.cases import Case
 from schema.common import GlobalId, Node
 from schema.documents import Document
@@ -31,6 +32,8 @@ def case_of(record: CaseRecord, info: Info) -> Case:
         return Order.of(record, info)
     if isinstance(record, r.Invoice):
         return Invoice.of(record, info)
+    if isinstance(record, r.Booking):
+        return Booking.of(record, info)
     return Ticket.of(record, info)
 
 
@@ -39,9 +42,10 @@ CASE_GETTERS: dict[str, Callable[[Context, str], Awaitable[CaseRecord | None]]] 
     "ORDER": orders.order,
     "INVOICE": invoices.invoice,
     "TICKET": tickets.ticket,
+    "BOOKING": bookings.booking,
 }
 CASE_CLASSES: dict[str, type] = {"QUOTE": Quote, "ORDER": Order, "INVOICE": Invoice,
-                                 "TICKET": Ticket}  # fmt: skip
+                                 "TICKET": Ticket, "BOOKING": Booking}  # fmt: skip
 
 
 def may_read(info: Info, cls: type) -> bool:
@@ -73,6 +77,15 @@ async def _payment(info: Info, external_id: str) -> Node | None:
     return Payment.of(found, info) if found else None
 
 
+async def _slot(info: Info, external_id: str) -> Node | None:
+    found = await bookings.slot(info.context, external_id)
+    return Slot.of(found) if found else None
+
+
+async def _offering(info: Info, external_id: str) -> Node | None:
+    return await offering_by_id(info, external_id)
+
+
 async def _document(info: Info, external_id: str) -> Node | None:
     found = await documents.document(info.context, external_id)
     return Document.of(found) if found else None
@@ -90,6 +103,9 @@ NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[
     ("Order", "erp"): (Order, _case("ORDER")),
     ("Invoice", "erp"): (Invoice, _case("INVOICE")),
     ("Ticket", "crm"): (Ticket, _case("TICKET")),
+    ("Booking", "erp"): (Booking, _case("BOOKING")),
+    ("Slot", "erp"): (Slot, _slot),
+    ("ServiceOffering", "erp"): (ServiceOffering, _offering),
     ("Delivery", "erp"): (Delivery, _delivery),
     ("Payment", "payments"): (Payment, _payment),
     ("Document", "dms"): (Document, _document),
