@@ -20,6 +20,7 @@ class Permission(StrEnum):
     QUOTES_READ = "quotes:read"
     QUOTES_ACCEPT = "quotes:accept"
     ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
     INVOICES_READ = "invoices:read"
     PAYMENTS_WRITE = "payments:write"
     PRICES_READ = "prices:read"
@@ -46,7 +47,7 @@ DOCUMENTS_READ_ANY = "documents:read:*"
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "purchasing": frozenset({
-        P.QUOTES_READ, P.QUOTES_ACCEPT, P.ORDERS_READ, P.PRICES_READ,
+        P.QUOTES_READ, P.QUOTES_ACCEPT, P.ORDERS_READ, P.ORDERS_WRITE, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_WRITE,
         P.TICKETS_READ, P.TICKETS_WRITE, P.BOOKINGS_READ, P.BOOKINGS_WRITE, P.PRIVACY_REQUEST,
     }),

@@ -206,7 +206,12 @@ def open_idempotency(settings: Settings, infra: Infrastructure) -> IdempotencySt
     return RedisIdempotency(infra.redis, settings.cache_prefix)
 
 
-def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
+def create_app(
+    settings: Settings,
+    clock: Clock = system_clock,
+    prepare_usage: Callable[[UsageStore], Awaitable[None]] | None = None,
+) -> Starlette:
+    """The gateway; `prepare_usage` runs on its usage store at start (the demo's history)."""
     runtime = Runtime()
     verifier = TokenVerifier(
         server_url=str(settings.oidc_server_url),
@@ -246,6 +251,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Starlette:
                 )
             usage = open_usage(settings)
             stack.push_async_callback(usage.aclose)
+            if prepare_usage is not None:
+                await prepare_usage(usage)
             guards = build_guards(settings, GuardObserver())
             configs = upstream_configs(settings, guards)
             ports = await build_adapters(configs, settings.adapters, stack)

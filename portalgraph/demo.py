@@ -1,13 +1,18 @@
 """`portalgraph demo` and `portalgraph sandbox`: the sandbox systems on ports P+1..P+5 and,
 for the demo, the gateway on P configured against them."""
 
+from collections.abc import Callable, Coroutine
+from datetime import date
 from pathlib import Path
 
+from infra.usage import UsageStore
 from portalgraph.app import advancing_clock, create_app
 from portalgraph.logs import configure_logging
 from portalgraph.observability import configure_process
 from portalgraph.servers import serve_all
 from portalgraph.settings import Settings
+from sandbox.history import usage_history
+from sandbox.idp.export import load_realm
 from sandbox.seed import parse_now
 from sandbox.server import Sandbox, bind, build_sandbox, fixed_ports
 
@@ -35,6 +40,32 @@ def demo_settings(sandbox: Sandbox) -> Settings:
         payments_url=sandbox.url("payments"),
         oidc_server_url=sandbox.url("idp") + "/",
     )
+
+
+def members_by_organization() -> dict[str, list[str]]:
+    """The demo realm's active people (user IDs) per organization they belong to."""
+    members: dict[str, list[str]] = {}
+    for user in load_realm().people():
+        if user.required_actions:
+            continue  # invited, not signed in yet
+        for organization in user.attributes.get("customer_ids") or user.attributes.get(
+            "customer_id", []
+        ):
+            members.setdefault(organization, []).append(user.id)
+    return members
+
+
+def usage_history_recorder(today: date) -> Callable[[UsageStore], Coroutine[None, None, None]]:
+    """Records the seed's usage history into a store that holds none yet (a demo restarted on
+    the same Redis keeps what it has)."""
+
+    async def record(usage: UsageStore) -> None:
+        if await usage.organizations():
+            return
+        for day in usage_history(today, members_by_organization()):
+            await usage.record(day.organization, day.day, day.user, day.session, day.actions)
+
+    return record
 
 
 def banner(sandbox: Sandbox, gateway_url: str) -> str:
@@ -91,6 +122,10 @@ async def run_demo(host: str, port: int, latency_ms: int) -> None:
     sandbox, apps = start_sandbox(host, port, latency_ms, f"{gateway_url}/webhooks")
     settings = demo_settings(sandbox)
     configure_process(settings)
-    app = create_app(settings, clock=advancing_clock(sandbox.seed.now))
+    app = create_app(
+        settings,
+        clock=advancing_clock(sandbox.seed.now),
+        prepare_usage=usage_history_recorder(sandbox.seed.now.date()),
+    )
     print(banner(sandbox, gateway_url), flush=True)
     await serve_all([(app, gateway_socket), *apps])  # type: ignore[list-item]

@@ -6,6 +6,7 @@ SUPPORTED_LOCALES = ("de-CH", "fr-CH", "it-CH", "en", "de-DE")
 _LABELS: dict[str, tuple[str, str, str, str]] = {
     # quotes
     "DRAFT": ("Entwurf", "Brouillon", "Bozza", "Draft"),
+    "REQUESTED": ("Angefragt", "Demandée", "Richiesta", "Requested"),
     "SENT": ("Offen", "Envoyée", "Inviata", "Sent"),
     "ACCEPTED": ("Angenommen", "Acceptée", "Accettata", "Accepted"),
     "DECLINED": ("Abgelehnt", "Refusée", "Rifiutata", "Declined"),
@@ -48,8 +49,7 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     "PLANNED": ("Geplant", "Planifiée", "Pianificata", "Planned"),
     "READY": ("Bereit", "Prête", "Pronta", "Ready"),
     "SHIPPED": ("Versandt", "Expédiée", "Spedita", "Shipped"),
-    # bookings
-    "REQUESTED": ("Angefragt", "Demandée", "Richiesta", "Requested"),
+    # bookings (REQUESTED as for quotes)
     "RESCHEDULED": ("Verschoben", "Reportée", "Spostata", "Rescheduled"),
     "NO_SHOW": ("Nicht erschienen", "Absence", "Assenza", "No-show"),
 }  # fmt: skip

@@ -61,6 +61,17 @@ class Line:
 
 
 @dataclass
+class Product:
+    """An article of the ERP's price list; `sale_ok` is Odoo's "Can be Sold", cleared once a
+    product is discontinued."""
+
+    code: str
+    description: str
+    prices: dict[str, Decimal]  # list price per currency
+    sale_ok: bool = True
+
+
+@dataclass
 class Quote:
     id: str
     number: str
@@ -76,6 +87,9 @@ class Quote:
     decline_reason: str | None = None
     cancelled_by_provider: bool = False
     order_id: str | None = None
+    requested_by: str | None = None  # a request for quotation from the portal
+    request_note: str | None = None
+    commitment_date: date | None = None  # the delivery date the customer asked for
 
 
 @dataclass
@@ -305,6 +319,7 @@ class ErpChange:
 class Seed:
     now: datetime
     customers: list[Customer] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)

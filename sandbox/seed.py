@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sandbox.history import closed_tickets
 from sandbox.model import (
     CENT,
     Address,
@@ -24,6 +25,7 @@ from sandbox.model import (
     Line,
     Order,
     PaymentIntent,
+    Product,
     Quote,
     Refund,
     Seed,
@@ -102,6 +104,7 @@ class _Fixtures:
     def populate(self) -> None:
         self.customers()
         self.contacts()
+        self.products()
         self.quotes()
         self.orders()
         self.deliveries()
@@ -313,6 +316,23 @@ class _Fixtures:
         ]
 
     # -- quotes and orders ---------------------------------------------------------------
+
+    def products(self) -> None:
+        """The price list: the spindle has become dearer since the seeded orders (a reorder
+        of them is quoted anew), the home care kit is no longer sold."""
+        self.seed.products += [
+            Product(
+                "FR-200", "Fräsmodul FR-200", {"CHF": money("4800.00"), "EUR": money("4950.00")}
+            ),
+            Product("SP-15", "Spindel SP-15", {"CHF": money("680.00"), "EUR": money("700.00")}),
+            Product(
+                "SRV-INST",
+                "Installation vor Ort (Stunden)",
+                {"CHF": money("145.00"), "EUR": money("150.00")},
+            ),
+            Product("DR-08", "Dichtungsring DR-08", {"CHF": money("89.50"), "EUR": money("79.00")}),
+            Product("KIT-HOME", "Pflegeset Heimgerät", {"CHF": money("149.00")}, sale_ok=False),
+        ]
 
     @staticmethod
     def machine_lines() -> list[Line]:
@@ -935,6 +955,24 @@ class _Fixtures:
         )
         self.comment(dispute, 1, "Daniel Huber", False, "Position 20 wurde nie geliefert.", 0)
         self.ticket(12, NORDLICHT, "Kreditlimite erhöhen", "new", "1", 3, created_by="Jonas Weber")
+        self.ticket_history()
+
+    def ticket_history(self) -> None:
+        """The closed tickets behind the SLA report (`sandbox.history`)."""
+        for n, closed in enumerate(closed_tickets(self.now, SLA_RESOLUTION / timedelta(hours=1))):
+            resolved = closed.created_at + timedelta(hours=closed.resolved_after_h)
+            self.ticket(
+                100 + n,
+                closed.customer,
+                closed.subject,
+                "closed",
+                closed.priority,
+                (self.now - closed.created_at) / timedelta(hours=1),
+                closed.first_response_after_h,
+                closed.resolved_after_h,
+                created_by=closed.created_by,
+                updated_at=resolved,
+            )
 
     # -- documents -----------------------------------------------------------------------
 

@@ -77,7 +77,13 @@ def build_sandbox(
         "idp": create_idp_app(load_realm(), sandbox.url("idp")),
         "erp": create_erp_app(seed, faults["erp"], stats["erp"], erp_advances(seed, clock), clock),
         "crm": create_crm_app(
-            seed, faults["crm"], stats["crm"], CRM_TOKEN, clock, crm_advances(seed, clock, hooks)
+            seed,
+            faults["crm"],
+            stats["crm"],
+            CRM_TOKEN,
+            clock,
+            crm_advances(seed, clock, hooks),
+            hooks,
         ),
         "dms": create_dms_app(
             seed, faults["dms"], stats["dms"], DMS_TOKEN, dms_advances(seed, clock, hooks)

@@ -42,13 +42,23 @@ class CaseType(Enum):
     BOOKING = "BOOKING"
 
 
-@strawberry.enum(description="A quote's state; EXPIRED is derived from validUntil.")
+@strawberry.enum(
+    description="A quote's state: REQUESTED until the provider sends it; EXPIRED is derived "
+    "from validUntil."
+)
 class QuoteStatus(Enum):
+    REQUESTED = "REQUESTED"
     SENT = "SENT"
     ACCEPTED = "ACCEPTED"
     DECLINED = "DECLINED"
     EXPIRED = "EXPIRED"
     CANCELLED = "CANCELLED"
+
+
+@strawberry.enum(description="What became of a request to cancel an order.")
+class OrderCancellationOutcome(Enum):
+    CANCELLED = "CANCELLED"
+    TICKET_OPENED = "TICKET_OPENED"
 
 
 @strawberry.enum(description="An order's overall state.")

@@ -39,6 +39,13 @@ class Quote(Case, Synced):
     signed_by: str | None = strawberry.field(description="Who accepted it.")
     signed_at: datetime | None = strawberry.field(description="When it was accepted.")
     decline_reason: str | None = strawberry.field(description="Why the customer declined it.")
+    requested_by: str | None = strawberry.field(
+        description="Who asked for it in the portal (a requested quote)."
+    )
+    request_note: str | None = strawberry.field(description="What the customer asked for.")
+    requested_delivery_date: date | None = strawberry.field(
+        description="The delivery date the customer asked for."
+    )
     record: strawberry.Private[r.Quote]
 
     @classmethod
@@ -62,6 +69,9 @@ class Quote(Case, Synced):
             signed_by=quote.signed_by,
             signed_at=quote.signed_at,
             decline_reason=quote.decline_reason,
+            requested_by=quote.requested_by,
+            request_note=quote.request_note,
+            requested_delivery_date=quote.requested_date,
             record=quote,
         )
 

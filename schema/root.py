@@ -56,10 +56,12 @@ from schema.inputs import (
 )
 from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
+from schema.order_mutations import OrderMutations
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
+from schema.quote_mutations import QuoteMutations
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node
 from schema.subscriptions import Subscription
@@ -375,7 +377,7 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations, BookingMutations):
+class Mutation(PaymentMutations, QuoteMutations, OrderMutations, BookingMutations):
     pass
 
 

@@ -8,18 +8,23 @@
     │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
+        └── UpstreamRefused      a write the system answered, refusing it by business rules
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call
 the gateway did not make (circuit open, bulkhead full). Messages are for logs: they never
-reach a client.
+reach a client; an `UpstreamRefused` names its rules, which resolvers turn into user errors.
 """
+
+from dataclasses import dataclass
 
 from connectors.base.records import System
 
 __all__ = [
+    "Refusal",
     "UpstreamBadResponse",
     "UpstreamError",
+    "UpstreamRefused",
     "UpstreamRejected",
     "UpstreamTimeout",
     "UpstreamUnavailable",
@@ -75,3 +80,20 @@ class UpstreamRejected(UpstreamError):
     ) -> None:
         super().__init__(system, detail, retry_after_s)
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One business rule a write broke, in the system's terms: `rule` (QUOTE_EXPIRED) and the
+    request field it concerns, if any."""
+
+    rule: str
+    field: str | None = None
+
+
+class UpstreamRefused(UpstreamRejected):
+    """The system answered a write by refusing it under its business rules; nothing changed."""
+
+    def __init__(self, system: System, refusals: tuple[Refusal, ...], detail: str) -> None:
+        super().__init__(system, detail)
+        self.refusals = refusals

@@ -6,6 +6,11 @@ methods return every matching record of one customer (adapters page through the 
 bounded); the resolvers filter derived states, sort and paginate. All methods raise only
 `connectors.base.errors.UpstreamError` subclasses. Tenancy is checked by the caller: records
 carry their `customer`, so a by-id read never needs to know who asks.
+
+Writes are sent once and never retried (an unknown outcome is not repeated). A write the
+system refuses under its business rules raises `UpstreamRefused`, naming the rules; writes on
+behalf of a customer name the customer, and the system refuses another customer's records
+as unknown.
 """
 
 from collections.abc import Sequence
@@ -26,11 +31,13 @@ from connectors.base.records import (
     DocumentVersion,
     DownloadedContent,
     Invoice,
+    NewTicket,
     OpenItem,
     Order,
     Payment,
     PaymentStart,
     Quote,
+    QuoteRequest,
     Refund,
     ServiceOffering,
     Slot,
@@ -67,6 +74,17 @@ class QuotePort(Closeable, Protocol):
     async def get_quotes(self, ids: Sequence[str]) -> list[Quote | None]: ...
     async def list_quotes(self, customer: str, query: ListFilter) -> list[Quote]: ...
     async def quote_lines(self, quote_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
+    async def request_quote(self, request: QuoteRequest) -> Quote:
+        """A new quote the provider will prepare (status REQUESTED)."""
+        ...
+
+    async def accept_quote(
+        self, customer: str, quote_id: str, signer: str, customer_reference: str | None
+    ) -> tuple[Quote, Order]:
+        """Sign a sent, valid quote: the accepted quote and the order it became."""
+        ...
+
+    async def decline_quote(self, customer: str, quote_id: str, reason: str) -> Quote: ...
 
 
 class OrderPort(Closeable, Protocol):
@@ -74,6 +92,15 @@ class OrderPort(Closeable, Protocol):
     async def list_orders(self, customer: str, query: ListFilter) -> list[Order]: ...
     async def order_lines(self, order_ids: Sequence[str]) -> list[list[DocumentLine]]: ...
     async def deliveries_of(self, order_ids: Sequence[str]) -> list[list[Delivery]]: ...
+    async def reorder(
+        self, customer: str, order_id: str, customer_reference: str | None
+    ) -> Order | Quote:
+        """The order's lines once more: a new order, or a quote when the system re-prices."""
+        ...
+
+    async def cancel_order(self, customer: str, order_id: str, reason: str) -> Order:
+        """The cancelled order; refused once it has shipped or been invoiced."""
+        ...
 
 
 class InvoicePort(Closeable, Protocol):
@@ -136,6 +163,8 @@ class TicketPort(Closeable, Protocol):
     async def messages_of(self, ticket_ids: Sequence[str]) -> list[list[TicketMessage]]:
         """Public messages only, oldest first; internal notes never leave the adapter."""
         ...
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket: ...
 
 
 class DocumentPort(Closeable, Protocol):

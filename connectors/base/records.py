@@ -106,6 +106,28 @@ class Quote:
     signed_at: datetime | None
     decline_reason: str | None
     order_id: str | None
+    # A request for quotation from the portal (status REQUESTED); defaults keep the cache
+    # entries of quotes written before these fields existed readable.
+    requested_by: str | None = None
+    request_note: str | None = None
+    requested_date: date | None = None
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product_code: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    """What a customer asks a quote for: products and quantities, a free-text note, or both."""
+
+    customer: str
+    requested_by: str
+    lines: tuple[LineRequest, ...]
+    note: str | None
+    requested_date: date | None
 
 
 @dataclass(frozen=True)
@@ -326,6 +348,19 @@ class Ticket:
     satisfaction_rating: int | None
     related_case: CaseRef | None
     sla: SlaClock
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket the portal opens in the CRM."""
+
+    customer: str
+    subject: str
+    description: str
+    category: str
+    priority: str  # LOW | NORMAL | HIGH | URGENT
+    created_by: str
+    related_case: CaseRef | None
 
 
 @dataclass(frozen=True)

@@ -71,10 +71,16 @@ class RestClient:
     ) -> Any:
         """POST a form (a write) and decode the JSON answer: one attempt, never retried, so a
         timeout leaves the outcome unknown rather than doubled."""
+        return await self._post(path, headers, data=dict(form))
 
+    async def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST a JSON body (a write), like `post_form`: one attempt, never retried."""
+        return await self._post(path, None, json=body)
+
+    async def _post(self, path: str, headers: Mapping[str, str] | None, **content: Any) -> Any:
         async def attempt() -> Any:
             async with upstream_errors(self.system):
-                response = await self.http.post(path, data=dict(form), headers=headers)
+                response = await self.http.post(path, headers=headers, **content)
             raise_for_status(self.system, response)
             return parse_json(self.system, response)
 

@@ -197,6 +197,11 @@ class Fields:
             raise self.bad(f"{name} is missing or unreadable")
         return value
 
+    def record(self, name: str) -> "Fields | None":
+        """An optional child record (the quote a write answers), None when absent."""
+        value = self._raw.get(name)
+        return None if value is None else Fields(self.system, value, f"{self.what}.{name}")
+
     def records(self, name: str) -> list["Fields"]:
         """A repeated child record (an order's lines)."""
         return Fields.each(self.system, self._raw.get(name), f"{self.what}.{name}")

@@ -1,13 +1,14 @@
 """The CRM adapter: contacts and helpdesk tickets over the CRM's REST API (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `ticket_ids=`);
-the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`.
+the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Opening a ticket is
+one POST, never retried.
 """
 
 from collections.abc import Sequence
 
 from connectors.base.ports import ListFilter
-from connectors.base.records import Contact, System, Ticket, TicketMessage
+from connectors.base.records import Contact, NewTicket, System, Ticket, TicketMessage
 from connectors.base.rest import RestAdapter, collect_pages, filter_params, grouped
 from connectors.crm import mapping
 
@@ -50,3 +51,8 @@ class CrmAdapter(RestAdapter):
             "/api/v1/comments", "ticket_ids", ticket_ids, mapping.public_messages
         )
         return grouped(found, lambda message: message.ticket_id, ticket_ids)
+
+    async def create_ticket(self, ticket: NewTicket) -> Ticket:
+        return mapping.ticket(
+            await self._rest.post_json("/api/v1/tickets", mapping.new_ticket(ticket))
+        )

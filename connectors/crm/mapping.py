@@ -23,6 +23,7 @@ from connectors.base.payload import (
 from connectors.base.records import (
     CaseRef,
     Contact,
+    NewTicket,
     SlaClock,
     SourceStatus,
     System,
@@ -40,6 +41,8 @@ STAGES = {
 }
 PRIORITIES = {"0": "LOW", "1": "NORMAL", "2": "HIGH", "3": "URGENT"}
 RELATED_TYPES = {"order": "ORDER", "invoice": "INVOICE", "quote": "QUOTE"}
+PRIORITY_CODES = {name: code for code, name in PRIORITIES.items()}
+RELATED_CODES = {name: code for code, name in RELATED_TYPES.items()}
 SLA_STATES = {state: state for state in ("ongoing", "reached", "failed", "paused")}
 
 crm = mapper(System.CRM)
@@ -96,6 +99,23 @@ def ticket(payload: Payload) -> Ticket:
         related_case=related_case(opt_child(payload, "related")),
         sla=sla_clock(child(payload, "sla")),
     )
+
+
+def new_ticket(ticket: NewTicket) -> dict[str, object]:
+    """The CRM's body for opening `ticket` from the portal."""
+    related = ticket.related_case
+    return {
+        "company_id": ticket.customer,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "category": ticket.category,
+        "priority": PRIORITY_CODES[ticket.priority],
+        "channel": "portal",
+        "created_by": ticket.created_by,
+        "related": None
+        if related is None
+        else {"type": RELATED_CODES[related.type], "id": related.id},
+    }
 
 
 def rating(payload: Payload) -> int | None:

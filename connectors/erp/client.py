@@ -4,7 +4,8 @@ ERP's SOAP service.
 Every read is one upstream call per batch (List* methods one per page of at most 100), made
 through the ERP's guard as a read; records come back in key order, None or [] for keys the ERP
 does not know. Bookings are written through the guard as writes: one attempt, never retried,
-with the ERP's idempotency key; a refusal's fault subcode becomes the error's `reason`.
+with the ERP's idempotency key; a refusal's fault subcode becomes the error's `reason`. The
+writes to sales documents are in `writes.py`.
 """
 
 import asyncio
@@ -36,6 +37,7 @@ from connectors.base.records import (
 )
 from connectors.base.soap import Fields, SoapService
 from connectors.erp import codes, mapping
+from connectors.erp.writes import SalesWrites
 
 WSDL_PATH = Path(__file__).with_name("erp.wsdl")
 BINDING = "{urn:portalgraph:sandbox:erp:v1}ErpBinding"
@@ -59,7 +61,7 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
     return map_and_key
 
 
-class ErpAdapter:
+class ErpAdapter(SalesWrites):
     """Implements OrganizationPort, QuotePort, OrderPort, InvoicePort and BookingPort, and
     ChangeFeed (the ERP pushes nothing: its change log is polled)."""
 
@@ -256,7 +258,7 @@ class ErpAdapter:
         return await self._list("ListServiceBookings", "Booking", customer, query, mapping.booking)
 
     async def create_booking(self, request: BookingRequest) -> Booking:
-        return await self._write(
+        return await self._write_booking(
             "CreateServiceBooking",
             CustomerNumber=request.customer,
             SlotId=request.slot_id,
@@ -267,7 +269,7 @@ class ErpAdapter:
     async def reschedule_booking(
         self, customer: str, booking_id: str, slot_id: str, idempotency_key: str
     ) -> Booking:
-        return await self._write(
+        return await self._write_booking(
             "RescheduleServiceBooking",
             CustomerNumber=customer,
             BookingId=booking_id,
@@ -278,7 +280,7 @@ class ErpAdapter:
     async def cancel_booking(
         self, customer: str, booking_id: str, reason: str | None, idempotency_key: str
     ) -> Booking:
-        return await self._write(
+        return await self._write_booking(
             "CancelServiceBooking",
             CustomerNumber=customer,
             BookingId=booking_id,
@@ -286,6 +288,6 @@ class ErpAdapter:
             IdempotencyKey=idempotency_key,
         )
 
-    async def _write(self, operation: str, **params: object) -> Booking:
+    async def _write_booking(self, operation: str, **params: object) -> Booking:
         answer = await self._guard.write(lambda: self._soap.call(operation, **params))
         return mapping.booking(Fields(System.ERP, answer, operation))

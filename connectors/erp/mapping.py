@@ -2,16 +2,19 @@
 
 Pure functions over `Fields`; statuses follow domain.md §4 (Odoo column), and `source_status`
 keeps the raw code with Odoo's English label. Derived states (a quote's EXPIRED, an invoice's
-overdue) are left to the resolvers; DRAFT records are mapped here and hidden there. An unknown
-code or a missing field raises UpstreamBadResponse.
+overdue) are left to the resolvers; DRAFT records are mapped here and hidden there, but a
+draft the customer requested from the portal is REQUESTED. An unknown code or a missing field
+raises UpstreamBadResponse; a write the ERP refused raises UpstreamRefused.
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from connectors.base.changes import Change
+from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.records import (
     Address,
     Amount,
@@ -119,8 +122,11 @@ def line_group(raw: Fields) -> tuple[str, list[DocumentLine]]:
 def quote(raw: Fields) -> Quote:
     state, (status, label) = _lookup(raw, "State", codes.QUOTE_STATE)
     decline_reason = raw.optional("DeclineReason", str)
+    requested_by = raw.optional("RequestedBy", str)
     if status == "CANCELLED" and decline_reason:
         status = "DECLINED"
+    if status == "DRAFT" and requested_by:
+        status = "REQUESTED"
     currency = raw.required("Currency", str)
     return Quote(
         id=raw.required("Id", str),
@@ -136,6 +142,9 @@ def quote(raw: Fields) -> Quote:
         signed_at=raw.optional("SignedOn", datetime),
         decline_reason=decline_reason,
         order_id=raw.optional("OrderId", str),
+        requested_by=requested_by,
+        request_note=raw.optional("RequestNote", str),
+        requested_date=raw.optional("CommitmentDate", date),
     )
 
 
@@ -307,6 +316,46 @@ def booking(raw: Fields) -> Booking:
         cancel_reason=raw.optional("CancelReason", str),
         created_at=raw.required("CreateDate", datetime),
         updated_at=raw.required("WriteDate", datetime),
+    )
+
+
+@dataclass(frozen=True)
+class Written:
+    """The records a write answered; which ones depends on the write."""
+
+    answer: Fields
+    quote: Quote | None
+    order: Order | None
+
+    def expect_quote(self) -> Quote:
+        if self.quote is None:
+            raise self.answer.bad("the quote written is missing")
+        return self.quote
+
+    def expect_order(self) -> Order:
+        if self.order is None:
+            raise self.answer.bad("the order written is missing")
+        return self.order
+
+
+def written(answer: Fields) -> Written:
+    """A write's SalesResult. Any message of type E means the ERP refused the write (and
+    changed nothing): UpstreamRefused names its rules."""
+    errors = [
+        message for message in answer.records("Return") if message.required("Type", str) == "E"
+    ]
+    if errors:
+        refusals = tuple(
+            Refusal(message.required("Code", str), message.optional("Field", str))
+            for message in errors
+        )
+        texts = "; ".join(message.required("Text", str) for message in errors)
+        raise UpstreamRefused(System.ERP, refusals, f"{answer.what} refused: {texts}")
+    found_quote, found_order = answer.record("Quote"), answer.record("Order")
+    return Written(
+        answer,
+        quote(found_quote) if found_quote is not None else None,
+        order(found_order) if found_order is not None else None,
     )
 
 

@@ -5,6 +5,7 @@ comma-separated keys (`ids=`, `company_ids=`, `ticket_ids=`; at most 100) and an
 JSON array that leaves out unknown keys; the ticket search pages with `page`/`per_page` and
 answers `{"items", "total", "page", "per_page"}`. Comments include internal notes, flagged
 `"internal": true`, as the real helpdesk's API does: dropping them is the gateway's job.
+Opening a ticket (`POST /api/v1/tickets`) is in `writes.py`.
 """
 
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.crm.writes import TicketWrites
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Comment, Contact, Customer, Seed, Ticket
@@ -32,6 +34,7 @@ from sandbox.rest import (
     within,
 )
 from sandbox.stats import RequestStats
+from sandbox.webhooks import Webhooks
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -205,16 +208,21 @@ def create_crm_app(
     token: str,
     clock: Clock | None = None,
     advances: Mapping[str, Advance] | None = None,
+    webhooks: Webhooks | None = None,
 ) -> Starlette:
     """The CRM on `seed`; `token` is the API token clients send as `Bearer`; `clock` (default:
     the seed's `now`, advancing) is what SLA states are computed against; `advances` serve
-    `POST /_advance`."""
+    `POST /_advance`; `webhooks` deliver the events of tickets opened through the API."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
+    writes = TicketWrites(
+        seed, api.clock, webhooks or Webhooks(), lambda ticket: ticket_json(ticket, api.clock())
+    )
     guard = guarded(token, crm_error)
     routes = [
         Route("/api/v1/companies", guard(api.companies), methods=["GET"]),
         Route("/api/v1/contacts", guard(api.contacts), methods=["GET"]),
         Route("/api/v1/tickets", guard(api.tickets), methods=["GET"]),
+        Route("/api/v1/tickets", guard(writes.create_ticket), methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}", guard(api.ticket), methods=["GET"]),
         Route("/api/v1/comments", guard(api.comments), methods=["GET"]),
         Route("/api/v1/consents", guard(api.consents), methods=["GET"]),

@@ -1,9 +1,10 @@
-"""`/_advance` for the ERP: orders and deliveries change state, and payments the provider
-reports settle invoices. Every write lands in the change log (`GetChanges`), the only way
-the ERP tells anyone: it sends no webhooks."""
+"""`/_advance` for the ERP: the provider sends a requested quote (or withdraws one), orders
+and deliveries change state, and payments the provider reports settle invoices. Every write
+to an order, delivery or invoice lands in the change log (`GetChanges`), the only way the ERP
+tells anyone: it sends no webhooks."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,9 @@ DELIVERY_STATES = {
     "CANCELLED": "cancel",
 }
 DELIVERY_FLOW = ["PLANNED", "READY", "SHIPPED", "DELIVERED"]
+QUOTE_STATES = {"SENT": "sent", "CANCELLED": "cancel"}
+QUOTE_VALIDITY = timedelta(days=30)
+"""How long a quote stays valid from when the ERP creates or sends it."""
 
 
 def record_change(
@@ -63,6 +67,17 @@ def _order_state(order: Any) -> str:
 
 
 def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
+    async def quote(body: dict[str, Any]) -> dict[str, Any]:
+        """The provider sends a quote (valid for 30 days from now) or withdraws it."""
+        record = find(seed.quotes, body.get("id"), "quote")
+        state = target(body, ["SENT"], "SENT", QUOTE_STATES)
+        now = clock()
+        record.state, record.updated_at = QUOTE_STATES[state], now
+        if state == "SENT":
+            record.validity_date = (now + QUOTE_VALIDITY).date()
+        record.cancelled_by_provider = state == "CANCELLED"
+        return {"quote": record.id, "status": state}
+
     async def order(body: dict[str, Any]) -> dict[str, Any]:
         record = find(seed.orders, body.get("id"), "order")
         state = target(body, ORDER_FLOW, _order_state(record), ORDER_STATES)
@@ -89,4 +104,4 @@ def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
         record_change(seed, "delivery", record.id, record.order_id, record.customer, now)
         return {"delivery": record.id, "status": state, "stamp": seed.erp_changes[-1].stamp}
 
-    return {"order": order, "delivery": delivery}
+    return {"quote": quote, "order": order, "delivery": delivery}

@@ -1,5 +1,5 @@
-"""The sandbox ERP as an ASGI app: SOAP 1.1 operations POSTed to `/erp`, the WSDL at
-`GET /erp?wsdl`, and the shared control surface (`/_stats`, `/_faults`)."""
+"""The sandbox ERP as an ASGI app: SOAP 1.1 operations (reads and writes) POSTed to `/erp`,
+the WSDL at `GET /erp?wsdl`, and the shared control surface (`/_stats`, `/_faults`)."""
 
 from collections.abc import Mapping
 
@@ -22,6 +22,7 @@ from sandbox.erp.envelope import (
     soap_response,
 )
 from sandbox.erp.operations import OPERATIONS
+from sandbox.erp.writes import write_operations
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Seed
@@ -55,11 +56,11 @@ def create_erp_app(
     clock: Clock | None = None,
 ) -> Starlette:
     """The ERP over `seed` (read in place, so later writes to the seed show up); `advances`
-    serve `POST /_advance`; writes take their time from `clock` (by default one advancing
-    from the seed's `now`)."""
+    serve `POST /_advance`; writes are stamped with `clock` (default: the seed's `now`,
+    advancing)."""
     description = ServiceDescription()
-    writes = BookingWrites(clock or advancing_clock(seed.now))
-    handlers = {**OPERATIONS, **writes.operations()}
+    clock = clock or advancing_clock(seed.now)
+    handlers = {**OPERATIONS, **write_operations(clock), **BookingWrites(clock).operations()}
 
     async def wsdl(request: Request) -> Response:
         if "wsdl" not in request.query_params:

@@ -136,6 +136,9 @@ def quote(record: Quote) -> etree._Element:
             ("SignedOn", record.signed_on),
             ("DeclineReason", record.decline_reason),
             ("OrderId", record.order_id),
+            ("RequestedBy", record.requested_by),
+            ("RequestNote", record.request_note),
+            ("CommitmentDate", record.commitment_date),
         ],
     )
 
@@ -307,3 +310,8 @@ def booking(
         for attendee in record.attendees
     )
     return _with_children(header, attendees)
+
+
+def message(kind: str, code: str, text: str, field: str | None = None) -> etree._Element:
+    """One line of a write's `Return` (type E, W, I or S)."""
+    return element("Return", [("Type", kind), ("Code", code), ("Text", text), ("Field", field)])

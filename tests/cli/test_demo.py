@@ -1,18 +1,24 @@
 """`portalgraph demo` as a newcomer runs it: a real process serving the gateway on P and the
 sandbox on P+1..P+5, answering a real token's query, and stopping cleanly on Ctrl-C."""
 
+import os
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
 from bench.processes import demo_token, wait_until_ready
+from portalgraph.demo import members_by_organization
+from sandbox.history import CLOSED_BREACHED, CLOSED_TICKETS, USAGE_DAYS, usage_history
+from sandbox.seed import parse_now
 from sandbox.server import bind
+from tests.stack import SANDBOX_NOW
 
 STOP_DEADLINE_S = 20
 
@@ -42,6 +48,7 @@ def demo() -> Iterator[tuple[subprocess.Popen[str], int]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, "PORTALGRAPH_SANDBOX_NOW": SANDBOX_NOW},
     )
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/readyz")
@@ -76,3 +83,40 @@ def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
     assert "anna" in output
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0  # nothing listens any more
+
+
+DEMO_INSIGHTS = """query($from: Date!, $to: Date!) { insights(from: $from, to: $to) {
+  organizations daily { start activeUsers } total { selfServiceActions }
+  sla { priority met breached metPercent } } }"""
+
+
+def test_demo_shows_the_seeds_usage_and_sla_history(
+    demo: tuple[subprocess.Popen[str], int],
+) -> None:
+    """Provider staff see 90 days of weekday-weighted usage and the closed tickets' SLA."""
+    _, port = demo
+    today = parse_now(SANDBOX_NOW).date()
+    window = {
+        "from": (today - timedelta(days=USAGE_DAYS)).isoformat(),
+        "to": (today - timedelta(days=1)).isoformat(),  # today's use includes this test's own
+    }
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": DEMO_INSIGHTS, "variables": window},
+        headers={"Authorization": f"Bearer {demo_token(port, 'sandra')}"},
+    ).json()
+    insights = answer["data"]["insights"]
+
+    expected = list(usage_history(today, members_by_organization()))
+    assert sorted(insights["organizations"]) == sorted({e.organization for e in expected})
+    assert insights["total"]["selfServiceActions"] == sum(len(e.actions) for e in expected)
+    by_weekday: dict[bool, list[int]] = {True: [], False: []}
+    for day in insights["daily"]:
+        weekend = date.fromisoformat(day["start"]).weekday() >= 5
+        by_weekday[weekend].append(day["activeUsers"])
+    workdays, weekends = by_weekday[False], by_weekday[True]
+    assert sum(workdays) / len(workdays) > 3 * sum(weekends) / len(weekends)
+    overall = next(line for line in insights["sla"] if line["priority"] == "ALL")
+    assert overall["met"] >= CLOSED_TICKETS - CLOSED_BREACHED
+    assert overall["breached"] >= CLOSED_BREACHED
+    assert 85 <= overall["metPercent"] <= 95  # "about 92 % met" (domain.md §7)

@@ -315,7 +315,7 @@ async def test_hidden_items_are_neither_listed_nor_counted(
             if expectation.allows(permission)
         )
         assert body["data"]["cases"]["totalCount"] == expected_cases, caller.role
-        assert len(body["data"]["cases"]["edges"]) == expected_cases
+        assert len(body["data"]["cases"]["edges"]) == min(expected_cases, 100)
         expected_documents = [
             edge for edge in every["documents"]["edges"]
             if expectation.allows(f"documents:read:{edge['node']['audience']}")

@@ -27,7 +27,9 @@ query Insights($from: Date!, $to: Date!, $org: String) {
   }
 }
 """
-TICKETS = "{ tickets(first: 100) { edges { node { priority status sla { status } } } } }"
+TICKETS = """query($from: Date!, $to: Date!) {
+  tickets(first: 100, filter: {dateRange: {start: $from, end: $to}}) {
+    edges { node { priority status sla { status } } } } }"""
 
 
 @pytest.fixture
@@ -86,7 +88,9 @@ async def test_sla_report_matches_the_crm_tickets(
     sandbox: Sandbox, gateway: str, tokens: Tokens
 ) -> None:
     anna = GraphQLClient(gateway, await tokens("anna"))
-    tickets = [e["node"] for e in (await anna.query(TICKETS))["tickets"]["edges"]]
+    day = sandbox.seed.now.date()
+    window = {"from": (day - timedelta(days=29)).isoformat(), "to": day.isoformat()}
+    tickets = [e["node"] for e in (await anna.query(TICKETS, window))["tickets"]["edges"]]
     insights = await ask(anna, sandbox)
     await anna.aclose()
 
@@ -99,7 +103,11 @@ async def test_sla_report_matches_the_crm_tickets(
         breached = sum(t["sla"]["status"] == "BREACHED" for t in mine)
         assert (line["total"], line["met"], line["breached"]) == (len(mine), met, breached)
     seed_muster = [
-        t for t in sandbox.seed.tickets if t.customer == MUSTER and t.stage != "cancelled"
+        t
+        for t in sandbox.seed.tickets
+        if t.customer == MUSTER
+        and t.stage != "cancelled"
+        and t.created_at.date() >= day - timedelta(days=29)
     ]
     responses = [
         (t.first_response_at - t.created_at).total_seconds() / 60
@@ -131,8 +139,13 @@ async def test_who_sees_which_organization(sandbox: Sandbox, gateway: str, token
         assert (await ask(sandra, sandbox))["organizations"] == [MUSTER, LUMIERE]
         lumiere = await ask(sandra, sandbox, org=LUMIERE)
         assert lumiere["organizations"] == [LUMIERE]
+        window_start = sandbox.seed.now.date() - timedelta(days=29)
         lumiere_tickets = [
-            t for t in sandbox.seed.tickets if t.customer == LUMIERE and t.stage != "cancelled"
+            t
+            for t in sandbox.seed.tickets
+            if t.customer == LUMIERE
+            and t.stage != "cancelled"
+            and t.created_at.date() >= window_start
         ]
         assert lumiere["sla"][-1]["total"] == len(lumiere_tickets)
         backwards = (await anna.post(INSIGHTS, {"from": day, "to": "2000-01-01"})).json()
