@@ -5,8 +5,8 @@ offering, cancel it, each before the start and once per idempotency key
 The gateway checks what it can see (ownership, the slot's start and free seats, the booking's
 state); the ERP, which alone knows every organization's bookings, decides: two customers
 racing for the last seat both pass here, and the ERP refuses one (SLOT_FULL). Its refusals
-are answered as the same user errors. The key goes on to the ERP (scoped by organization and
-operation), so a retry after a lost answer books nothing twice.
+(`UpstreamRefused`) are answered as the same user errors. The key goes on to the ERP (scoped
+by organization and operation), so a retry after a lost answer books nothing twice.
 """
 
 import hashlib
@@ -18,47 +18,50 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter
 
 from connectors.base import records as r
-from connectors.base.errors import UpstreamRejected
+from connectors.base.errors import UpstreamRefused
 from resolvers import bookings
 from resolvers.context import Context
 from resolvers.idempotent import KEY_REUSED, Refused, key_problems, run_idempotent
+from resolvers.sales_rules import refusal_problem, text_problems
 from resolvers.writes import Problem
 
 BOOKING = TypeAdapter(r.Booking)
 MAX_PARTICIPANTS = 50
 MAX_NAME = 100
-MAX_REASON = 500
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 SLOT, BOOKING_ID = ("input", "slotId"), ("input", "bookingId")
-REFUSALS = {
-    "SLOT_NOT_FOUND": Problem(SLOT, "NOT_FOUND", "No slot with this ID exists."),
-    "BOOKING_NOT_FOUND": Problem(BOOKING_ID, "NOT_FOUND", "No booking with this ID exists."),
-    "SLOT_IN_PAST": Problem(SLOT, "SLOT_IN_PAST", "This slot has begun; choose a later one."),
+RULES = {
+    "SLOT_UNKNOWN": Problem(SLOT, "NOT_FOUND", "No slot with this ID exists."),
+    "BOOKING_UNKNOWN": Problem(BOOKING_ID, "NOT_FOUND", "No booking with this ID exists."),
+    "SLOT_STARTED": Problem(SLOT, "SLOT_IN_PAST", "This slot has begun; choose a later one."),
     "SLOT_FULL": Problem(SLOT, "SLOT_FULL", "This slot has too few seats left; choose another."),
-    "TOO_MANY_PARTICIPANTS": Problem(
+    "TOO_MANY_ATTENDEES": Problem(
         ("input", "participants"),
         "TOO_MANY_PARTICIPANTS",
         "More participants than this service takes; book several slots.",
     ),
-    "INVALID_PARTICIPANT": Problem(
+    "ATTENDEE_INVALID": Problem(
         ("input", "participants"), "INVALID", "A participant's name or e-mail was refused."
     ),
     "OFFERING_MISMATCH": Problem(
         SLOT, "OFFERING_MISMATCH", "A booking moves only to another slot of the same service."
     ),
     "SAME_SLOT": Problem(SLOT, "SAME_SLOT", "The booking is in this slot already."),
-    "BOOKING_NOT_CHANGEABLE": Problem(
+    "BOOKING_CLOSED": Problem(
         BOOKING_ID,
         "BOOKING_NOT_CHANGEABLE",
         "Only a requested, confirmed or rescheduled booking can be changed or cancelled.",
     ),
-    "BOOKING_ALREADY_STARTED": Problem(
+    "BOOKING_STARTED": Problem(
         BOOKING_ID, "BOOKING_ALREADY_STARTED", "The booking has begun; it can no longer change."
     ),
-    "IDEMPOTENCY_KEY_REUSED": KEY_REUSED,
+    "KEY_REUSED": KEY_REUSED,
 }
-"""The user error of each rule, whether the gateway or the ERP finds it broken."""
+"""The user error of each booking rule (named as the ERP names it), whether the gateway or
+the ERP finds it broken; the ERP's other rules are answered as `sales_rules` answers them."""
+ERP_FIELDS = {"SlotId": "slotId", "BookingId": "bookingId", "Reason": "reason",
+              "IdempotencyKey": "idempotencyKey"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ async def create(ctx: Context, request: NewBooking) -> r.Booking | list[Problem]
     async def book() -> bytes:
         slot, offering = await _open_slot(ctx, request.slot_id)
         if len(participants) > offering.max_participants:
-            raise Refused([REFUSALS["TOO_MANY_PARTICIPANTS"]])
+            raise Refused([RULES["TOO_MANY_ATTENDEES"]])
         _check_seats(slot, bookings.seats_of(offering, len(participants)))
         key = _upstream_key(ctx, "createBooking", request.idempotency_key)
         new = r.BookingRequest(ctx.tenant, slot.id, participants, key)
@@ -113,9 +116,9 @@ async def reschedule(ctx: Context, request: Rescheduling) -> r.Booking | list[Pr
         booking = await _open_booking(ctx, request.booking_id)
         slot, offering = await _open_slot(ctx, request.slot_id)
         if slot.offering_id != booking.offering_id:
-            raise Refused([REFUSALS["OFFERING_MISMATCH"]])
+            raise Refused([RULES["OFFERING_MISMATCH"]])
         if slot.id == booking.slot_id:
-            raise Refused([REFUSALS["SAME_SLOT"]])
+            raise Refused([RULES["SAME_SLOT"]])
         _check_seats(slot, bookings.seats_of(offering, len(booking.participants)))
         key = _upstream_key(ctx, "rescheduleBooking", request.idempotency_key)
         write = ctx.writes.upstreams.bookings.reschedule_booking
@@ -128,11 +131,8 @@ async def reschedule(ctx: Context, request: Rescheduling) -> r.Booking | list[Pr
 
 
 async def cancel(ctx: Context, request: Cancellation) -> r.Booking | list[Problem]:
-    problems = key_problems(request.idempotency_key)
     reason = (request.reason or "").strip() or None
-    if reason is not None and len(reason) > MAX_REASON:
-        message = f"Give a reason of at most {MAX_REASON} characters."
-        problems.append(Problem(("input", "reason"), "INVALID", message))
+    problems = key_problems(request.idempotency_key) + text_problems(reason, "reason")
     if problems:
         return problems
 
@@ -176,11 +176,13 @@ async def _written(
     slot, whose entry is dropped too."""
     try:
         written = await write()
-    except UpstreamRejected as error:
-        if error.reason not in REFUSALS:
-            raise
+    except UpstreamRefused as refused:
         await _forget(ctx, [booking] if booking else [], [slot] if slot else [])
-        raise Refused([REFUSALS[error.reason]]) from error
+        problems = (
+            RULES.get(refusal.rule) or refusal_problem(refusal, ERP_FIELDS)
+            for refusal in refused.refusals
+        )
+        raise Refused(list(dict.fromkeys(problems))) from refused
     if booking is not None and booking.slot_id != written.slot_id:
         await _forget(ctx, [booking])
     return BOOKING.dump_json(written)
@@ -207,26 +209,26 @@ async def _open_slot(ctx: Context, slot_id: str | None) -> tuple[r.Slot, r.Servi
     """The organization's slot, not yet begun, with its offering."""
     found = await bookings.slot_with_offering(ctx, slot_id)
     if found is None:
-        raise Refused([REFUSALS["SLOT_NOT_FOUND"]])
+        raise Refused([RULES["SLOT_UNKNOWN"]])
     if found[0].start <= ctx.now:
-        raise Refused([REFUSALS["SLOT_IN_PAST"]])
+        raise Refused([RULES["SLOT_STARTED"]])
     return found
 
 
 def _check_seats(slot: r.Slot, seats: int) -> None:
     if seats > slot.capacity_left:
-        raise Refused([REFUSALS["SLOT_FULL"]])
+        raise Refused([RULES["SLOT_FULL"]])
 
 
 async def _open_booking(ctx: Context, booking_id: str | None) -> r.Booking:
     """The organization's booking, still to take place."""
     booking = await bookings.booking(ctx, booking_id)
     if booking is None:
-        raise Refused([REFUSALS["BOOKING_NOT_FOUND"]])
+        raise Refused([RULES["BOOKING_UNKNOWN"]])
     if booking.status not in bookings.OPEN:
-        raise Refused([REFUSALS["BOOKING_NOT_CHANGEABLE"]])
+        raise Refused([RULES["BOOKING_CLOSED"]])
     if booking.start <= ctx.now:
-        raise Refused([REFUSALS["BOOKING_ALREADY_STARTED"]])
+        raise Refused([RULES["BOOKING_STARTED"]])
     return booking
 
 

@@ -94,10 +94,11 @@ def requester(ctx: Context) -> str:
 def refusal_problems(refused: UpstreamRefused, fields: Mapping[str, str]) -> list[Problem]:
     """The ERP's refusal as problems; `fields` names the input field of each request field
     the ERP may name (`QuoteId` → `quoteId`); a line's fields are `lines.<index>.<field>`."""
-    return [_refusal_problem(refusal, fields) for refusal in refused.refusals]
+    return [refusal_problem(refusal, fields) for refusal in refused.refusals]
 
 
-def _refusal_problem(refusal: Refusal, fields: Mapping[str, str]) -> Problem:
+def refusal_problem(refusal: Refusal, fields: Mapping[str, str]) -> Problem:
+    """One refused rule as a problem (REFUSED for a rule the gateway does not know)."""
     path = _input_path(refusal.field, fields)
     code = RULES.get(refusal.rule)
     if code is None:

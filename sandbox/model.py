@@ -335,3 +335,6 @@ class Seed:
     offerings: list[ServiceOffering] = field(default_factory=list)
     slots: list[ServiceSlot] = field(default_factory=list)
     bookings: list[Booking] = field(default_factory=list)
+    booking_keys: dict[str, tuple[str, str, tuple[str, str]]] = field(default_factory=dict)
+    """The ERP's idempotency keys of booking writes: key → (request fingerprint, booking id,
+    the write's S message)."""

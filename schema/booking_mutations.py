@@ -55,7 +55,7 @@ class RescheduleBookingPayload:
 class CancelBookingInput:
     booking_id: strawberry.ID = strawberry.field(description="The booking's ID.")
     reason: str | None = strawberry.field(
-        default=None, description="Why, for the provider (at most 500 characters)."
+        default=None, description="Why, for the provider (at most 1000 characters)."
     )
     idempotency_key: str = idempotency_key_field("cancels")
 

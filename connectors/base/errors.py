@@ -64,22 +64,9 @@ class UpstreamBadResponse(UpstreamError):
 
 
 class UpstreamRejected(UpstreamError):
-    """The system refused the request (a client error); retrying will not help.
-
-    `reason` names the business rule a write was refused for, in the portal's terms (such as
-    `SLOT_FULL`), when the adapter knows the upstream's code for it; None otherwise."""
+    """The system refused the request (a client error); retrying will not help."""
 
     code = "UPSTREAM_REJECTED"
-
-    def __init__(
-        self,
-        system: System,
-        detail: str,
-        retry_after_s: float | None = None,
-        reason: str | None = None,
-    ) -> None:
-        super().__init__(system, detail, retry_after_s)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

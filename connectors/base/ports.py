@@ -139,8 +139,8 @@ class BookingPort(Closeable, Protocol):
     async def list_bookings(self, customer: str, query: ListFilter) -> list[Booking]: ...
     async def create_booking(self, request: BookingRequest) -> Booking:
         """A new booking, made at most once per `request.idempotency_key` (the upstream
-        answers its first result again). Writes are never retried; a refused one raises
-        `UpstreamRejected` with the rule as its `reason` (e.g. SLOT_FULL)."""
+        answers its first result again); refused (`UpstreamRefused`) when the slot has begun
+        or has too few seats left."""
         ...
 
     async def reschedule_booking(

@@ -9,7 +9,6 @@ zeep is untyped; its objects stay in here: `SoapService.call` answers plain Pyth
 """
 
 import functools
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn, Self, TypeVar
@@ -66,16 +65,12 @@ def plain(value: Any) -> object:
     return serialize_object(value, dict)
 
 
-def fault_error(
-    system: System, fault: Fault, refusals: Mapping[str, str] | None = None
-) -> UpstreamError:
-    """A client fault is UpstreamRejected, its reason the `refusals` entry of the fault's
-    subcode (SOAP 1.1 dot notation: `soap:Client.SlotFull` has the subcode `SlotFull`)."""
+def fault_error(system: System, fault: Fault) -> UpstreamError:
     code = str(fault.code or "")
     detail = f"SOAP fault {code}: {fault.message}"
-    kind, _, subcode = code.rpartition(":")[2].partition(".")
-    if kind in _CLIENT_FAULTS:
-        return UpstreamRejected(system, detail, reason=(refusals or {}).get(subcode))
+    # "soap:Client.Authentication" -> "Client"
+    if code.rpartition(":")[2].partition(".")[0] in _CLIENT_FAULTS:
+        return UpstreamRejected(system, detail)
     return UpstreamUnavailable(system, detail)
 
 
@@ -93,34 +88,24 @@ def transport_error(system: System, error: TransportError) -> UpstreamError:
 class SoapService:
     """One SOAP endpoint of one upstream system."""
 
-    def __init__(
-        self, system: System, client: Any, service: Any, refusals: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, system: System, client: Any, service: Any) -> None:
         self._system = system
         self._client = client
         self._service = service
-        self._refusals = refusals
 
     @classmethod
     def create(
-        cls,
-        system: System,
-        wsdl: Path,
-        binding: str,
-        address: str,
-        http: httpx.AsyncClient,
-        refusals: Mapping[str, str] | None = None,
+        cls, system: System, wsdl: Path, binding: str, address: str, http: httpx.AsyncClient
     ) -> "SoapService":
         """Bind `binding` (a QName, `{namespace}Name`) of the shipped `wsdl` to `address`,
-        sending over `http`, which the service then owns (`aclose` closes it). `refusals` maps
-        the service's client-fault subcodes to the portal's reasons (`fault_error`)."""
+        sending over `http`, which the service then owns (`aclose` closes it)."""
         headers = http.headers.copy()
         transport = AsyncTransport(client=http, wsdl_client=_NoDocumentFetching())
         http.headers = headers  # zeep's transport replaces the client's headers; keep ours
         client = AsyncClient(load_wsdl(wsdl), transport=transport, settings=_SETTINGS)
         # `create_service` would bind a synchronous proxy; the async one is built directly.
         service = AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)
-        return cls(system, client, service, refusals)
+        return cls(system, client, service)
 
     async def call(self, operation: str, **params: object) -> object:
         """Call `operation`; its answer as plain data (lists, dicts, Decimal, date, ...).
@@ -133,7 +118,7 @@ class SoapService:
         try:
             result = await self._service[operation](**params)
         except Fault as fault:
-            raise fault_error(system, fault, self._refusals) from fault
+            raise fault_error(system, fault) from fault
         except TransportError as error:
             raise transport_error(system, error) from error
         except httpx.HTTPError as error:

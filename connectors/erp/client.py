@@ -2,10 +2,8 @@
 ERP's SOAP service.
 
 Every read is one upstream call per batch (List* methods one per page of at most 100), made
-through the ERP's guard as a read; records come back in key order, None or [] for keys the ERP
-does not know. Bookings are written through the guard as writes: one attempt, never retried,
-with the ERP's idempotency key; a refusal's fault subcode becomes the error's `reason`. The
-writes to sales documents are in `writes.py`.
+through the ERP's guard as a read; records come back in key order, None or [] for keys the
+ERP does not know. The writes are in `writes.py`.
 """
 
 import asyncio
@@ -23,7 +21,6 @@ from connectors.base.ports import ListFilter
 from connectors.base.records import (
     Address,
     Booking,
-    BookingRequest,
     Customer,
     Delivery,
     DocumentLine,
@@ -36,7 +33,7 @@ from connectors.base.records import (
     System,
 )
 from connectors.base.soap import Fields, SoapService
-from connectors.erp import codes, mapping
+from connectors.erp import mapping
 from connectors.erp.writes import SalesWrites
 
 WSDL_PATH = Path(__file__).with_name("erp.wsdl")
@@ -91,7 +88,7 @@ class ErpAdapter(SalesWrites):
         """An adapter for the SOAP service at `endpoint` (e.g. `http://erp:8002/erp`), sending
         over `http`, which it then owns. The shipped WSDL is parsed off the event loop."""
         soap = await asyncio.to_thread(
-            SoapService.create, System.ERP, WSDL_PATH, BINDING, endpoint, http, codes.REFUSALS
+            SoapService.create, System.ERP, WSDL_PATH, BINDING, endpoint, http
         )
         return cls(soap, guard, page_size, max_pages)
 
@@ -256,38 +253,3 @@ class ErpAdapter(SalesWrites):
 
     async def list_bookings(self, customer: str, query: ListFilter) -> list[Booking]:
         return await self._list("ListServiceBookings", "Booking", customer, query, mapping.booking)
-
-    async def create_booking(self, request: BookingRequest) -> Booking:
-        return await self._write_booking(
-            "CreateServiceBooking",
-            CustomerNumber=request.customer,
-            SlotId=request.slot_id,
-            Attendee=[{"Name": p.name, "Email": p.email} for p in request.participants],
-            IdempotencyKey=request.idempotency_key,
-        )
-
-    async def reschedule_booking(
-        self, customer: str, booking_id: str, slot_id: str, idempotency_key: str
-    ) -> Booking:
-        return await self._write_booking(
-            "RescheduleServiceBooking",
-            CustomerNumber=customer,
-            BookingId=booking_id,
-            SlotId=slot_id,
-            IdempotencyKey=idempotency_key,
-        )
-
-    async def cancel_booking(
-        self, customer: str, booking_id: str, reason: str | None, idempotency_key: str
-    ) -> Booking:
-        return await self._write_booking(
-            "CancelServiceBooking",
-            CustomerNumber=customer,
-            BookingId=booking_id,
-            Reason=reason,
-            IdempotencyKey=idempotency_key,
-        )
-
-    async def _write_booking(self, operation: str, **params: object) -> Booking:
-        answer = await self._guard.write(lambda: self._soap.call(operation, **params))
-        return mapping.booking(Fields(System.ERP, answer, operation))

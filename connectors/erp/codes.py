@@ -69,19 +69,3 @@ BOOKING_STATE: dict[str, Code] = {
     "attended": ("COMPLETED", "Attended"),
     "no_show": ("NO_SHOW", "No Show"),
 }
-REFUSALS = {
-    "UnknownSlot": "SLOT_NOT_FOUND",
-    "UnknownBooking": "BOOKING_NOT_FOUND",
-    "UnknownOrder": "ORDER_NOT_FOUND",
-    "SlotStarted": "SLOT_IN_PAST",
-    "SlotFull": "SLOT_FULL",
-    "TooManyAttendees": "TOO_MANY_PARTICIPANTS",
-    "InvalidAttendee": "INVALID_PARTICIPANT",
-    "OfferingMismatch": "OFFERING_MISMATCH",
-    "SameSlot": "SAME_SLOT",
-    "BookingClosed": "BOOKING_NOT_CHANGEABLE",
-    "BookingStarted": "BOOKING_ALREADY_STARTED",
-    "KeyReused": "IDEMPOTENCY_KEY_REUSED",
-}
-"""The ERP's fault subcodes for refused writes → the portal's reasons (`soap:Client.SlotFull`
-is SLOT_FULL); any other refusal has no reason (an unknown customer is the gateway's bug)."""

@@ -326,6 +326,7 @@ class Written:
     answer: Fields
     quote: Quote | None
     order: Order | None
+    booking: Booking | None = None
 
     def expect_quote(self) -> Quote:
         if self.quote is None:
@@ -337,10 +338,15 @@ class Written:
             raise self.answer.bad("the order written is missing")
         return self.order
 
+    def expect_booking(self) -> Booking:
+        if self.booking is None:
+            raise self.answer.bad("the booking written is missing")
+        return self.booking
+
 
 def written(answer: Fields) -> Written:
-    """A write's SalesResult. Any message of type E means the ERP refused the write (and
-    changed nothing): UpstreamRefused names its rules."""
+    """A write's SalesResult or BookingResult. Any message of type E means the ERP refused the
+    write (and changed nothing): UpstreamRefused names its rules."""
     errors = [
         message for message in answer.records("Return") if message.required("Type", str) == "E"
     ]
@@ -352,10 +358,12 @@ def written(answer: Fields) -> Written:
         texts = "; ".join(message.required("Text", str) for message in errors)
         raise UpstreamRefused(System.ERP, refusals, f"{answer.what} refused: {texts}")
     found_quote, found_order = answer.record("Quote"), answer.record("Order")
+    found_booking = answer.record("Booking")
     return Written(
         answer,
         quote(found_quote) if found_quote is not None else None,
         order(found_order) if found_order is not None else None,
+        booking(found_booking) if found_booking is not None else None,
     )
 
 

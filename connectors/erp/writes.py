@@ -1,4 +1,5 @@
-"""The ERP adapter's writes to sales documents (the write half of QuotePort and OrderPort).
+"""The ERP adapter's writes to sales documents and service bookings (the write half of
+QuotePort, OrderPort and BookingPort). A booking write carries the ERP's idempotency key.
 
 Each is one SOAP call through `Guard.write`: one attempt, never retried, so a timeout leaves
 the outcome unknown rather than doubled. `mapping.written` reads the answer and raises
@@ -6,7 +7,7 @@ the outcome unknown rather than doubled. `mapping.written` reads the answer and 
 """
 
 from connectors.base.guard import Guard
-from connectors.base.records import Order, Quote, QuoteRequest, System
+from connectors.base.records import Booking, BookingRequest, Order, Quote, QuoteRequest, System
 from connectors.base.soap import Fields, SoapService
 from connectors.erp import mapping
 
@@ -69,3 +70,37 @@ class SalesWrites:
             "CancelOrder", CustomerNumber=customer, OrderId=order_id, Reason=reason
         )
         return written.expect_order()
+
+    async def create_booking(self, request: BookingRequest) -> Booking:
+        written = await self._write(
+            "CreateServiceBooking",
+            CustomerNumber=request.customer,
+            SlotId=request.slot_id,
+            Attendee=[{"Name": p.name, "Email": p.email} for p in request.participants],
+            IdempotencyKey=request.idempotency_key,
+        )
+        return written.expect_booking()
+
+    async def reschedule_booking(
+        self, customer: str, booking_id: str, slot_id: str, idempotency_key: str
+    ) -> Booking:
+        written = await self._write(
+            "RescheduleServiceBooking",
+            CustomerNumber=customer,
+            BookingId=booking_id,
+            SlotId=slot_id,
+            IdempotencyKey=idempotency_key,
+        )
+        return written.expect_booking()
+
+    async def cancel_booking(
+        self, customer: str, booking_id: str, reason: str | None, idempotency_key: str
+    ) -> Booking:
+        written = await self._write(
+            "CancelServiceBooking",
+            CustomerNumber=customer,
+            BookingId=booking_id,
+            Reason=reason,
+            IdempotencyKey=idempotency_key,
+        )
+        return written.expect_booking()

@@ -10,7 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
-from sandbox.erp.bookings import BookingWrites
+from sandbox.erp import booking_writes  # noqa: F401 - registers the booking writes
 from sandbox.erp.envelope import (
     ERP_NS,
     SOAP_MEDIA_TYPE,
@@ -59,8 +59,7 @@ def create_erp_app(
     serve `POST /_advance`; writes are stamped with `clock` (default: the seed's `now`,
     advancing)."""
     description = ServiceDescription()
-    clock = clock or advancing_clock(seed.now)
-    handlers = {**OPERATIONS, **write_operations(clock), **BookingWrites(clock).operations()}
+    handlers = {**OPERATIONS, **write_operations(clock or advancing_clock(seed.now))}
 
     async def wsdl(request: Request) -> Response:
         if "wsdl" not in request.query_params:
@@ -78,7 +77,7 @@ def create_erp_app(
             description.validate(operation)
             answer = handler(seed, operation)
         except SoapClientError as error:
-            return fault_response(FAULT_STATUS, error.fault_code, str(error))
+            return fault_response(FAULT_STATUS, "Client", str(error))
         return soap_response(answer)
 
     routes = [

@@ -19,22 +19,6 @@ class SoapClientError(Exception):
     """The request itself is wrong (not SOAP, unknown operation, invalid against the schema);
     answered with a `soap:Client` fault."""
 
-    subcode: str | None = None
-
-    @property
-    def fault_code(self) -> str:
-        """`Client`, or `Client.<subcode>` (SOAP 1.1 dot notation) for a refused write."""
-        return f"Client.{self.subcode}" if self.subcode else "Client"
-
-
-class Refused(SoapClientError):
-    """A business rule refuses the write, e.g. `Refused("SlotFull", "The slot is fully
-    booked.")`: a `soap:Client.SlotFull` fault."""
-
-    def __init__(self, subcode: str, text: str) -> None:
-        super().__init__(text)
-        self.subcode = subcode
-
 
 def qname(name: str) -> str:
     """An element name in the ERP's namespace."""

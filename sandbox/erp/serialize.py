@@ -282,13 +282,10 @@ def slot(record: ServiceSlot, seats_left: int) -> etree._Element:
     )
 
 
-def booking(
-    record: Booking, offering: ServiceOffering, at: ServiceSlot, tag: str = "Booking"
-) -> etree._Element:
-    """A booking with its offering's name and its slot's times (as `tag`: a write answers
-    the booking as its response element)."""
+def booking(record: Booking, offering: ServiceOffering, at: ServiceSlot) -> etree._Element:
+    """A booking with its offering's name and its slot's times."""
     header = element(
-        tag,
+        "Booking",
         [
             ("Id", record.id),
             ("Name", record.number),

@@ -1,6 +1,7 @@
 """The sandbox ERP's writes to sales documents, Odoo-style (`sale.order`): a customer's
 request for quotation, accepting a sent quote with a signature (which confirms it into an
-order with its delivery), declining one, copying an order (reorder) and cancelling one.
+order with its delivery), declining one, copying an order (reorder) and cancelling one. The
+service bookings' writes (`booking_writes.py`) are registered here too.
 
 Like a BAPI, a write answers its messages (`Return`): any of type E refuses the whole write
 and changes nothing; one of type S says what was created; then the records written. Every
@@ -17,9 +18,10 @@ from lxml import etree
 
 from sandbox.erp import serialize
 from sandbox.erp.advance import QUOTE_VALIDITY, record_change
+from sandbox.erp.bookings import booking_element
 from sandbox.erp.envelope import erp_element, qname
 from sandbox.erp.operations import Handler
-from sandbox.model import Customer, Delivery, Line, Order, Quote, Seed
+from sandbox.model import Booking, Customer, Delivery, Line, Order, Quote, Seed
 from sandbox.rest import Clock
 
 LEAD_TIME = timedelta(days=21)
@@ -32,7 +34,7 @@ TEXT_LIMITS = {"RequestedBy": 100, "SignedBy": 100, "ClientOrderRef": 35, "Note"
 """Odoo's char fields are unbounded; SAP's purchase order number (BSTKD) has 35 characters."""
 OPEN_PICKINGS = frozenset({"waiting", "assigned"})
 
-D = TypeVar("D", Quote, Order)
+D = TypeVar("D", Quote, Order, Booking)
 
 
 class Refused(Exception):
@@ -97,6 +99,7 @@ class Written:
     """The S message: its code and text."""
     quote: Quote | None = None
     order: Order | None = None
+    booking: Booking | None = None
 
 
 Write = Callable[[Seed, datetime, Request], Written]
@@ -127,6 +130,8 @@ def write_operations(clock: Clock) -> dict[str, Handler]:
                 response.append(serialize.quote(written.quote))
             if written.order is not None:
                 response.append(serialize.order(written.order))
+            if written.booking is not None:
+                response.append(booking_element(seed, written.booking))
             return response
 
         return operation

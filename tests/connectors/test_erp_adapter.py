@@ -27,7 +27,7 @@ from connectors.base.ports import (
 from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
 from connectors.base.soap import SoapService, fault_error, transport_error
-from connectors.erp import ErpAdapter, codes
+from connectors.erp import ErpAdapter
 from connectors.erp.client import BINDING, WSDL_PATH
 from sandbox.model import Seed
 from sandbox.seed import FILLER_ORDERS, LUMIERE, MUSTER, NORDLICHT
@@ -275,22 +275,6 @@ def test_page_size_is_bounded_by_the_erp(erp_soap: SoapService) -> None:
 def test_fault_codes(code: str | None, error: type[UpstreamError]) -> None:
     fault = Fault("text", code=code)  # type: ignore[no-untyped-call]  # zeep is unannotated
     assert type(fault_error(System.ERP, fault)) is error
-
-
-@pytest.mark.parametrize(
-    ("code", "reason"),
-    [
-        ("soap:Client.SlotFull", "SLOT_FULL"),
-        ("Client.KeyReused", "IDEMPOTENCY_KEY_REUSED"),
-        ("soap:Client.UnknownCustomer", None),  # a refusal without a rule the portal names
-        ("soap:Client", None),
-    ],
-)
-def test_a_refused_writes_subcode_is_its_reason(code: str, reason: str | None) -> None:
-    fault = Fault("text", code=code)  # type: ignore[no-untyped-call]  # zeep is unannotated
-    error = fault_error(System.ERP, fault, codes.REFUSALS)
-    assert isinstance(error, UpstreamRejected)
-    assert error.reason == reason
 
 
 @pytest.mark.parametrize(

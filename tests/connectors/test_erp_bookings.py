@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from connectors.base.errors import UpstreamRejected, UpstreamUnavailable
+from connectors.base.errors import Refusal, UpstreamRefused, UpstreamUnavailable
 from connectors.base.ports import ListFilter
 from connectors.base.records import BookingRequest, Participant
 from connectors.erp import ErpAdapter
@@ -61,16 +61,26 @@ async def test_a_write_is_sent_once_and_replayed_by_its_key(
     assert await control.requests() == {"CreateServiceBooking": 2}
 
 
-async def test_refusals_carry_their_reason(adapter: ErpAdapter, own_erp: OwnErp) -> None:
+async def test_refusals_name_the_rules_and_fields(adapter: ErpAdapter, own_erp: OwnErp) -> None:
     booked = own_erp.booking(MUSTER, MAINTENANCE, "booked")
     attended = own_erp.booking(MUSTER, MAINTENANCE, "attended")
-    with pytest.raises(UpstreamRejected) as closed:
+    with pytest.raises(UpstreamRefused) as closed:
         await adapter.reschedule_booking(MUSTER, attended.id, booked.slot_id, "k-1")
-    assert closed.value.reason == "BOOKING_NOT_CHANGEABLE"
-    with pytest.raises(UpstreamRejected) as taken:
-        await adapter.create_booking(BookingRequest(MUSTER, booked.slot_id, (BEAT,), "k-2"))
-    assert taken.value.reason == "SLOT_FULL"
+    assert closed.value.refusals == (
+        Refusal("BOOKING_CLOSED", "BookingId"),
+        Refusal("BOOKING_STARTED", "BookingId"),
+    )
+    crowd = (BEAT, Participant("Anna Keller", "no-address"), Participant("C", None),
+             Participant("D", None))  # fmt: skip
+    with pytest.raises(UpstreamRefused) as taken:
+        await adapter.create_booking(BookingRequest(MUSTER, booked.slot_id, crowd, "k-2"))
+    assert taken.value.refusals == (
+        Refusal("TOO_MANY_ATTENDEES", "Attendee"),
+        Refusal("ATTENDEE_INVALID", "Attendee[2]/Email"),
+        Refusal("SLOT_FULL", "SlotId"),
+    )  # every rule broken, in one answer
     assert not taken.value.retriable
+    assert own_erp.seed.erp_changes == []
 
 
 async def test_writes_are_never_retried_reads_are(
