@@ -43,6 +43,9 @@ class Permission(StrEnum):
 P = Permission
 DOCUMENTS_READ_ANY = "documents:read:*"
 """A requirement met by any document audience (lists are then filtered by audience)."""
+MEMBERS_READ = "users:*"
+"""Reading the organization's members: met by `users:manage`, without the second factor
+that changing them needs."""
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),

@@ -1,10 +1,11 @@
 """The composition root: `create_app(settings)` wires settings to the connectors, the cache,
 token verification and the schema; the lifespan opens and closes every client."""
 
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -19,6 +20,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from auth.admin import ActionsLink, UserAdmin
 from auth.backend import ORGANIZATION_HEADER, BearerTokenBackend, auth_error_response
 from auth.tokens import TokenVerifier
 from connectors.base.breaker import BreakerPolicy
@@ -62,8 +64,10 @@ from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
+from resolvers.directory import Directory
 from resolvers.downloads import DownloadLinks
 from resolvers.loaders import Loaders, configured_entities
+from resolvers.uploads import UploadPolicy
 from resolvers.upstreams import Upstreams
 from schema.root import build_schema
 
@@ -137,10 +141,32 @@ def upstream_configs(
         System.DMS: (str(settings.dms_url), settings.dms_token),
         System.PAYMENTS: (str(settings.payments_url), settings.payments_secret_key),
     }
+    # the DMS answers with documents as large as the gateway accepts for upload
+    documents = replace(
+        limits, max_body_bytes=max(limits.max_body_bytes, settings.upload_max_bytes)
+    )
     return {
-        system.value: UpstreamConfig(url, token, limits, guards[system])
+        system.value: UpstreamConfig(
+            url, token, documents if system is System.DMS else limits, guards[system]
+        )
         for system, (url, token) in urls_and_tokens.items()
     }
+
+
+def user_admin(settings: Settings) -> UserAdmin:
+    """The admin API client, as the gateway's own confidential client (its service account)."""
+    return UserAdmin(
+        server_url=str(settings.oidc_server_url).rstrip("/") + "/",
+        realm=settings.oidc_realm,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        link=ActionsLink(
+            client_id=settings.invitation_client_id,
+            redirect_uri=settings.invitation_redirect_uri,
+            lifespan_s=settings.invitation_lifespan_s,
+        ),
+        timeout_s=math.ceil(settings.upstream_total_timeout_s),
+    )
 
 
 def schema_extensions(
@@ -263,7 +289,9 @@ def create_app(
             runtime.probes = readiness_probes(settings, probe_client, infra)
             runtime.guards = guards
             runtime.cache = infra.cache
-            upstreams = Upstreams(**ports)
+            directory = Directory(user_admin(settings), guards[System.IDP])
+            stack.push_async_callback(directory.aclose)
+            upstreams = Upstreams(**ports, directory=directory)
             entities = configured_entities(settings.cache_ttl_s, settings.cache_max_stale_s)
             realtime = await start_realtime(
                 settings,
@@ -293,6 +321,9 @@ def create_app(
                 idempotency=open_idempotency(settings, infra),
                 cache=infra.cache,
                 feed=realtime.feed,
+                uploads=UploadPolicy(
+                    settings.upload_max_bytes, frozenset(settings.upload_media_types)
+                ),
             )
             yield
             runtime.services = None
@@ -347,7 +378,12 @@ def create_app(
                 max_age=600,
             ),
             Middleware(CsrfGuard, path="/graphql"),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimit,
+                max_bytes=settings.max_body_bytes,
+                upload_bytes=settings.upload_max_bytes,
+                upload_path="/graphql",
+            ),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerTokenBackend(verifier),

@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from resolvers.roi import RoiAssumptions
+from resolvers.uploads import FILE_TYPES
 
 CONFIG_FILE = "PORTALGRAPH_CONFIG_FILE"
 DEPENDENCIES = ("redis", "idp", "erp", "crm", "dms", "payments")
@@ -82,6 +83,13 @@ class Settings(BaseSettings):
     oidc_max_token_lifetime_s: int = Field(3600, ge=60)
     """Tokens issued for longer than this (`exp - iat`) are refused."""
     oidc_jwks_refresh_interval_s: float = Field(30.0, ge=0)
+    invitation_client_id: str | None = "portal-frontend"
+    """The client an invitation e-mail's link signs in to (Keycloak's execute-actions-email
+    `client_id`); the gateway's own client (`oidc_client_id`) manages the users."""
+    invitation_redirect_uri: str | None = None
+    """Where an invitee lands after setting a password: one of that client's redirect URIs."""
+    invitation_lifespan_s: int = Field(7 * 24 * 3600, ge=60)
+    """How long an invitation link stays valid."""
 
     # cache, events and coordination
     redis_url: str | None = None
@@ -153,6 +161,11 @@ class Settings(BaseSettings):
     """Browser origins allowed to call the API (CORS) and open WebSockets, comma separated."""
     audit_sink: str = "stderr"
     """Where audit events go, one JSON line each: `stdout`, `stderr` or a file path."""
+    upload_max_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    """The largest file `uploadDocument` and `addDocumentVersion` accept."""
+    upload_media_types: Annotated[tuple[str, ...], NoDecode] = tuple(FILE_TYPES)
+    """Media types accepted for uploads, comma separated; each one the gateway recognizes by
+    its content (`resolvers.uploads.FILE_TYPES`)."""
     download_url_secret: str = "demo-download-secret-change-me"
     download_url_ttl_s: int = Field(300, ge=10)
     public_url: AnyHttpUrl | None = None
@@ -214,6 +227,7 @@ class Settings(BaseSettings):
         "payments_webhook_secrets",
         "crm_webhook_secrets",
         "dms_webhook_secrets",
+        "upload_media_types",
         mode="before",
     )
     @classmethod
@@ -228,6 +242,14 @@ class Settings(BaseSettings):
         unknown = set(value) - set(DEPENDENCIES)
         if unknown:
             raise ValueError(f"unknown dependencies {sorted(unknown)}; known: {DEPENDENCIES}")
+        return value
+
+    @field_validator("upload_media_types")
+    @classmethod
+    def _recognizable(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - set(FILE_TYPES)
+        if unknown:
+            raise ValueError(f"cannot recognize {sorted(unknown)}; known: {sorted(FILE_TYPES)}")
         return value
 
     @field_validator("poll_lease_ttl_s")

@@ -5,21 +5,32 @@ authentication from the `connection_init` payload) and SSE (graphql-sse, resumab
 With `Accept: application/graphql-response+json` a request error (parse, validation,
 variable coercion) answers HTTP 400 without a `data` key, as the GraphQL-over-HTTP spec
 says; with `application/json` (the legacy default) it answers 200.
+
+File uploads follow the GraphQL multipart request spec, for mutations only: a multipart body
+carrying a query or a subscription, or one that is malformed, answers 400 and runs nothing.
+Multipart is a content type a browser may send cross-site without a preflight, so such
+requests pass `portalgraph.hygiene.CsrfGuard` only with a bearer token or a preflight header.
+The spooled files of a request are closed (and so deleted) once its answer is sent.
 """
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, cast
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from cross_web import AsyncHTTPRequestAdapter, FormData, HTTPException, StarletteRequestAdapter
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.streaming import MultipartSubscriptionTransport
 from strawberry.schema import BaseSchema
@@ -41,6 +52,7 @@ from infra.cache import Cache
 from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
+from portalgraph.multipart import read_form
 from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from portalgraph.sse import ResumableSSETransport
@@ -51,11 +63,13 @@ from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
 from resolvers.roi import RoiAssumptions
 from resolvers.subscriptions import EventFeed, StreamContext
+from resolvers.uploads import UploadPolicy
 from resolvers.upstreams import Upstreams
 from resolvers.writes import Writes
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ class RequestServices:
     idempotency: IdempotencyStore
     cache: Cache
     feed: EventFeed | None = None
+    uploads: UploadPolicy = field(default_factory=UploadPolicy)
 
     def writes(self) -> Writes:
         return Writes(self.upstreams, self.idempotency, self.cache, self.entities)
@@ -99,6 +114,10 @@ def accepts_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE_JSON in accept
 
 
+def is_multipart(content_type: str | None) -> bool:
+    return (content_type or "").split(";")[0].strip().lower() == MULTIPART
+
+
 def principal_of(connection: HTTPConnection) -> Principal | None:
     user = connection.user if "user" in connection.scope else None
     return user.principal if isinstance(user, PrincipalUser) else None
@@ -116,7 +135,22 @@ def bearer_of(params: Mapping[str, object]) -> str | None:
     return None
 
 
+class GatewayRequestAdapter(StarletteRequestAdapter):
+    """Reads multipart forms with `portalgraph.multipart`, keeping them on the request so that
+    the view closes their files once the request is answered."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.request = request
+
+    async def get_form_data(self) -> FormData:
+        form = await read_form(self.request)
+        self.request.state.upload_form = form
+        return FormData(files=form, form=form)
+
+
 class GatewayView(GraphQL[Context, None]):
+    request_adapter_class = GatewayRequestAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     stream_transport_classes_by_protocol = MappingProxyType(
@@ -145,12 +179,31 @@ class GatewayView(GraphQL[Context, None]):
                 GRAPHQL_SSE_PROTOCOL,
             ),
             connection_init_wait_timeout=timedelta(seconds=10),
+            multipart_uploads_enabled=True,
             **options,
         )
         self._services = services
         self._verify = verify
         self.token_leeway_s = token_leeway_s
         """How long past its `exp` a token is still accepted (the verifier's leeway)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, but the request is closed once answered: its spooled upload files
+        are deleted whatever the outcome."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            try:
+                response = await self.run(request)
+            except HTTPException as error:
+                response = PlainTextResponse(error.reason, status_code=error.status_code)
+            await response(scope, receive, send)
+        finally:
+            form = getattr(request.state, "upload_form", None)
+            if form is not None:
+                await form.close()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -178,6 +231,7 @@ class GatewayView(GraphQL[Context, None]):
             usage=services.usage,
             roi=services.roi,
             writes=services.writes(),
+            uploads=services.uploads,
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(
             "accept", ""
@@ -227,6 +281,43 @@ class GatewayView(GraphQL[Context, None]):
         context.locale = negotiate_locale(None, principal.locale)
         return cast(UnsetType, UNSET)
 
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """The operations of a multipart request with its files in place; 400 with what is
+        wrong for a body that does not follow the spec."""
+        try:
+            form = await request.get_form_data()
+        except MultiPartException as error:
+            raise HTTPException(400, f"Unreadable multipart body: {error.message}") from error
+        except ClientDisconnect as error:
+            raise HTTPException(400, "The multipart body was cut off.") from error
+        operations = self.parse_json(_form_text(form.form, "operations"))
+        files_map = self.parse_json(_form_text(form.form, "map"))
+        if not isinstance(operations, dict | list):
+            raise HTTPException(400, "The `operations` field must be a JSON object or list.")
+        if not isinstance(files_map, dict) or not all(
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            for paths in files_map.values()
+        ):
+            raise HTTPException(400, "The `map` field must map file fields to lists of paths.")
+        for name, paths in files_map.items():
+            if not isinstance(form.files.get(name), UploadFile):
+                raise HTTPException(400, f"The file part {name!r} named in `map` is missing.")
+            for path in paths:
+                _check_variable_path(path, batched=isinstance(operations, list))
+        try:
+            return replace_placeholders_with_files(operations, files_map, form.files)  # type: ignore[arg-type]
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise HTTPException(400, "A `map` path names no variable of `operations`.") from error
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        items = data if isinstance(data, list) else [data]
+        if is_multipart(request.content_type) and any(i.protocol != "http" for i in items):
+            raise HTTPException(400, "A multipart request (a file upload) carries a mutation.")
+        return data
+
     async def execute_single(
         self,
         request: Request,
@@ -244,6 +335,8 @@ class GatewayView(GraphQL[Context, None]):
             if not isinstance(resolved, GraphQLRequestData):
                 return ExecutionResult(data=None, errors=[resolved])
             request_data = resolved
+        if is_multipart(request_adapter.content_type) and not _is_mutation(request_data):
+            raise HTTPException(400, "A multipart request (a file upload) carries a mutation.")
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -291,3 +384,32 @@ def _param(params: Mapping[str, object], name: str) -> str | None:
     """A connection parameter by header name, case-insensitively."""
     value = next((v for k, v in params.items() if k.lower() == name.lower()), None)
     return value if isinstance(value, str) else None
+
+
+def _form_text(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    if not isinstance(value, str):
+        raise HTTPException(400, f"The multipart request needs the `{name}` field first.")
+    return value
+
+
+def _check_variable_path(path: str, batched: bool) -> None:
+    """A `map` path must point into the variables (`variables.input.upload`, or
+    `0.variables...` in a batch), never at the query or elsewhere."""
+    parts = path.split(".")
+    prefix = parts[1:2] if batched else parts[:1]
+    if prefix != ["variables"] or len(parts) < (3 if batched else 2):
+        raise HTTPException(400, f"The `map` path {path!r} does not name a variable.")
+
+
+def _is_mutation(request_data: GraphQLRequestData) -> bool:
+    """Whether the request's operation is a mutation; a document that does not parse counts
+    as one here and fails in execution, before any resolver runs."""
+    if request_data.query is None:
+        return False
+    try:
+        document = parse(request_data.query)
+    except GraphQLError:
+        return True
+    operation = get_operation_ast(document, request_data.operation_name)
+    return operation is None or operation.operation is OperationType.MUTATION

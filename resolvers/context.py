@@ -1,6 +1,6 @@
 """The typed per-request context every resolver receives as `info.context`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from starlette.requests import Request
@@ -12,6 +12,7 @@ from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
 from resolvers.roi import RoiAssumptions
+from resolvers.uploads import UploadPolicy
 from resolvers.writes import Writes
 
 
@@ -35,6 +36,8 @@ class Context:
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None
     """A WebSocket's `connection_init` payload (set by strawberry's protocol handler)."""
+    uploads: UploadPolicy = field(default_factory=UploadPolicy)
+    """What an uploaded file may be (size, media types)."""
 
     @property
     def today(self) -> date:

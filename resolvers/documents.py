@@ -67,5 +67,9 @@ async def versions(ctx: Context, document: r.Document) -> list[r.DocumentVersion
 
 
 def download_url(ctx: Context, document: r.Document, version: r.DocumentVersion) -> str:
-    """A short-lived link for this viewer's organization; minted after the ownership check."""
-    return ctx.downloads.url(ctx.downloads.grant(document.id, version.id, document.customer))
+    """A short-lived link for this viewer in this organization; minted after the ownership
+    check."""
+    subject = ctx.principal.subject if ctx.principal else ""
+    return ctx.downloads.url(
+        ctx.downloads.grant(document.id, version.id, document.customer, subject)
+    )

@@ -75,7 +75,7 @@ class RateLimited(GatewayError):
 
 
 _SYSTEM_NAMES = {"erp": "ERP", "crm": "CRM", "dms": "document management system",
-                 "payments": "payment provider"}  # fmt: skip
+                 "payments": "payment provider", "idp": "identity provider"}  # fmt: skip
 
 
 class UpstreamFailure(GatewayError):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from connectors.base.changes import Change
 from infra.cache import Cache
-from resolvers.loaders import ENTITIES
+from resolvers.loaders import ENTITIES, case_key
 
 
 @dataclass
@@ -63,8 +63,8 @@ def stale_entries(change: Change) -> Stale:
         stale.entry("document", key)
         stale.entry("versions", key)
         stale.lists("documents", customer)
-        for subject_type, subject_id in related:
-            stale.entry("subject_documents", f"{subject_type}:{subject_id}")
+        for subject in change.related:
+            stale.entry("subject_documents", case_key(subject))
     return stale
 
 

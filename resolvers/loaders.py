@@ -22,6 +22,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 from pydantic import TypeAdapter
 
+from auth.admin import Account
 from connectors.base import records as r
 from connectors.base.caching import CachedEntity, Outcome, ReadThrough
 from connectors.base.errors import UpstreamError
@@ -88,6 +89,7 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "documents": _listed("dms:documents-of-customer", 60, list[r.Document], DAY),
     "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document], DAY),
     "versions": _entity("dms:versions-of-document", 120, list[r.DocumentVersion], DAY),
+    "members": _entity("idp:members-of-organization", 60, list[Account]),
     "offerings": _entity("erp:offerings-of-customer", 300, list[r.ServiceOffering], DAY),
     "slot": _entity("erp:slot", 15, r.Slot),
     "slots": _listed("erp:slots-of-offering", 15, list[r.Slot]),
@@ -161,7 +163,7 @@ def batch_span(name: str, keys: Sequence[object]) -> AbstractContextManager[Span
     )
 
 
-def _case_key(ref: r.CaseRef) -> str:
+def case_key(ref: r.CaseRef) -> str:
     return f"{ref.type}:{ref.id}"
 
 
@@ -296,6 +298,11 @@ class Loaders:
         return self._by_case("subject_documents", self._upstreams.documents.documents_of)
 
     @cached_property
+    def members(self) -> "DataLoader[str, list[Account]]":
+        """An organization's members (identity provider), by organization number."""
+        return self._relation("members", self._upstreams.directory.members_of)
+
+    @cached_property
     def offerings(self) -> "DataLoader[str, list[r.ServiceOffering]]":
         return self._relation("offerings", self._upstreams.bookings.offerings_of)
 
@@ -396,6 +403,6 @@ class Loaders:
         inner = self._relation(name, fetch_refs)
 
         async def load(refs: list[r.CaseRef]) -> list[list[T]]:
-            return await inner.load_many([_case_key(ref) for ref in refs])
+            return await inner.load_many([case_key(ref) for ref in refs])
 
         return DataLoader(load)

@@ -1,4 +1,5 @@
-"""The ports the resolvers read through, one adapter each, chosen by the composition root."""
+"""The ports the resolvers read through, one adapter each, chosen by the composition root,
+and the identity provider's user directory."""
 
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from connectors.base.ports import (
     QuotePort,
     TicketPort,
 )
+from resolvers.directory import Directory
 
 
 @dataclass(frozen=True)
@@ -25,4 +27,5 @@ class Upstreams:
     payments: PaymentPort
     tickets: TicketPort
     documents: DocumentPort
+    directory: Directory
     bookings: BookingPort

@@ -15,6 +15,7 @@ from sandbox.crm.advance import crm_advances
 from sandbox.crm.app import create_crm_app
 from sandbox.dms.advance import dms_advances
 from sandbox.dms.app import create_dms_app
+from sandbox.dms.writes import DmsLimits
 from sandbox.erp.advance import erp_advances
 from sandbox.erp.app import create_erp_app
 from sandbox.faults import Faults
@@ -48,6 +49,8 @@ class Sandbox:
     faults: dict[str, Faults] = field(default_factory=dict)
     stats: dict[str, RequestStats] = field(default_factory=dict)
     apps: dict[str, Starlette] = field(default_factory=dict)
+    dms_limits: DmsLimits = field(default_factory=DmsLimits)
+    """The DMS's own upload limits, changeable while it runs."""
 
     def url(self, system: str) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -86,7 +89,14 @@ def build_sandbox(
             hooks,
         ),
         "dms": create_dms_app(
-            seed, faults["dms"], stats["dms"], DMS_TOKEN, dms_advances(seed, clock, hooks)
+            seed,
+            faults["dms"],
+            stats["dms"],
+            DMS_TOKEN,
+            clock,
+            hooks,
+            sandbox.dms_limits,
+            dms_advances(seed, clock, hooks),
         ),
         "payments": create_payments_app(
             seed,

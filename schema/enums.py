@@ -238,6 +238,22 @@ class RenditionStatus(Enum):
     UNAVAILABLE = "UNAVAILABLE"
 
 
+@strawberry.enum(description="A member's role in the organization (what it permits: README).")
+class MemberRole(Enum):
+    ADMIN = "ADMIN"
+    PURCHASING = "PURCHASING"
+    SPECIALIST = "SPECIALIST"
+    ACCOUNTING = "ACCOUNTING"
+    VIEWER = "VIEWER"
+
+
+@strawberry.enum(description="Where a membership stands.")
+class MembershipStatus(Enum):
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    DEACTIVATED = "DEACTIVATED"
+
+
 @strawberry.enum(description="Where a service takes place.")
 class ServiceLocation(Enum):
     ONSITE = "ONSITE"

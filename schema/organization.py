@@ -3,13 +3,16 @@
 import strawberry
 
 from auth.permissions import requires
-from auth.policy import Permission, is_staff, permissions_of
+from auth.policy import MEMBERS_READ, Permission, is_staff, permissions_of
 from auth.principal import Principal
 from connectors.base import records as r
+from resolvers import members
 from resolvers import organization as resolve
 from resolvers.context import Context
-from schema.common import Money, Node, Synced, global_id
+from schema.common import Connection, Money, Node, Synced, connection, global_id
 from schema.enums import AddressType, CreditStatus, InvoiceDeliveryChannel, OrganizationKind
+from schema.members import Member
+from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 
 Info = strawberry.Info[Context, None]
 
@@ -103,6 +106,24 @@ class Organization(Node, Synced):
             )
             for contact in await resolve.contacts(info.context, self.record)
         ]
+
+    @strawberry.field(
+        description="The people with access to the organization's portal, by name "
+        "(identity provider); invitations show as INVITED.",
+        extensions=requires(MEMBERS_READ),
+    )
+    async def members(
+        self,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> Connection[Member] | None:
+        page = await members.member_page(
+            info.context, self.number, page_args(first, after, last, before)
+        )
+        return connection(page, lambda account: Member.of(account, self.number))
 
 
 @strawberry.type(description="The signed-in user, from the identity provider's token.")

@@ -9,7 +9,7 @@ import strawberry
 
 from auth.permissions import allows, requirement_of
 from connectors.base import records as r
-from resolvers import bookings, documents, invoices, orders, payments, quotes, tickets
+from resolvers import bookings, documents, invoices, members, orders, payments, quotes, tickets
 from resolvers.cases import CaseRecord
 from resolvers.context import Context
 from schema.bookings import Booking, ServiceOffering, Slot, offering_by_id
@@ -17,6 +17,7 @@ from schema.cases import Case
 from schema.common import GlobalId, Node
 from schema.documents import Document
 from schema.invoices import Invoice
+from schema.members import Member
 from schema.orders import Delivery, Order
 from schema.payments import Payment
 from schema.quotes import Quote
@@ -66,6 +67,21 @@ async def resolve_case(info: Info, ref: r.CaseRef) -> Case | None:
     return case_of(record, info) if record is not None else None
 
 
+async def visible_case(info: Info, node_id: str) -> r.CaseRef | None:
+    """The case a global ID names when the viewer can see it; None for anything else (another
+    type, another organization's case, a case type the viewer may not read)."""
+    parts = GlobalId.decode(node_id)
+    kind = parts.type_name.upper() if parts else ""
+    if (
+        parts is None
+        or kind not in CASE_GETTERS
+        or (parts.type_name, parts.system) not in (NODE_LOADERS)
+    ):
+        return None
+    ref = r.CaseRef(kind, parts.external_id)
+    return ref if await resolve_case(info, ref) is not None else None
+
+
 async def _delivery(info: Info, external_id: str) -> Node | None:
     order_id, _, delivery_id = external_id.partition("/")
     found = await orders.delivery(info.context, order_id, delivery_id)
@@ -91,6 +107,11 @@ async def _document(info: Info, external_id: str) -> Node | None:
     return Document.of(found) if found else None
 
 
+async def _member(info: Info, external_id: str) -> Node | None:
+    found = await members.member(info.context, external_id)
+    return Member.of(found, info.context.tenant) if found else None
+
+
 def _case(case_type: str) -> Callable[[Info, str], Awaitable[Node | None]]:
     async def load(info: Info, external_id: str) -> Node | None:
         return await resolve_case(info, r.CaseRef(case_type, external_id))
@@ -109,6 +130,7 @@ NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[
     ("Delivery", "erp"): (Delivery, _delivery),
     ("Payment", "payments"): (Payment, _payment),
     ("Document", "dms"): (Document, _document),
+    ("Member", "idp"): (Member, _member),
 }
 
 

@@ -26,11 +26,11 @@ from resolvers import (
 )
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
-from resolvers.pagination import PageArgs
 from schema.booking_mutations import BookingMutations
 from schema.bookings import Booking, ServiceOffering, Slot
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
+from schema.document_mutations import DocumentMutations
 from schema.documents import Document
 from schema.inputs import (
     BookingFilterInput,
@@ -56,9 +56,11 @@ from schema.inputs import (
 )
 from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
+from schema.member_mutations import MemberMutations
 from schema.order_mutations import OrderMutations
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
+from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
 from schema.quote_mutations import QuoteMutations
@@ -68,21 +70,6 @@ from schema.subscriptions import Subscription
 from schema.tickets import Ticket
 
 Info = strawberry.Info[Context, None]
-
-FirstArg = Annotated[
-    int | None, strawberry.argument(description="Items from the start (at most 100; default 20).")
-]
-AfterArg = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
-LastArg = Annotated[
-    int | None, strawberry.argument(description="Items from the end (at most 100).")
-]
-BeforeArg = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
-
-
-def page_args(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageArgs:
-    return PageArgs(first=first, after=after, last=last, before=before)
 
 
 def require_principal(info: Info) -> None:
@@ -377,7 +364,14 @@ class Query:
 
 
 @strawberry.type(description="Change the portal's systems of record (self-service).")
-class Mutation(PaymentMutations, QuoteMutations, OrderMutations, BookingMutations):
+class Mutation(
+    PaymentMutations,
+    QuoteMutations,
+    OrderMutations,
+    MemberMutations,
+    DocumentMutations,
+    BookingMutations,
+):
     pass
 
 

@@ -27,6 +27,7 @@ from sandbox.model import Seed
 from sandbox.payments import create_payments_app
 from sandbox.seed import build_seed, parse_now
 from sandbox.stats import RequestStats
+from sandbox.webhooks import Webhooks
 from tests.servers import serve_in_thread
 
 SANDBOX_NOW = "2026-03-10T09:00:00+01:00"
@@ -99,7 +100,10 @@ def crm_url(rest_seed: Seed) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def dms_url(rest_seed: Seed) -> Iterator[str]:
-    with serve_in_thread(create_dms_app(rest_seed, Faults(), RequestStats(), DMS_TOKEN)) as url:
+    app = create_dms_app(
+        rest_seed, Faults(), RequestStats(), DMS_TOKEN, lambda: rest_seed.now, Webhooks()
+    )
+    with serve_in_thread(app) as url:
         yield url
 
 

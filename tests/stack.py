@@ -106,6 +106,26 @@ class GraphQLClient:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
 
+    async def post_files(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+        **headers: str,
+    ) -> httpx.Response:
+        """A GraphQL multipart request (file uploads): `files` maps a variable path such as
+        `input.upload` to (file name, content, media type)."""
+        paths = dict(enumerate(files))
+        return await self.http.post(
+            "/graphql",
+            data={
+                "operations": json.dumps({"query": query, "variables": variables}),
+                "map": json.dumps({str(n): [f"variables.{path}"] for n, path in paths.items()}),
+            },
+            files={str(n): files[path] for n, path in paths.items()},
+            headers=headers,
+        )
+
     async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The `data` of a query that must succeed without errors."""
         response = await self.post(query, variables)
@@ -167,6 +187,18 @@ class Tokens:
 @pytest.fixture(scope="session")
 def tokens(sandbox: Sandbox) -> Tokens:
     return Tokens(sandbox.url("idp"))
+
+
+@pytest.fixture(scope="module")
+def own_sandbox() -> Iterator[Sandbox]:
+    """A sandbox of the test module's own, for modules whose tests write."""
+    with running_sandbox() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def own_tokens(own_sandbox: Sandbox) -> Tokens:
+    return Tokens(own_sandbox.url("idp"))
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@
     │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
-        └── UpstreamRefused      a write the system answered, refusing it by business rules
+        ├── UpstreamRefused      a write the system answered, refusing it by business rules
+        └── ContentRefused       an upload the system will not store (virus, size, media type)
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from connectors.base.records import System
 
 __all__ = [
+    "ContentRefused",
     "Refusal",
     "UpstreamBadResponse",
     "UpstreamError",
@@ -84,3 +86,12 @@ class UpstreamRefused(UpstreamRejected):
     def __init__(self, system: System, refusals: tuple[Refusal, ...], detail: str) -> None:
         super().__init__(system, detail)
         self.refusals = refusals
+
+
+class ContentRefused(UpstreamRejected):
+    """The system refused to store an uploaded file; `reason` says why, in terms a user can
+    act on: `TOO_LARGE`, `MEDIA_TYPE_NOT_ALLOWED` or `VIRUS_DETECTED`."""
+
+    def __init__(self, system: System, reason: str, detail: str) -> None:
+        super().__init__(system, detail)
+        self.reason = reason

@@ -14,6 +14,7 @@ as unknown.
 """
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -31,7 +32,9 @@ from connectors.base.records import (
     DocumentVersion,
     DownloadedContent,
     Invoice,
+    NewDocument,
     NewTicket,
+    NewVersion,
     OpenItem,
     Order,
     Payment,
@@ -178,4 +181,19 @@ class DocumentPort(Closeable, Protocol):
         """Every version of each document, newest first."""
         ...
 
-    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None: ...
+    def download(
+        self, document_id: str, version_id: str
+    ) -> AbstractAsyncContextManager[DownloadedContent | None]:
+        """The content of a version, streamed while the block runs (`None` when unknown); the
+        connection is released when the block ends."""
+        ...
+
+    async def create_document(self, new: NewDocument) -> Document:
+        """Store a new document with its first version, whole or not at all; a write, never
+        retried. `ContentRefused` when the DMS refuses the file (virus, size, media type)."""
+        ...
+
+    async def add_version(self, new: NewVersion) -> Document | None:
+        """Check in the next version of a document and answer the document with it as its
+        latest; `None` when the DMS does not know the document. As `create_document`."""
+        ...

@@ -6,10 +6,12 @@ record that belongs to a customer carries its `customer` number, which the resol
 against the viewer's organization after the cache.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import BinaryIO
 
 
 class System(Enum):
@@ -17,6 +19,8 @@ class System(Enum):
     CRM = "crm"
     DMS = "dms"
     PAYMENTS = "payments"
+    IDP = "idp"
+    """The identity provider's user directory (Keycloak's admin API)."""
 
 
 @dataclass(frozen=True)
@@ -415,7 +419,45 @@ class Document:
 
 
 @dataclass(frozen=True)
+class FileContent:
+    """A file to store upstream. Adapters read `stream` from its start in chunks, so that a
+    large file never has to be in memory whole."""
+
+    filename: str
+    media_type: str
+    size: int
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A customer's document for the DMS: its first version is `file`."""
+
+    customer: str
+    title: str
+    document_type: str  # as Document.document_type
+    audience: str  # as Document.audience
+    subjects: tuple[CaseRef, ...]
+    created_by: str
+    file: FileContent
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """The next version of a document: the next major (2.0) or minor (1.1) label."""
+
+    document_id: str
+    is_major: bool
+    comment: str | None
+    created_by: str
+    file: FileContent
+
+
+@dataclass(frozen=True)
 class DownloadedContent:
-    content: bytes
+    """A version's bytes as the system streams them: read `chunks` once, while the download
+    is open."""
+
+    chunks: AsyncIterator[bytes]
     mime_type: str
     filename: str

@@ -2,29 +2,38 @@
 
 Batch reads are one request per 100 keys: `ids=` for documents, `refs=type:id` for the
 documents of several cases at once, `document_ids=` for versions. Downloads stream the body
-and stop at `max_download_bytes`.
+while the caller reads it and stop at `max_download_bytes`. Uploads (a new document, a new
+version) are multipart forms streamed from the file in chunks; they are writes, sent once and
+never retried.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from connectors.base.errors import UpstreamBadResponse
+from connectors.base.errors import ContentRefused, UpstreamBadResponse
 from connectors.base.guard import Guard
-from connectors.base.http import HttpLimits, raise_for_status, upstream_errors
+from connectors.base.http import HttpLimits, parse_json, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
 from connectors.base.ports import ListFilter
-from connectors.base.records import CaseRef, Document, DocumentVersion, DownloadedContent, System
+from connectors.base.records import (
+    CaseRef,
+    Document,
+    DocumentVersion,
+    DownloadedContent,
+    FileContent,
+    NewDocument,
+    NewVersion,
+    System,
+)
 from connectors.base.rest import MAX_BATCH, RestAdapter, collect_pages, filter_params, grouped
 from connectors.dms import mapping
 
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
-
-
-def reference(subject: CaseRef) -> str:
-    """A case as the DMS's `refs=` names it: `order:10000002`."""
-    return f"{subject.type.lower()}:{subject.id}"
+NEW_VERSION = "POST /api/documents/{document_id}/versions"
 
 
 class DmsAdapter(RestAdapter):
@@ -64,7 +73,7 @@ class DmsAdapter(RestAdapter):
         return await collect_pages(1, page)
 
     async def documents_of(self, subjects: Sequence[CaseRef]) -> list[list[Document]]:
-        refs = [reference(subject) for subject in subjects]
+        refs = [mapping.reference(subject) for subject in subjects]
         found = await self._rest.get_batched("/api/documents", "refs", refs, mapping.documents)
         distinct = list({document.id: document for document in found}.values())
         return [[d for d in distinct if subject in d.subjects] for subject in subjects]
@@ -76,33 +85,82 @@ class DmsAdapter(RestAdapter):
         )
         return grouped(found, lambda version: version.document_id, document_ids)
 
-    async def download(self, document_id: str, version_id: str) -> DownloadedContent | None:
+    async def create_document(self, new: NewDocument) -> Document:
+        body = await self._store("/api/documents", mapping.document_form(new), new.file)
+        if body is None:
+            raise UpstreamBadResponse(System.DMS, "POST /api/documents answered 404")
+        return mapping.stored(body)
+
+    async def add_version(self, new: NewVersion) -> Document | None:
+        path = f"/api/documents/{quote(new.document_id, safe='')}/versions"
+        body = await self._store(path, mapping.version_form(new), new.file, NEW_VERSION)
+        return None if body is None else mapping.stored(body)
+
+    async def _store(
+        self, path: str, form: Mapping[str, str], file: FileContent, operation: str | None = None
+    ) -> Any:
+        """POST the form with `file` as its `content` part; the JSON answer, or None for 404."""
+        extensions = {OPERATION: operation} if operation else None
+
+        async def attempt() -> Any:
+            file.stream.seek(0)
+            part = (file.filename, file.stream, file.media_type)
+            async with upstream_errors(System.DMS):
+                response = await self._rest.http.post(
+                    path, data=dict(form), files={"content": part}, extensions=extensions
+                )
+            if response.status_code == 404:
+                return None
+            refused = mapping.refusal(response.content) if response.is_client_error else None
+            if refused is not None:
+                raise ContentRefused(System.DMS, *refused)
+            raise_for_status(System.DMS, response)
+            return parse_json(System.DMS, response)
+
+        return await self._rest.guard.write(attempt)
+
+    @asynccontextmanager
+    async def download(
+        self, document_id: str, version_id: str
+    ) -> AsyncIterator[DownloadedContent | None]:
         path = (
             f"/api/documents/{quote(document_id, safe='')}"
             f"/versions/{quote(version_id, safe='')}/content"
         )
-        return await self._rest.guard.read(lambda: self._download(path, version_id))
+        response = await self._rest.guard.read(lambda: self._open(path))
+        if response is None:
+            yield None
+            return
+        try:
+            yield mapping.downloaded(
+                self._chunks(response, path),
+                response.headers.get("Content-Type"),
+                response.headers.get("Content-Disposition"),
+                fallback_name=version_id,
+            )
+        finally:
+            await response.aclose()
 
-    async def _download(self, path: str, version_id: str) -> DownloadedContent | None:
-        async with (
-            upstream_errors(System.DMS),
-            self._rest.http.stream("GET", path, extensions={OPERATION: CONTENT}) as response,
-        ):
-            if response.status_code == 404:
-                return None
-            raise_for_status(System.DMS, response)
-            chunks: list[bytes] = []
-            size = 0
+    async def _open(self, path: str) -> httpx.Response | None:
+        """The content's response with its body still unread; None for 404."""
+        request = self._rest.http.build_request("GET", path, extensions={OPERATION: CONTENT})
+        async with upstream_errors(System.DMS):
+            response = await self._rest.http.send(request, stream=True)
+        if response.is_success:
+            return response
+        await response.aclose()
+        if response.status_code == 404:
+            return None
+        raise_for_status(System.DMS, response)
+        raise UpstreamBadResponse(System.DMS, f"HTTP {response.status_code} from {path}")
+
+    async def _chunks(self, response: httpx.Response, path: str) -> AsyncIterator[bytes]:
+        size = 0
+        async with upstream_errors(System.DMS):
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self._max_download_bytes:
                     raise UpstreamBadResponse(
                         System.DMS, f"content of {path} exceeds {self._max_download_bytes} bytes"
                     )
-                chunks.append(chunk)
-        return mapping.downloaded(
-            b"".join(chunks),
-            response.headers.get("Content-Type"),
-            response.headers.get("Content-Disposition"),
-            fallback_name=version_id,
-        )
+                yield chunk

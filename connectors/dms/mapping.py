@@ -1,9 +1,12 @@
 """DMS payloads (CMIS-like JSON) to records; pure functions.
 
 A deleted document answers a by-id read as the tombstone `{"id", "deleted": true}`, which
-maps to `None`, exactly like a document the DMS never had.
+maps to `None`, exactly like a document the DMS never had. Writes go the other way: the form
+fields of a new document or version, and the reason of a refused upload.
 """
 
+import json
+from collections.abc import AsyncIterator
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
@@ -27,6 +30,8 @@ from connectors.base.records import (
     Document,
     DocumentVersion,
     DownloadedContent,
+    NewDocument,
+    NewVersion,
     Rendition,
     System,
 )
@@ -49,11 +54,16 @@ DOCUMENT_TYPES = {
 AUDIENCES = {name: name.upper() for name in ("commercial", "financial", "technical", "contract")}
 UPLOADERS = {"customer": "CUSTOMER", "provider": "PROVIDER"}
 REFERENCE_TYPES = {
-    name: name.upper() for name in ("order", "invoice", "quote", "ticket", "delivery")
+    name: name.upper() for name in ("order", "invoice", "quote", "ticket", "delivery", "booking")
 }
 RENDITION_KINDS = {"thumbnail": "THUMBNAIL", "preview_pdf": "PREVIEW_PDF"}
 RENDITION_STATES = {"ready": "READY", "pending": "PENDING", "unavailable": "UNAVAILABLE"}
 DEFAULT_MIME = "application/octet-stream"
+REFUSALS = {
+    "content_too_large": "TOO_LARGE",
+    "media_type_not_allowed": "MEDIA_TYPE_NOT_ALLOWED",
+    "virus_detected": "VIRUS_DETECTED",
+}
 
 dms = mapper(System.DMS)
 
@@ -77,6 +87,12 @@ def document_page(body: object) -> tuple[list[Document], bool]:
     page = as_object(body)
     found = [document(entry) for entry in children(page, "objects")]
     return found, boolean(page, "has_more_items")
+
+
+@dms
+def stored(body: object) -> Document:
+    """The answer to a write: the document with its new version as the latest."""
+    return document(as_object(body))
 
 
 def document(payload: Payload) -> Document:
@@ -129,13 +145,16 @@ def version(payload: Payload) -> DocumentVersion:
 
 
 def downloaded(
-    content: bytes, content_type: str | None, disposition: str | None, fallback_name: str
+    chunks: AsyncIterator[bytes],
+    content_type: str | None,
+    disposition: str | None,
+    fallback_name: str,
 ) -> DownloadedContent:
     """The bytes with their media type and file name."""
     headers = Message()
     headers["Content-Type"] = content_type or DEFAULT_MIME
     return DownloadedContent(
-        content=content,
+        chunks=chunks,
         mime_type=headers.get_content_type(),
         filename=attachment_name(disposition) or fallback_name,
     )
@@ -153,3 +172,41 @@ def attachment_name(disposition: str | None) -> str | None:
     extended = [name for name in names if isinstance(name, tuple)]
     chosen = extended or names
     return collapse_rfc2231_value(chosen[0]) or None if chosen else None
+
+
+def reference(subject: CaseRef) -> str:
+    """A case as the DMS names it in `refs=` and `references`: `order:10000002`."""
+    return f"{subject.type.lower()}:{subject.id}"
+
+
+def document_form(new: NewDocument) -> dict[str, str]:
+    """The fields of `POST /api/documents` besides the file."""
+    return {
+        "owner": new.customer,
+        "name": new.title,
+        "type": new.document_type.lower(),
+        "audience": new.audience.lower(),
+        "references": ",".join(reference(subject) for subject in new.subjects),
+        "created_by": new.created_by,
+        "uploaded_by": "customer",
+    }
+
+
+def version_form(new: NewVersion) -> dict[str, str]:
+    """The fields of `POST /api/documents/{id}/versions` besides the file."""
+    return {
+        "major": "true" if new.is_major else "false",
+        "comment": new.comment or "",
+        "created_by": new.created_by,
+    }
+
+
+def refusal(body: bytes) -> tuple[str, str] | None:
+    """The reason (in `ContentRefused` terms) and message of a refused upload's error answer;
+    None for any other error."""
+    try:
+        error = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    reason = REFUSALS.get(str(error.get("reason"))) if isinstance(error, dict) else None
+    return None if reason is None else (reason, str(error.get("message", "")))

@@ -5,14 +5,10 @@ from dataclasses import replace
 from typing import Any
 
 from sandbox.advance import Advance, find
+from sandbox.dms.writes import next_label, version_created
 from sandbox.model import Seed
 from sandbox.rest import Clock
-from sandbox.webhooks import Webhooks, event_id
-
-
-def next_label(label: str, major: bool) -> str:
-    high, _, low = label.partition(".")
-    return f"{int(high) + 1}.0" if major else f"{high}.{int(low or 0) + 1}"
+from sandbox.webhooks import Webhooks
 
 
 def dms_advances(seed: Seed, clock: Clock, webhooks: Webhooks) -> dict[str, Advance]:
@@ -33,17 +29,7 @@ def dms_advances(seed: Seed, clock: Clock, webhooks: Webhooks) -> dict[str, Adva
             content=latest.content + f"\n% revision {label}\n".encode(),
         )
         record.versions.append(version)
-        event = {
-            "id": event_id("dms"),
-            "event": "version.created",
-            "occurred_at": version.created_at.isoformat(),
-            "object": {
-                "document_id": record.id,
-                "version_id": version.id,
-                "owner": record.customer,
-            },
-        }
-        delivery = await webhooks.deliver("dms", event)
+        delivery = await webhooks.deliver("dms", version_created(record, version))
         return {"document": record.id, "version": version.id, "label": label, "webhook": delivery}
 
     return {"document": document}

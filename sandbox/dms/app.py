@@ -5,7 +5,8 @@ tombstone `{"id", "deleted": true}`, an unknown one is left out), `refs=type:id,
 referencing any of those ERP/CRM objects) or `owner=` (a customer's documents, searchable and
 paged: `{"objects", "num_items", "has_more_items", "page", "page_size"}`). Versions come newest
 first, as CMIS `getAllVersions` returns them. Errors are CMIS browser-binding JSON
-`{"exception", "message"}`.
+`{"exception", "message"}` (with a `reason` when a write is refused). The writes (a new
+document, a new version) are in `writes.py`.
 """
 
 import hashlib
@@ -20,21 +21,34 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.dms.writes import DmsLimits, DmsWrites
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import Document, DocumentVersion, Seed
-from sandbox.rest import BadRequest, date_param, guarded, id_list, int_param, matches, within
+from sandbox.rest import (
+    BadRequest,
+    Clock,
+    date_param,
+    guarded,
+    id_list,
+    int_param,
+    matches,
+    within,
+)
 from sandbox.stats import RequestStats
+from sandbox.webhooks import Webhooks
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
-CMIS_EXCEPTIONS = {400: "invalidArgument", 401: "unauthorized", 404: "objectNotFound"}
+CMIS_EXCEPTIONS = {400: "invalidArgument", 401: "unauthorized", 404: "objectNotFound",
+                   413: "constraint", 415: "streamNotSupported", 422: "constraint"}  # fmt: skip
 THUMBNAIL_MIME = "image/png"
 
 
-def dms_error(status: int, text: str) -> Response:
+def dms_error(status: int, text: str, reason: str | None = None) -> Response:
     exception = CMIS_EXCEPTIONS.get(status, "runtime")
-    return JSONResponse({"exception": exception, "message": text}, status_code=status)
+    body = {"exception": exception, "message": text} | ({"reason": reason} if reason else {})
+    return JSONResponse(body, status_code=status)
 
 
 def preview_status(version: DocumentVersion) -> str:
@@ -184,15 +198,22 @@ def create_dms_app(
     faults: Faults,
     stats: RequestStats,
     token: str,
+    clock: Clock,
+    webhooks: Webhooks,
+    limits: DmsLimits | None = None,
     advances: Mapping[str, Advance] | None = None,
 ) -> Starlette:
-    """The DMS on `seed`; `token` is the API token clients send as `Bearer`; `advances`
-    serve `POST /_advance`."""
+    """The DMS on `seed`; `token` is the API token clients send as `Bearer`; writes are dated
+    by `clock`, announced through `webhooks` and held to `limits`; `advances` serve
+    `POST /_advance`."""
     api = DmsApi(seed)
+    writes = DmsWrites(seed, clock, limits or DmsLimits(), webhooks, document_json, dms_error)
     guard = guarded(token, dms_error)
     routes = [
         Route("/api/documents", guard(api.documents), methods=["GET"]),
+        Route("/api/documents", guard(writes.create_document), methods=["POST"]),
         Route("/api/documents/versions", guard(api.versions), methods=["GET"]),
+        Route("/api/documents/{document_id}/versions", guard(writes.add_version), methods=["POST"]),
         Route(
             "/api/documents/{document_id}/versions/{version_id}/content",
             guard(api.content),

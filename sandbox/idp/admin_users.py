@@ -1,15 +1,18 @@
-"""`/admin/realms/{realm}/users/...`: users, their realm role mappings, sessions and
-"execute actions" e-mails, with Keycloak's status codes and error bodies."""
+"""`/admin/realms/{realm}/users/...`: users (validated by the realm's user profile), their
+realm role mappings, sessions, logout and "execute actions" e-mails, with Keycloak's status
+codes and error bodies."""
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sandbox.idp.export import parse_user
+from sandbox.idp.profile import profile_error_response
 from sandbox.idp.provider import ActionsEmail, Idp
-from sandbox.idp.realm import User
+from sandbox.idp.realm import REQUIRED_ACTIONS, User
 from sandbox.idp.representations import (
     MS,
     matches,
@@ -59,14 +62,20 @@ class UsersResource:
 
     async def create(self, request: Request) -> Response:
         """Roles in the body are ignored, as Keycloak does; new users get the default roles
-        (see `parse_user`)."""
+        (see `parse_user`). The user profile is validated after the uniqueness checks, in
+        Keycloak's order."""
         body = await json_body(request)
         if not isinstance(body, dict) or not body.get("username"):
-            return admin_error(400, "error-user-attribute-required")
+            return admin_error(400, "User name is missing")
         if self._realm.user_by_username(body["username"]) is not None:
             return admin_error(409, "User exists with same username")
         if self._email_taken(body.get("email"), None):
             return admin_error(409, "User exists with same email")
+        problems = self._realm.user_profile.errors(body)
+        if problems:
+            return profile_error_response(problems)
+        if not set(body.get("requiredActions", [])) <= REQUIRED_ACTIONS:
+            return admin_error(400, "Provided invalid required actions")
         passwords = [c for c in body.get("credentials", []) if c.get("type") == "password"]
         ignored = {"id", "realmRoles", "clientRoles", "credentials"}
         user = parse_user(
@@ -94,6 +103,10 @@ class UsersResource:
             return admin_error(400, "invalid user representation")
         if "email" in body and self._email_taken(body["email"], user.id):
             return admin_error(409, "User exists with same email")
+        stored = user_representation(user) | {k: v for k, v in body.items() if k != "username"}
+        problems = self._realm.user_profile.errors(stored)
+        if problems:
+            return profile_error_response(problems)
         update_user(user, body)
         return Response(status_code=204)
 
@@ -111,10 +124,7 @@ class UsersResource:
         if user is None:
             return user_not_found()
         if request.method == "GET":
-            roles = [
-                self._realm.roles[n] for n in sorted(user.realm_roles) if n in self._realm.roles
-            ]
-            return JSONResponse([role_representation(r, self._realm) for r in roles])
+            return self._roles_response(n for n in user.realm_roles if n in self._realm.roles)
         body = await json_body(request)
         names = {r.get("name") for r in body} if isinstance(body, list) else set()
         if not names <= self._realm.roles.keys():
@@ -125,8 +135,15 @@ class UsersResource:
             user.realm_roles -= names
         return Response(status_code=204)
 
+    async def available_realm_roles(self, request: Request) -> Response:
+        """The realm roles the user does not have yet (what an admin may map)."""
+        user = self._user(request)
+        if user is None:
+            return user_not_found()
+        return self._roles_response(self._realm.roles.keys() - user.realm_roles)
+
     async def execute_actions_email(self, request: Request) -> Response:
-        """Records the e-mail in `Idp.sent_emails` instead of sending it."""
+        """Records the e-mail in `Idp.sent_emails` (the outbox) instead of sending it."""
         user, actions = self._user(request), await json_body(request)
         if user is None:
             return user_not_found()
@@ -135,16 +152,31 @@ class UsersResource:
         if not user.enabled:
             return admin_error(400, "User is disabled")
         query = request.query_params
+        client_id, redirect_uri = query.get("client_id"), query.get("redirect_uri")
+        refused = self._actions_link_error(client_id, redirect_uri)
+        if refused is not None:
+            return admin_error(400, refused)
+        if not isinstance(actions, list) or not set(actions) <= REQUIRED_ACTIONS:
+            return admin_error(400, "Provided invalid required actions")
         lifespan = query.get("lifespan")
         email = ActionsEmail(
             user_id=user.id,
             email=user.email,
-            actions=tuple(actions if isinstance(actions, list) else []),
-            client_id=query.get("client_id"),
-            redirect_uri=query.get("redirect_uri"),
+            actions=tuple(actions),
+            client_id=client_id,
+            redirect_uri=redirect_uri,
             lifespan=int(lifespan) if lifespan else None,
+            sent_at=self._idp.now(),
         )
         self._idp.sent_emails.append(email)
+        return Response(status_code=204)
+
+    async def logout(self, request: Request) -> Response:
+        """Ends every session of the user (their refresh tokens stop working)."""
+        user = self._user(request)
+        if user is None:
+            return user_not_found()
+        self._idp.sessions.end_all_of_user(user.id)
         return Response(status_code=204)
 
     async def sessions(self, request: Request) -> Response:
@@ -153,6 +185,21 @@ class UsersResource:
             return user_not_found()
         sessions = self._idp.sessions.of_user(user.id)
         return JSONResponse([session_representation(s, user, self._realm) for s in sessions])
+
+    def _actions_link_error(self, client_id: str | None, redirect_uri: str | None) -> str | None:
+        """Keycloak's checks of the link's client and redirect URI, as its error messages."""
+        if client_id is None:
+            return "Client id missing" if redirect_uri is not None else None
+        client = self._realm.clients.get(client_id)
+        if client is None or not client.enabled:
+            return "Client doesn't exist"
+        if redirect_uri is not None and not client.accepts_redirect(redirect_uri):
+            return "Invalid redirect uri."
+        return None
+
+    def _roles_response(self, names: Iterable[str]) -> Response:
+        roles = [self._realm.roles[name] for name in sorted(names)]
+        return JSONResponse([role_representation(r, self._realm) for r in roles])
 
     def _user(self, request: Request) -> User | None:
         return self._realm.users.get(request.path_params["user_id"])

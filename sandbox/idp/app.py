@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from sandbox.idp.admin import admin_routes
 from sandbox.idp.mappers import check_mapper_types
 from sandbox.idp.oidc import oidc_routes
+from sandbox.idp.outbox import outbox_route
 from sandbox.idp.provider import Idp
 from sandbox.idp.realm import Realm
 
@@ -18,11 +19,12 @@ def create_idp_app(
     """Serve `realm` with issuer `{issuer_base_url}/realms/{realm}`.
 
     The base URL is the one clients reach this app at, known once the port is bound. The
-    provider's state (keys to rotate, request counts, sent e-mails) is `idp_of(app)`.
+    provider's state (keys to rotate, request counts, sent e-mails) is `idp_of(app)`; the
+    sent e-mails are also served at `GET /_outbox`.
     """
     check_mapper_types(realm)
     idp = Idp(realm, f"{issuer_base_url.rstrip('/')}/realms/{realm.name}", clock or _utc_now)
-    app = Starlette(routes=[*oidc_routes(idp), *admin_routes(idp)])
+    app = Starlette(routes=[*oidc_routes(idp), *admin_routes(idp), outbox_route(idp)])
     app.state.idp = idp
     return app
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sandbox.idp.profile import parse_profile
 from sandbox.idp.realm import (
     DEFAULT_CLIENT_ROLES,
     Client,
@@ -43,6 +44,7 @@ def parse_realm(data: Mapping[str, Any]) -> Realm:
         client_scopes=scopes,
         clients=clients,
         users={u["id"]: parse_user(u) for u in data.get("users", [])},
+        user_profile=parse_profile(data.get("components", {})),
     )
 
 
@@ -123,4 +125,5 @@ def _client(rep: Mapping[str, Any]) -> Client:
         service_accounts=rep.get("serviceAccountsEnabled", False),
         default_scopes=tuple(rep.get("defaultClientScopes", [])),
         mappers=tuple(_mapper(m) for m in rep.get("protocolMappers", [])),
+        redirect_uris=tuple(rep.get("redirectUris", [])),
     )

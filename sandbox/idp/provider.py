@@ -51,6 +51,8 @@ class ActionsEmail:
     client_id: str | None
     redirect_uri: str | None
     lifespan: int | None
+    sent_at: int
+    """Unix time, seconds."""
 
 
 class Idp:

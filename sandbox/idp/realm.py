@@ -8,8 +8,16 @@ the admin API creates, changes and deletes them.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from sandbox.idp.profile import UserProfile
+
 DEFAULT_CLIENT_ROLES = {"account": frozenset({"view-profile", "manage-account"})}
 """What Keycloak's default roles grant every new user: the account console's client roles."""
+
+REQUIRED_ACTIONS = frozenset({
+    "CONFIGURE_TOTP", "UPDATE_PASSWORD", "UPDATE_PROFILE", "VERIFY_EMAIL", "VERIFY_PROFILE",
+    "update_user_locale", "webauthn-register", "webauthn-register-passwordless",
+})  # fmt: skip
+"""The required actions a Keycloak 26 realm registers and enables by default."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,14 @@ class Client:
     service_accounts: bool = False
     default_scopes: tuple[str, ...] = ()
     mappers: tuple[ProtocolMapper, ...] = ()
+    redirect_uris: tuple[str, ...] = ()
+
+    def accepts_redirect(self, uri: str) -> bool:
+        """Keycloak's match of a redirect URI: exact, or by prefix where the pattern ends in
+        `*`."""
+        return any(
+            uri.startswith(p[:-1]) if p.endswith("*") else uri == p for p in self.redirect_uris
+        )
 
 
 @dataclass
@@ -93,6 +109,7 @@ class Realm:
     clients: dict[str, Client]
     users: dict[str, User]
     """Keyed by user id."""
+    user_profile: UserProfile = field(default_factory=UserProfile)
 
     def user_by_username(self, username: str) -> User | None:
         wanted = username.lower()

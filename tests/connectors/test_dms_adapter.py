@@ -156,12 +156,11 @@ async def test_download_returns_the_stored_bytes(
     versions = [(d, v) for d in live(rest_seed) for v in d.versions]
 
     for document, version in versions:
-        downloaded = await dms_adapter.download(document.id, version.id)
+        async with dms_adapter.download(document.id, version.id) as downloaded:
+            assert downloaded is not None
+            content = b"".join([chunk async for chunk in downloaded.chunks])
 
-        assert downloaded is not None
-        assert (
-            hashlib.sha256(downloaded.content).digest() == hashlib.sha256(version.content).digest()
-        )
+        assert hashlib.sha256(content).digest() == hashlib.sha256(version.content).digest()
         assert (downloaded.mime_type, downloaded.filename) == (version.mime_type, version.filename)
     assert await dms_control.requests() == {CONTENT: len(versions)}
 
@@ -172,9 +171,13 @@ async def test_download_of_unknown_or_deleted_content_is_none(
     deleted = next(document for document in rest_seed.documents if document.deleted)
     known = live(rest_seed)[0]
 
-    assert await dms_adapter.download(deleted.id, deleted.versions[0].id) is None
-    assert await dms_adapter.download(known.id, UNKNOWN) is None
-    assert await dms_adapter.download(UNKNOWN, known.versions[0].id) is None
+    for document_id, version_id in (
+        (deleted.id, deleted.versions[0].id),
+        (known.id, UNKNOWN),
+        (UNKNOWN, known.versions[0].id),
+    ):
+        async with dms_adapter.download(document_id, version_id) as downloaded:
+            assert downloaded is None
 
 
 async def test_no_keys_no_request(dms_adapter: DmsAdapter, dms_control: SandboxControl) -> None:
@@ -215,7 +218,8 @@ async def test_a_download_from_a_down_dms_fails(
     await dms_control.set_faults(mode="down")
 
     with pytest.raises(UpstreamUnavailable):
-        await dms_adapter.download(document.id, document.versions[0].id)
+        async with dms_adapter.download(document.id, document.versions[0].id):
+            pass
 
 
 async def test_a_hanging_dms_times_out(dms_url: str, dms_control: SandboxControl) -> None:
@@ -235,6 +239,8 @@ async def test_a_download_over_the_size_limit_is_refused(dms_url: str, rest_seed
         client, fast_guard(System.DMS), max_download_bytes=len(version.content) - 1
     )
 
-    async with aclosing(adapter):
+    async with aclosing(adapter), adapter.download(document.id, version.id) as downloaded:
+        assert downloaded is not None
         with pytest.raises(UpstreamBadResponse):
-            await adapter.download(document.id, version.id)
+            async for _ in downloaded.chunks:
+                pass

@@ -3,7 +3,7 @@
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -195,6 +195,10 @@ def test_broken_documents_are_bad_responses(breakage: Callable[[Any], object]) -
     assert raised.value.system is System.DMS
 
 
+async def no_chunks() -> AsyncIterator[bytes]:
+    yield b"%PDF"
+
+
 @pytest.mark.parametrize(
     ("disposition", "filename"),
     [
@@ -209,13 +213,13 @@ def test_broken_documents_are_bad_responses(breakage: Callable[[Any], object]) -
     ],
 )
 def test_a_download_takes_the_exact_file_name(disposition: str | None, filename: str) -> None:
-    downloaded = dms.downloaded(b"%PDF", "application/pdf", disposition, fallback_name="v-1")
+    downloaded = dms.downloaded(no_chunks(), "application/pdf", disposition, fallback_name="v-1")
 
     assert (downloaded.filename, downloaded.mime_type) == (filename, "application/pdf")
 
 
 def test_a_download_without_content_type_is_octet_stream() -> None:
-    assert dms.downloaded(b"", None, None, "v-1").mime_type == "application/octet-stream"
+    assert dms.downloaded(no_chunks(), None, None, "v-1").mime_type == "application/octet-stream"
 
 
 # -- payment provider --------------------------------------------------------------------

@@ -318,3 +318,21 @@ async def test_the_erp_refuses_a_seat_the_gateways_cache_still_offers(
     assert codes(late) == [(["input", "slotId"], "SLOT_FULL")]
     assert erp_writes(own_sandbox)["CreateServiceBooking"] == before + 1  # the ERP said no
     assert visit["id"] not in [s["id"] for s in await free_slots(beat, own_sandbox, MAINTENANCE)]
+
+
+async def test_a_document_belongs_to_a_booking(beat: GraphQLClient, own_sandbox: Sandbox) -> None:
+    booking = gid("Booking", seeded(own_sandbox, MUSTER, MAINTENANCE, "booked").id)
+    upload = """mutation($input: UploadDocumentInput!) { uploadDocument(input: $input) {
+      document { id title } userErrors { code } } }"""
+    variables = {"input": {"subjectId": booking, "upload": None, "documentType": "TECHNICAL",
+                           "audience": "TECHNICAL", "title": "Zugangsplan Halle 3"}}  # fmt: skip
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) + b"\n%%EOF\n"
+    response = await beat.post_files(
+        upload, variables, {"input.upload": ("zugang.pdf", pdf, "application/pdf")}
+    )
+    uploaded = response.json()["data"]["uploadDocument"]
+    assert uploaded["userErrors"] == []
+    documents = await beat.query(
+        "query($id: ID!) { booking(id: $id) { documents { id title } } }", {"id": booking}
+    )
+    assert documents["booking"]["documents"] == [uploaded["document"]]

@@ -17,7 +17,6 @@ from tests.stack import (
     GraphQLClient,
     Tokens,
     running_gateway,
-    running_sandbox,
     without_sources,
 )
 
@@ -38,17 +37,6 @@ PAID = """{ invoices(first: 100, filter: {statuses: [PAID], kinds: [INVOICE]}) {
 PAYMENT = """query($id: ID!) { node(id: $id) { ... on Payment { id status
   allocations { invoiceId amount { amount } } } } }"""
 INVOICE_PAYMENTS = "query($id: ID!) { invoice(id: $id) { payments { id status } } }"
-
-
-@pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def own_tokens(own_sandbox: Sandbox) -> Tokens:
-    return Tokens(own_sandbox.url("idp"))
 
 
 @pytest.fixture(scope="module")
