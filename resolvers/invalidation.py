@@ -59,6 +59,9 @@ def stale_entries(change: Change) -> Stale:
         stale.entry("messages", ticket)
     if tickets:
         stale.lists("tickets", customer)
+    if kind == "BOOKING":
+        stale.entry("booking", key)
+        stale.lists("bookings", customer)
     if kind == "DOCUMENT":
         stale.entry("document", key)
         stale.entry("versions", key)

@@ -45,6 +45,9 @@ async def settle(change: Change, upstreams: Upstreams) -> Change | None:
             return None
         of_order = (CaseRef("ORDER", invoice.order_id),) if invoice.order_id else ()
         return replace(change, customer=invoice.customer, related=of_order)
+    if change.entity == "BOOKING":
+        booking = (await upstreams.bookings.get_bookings([key]))[0]
+        return replace(change, customer=booking.customer) if booking else None
     if change.entity == "TICKET":
         ticket = (await upstreams.tickets.get_tickets([key]))[0]
         if ticket is None or not _current(change, ticket.source_status.code):

@@ -371,6 +371,7 @@ CHANGE_KINDS = {
     "order": ("ORDER", "order.status_changed"),
     "delivery": ("DELIVERY", "delivery.updated"),
     "invoice": ("INVOICE", "invoice.status_changed"),
+    "booking": ("BOOKING", "booking.status_changed"),
 }
 
 

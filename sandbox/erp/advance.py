@@ -1,7 +1,7 @@
-"""`/_advance` for the ERP: the provider sends a requested quote (or withdraws one), orders
-and deliveries change state, and payments the provider reports settle invoices. Every write
-to an order, delivery or invoice lands in the change log (`GetChanges`), the only way the ERP
-tells anyone: it sends no webhooks."""
+"""`/_advance` for the ERP: the provider sends a requested quote (or withdraws one), orders,
+deliveries and bookings change state, and payments the provider reports settle invoices.
+Every write to an order, delivery, invoice or booking lands in the change log (`GetChanges`),
+the only way the ERP tells anyone: it sends no webhooks."""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -30,6 +30,16 @@ DELIVERY_STATES = {
 }
 DELIVERY_FLOW = ["PLANNED", "READY", "SHIPPED", "DELIVERED"]
 QUOTE_STATES = {"SENT": "sent", "CANCELLED": "cancel"}
+BOOKING_STATES = {
+    "REQUESTED": "request",
+    "CONFIRMED": "booked",
+    "RESCHEDULED": "rescheduled",
+    "COMPLETED": "attended",
+    "NO_SHOW": "no_show",
+    "CANCELLED": "cancelled",
+}
+BOOKING_FLOW = ["REQUESTED", "CONFIRMED", "COMPLETED"]
+"""The provider confirms a requested booking, and records that it took place."""
 QUOTE_VALIDITY = timedelta(days=30)
 """How long a quote stays valid from when the ERP creates or sends it."""
 
@@ -104,4 +114,12 @@ def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
         record_change(seed, "delivery", record.id, record.order_id, record.customer, now)
         return {"delivery": record.id, "status": state, "stamp": seed.erp_changes[-1].stamp}
 
-    return {"quote": quote, "order": order, "delivery": delivery}
+    async def booking(body: dict[str, Any]) -> dict[str, Any]:
+        record = find(seed.bookings, body.get("id"), "booking")
+        current = next(k for k, v in BOOKING_STATES.items() if v == record.state)
+        state = target(body, BOOKING_FLOW, current, BOOKING_STATES)
+        record.state, record.updated_at = BOOKING_STATES[state], clock()
+        record_change(seed, "booking", record.id, None, record.customer, record.updated_at)
+        return {"booking": record.id, "status": state, "stamp": seed.erp_changes[-1].stamp}
+
+    return {"quote": quote, "order": order, "delivery": delivery, "booking": booking}

@@ -1,7 +1,8 @@
 """Booking services end to end: `createBooking`, `rescheduleBooking` and `cancelBooking`
 through the real gateway into the sandbox ERP (SOAP) and back out through queries, with user
-errors, denied roles, another organization's IDs, idempotency keys in Redis, and the race for
-a last seat. These tests write, so they run on a sandbox of their own."""
+errors, denied roles, another organization's IDs, idempotency keys in Redis, the race for a
+last seat, and the provider's changes reaching subscribers. These tests write, so they run on
+a sandbox of their own."""
 
 import asyncio
 import uuid
@@ -13,10 +14,12 @@ import httpx
 import pytest
 
 from sandbox.model import Booking
-from sandbox.seed import MAINTENANCE, MUSTER, TICINO, TRAINING
+from sandbox.seed import ACCEPTANCE, MAINTENANCE, MUSTER, TICINO, TRAINING
 from sandbox.server import Sandbox
 from schema.common import GlobalId
+from tests.live_stack import advance, live_gateway, open_ticket
 from tests.stack import GraphQLClient, Tokens, running_gateway, running_sandbox, without_sources
+from tests.ws_client import ws_client
 
 BOOKING_FIELDS = """booking { id number status statusLabel caseType start end
   participants { name email } offering { name } slot { id capacityLeft } }
@@ -336,3 +339,34 @@ async def test_a_document_belongs_to_a_booking(beat: GraphQLClient, own_sandbox:
         "query($id: ID!) { booking(id: $id) { documents { id title } } }", {"id": booking}
     )
     assert documents["booking"]["documents"] == [uploaded["document"]]
+
+
+async def test_the_providers_confirmation_reaches_subscribers_with_bookings_read(
+    own_sandbox: Sandbox, own_tokens: Tokens
+) -> None:
+    """The ERP pushes nothing: its change log is polled. Anna gets the confirmed booking;
+    Daniel (accounting, no bookings:read) gets the next case he may see first."""
+    requested = seeded(own_sandbox, MUSTER, ACCEPTANCE, "request")
+    ticket = open_ticket(own_sandbox.seed, MUSTER)
+    query = """subscription { caseUpdated { __typename number
+      ... on Booking { status statusLabel } } }"""
+    variables = {"id": gid("Booking", requested.id)}
+    with live_gateway(own_sandbox) as url:
+        client = GraphQLClient(url, await own_tokens("anna"))
+        before = (await client.query(BOOKING, variables))["booking"]  # now cached
+        async with (
+            ws_client(url, await own_tokens("anna")) as anna,
+            ws_client(url, await own_tokens("daniel")) as daniel,
+        ):
+            await anna.start("1", query)
+            await daniel.start("1", query)
+            await advance(own_sandbox, "erp", object="booking", id=requested.id, to="CONFIRMED")
+            confirmed = (await anna.next("1"))["data"]["caseUpdated"]
+            await advance(own_sandbox, "crm", object="ticket", id=ticket, to="WAITING_ON_CUSTOMER")
+            first = (await daniel.next("1"))["data"]["caseUpdated"]
+        after = (await client.query(BOOKING, variables))["booking"]  # the event dropped it
+        await client.aclose()
+    assert (before["status"], after["status"]) == ("REQUESTED", "CONFIRMED")
+    assert confirmed == {"__typename": "Booking", "number": requested.number,
+                         "status": "CONFIRMED", "statusLabel": "Bestätigt"}  # fmt: skip
+    assert first["__typename"] == "Ticket"
