@@ -11,7 +11,6 @@ by organization and operation), so a retry after a lost answer books nothing twi
 
 import hashlib
 import json
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,12 +22,11 @@ from resolvers import bookings
 from resolvers.context import Context
 from resolvers.idempotent import KEY_REUSED, Refused, key_problems, run_idempotent
 from resolvers.sales_rules import refusal_problem, text_problems
-from resolvers.writes import Problem
+from resolvers.writes import EMAIL, Problem
 
 BOOKING = TypeAdapter(r.Booking)
 MAX_PARTICIPANTS = 50
 MAX_NAME = 100
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 SLOT, BOOKING_ID = ("input", "slotId"), ("input", "bookingId")
 RULES = {

@@ -1,13 +1,15 @@
-"""What mutations need besides the loaders: the idempotency store, cache invalidation, and
+"""What mutations need besides the loaders: the idempotency store, cache invalidation,
 `Problem`, a user error (field path, code, message) before the schema turns it into a
-`UserError`.
+`UserError`, and the shape of an e-mail address they accept.
 
 Invalidation deletes the affected entries from the shared cache (the keys of
 `resolvers.loaders.ENTITIES`), so that a query right after a mutation reads the change from
 the system of record. A customer's list is deleted in its unfiltered form, the one
-dashboards read; filtered variants expire with their short TTL.
+dashboards read (filtered variants expire with their short TTL), or under any filter when
+its group is named.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +19,8 @@ from infra.cache import Cache
 from infra.idempotency import IdempotencyStore
 from resolvers.loaders import ListKey
 from resolvers.upstreams import Upstreams
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)

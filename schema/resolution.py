@@ -98,10 +98,6 @@ async def _slot(info: Info, external_id: str) -> Node | None:
     return Slot.of(found) if found else None
 
 
-async def _offering(info: Info, external_id: str) -> Node | None:
-    return await offering_by_id(info, external_id)
-
-
 async def _document(info: Info, external_id: str) -> Node | None:
     found = await documents.document(info.context, external_id)
     return Document.of(found) if found else None
@@ -126,7 +122,7 @@ NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[
     ("Ticket", "crm"): (Ticket, _case("TICKET")),
     ("Booking", "erp"): (Booking, _case("BOOKING")),
     ("Slot", "erp"): (Slot, _slot),
-    ("ServiceOffering", "erp"): (ServiceOffering, _offering),
+    ("ServiceOffering", "erp"): (ServiceOffering, offering_by_id),
     ("Delivery", "erp"): (Delivery, _delivery),
     ("Payment", "payments"): (Payment, _payment),
     ("Document", "dms"): (Document, _document),

@@ -18,7 +18,7 @@ from sandbox.seed import ACCEPTANCE, MAINTENANCE, MUSTER, TICINO, TRAINING
 from sandbox.server import Sandbox
 from schema.common import GlobalId
 from tests.live_stack import advance, live_gateway, open_ticket
-from tests.stack import GraphQLClient, Tokens, running_gateway, running_sandbox, without_sources
+from tests.stack import GraphQLClient, Tokens, running_gateway, without_sources
 from tests.ws_client import ws_client
 
 BOOKING_FIELDS = """booking { id number status statusLabel caseType start end
@@ -38,17 +38,6 @@ BOOKING = "query($id: ID!) { booking(id: $id) { id status start slot { id capaci
 BOOKINGS = "{ bookings(first: 100) { totalCount edges { node { id status } } } }"
 CASES = """{ cases(first: 100, filter: {types: [BOOKING]}) {
   edges { node { id caseType statusLabel ... on Booking { status } } } } }"""
-
-
-@pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def own_tokens(own_sandbox: Sandbox) -> Tokens:
-    return Tokens(own_sandbox.url("idp"))
 
 
 @pytest.fixture(scope="module")
