@@ -22,7 +22,7 @@ class AdminUnavailable(AdminError):
 
 
 @dataclass(frozen=True)
-class Refusal:
+class Reason:
     """One reason Keycloak gave: an attribute (`email`, `firstName`...) and a message key
     (`error-invalid-email`) or message (`User exists with same email`)."""
 
@@ -33,7 +33,7 @@ class Refusal:
 class AdminRejected(AdminError):
     """Keycloak refused the request (HTTP 4xx); `conflict` for an existing username or e-mail."""
 
-    def __init__(self, status: int, refusals: Sequence[Refusal]) -> None:
+    def __init__(self, status: int, refusals: Sequence[Reason]) -> None:
         super().__init__(f"HTTP {status}: " + "; ".join(r.reason for r in refusals))
         self.status = status
         self.refusals = tuple(refusals)
@@ -47,10 +47,10 @@ def translated(error: KeycloakError) -> AdminError:
     status = error.response_code
     if status is None or status >= 500 or status in {401, 403}:
         return AdminUnavailable(f"admin API: {status or 'no answer'}: {error.error_message!r}")
-    return AdminRejected(status, _refusals(error.response_body))
+    return AdminRejected(status, _reasons(error.response_body))
 
 
-def _refusals(body: bytes | None) -> list[Refusal]:
+def _reasons(body: bytes | None) -> list[Reason]:
     """Keycloak's error body: one ErrorRepresentation, several in `errors`, or an OAuth-style
     `error`."""
     try:
@@ -58,11 +58,11 @@ def _refusals(body: bytes | None) -> list[Refusal]:
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        return [Refusal(None, (body or b"").decode("utf-8", "replace")[:200])]
+        return [Reason(None, (body or b"").decode("utf-8", "replace")[:200])]
     several = parsed.get("errors")
     items = several if isinstance(several, list) else [parsed]
     return [
-        Refusal(item.get("field"), str(item.get("errorMessage") or item.get("error") or ""))
+        Reason(item.get("field"), str(item.get("errorMessage") or item.get("error") or ""))
         for item in items
         if isinstance(item, dict)
     ]

@@ -21,8 +21,8 @@ from connectors.base.errors import UpstreamRefused
 from resolvers import bookings
 from resolvers.context import Context
 from resolvers.idempotent import KEY_REUSED, Refused, key_problems, run_idempotent
-from resolvers.sales_rules import refusal_problem, text_problems
-from resolvers.writes import EMAIL, Problem
+from resolvers.sales_rules import text_problems
+from resolvers.writes import EMAIL, Problem, refusal_problems
 
 BOOKING = TypeAdapter(r.Booking)
 MAX_PARTICIPANTS = 50
@@ -56,10 +56,9 @@ RULES = {
     ),
     "KEY_REUSED": KEY_REUSED,
 }
-"""The user error of each booking rule (named as the ERP names it), whether the gateway or
-the ERP finds it broken; the ERP's other rules are answered as `sales_rules` answers them."""
-ERP_FIELDS = {"SlotId": "slotId", "BookingId": "bookingId", "Reason": "reason",
-              "IdempotencyKey": "idempotencyKey"}  # fmt: skip
+"""The user error of each booking rule (named as the ERP names it) the gateway checks too;
+when the ERP finds one broken, its refusal is answered in the same words (`_restated`)."""
+WORDED = {(found.field, found.code): found for found in RULES.values()}
 
 
 @dataclass(frozen=True)
@@ -176,10 +175,7 @@ async def _written(
         written = await write()
     except UpstreamRefused as refused:
         await _forget(ctx, [booking] if booking else [], [slot] if slot else [])
-        problems = (
-            RULES.get(refusal.rule) or refusal_problem(refusal, ERP_FIELDS)
-            for refusal in refused.refusals
-        )
+        problems = map(_restated, refusal_problems(refused))
         raise Refused(list(dict.fromkeys(problems))) from refused
     if booking is not None and booking.slot_id != written.slot_id:
         await _forget(ctx, [booking])
@@ -198,9 +194,14 @@ async def _forget(ctx: Context, changed: Sequence[r.Booking], slots: Sequence[r.
         groups={"bookings": [ctx.tenant] if changed else [], "slots": sorted(offerings)},
     )
     for booking_id in booking_ids:
-        ctx.loaders.booking.clear(booking_id)
+        ctx.loaders.forget("booking", booking_id)
     for slot_id in slot_ids:
-        ctx.loaders.slot.clear(slot_id)
+        ctx.loaders.forget("slot", slot_id)
+
+
+def _restated(found: Problem) -> Problem:
+    """A problem the ERP found, in the gateway's words where it has them."""
+    return WORDED.get((found.field, found.code), found)
 
 
 async def _open_slot(ctx: Context, slot_id: str | None) -> tuple[r.Slot, r.ServiceOffering]:

@@ -1,6 +1,7 @@
 """The identity provider's user directory as the resolvers use it: the admin client
 (`auth.admin`) behind the `idp` system's guard (deadline, circuit breaker, bulkhead, timeout),
 its failures as upstream errors of that system. Reads are retried, writes get one attempt.
+Keycloak's refusals are `UpstreamRefused` in the portal's terms.
 
     directory.read(lambda admin: admin.account(user_id))
     directory.write(lambda admin: admin.logout(user_id))
@@ -11,22 +12,44 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from auth.admin import Account, UserAdmin
-from auth.admin_errors import AdminRejected, AdminUnavailable, Refusal
-from connectors.base.errors import UpstreamRejected, UpstreamUnavailable
+from auth.admin_errors import AdminRejected, AdminUnavailable, Reason
+from connectors.base.errors import Refusal, UpstreamRefused, UpstreamUnavailable
 from connectors.base.guard import Guard
 from connectors.base.records import System
 
 T = TypeVar("T")
 Call = Callable[[UserAdmin], Awaitable[T]]
 
+FIELDS = {"email": "email", "username": "email", "firstName": "first_name",
+          "lastName": "last_name", "locale": "locale"}  # fmt: skip
+"""The attributes Keycloak names → the portal's fields (the login is the e-mail address)."""
+MESSAGES = {
+    "error-invalid-email": "This is not a valid e-mail address.",
+    "error-invalid-length": "This is too long.",
+    "error-person-name-invalid-character": (
+        'A name may not contain characters such as < > & " $ % ! # ? ; * / \\ | ^ = [ ] { } ( ).'
+    ),
+    "error-username-invalid-character": "This address cannot serve as a login name.",
+}
+"""Keycloak's message keys, for the user."""
+TAKEN = Refusal("email", "EMAIL_TAKEN", "A portal account with this e-mail address exists already.")
 
-class DirectoryRejected(UpstreamRejected):
-    """The identity provider refused a request; its reasons say which attribute and why."""
 
-    def __init__(self, error: AdminRejected) -> None:
-        super().__init__(System.IDP, str(error))
-        self.refusals: tuple[Refusal, ...] = error.refusals
-        self.conflict = error.conflict
+def refused(error: AdminRejected) -> UpstreamRefused:
+    """Keycloak's refusal: a conflict is an e-mail address in use; an attribute it names is
+    INVALID; any other reason concerns the request as a whole (REFUSED)."""
+    if error.conflict:
+        return UpstreamRefused(System.IDP, (TAKEN,))
+    reasons = error.refusals or (Reason(None, str(error)),)
+    return UpstreamRefused(System.IDP, tuple(_refusal(reason) for reason in reasons))
+
+
+def _refusal(reason: Reason) -> Refusal:
+    field = FIELDS.get(reason.field or "")
+    if field is None:
+        return Refusal(None, "REFUSED", reason.reason)
+    text = f"The identity provider refused this value ({reason.reason})."
+    return Refusal(field, "INVALID", MESSAGES.get(reason.reason, text))
 
 
 class Directory:
@@ -57,4 +80,4 @@ class Directory:
         except AdminUnavailable as error:
             raise UpstreamUnavailable(System.IDP, str(error)) from error
         except AdminRejected as error:
-            raise DirectoryRejected(error) from error
+            raise refused(error) from error

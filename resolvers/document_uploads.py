@@ -6,31 +6,27 @@ then applies its own limits and virus scan and stores the file whole or not at a
 refusal leaves nothing behind. Uploads are writes: sent once, never retried.
 """
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from auth.policy import may_read_document
 from connectors.base import records as r
-from connectors.base.errors import ContentRefused, UpstreamError
 from resolvers.access import readable
 from resolvers.context import Context
-from resolvers.errors import client_failure
 from resolvers.loaders import case_key
 from resolvers.uploads import IncomingFile, accept
-from resolvers.writes import Problem
+from resolvers.writes import Problem, write_through
 
-T = TypeVar("T")
 AUDIENCES = ("COMMERCIAL", "FINANCIAL", "TECHNICAL", "CONTRACT")
 MAX_TITLE = 200
 MAX_COMMENT = 1000
 UPLOAD = ("input", "upload")
-REFUSALS = {
-    "TOO_LARGE": "FILE_TOO_LARGE",
-    "MEDIA_TYPE_NOT_ALLOWED": "CONTENT_TYPE_NOT_ALLOWED",
-    "VIRUS_DETECTED": "VIRUS_DETECTED",
+REFUSED_FILE = {
+    "FILE_TOO_LARGE": "The document management system refuses files this large.",
+    "CONTENT_TYPE_NOT_ALLOWED": "The document management system refuses this type of file.",
+    "VIRUS_DETECTED": "The virus scan found malware in this file; it was not stored.",
 }
-"""The DMS's reasons for refusing a file, as user error codes."""
+"""The DMS's refusals of a file, in the gateway's words."""
+NO_DOCUMENT = Problem(("input", "documentId"), "NOT_FOUND", "No document with this ID exists.")
 SEND_AS_FILE = Problem(
     UPLOAD,
     "INVALID",
@@ -87,11 +83,10 @@ async def upload(ctx: Context, request: UploadRequest) -> r.Document | list[Prob
         created_by=_author(ctx),
         file=file,
     )
-    document = await _written(ctx.writes.upstreams.documents.create_document(new))
-    if isinstance(document, Problem):
-        return [document]
-    await _invalidate(ctx, document)
-    return document
+    write = ctx.writes.upstreams.documents.create_document(new)
+    stale = {"subject_documents": [case_key(request.subject)]}
+    lists = {"documents": ctx.tenant}
+    return await write_through(ctx.writes, ctx.loaders, write, stale, lists, restate=_restated)
 
 
 async def add_version(ctx: Context, request: VersionRequest) -> r.Document | list[Problem]:
@@ -99,21 +94,21 @@ async def add_version(ctx: Context, request: VersionRequest) -> r.Document | lis
     found = await ctx.loaders.document.load(request.document_id) if request.document_id else None
     document = readable(ctx, found)
     if document is None:
-        problems.append(
-            Problem(("input", "documentId"), "NOT_FOUND", "No document with this ID exists.")
-        )
+        problems.append(NO_DOCUMENT)
     comment = _text(request.comment, ("input", "comment"), MAX_COMMENT, problems)
     file = _accepted(ctx, request.file, problems)
     if problems or file is None or document is None:
         return problems
     new = r.NewVersion(document.id, request.is_major, comment, _author(ctx), file)
-    updated = await _written(ctx.writes.upstreams.documents.add_version(new))
-    if isinstance(updated, Problem):
-        return [updated]
-    if updated is None:  # deleted in the DMS meanwhile
-        return [Problem(("input", "documentId"), "NOT_FOUND", "No document with this ID exists.")]
-    await _invalidate(ctx, updated)
-    return updated
+    stale = {
+        "document": [document.id],
+        "versions": [document.id],
+        "subject_documents": [case_key(subject) for subject in document.subjects],
+    }
+    lists = {"documents": document.customer}
+    write = ctx.writes.upstreams.documents.add_version(new)
+    updated = await write_through(ctx.writes, ctx.loaders, write, stale, lists, restate=_restated)
+    return [NO_DOCUMENT] if updated is None else updated  # None: deleted in the DMS meanwhile
 
 
 def _accepted(
@@ -140,32 +135,6 @@ def _author(ctx: Context) -> str:
     return ctx.principal.display_name if ctx.principal else "Portal"
 
 
-async def _written(write: Awaitable[T]) -> T | Problem:
-    """The DMS's answer to a write, or its refusal of the file as a problem."""
-    try:
-        return await write
-    except ContentRefused as refused:
-        return _refusal(refused)
-    except UpstreamError as error:
-        raise client_failure(error) from error
-
-
-def _refusal(refused: ContentRefused) -> Problem:
-    messages = {
-        "FILE_TOO_LARGE": "The document management system refuses files this large.",
-        "CONTENT_TYPE_NOT_ALLOWED": "The document management system refuses this type of file.",
-        "VIRUS_DETECTED": "The virus scan found malware in this file; it was not stored.",
-    }
-    code = REFUSALS.get(refused.reason, "INVALID")
-    return Problem(UPLOAD, code, messages.get(code, "The file was refused."))
-
-
-async def _invalidate(ctx: Context, document: r.Document) -> None:
-    await ctx.writes.invalidate(
-        {
-            "document": [document.id],
-            "versions": [document.id],
-            "subject_documents": [case_key(subject) for subject in document.subjects],
-        },
-        lists={"documents": document.customer},
-    )
+def _restated(found: Problem) -> Problem:
+    message = REFUSED_FILE.get(found.code)
+    return found if message is None else Problem(found.field, found.code, message)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from auth import membership
 from auth.admin import Account, NewAccount
-from connectors.base.errors import UpstreamError
+from connectors.base.errors import UpstreamError, UpstreamRefused
 from resolvers.context import Context
-from resolvers.directory import Directory, DirectoryRejected
+from resolvers.directory import MESSAGES, Directory
 from resolvers.errors import UpstreamFailure, client_failure
 from resolvers.members import (
     INVITATION_ACTIONS,
@@ -28,26 +28,13 @@ from resolvers.members import (
     status_of,
     upstream,
 )
-from resolvers.writes import EMAIL, Problem
+from resolvers.writes import EMAIL, Problem, refusal_problems
 
 log = logging.getLogger("portalgraph.members")
 
 EMAIL_MAX = 254
 NAME_MAX = 255
 LOCALES = ("de-CH", "fr-CH", "it-CH", "en", "de-DE")
-INPUT_OF = {"email": "email", "username": "email", "firstName": "firstName",
-            "lastName": "lastName", "locale": "locale"}  # fmt: skip
-"""The input field behind an attribute the identity provider refused (the login is the
-e-mail address)."""
-MESSAGES = {
-    "error-invalid-email": "This is not a valid e-mail address.",
-    "error-invalid-length": "This is too long.",
-    "error-person-name-invalid-character": (
-        'A name may not contain characters such as < > & " $ % ! # ? ; * / \\ | ^ = [ ] { } ( ).'
-    ),
-    "error-username-invalid-character": "This address cannot serve as a login name.",
-}
-"""Keycloak's message keys, for the user."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +67,10 @@ async def invite(ctx: Context, invitation: Invitation) -> Account | list[Problem
     directory = ctx.writes.upstreams.directory
     try:
         user_id = await directory.write(lambda admin: admin.create(new))
-    except DirectoryRejected as refused:
-        return _refusal_problems(refused)
+    except UpstreamRefused as refused:
+        if any(refusal.field is None for refusal in refused.refusals):
+            raise client_failure(refused) from refused  # no input field explains it
+        return refusal_problems(refused)
     except UpstreamError as error:
         raise client_failure(error) from error
     try:
@@ -141,24 +130,6 @@ async def _organization_locale(ctx: Context) -> str | None:
     except UpstreamFailure:
         return None
     return customer.default_locale if customer is not None else None
-
-
-def _refusal_problems(refused: DirectoryRejected) -> list[Problem]:
-    if refused.conflict:
-        message = "A portal account with this e-mail address exists already."
-        return [Problem(("input", "email"), "EMAIL_TAKEN", message)]
-    problems = [
-        Problem(
-            ("input", INPUT_OF[r.field]),
-            "INVALID",
-            MESSAGES.get(r.reason, f"The identity provider refused this value ({r.reason})."),
-        )
-        for r in refused.refusals
-        if r.field in INPUT_OF
-    ]
-    if not problems or len(problems) != len(refused.refusals):
-        raise client_failure(refused)  # a refusal that no input field explains
-    return problems
 
 
 async def _forget(directory: Directory, user_id: str) -> None:

@@ -184,6 +184,12 @@ class Loaders:
         self._upstreams = upstreams
         self.freshness = Freshness()
 
+    def forget(self, name: str, key: str) -> None:
+        """Drop `key` from this request's memo of loader `name` (a write changed it)."""
+        loader = self.__dict__.get(name)  # only a loader built so far remembers anything
+        if loader is not None:
+            loader.clear(key)
+
     def _metered(
         self, entity: CachedEntity[Any], fetch: Callable[[list[str]], Awaitable[T]]
     ) -> Callable[[list[str]], Awaitable[T]]:

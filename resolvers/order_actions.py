@@ -10,25 +10,16 @@ request), so that the request is not lost.
 from dataclasses import dataclass
 
 from connectors.base import records as r
-from connectors.base.errors import UpstreamError, UpstreamRefused
+from connectors.base.errors import UpstreamError
 from resolvers import orders, tickets
 from resolvers.context import Context
 from resolvers.errors import client_failure
 from resolvers.labels import language_of
-from resolvers.sales_rules import (
-    INPUT,
-    problem,
-    refusal_problems,
-    requester,
-    text_problems,
-    written,
-)
-from resolvers.writes import Problem
+from resolvers.sales_rules import INPUT, problem, requester, restated, text_problems
+from resolvers.writes import Problem, write_through
 
-REORDER_FIELDS = {"OrderId": "orderId", "ClientOrderRef": "customerReference"}
-CANCEL_FIELDS = {"OrderId": "orderId", "Reason": "reason"}
 ORDER_ID = (*INPUT, "orderId")
-TICKET_RULES = frozenset({"ORDER_SHIPPED", "ORDER_INVOICED", "ORDER_LOCKED"})
+TICKET_CODES = frozenset({"ORDER_SHIPPED", "ORDER_INVOICED", "ORDER_LOCKED"})
 """The ERP's refusals that leave the cancellation to a person."""
 TICKET_CATEGORY = "order"
 SUBJECTS = {
@@ -51,7 +42,7 @@ async def reorder(
 ) -> r.Order | r.Quote | list[Problem]:
     found = await orders.order(ctx, order_id) if order_id is not None else None
     problems = [
-        *([] if found else [problem(ORDER_ID, "NOT_FOUND", what="order")]),
+        *([] if found else [problem(ORDER_ID, "NOT_FOUND")]),
         *text_problems(reference, "customerReference"),
     ]
     if problems or found is None:
@@ -59,12 +50,8 @@ async def reorder(
     write = ctx.writes.upstreams.orders.reorder(
         ctx.tenant, found.id, reference.strip() if reference else None
     )
-    outcome = await written(write, REORDER_FIELDS)
-    if isinstance(outcome, r.Order):
-        await ctx.writes.invalidate({"order": [outcome.id]}, {"orders": ctx.tenant})
-    elif isinstance(outcome, r.Quote):
-        await ctx.writes.invalidate({"quote": [outcome.id]}, {"quotes": ctx.tenant})
-    return outcome
+    lists = {"orders": ctx.tenant, "quotes": ctx.tenant}  # it answers either
+    return await write_through(ctx.writes, ctx.loaders, write, {}, lists, restate=restated)
 
 
 async def request_cancellation(
@@ -73,31 +60,27 @@ async def request_cancellation(
     found = await orders.order(ctx, order_id) if order_id is not None else None
     problems = text_problems(reason, "reason", required=True)
     if found is None:
-        problems.insert(0, problem(ORDER_ID, "NOT_FOUND", what="order"))
+        problems.insert(0, problem(ORDER_ID, "NOT_FOUND"))
     elif found.status == "CANCELLED":
         problems.insert(0, problem(ORDER_ID, "ORDER_ALREADY_CANCELLED"))
     if problems or found is None:
         return problems
-    try:
-        cancelled = await ctx.writes.upstreams.orders.cancel_order(
-            ctx.tenant, found.id, reason.strip()
-        )
-    except UpstreamRefused as refused:
-        rules = [refusal.rule for refusal in refused.refusals]
-        if not set(rules) <= TICKET_RULES:
-            return refusal_problems(refused, CANCEL_FIELDS)
-        ticket = await _cancellation_ticket(ctx, found, reason.strip(), rules)
-        return Cancellation(found, "TICKET_OPENED", ticket)
-    except UpstreamError as error:
-        raise client_failure(error) from error
-    await ctx.writes.invalidate(
-        {"order": [cancelled.id], "deliveries": [cancelled.id]}, {"orders": ctx.tenant}
+    write = ctx.writes.upstreams.orders.cancel_order(ctx.tenant, found.id, reason.strip())
+    stale = {"order": [found.id], "deliveries": [found.id]}
+    outcome = await write_through(
+        ctx.writes, ctx.loaders, write, stale, {"orders": ctx.tenant}, restate=restated
     )
-    return Cancellation(cancelled, "CANCELLED", None)
+    if not isinstance(outcome, list):
+        return Cancellation(outcome, "CANCELLED", None)
+    codes = [refused.code for refused in outcome]
+    if not set(codes) <= TICKET_CODES:
+        return outcome
+    ticket = await _cancellation_ticket(ctx, found, reason.strip(), codes)
+    return Cancellation(found, "TICKET_OPENED", ticket)
 
 
 async def _cancellation_ticket(
-    ctx: Context, order: r.Order, reason: str, rules: list[str]
+    ctx: Context, order: r.Order, reason: str, codes: list[str]
 ) -> r.Ticket:
     """The open cancellation ticket of this order, else a new one."""
     about = r.CaseRef("ORDER", order.id)
@@ -111,7 +94,7 @@ async def _cancellation_ticket(
     new = r.NewTicket(
         customer=ctx.tenant,
         subject=SUBJECTS[language_of(ctx.locale)].format(number=order.number),
-        description=f"{reason}\n\nERP: {', '.join(rules)}",
+        description=f"{reason}\n\nERP: {', '.join(codes)}",
         category=TICKET_CATEGORY,
         priority="NORMAL",
         created_by=requester(ctx),

@@ -1,8 +1,8 @@
 """Requesting, accepting (Odoo-style, with the signer's name) and declining quotes in the ERP.
 
 The gateway checks the input and the quote as it reads it; the ERP decides (`sales_rules`).
-On success the quote, the order an acceptance creates and the lists they appear in leave the
-cache, so that a query right after sees the change.
+The quote and the lists it and an acceptance's order appear in leave the cache
+(`write_through`), so that a query right after sees the change.
 """
 
 from datetime import date
@@ -12,21 +12,9 @@ from connectors.base import records as r
 from resolvers import quotes
 from resolvers.context import Context
 from resolvers.derived import quote_status
-from resolvers.sales_rules import (
-    INPUT,
-    LIMITS,
-    problem,
-    requester,
-    text_problems,
-    written,
-)
-from resolvers.writes import Problem
+from resolvers.sales_rules import INPUT, LIMITS, problem, requester, restated, text_problems
+from resolvers.writes import Problem, write_through
 
-REQUEST_FIELDS = {"Note": "note", "CommitmentDate": "desiredDate", "Line": "lines",
-                  "ProductCode": "productCode", "Quantity": "quantity"}  # fmt: skip
-ACCEPT_FIELDS = {"QuoteId": "quoteId", "SignedBy": "signerName",
-                 "ClientOrderRef": "customerReference"}  # fmt: skip
-DECLINE_FIELDS = {"QuoteId": "quoteId", "Reason": "reason"}
 QUOTE_ID = (*INPUT, "quoteId")
 
 
@@ -41,10 +29,10 @@ async def request(
     if problems:
         return problems
     wanted = r.QuoteRequest(ctx.tenant, requester(ctx), lines, stripped(note), desired)
-    outcome = await written(ctx.writes.upstreams.quotes.request_quote(wanted), REQUEST_FIELDS)
-    if not isinstance(outcome, list):
-        await ctx.writes.invalidate({}, {"quotes": ctx.tenant})
-    return outcome
+    write = ctx.writes.upstreams.quotes.request_quote(wanted)
+    return await write_through(
+        ctx.writes, ctx.loaders, write, {}, {"quotes": ctx.tenant}, restate=restated
+    )
 
 
 async def accept(
@@ -61,14 +49,10 @@ async def accept(
     write = ctx.writes.upstreams.quotes.accept_quote(
         ctx.tenant, quote.id, signer.strip(), stripped(reference)
     )
-    outcome = await written(write, ACCEPT_FIELDS)
-    if not isinstance(outcome, list):
-        accepted, order = outcome
-        await ctx.writes.invalidate(
-            {"quote": [accepted.id], "order": [order.id]},
-            {"quotes": ctx.tenant, "orders": ctx.tenant},
-        )
-    return outcome
+    lists = {"quotes": ctx.tenant, "orders": ctx.tenant}
+    return await write_through(
+        ctx.writes, ctx.loaders, write, {"quote": [quote.id]}, lists, restate=restated
+    )
 
 
 async def decline(ctx: Context, quote_id: str | None, reason: str) -> r.Quote | list[Problem]:
@@ -80,17 +64,17 @@ async def decline(ctx: Context, quote_id: str | None, reason: str) -> r.Quote | 
     if problems or isinstance(quote, Problem):
         return problems
     write = ctx.writes.upstreams.quotes.decline_quote(ctx.tenant, quote.id, reason.strip())
-    outcome = await written(write, DECLINE_FIELDS)
-    if not isinstance(outcome, list):
-        await ctx.writes.invalidate({"quote": [outcome.id]}, {"quotes": ctx.tenant})
-    return outcome
+    lists = {"quotes": ctx.tenant}
+    return await write_through(
+        ctx.writes, ctx.loaders, write, {"quote": [quote.id]}, lists, restate=restated
+    )
 
 
 async def _open_quote(ctx: Context, quote_id: str | None, expired_ok: bool) -> r.Quote | Problem:
     """The viewer's quote if it is still open (sent; or expired, where that is fine)."""
     found = await quotes.quote(ctx, quote_id) if quote_id is not None else None
     if found is None:
-        return problem(QUOTE_ID, "NOT_FOUND", what="quote")
+        return problem(QUOTE_ID, "NOT_FOUND")
     status = quote_status(found, ctx.today)
     if status == "EXPIRED" and not expired_ok:
         return problem(QUOTE_ID, "QUOTE_EXPIRED")

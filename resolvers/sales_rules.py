@@ -1,20 +1,13 @@
 """The rules of the quote and order mutations as user errors, whichever side finds a broken
 one: the gateway checks what it can before it writes (texts, quantities, the quote's state as
-it reads it), the ERP checks everything again when it writes and refuses by naming its rules
-(`UpstreamRefused`). Both come out as the same code and message, on the mutation's input
-field; the ERP's own texts stay in the logs.
+it reads it), the ERP checks everything again when it writes and refuses, which
+`write_through` turns into problems. `restated` words those in the gateway's own messages, so
+that a rule reads the same whoever finds it broken; only a rule the gateway has no words for
+keeps the ERP's text.
 """
 
-import re
-from collections.abc import Awaitable, Mapping
-from typing import TypeVar
-
-from connectors.base.errors import Refusal, UpstreamError, UpstreamRefused
 from resolvers.context import Context
-from resolvers.errors import client_failure
 from resolvers.writes import Problem
-
-T = TypeVar("T")
 
 INPUT = ("input",)
 MESSAGES = {
@@ -31,39 +24,26 @@ MESSAGES = {
     "QUOTE_EXPIRED": "This quote expired; ask for a new one.",
     "ORDER_ALREADY_CANCELLED": "This order is cancelled already.",
     "CUSTOMER_BLOCKED": "Your organization cannot place orders now; please contact us.",
-    "REFUSED": "The ERP refused this change ({rule}).",
 }
-RULES = {
-    "QUOTE_UNKNOWN": "NOT_FOUND",
-    "ORDER_UNKNOWN": "NOT_FOUND",
-    "FIELD_REQUIRED": "REQUIRED",
-    "FIELD_TOO_LONG": "TOO_LONG",
-    "REQUEST_EMPTY": "EMPTY_REQUEST",
-    "TOO_MANY_LINES": "TOO_MANY_LINES",
-    "QUANTITY_INVALID": "INVALID_QUANTITY",
-    "PRODUCT_UNKNOWN": "UNKNOWN_PRODUCT",
-    "PRODUCT_DISCONTINUED": "PRODUCT_DISCONTINUED",
-    "DATE_IN_PAST": "DATE_IN_PAST",
-    "QUOTE_NOT_OPEN": "QUOTE_NOT_OPEN",
-    "QUOTE_EXPIRED": "QUOTE_EXPIRED",
-    "ORDER_CANCELLED": "ORDER_ALREADY_CANCELLED",
-    "CUSTOMER_BLOCKED": "CUSTOMER_BLOCKED",
-}
-"""The ERP's rules → the gateway's codes."""
-UNKNOWN = {"QUOTE_UNKNOWN": "quote", "ORDER_UNKNOWN": "order"}
 LIMITS = {"signerName": 100, "customerReference": 35, "note": 2000, "reason": 1000,
           "lines": 100}  # fmt: skip
 """What the ERP accepts (its SAP-style purchase order number has 35 characters)."""
-LINE_FIELD = re.compile(r"Line\[(\d+)\](?:/(\w+))?")
+SUBJECTS = {"quoteId": "quote", "orderId": "order"}
+"""What the ID in an input field names, for NOT_FOUND."""
 
 
-def problem(
-    path: tuple[str, ...], code: str, what: str = "object", status: str = "no longer open"
-) -> Problem:
-    """The problem `code` on `path`; `what` names the object a NOT_FOUND is about, `status`
-    the state a quote is in."""
+def problem(path: tuple[str, ...], code: str, status: str = "no longer open") -> Problem:
+    """The problem `code` on `path`; `status` is the state a quote is in."""
+    what = SUBJECTS.get(path[-1], "object")
     limit = LIMITS.get(path[-1], "")
     return Problem(path, code, MESSAGES[code].format(what=what, status=status, limit=limit))
+
+
+def restated(found: Problem) -> Problem:
+    """A problem the ERP found, in the gateway's words where it has them."""
+    if found.code not in MESSAGES or (found.code == "TOO_LONG" and found.field[-1] not in LIMITS):
+        return found
+    return problem(found.field, found.code)
 
 
 def text_problems(value: str | None, name: str, required: bool = False) -> list[Problem]:
@@ -74,43 +54,7 @@ def text_problems(value: str | None, name: str, required: bool = False) -> list[
     return [problem(path, "TOO_LONG")] if len(value) > LIMITS[name] else []
 
 
-async def written(write: Awaitable[T], fields: Mapping[str, str]) -> T | list[Problem]:
-    """The result of a write to the ERP, or its refusal as problems (see `refusal_problems`);
-    any other failure is the client's top-level upstream error."""
-    try:
-        return await write
-    except UpstreamRefused as refused:
-        return refusal_problems(refused, fields)
-    except UpstreamError as error:
-        raise client_failure(error) from error
-
-
 def requester(ctx: Context) -> str:
     """Who the ERP and the CRM record as having asked: the viewer's name."""
     principal = ctx.principal
     return principal.display_name if principal is not None else ctx.tenant
-
-
-def refusal_problems(refused: UpstreamRefused, fields: Mapping[str, str]) -> list[Problem]:
-    """The ERP's refusal as problems; `fields` names the input field of each request field
-    the ERP may name (`QuoteId` → `quoteId`); a line's fields are `lines.<index>.<field>`."""
-    return [refusal_problem(refusal, fields) for refusal in refused.refusals]
-
-
-def refusal_problem(refusal: Refusal, fields: Mapping[str, str]) -> Problem:
-    """One refused rule as a problem (REFUSED for a rule the gateway does not know)."""
-    path = _input_path(refusal.field, fields)
-    code = RULES.get(refusal.rule)
-    if code is None:
-        return Problem(path, "REFUSED", MESSAGES["REFUSED"].format(rule=refusal.rule))
-    return problem(path, code, what=UNKNOWN.get(refusal.rule, "object"))
-
-
-def _input_path(erp_field: str | None, fields: Mapping[str, str]) -> tuple[str, ...]:
-    if erp_field is None:
-        return INPUT
-    line = LINE_FIELD.fullmatch(erp_field)
-    if line is not None:
-        inner = fields.get(line[2]) if line[2] else None
-        return (*INPUT, "lines", str(int(line[1]) - 1), *([inner] if inner else []))
-    return (*INPUT, fields[erp_field]) if erp_field in fields else INPUT

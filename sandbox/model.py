@@ -29,6 +29,9 @@ class Customer:
     invoice_channel: str  # "portal" | "email" | "ebill" | "paper"
     ebill_recipient_id: str | None
     credit_limit: Decimal
+    approval: str = "approved"  # of the last change request: "approved" | "pending" | "rejected"
+    requested: dict[str, str] = field(default_factory=dict)
+    """A pending change request: attribute → requested value (applied on approval)."""
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Address:
     city: str
     country: str
     is_default: bool
+    approval: str = "approved"  # as Customer.approval
+    requested: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

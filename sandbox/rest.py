@@ -1,10 +1,12 @@
 """What the REST sandbox systems (CRM, DMS, payment provider) share: bearer auth, query
-parameters, and the clock that derived states are computed from."""
+parameters, JSON bodies, and the clock that derived states are computed from."""
 
 import hmac
+import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +21,8 @@ MAX_IDS = 100
 
 
 class BadRequest(Exception):
-    """A query parameter is missing or malformed: answered with 400 in the system's style."""
+    """A query parameter or the body is missing or malformed: answered with 400 in the
+    system's style."""
 
 
 def guarded(token: str, failure: FailureResponse) -> Callable[[Handler], Handler]:
@@ -39,6 +42,17 @@ def guarded(token: str, failure: FailureResponse) -> Callable[[Handler], Handler
         return endpoint
 
     return guard
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """A write's JSON body, which must be an object."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise BadRequest("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
 
 
 def id_list(request: Request, name: str) -> list[str] | None:

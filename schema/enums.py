@@ -33,6 +33,16 @@ class AddressType(Enum):
     POSTAL = "POSTAL"
 
 
+@strawberry.enum(
+    description="Where the last change that needs the provider's approval stands (legal name, "
+    "UID, a billing address); until it is applied, the values shown are those in effect."
+)
+class ChangeRequestStatus(Enum):
+    APPLIED = "APPLIED"
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    REJECTED = "REJECTED"
+
+
 @strawberry.enum(description="The kinds of case in the case overview.")
 class CaseType(Enum):
     QUOTE = "QUOTE"

@@ -10,7 +10,13 @@ from resolvers import members
 from resolvers import organization as resolve
 from resolvers.context import Context
 from schema.common import Connection, Money, Node, Synced, connection, global_id
-from schema.enums import AddressType, CreditStatus, InvoiceDeliveryChannel, OrganizationKind
+from schema.enums import (
+    AddressType,
+    ChangeRequestStatus,
+    CreditStatus,
+    InvoiceDeliveryChannel,
+    OrganizationKind,
+)
 from schema.members import Member
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 
@@ -27,6 +33,9 @@ class Address(Node):
     city: str = strawberry.field(description="Town.")
     country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country.")
     is_default: bool = strawberry.field(description="The default address of its type.")
+    change_request_status: ChangeRequestStatus = strawberry.field(
+        description="A billing address's changes await the provider's approval."
+    )
 
     @classmethod
     def of(cls, address: r.Address) -> "Address":
@@ -40,6 +49,7 @@ class Address(Node):
             city=address.city,
             country_code=address.country_code,
             is_default=address.is_default,
+            change_request_status=ChangeRequestStatus(address.change_request_status),
         )
 
 
@@ -50,6 +60,17 @@ class ContactPerson(Node):
     email: str = strawberry.field(description="E-mail address.")
     phone: str | None = strawberry.field(description="Phone number.")
     job_title: str | None = strawberry.field(description="Function in the organization.")
+
+    @classmethod
+    def of(cls, contact: r.Contact) -> "ContactPerson":
+        return cls(
+            id=global_id("ContactPerson", "crm", contact.id),
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            email=contact.email,
+            phone=contact.phone,
+            job_title=contact.job_title,
+        )
 
 
 @strawberry.type(description="A customer organization (ERP customer master).")
@@ -70,6 +91,9 @@ class Organization(Node, Synced):
     credit_limit: Money | None = strawberry.field(
         description="The credit limit.", extensions=requires(Permission.INVOICES_READ)
     )
+    change_request_status: ChangeRequestStatus = strawberry.field(
+        description="A change of the legal name or the UID awaits the provider's approval."
+    )
     record: strawberry.Private[r.Customer]
 
     @classmethod
@@ -86,6 +110,7 @@ class Organization(Node, Synced):
             invoice_delivery_channel=InvoiceDeliveryChannel(customer.invoice_delivery_channel),
             ebill_recipient_id=customer.ebill_recipient_id,
             credit_limit=Money.of(customer.credit_limit),
+            change_request_status=ChangeRequestStatus(customer.change_request_status),
             record=customer,
         )
 
@@ -95,17 +120,7 @@ class Organization(Node, Synced):
 
     @strawberry.field(description="Contact persons (CRM).")
     async def contacts(self, info: Info) -> list[ContactPerson] | None:
-        return [
-            ContactPerson(
-                id=global_id("ContactPerson", "crm", contact.id),
-                first_name=contact.first_name,
-                last_name=contact.last_name,
-                email=contact.email,
-                phone=contact.phone,
-                job_title=contact.job_title,
-            )
-            for contact in await resolve.contacts(info.context, self.record)
-        ]
+        return [ContactPerson.of(c) for c in await resolve.contacts(info.context, self.record)]
 
     @strawberry.field(
         description="The people with access to the organization's portal, by name "

@@ -26,10 +26,12 @@ from resolvers import (
 )
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
+from schema.address_mutations import AddressMutations
 from schema.booking_mutations import BookingMutations
 from schema.bookings import Booking, ServiceOffering, Slot
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
+from schema.contact_mutations import ContactPersonMutations
 from schema.document_mutations import DocumentMutations
 from schema.documents import Document
 from schema.inputs import (
@@ -60,6 +62,7 @@ from schema.member_mutations import MemberMutations
 from schema.order_mutations import OrderMutations
 from schema.orders import Delivery, Order
 from schema.organization import Organization, Viewer
+from schema.organization_mutations import OrganizationMutations
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
@@ -368,6 +371,9 @@ class Mutation(
     PaymentMutations,
     QuoteMutations,
     OrderMutations,
+    OrganizationMutations,
+    AddressMutations,
+    ContactPersonMutations,
     MemberMutations,
     DocumentMutations,
     BookingMutations,

@@ -29,6 +29,9 @@ ERP_NOW = "2026-03-10T09:00:00+01:00"
 ERP_RETRY = RetryPolicy(attempts=2, base_delay_s=0.01, max_delay_s=0.05)
 PAYLOADS = Path(__file__).parent / "connectors" / "payloads" / "erp"
 UNKNOWN = "does-not-exist"
+RECORDED_WRITES = frozenset({"UpdateCustomer", "SetInvoiceChannel", "CreateAddress",
+                             "UpdateAddress", "DeleteAddress", "SetDefaultAddress"})  # fmt: skip
+"""The writes `recorded_requests` covers: refused, or setting what is set already."""
 
 
 class ErpControl:
@@ -206,7 +209,8 @@ def soap_request(operation: str, params: list[tuple[str, str]]) -> bytes:
 
 def recorded_requests(seed: Seed) -> dict[str, bytes]:
     """One request per operation, covering every state the seed has; their answers are the
-    recorded payloads (`PAYLOADS / f"{operation}.xml"`)."""
+    recorded payloads (`PAYLOADS / f"{operation}.xml"`). Writes are refused or change
+    nothing, so that the shared seed stays as built."""
 
     def ids(name: str, values: list[str]) -> list[tuple[str, str]]:
         return [(name, value) for value in [*values, UNKNOWN]]
@@ -219,6 +223,7 @@ def recorded_requests(seed: Seed) -> dict[str, bytes]:
     orders = [order.id for order in seed.orders if int(order.id) < 10000020]  # no fillers
     invoices = [invoice.id for invoice in seed.invoices if int(invoice.id) < 90000040]
     credited = [invoice.reversed_invoice_id or "" for invoice in seed.invoices]
+    lumiere = next(customer for customer in seed.customers if customer.number == LUMIERE)
     courses = [slot.start.date().isoformat() for slot in seed.slots if slot.offering_id == TRAINING]
     calls = {
         "GetCustomers": ids("CustomerNumber", customers),
@@ -236,6 +241,16 @@ def recorded_requests(seed: Seed) -> dict[str, bytes]:
         "GetCreditNotes": ids("InvoiceId", [i for i in invoices if i in credited]),
         "GetOpenItems": ids("CustomerNumber", customers),
         "GetChanges": [("SinceStamp", "0"), ("Limit", "10")],  # the seed's log is empty
+        "UpdateCustomer": [("CustomerNumber", MUSTER), ("Lang", "de_CH")],
+        "SetInvoiceChannel": [("CustomerNumber", LUMIERE), ("InvoiceChannel", "ebill"),
+                              ("EbillRecipientId", lumiere.ebill_recipient_id or "")],
+        "CreateAddress": [("CustomerNumber", MUSTER), ("Type", "delivery"), ("Name", ""),
+                          ("Street", "Industriestrasse"), ("PostalCode", "84000"),
+                          ("City", "Winterthur"), ("Country", "CH")],  # refused
+        "UpdateAddress": [("CustomerNumber", MUSTER), ("AddressId", "ADR-103"),
+                          ("City", "Winterthur")],
+        "DeleteAddress": [("CustomerNumber", MUSTER), ("AddressId", "ADR-101")],  # refused
+        "SetDefaultAddress": [("CustomerNumber", MUSTER), ("AddressId", "ADR-102")],
         "GetServiceOfferings": ids("CustomerNumber", [MUSTER, NORDLICHT]),
         "GetServiceSlots": ids("SlotId", [slot.id for slot in seed.slots]),
         "ListServiceSlots": [
@@ -245,5 +260,5 @@ def recorded_requests(seed: Seed) -> dict[str, bytes]:
         ],
         "GetServiceBookings": ids("BookingId", [booking.id for booking in seed.bookings]),
         "ListServiceBookings": page(MUSTER),
-    }
+    }  # fmt: skip
     return {operation: soap_request(operation, params) for operation, params in calls.items()}

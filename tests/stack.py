@@ -191,7 +191,8 @@ def tokens(sandbox: Sandbox) -> Tokens:
 
 @pytest.fixture(scope="module")
 def own_sandbox() -> Iterator[Sandbox]:
-    """A sandbox of the test module's own, for modules whose tests write."""
+    """A sandbox of the test module's own, for tests that write: their changes never reach
+    the shared one."""
     with running_sandbox() as running:
         yield running
 
@@ -199,6 +200,12 @@ def own_sandbox() -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def own_tokens(own_sandbox: Sandbox) -> Tokens:
     return Tokens(own_sandbox.url("idp"))
+
+
+@pytest.fixture(scope="module")
+def own_gateway(own_sandbox: Sandbox) -> Iterator[str]:
+    with running_gateway(own_sandbox) as url:
+        yield url
 
 
 @pytest.fixture

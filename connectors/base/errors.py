@@ -8,13 +8,13 @@
     │   └── BulkheadFull         (bulkhead.py) too many calls in flight and waiting
     ├── UpstreamBadResponse      an answer that cannot be parsed or mapped
     └── UpstreamRejected         HTTP 4xx or SOAP client fault: the request itself was refused
-        ├── UpstreamRefused      a write the system answered, refusing it by business rules
-        └── ContentRefused       an upload the system will not store (virus, size, media type)
+        └── UpstreamRefused      a write the system answered by refusing it, with its reasons
+                                 (its data, its business rules, a file it will not store)
 
 Resolvers catch `UpstreamError` and read `system`, `code`, `retriable` and `retry_after_s`;
 they never need to know which adapter raised it. `attempted` is False for the errors of a call
 the gateway did not make (circuit open, bulkhead full). Messages are for logs: they never
-reach a client; an `UpstreamRefused` names its rules, which resolvers turn into user errors.
+reach a client; only an `UpstreamRefused`'s refusals are written for the user (as user errors).
 """
 
 from dataclasses import dataclass
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from connectors.base.records import System
 
 __all__ = [
-    "ContentRefused",
     "Refusal",
     "UpstreamBadResponse",
     "UpstreamError",
@@ -73,25 +72,23 @@ class UpstreamRejected(UpstreamError):
 
 @dataclass(frozen=True)
 class Refusal:
-    """One business rule a write broke, in the system's terms: `rule` (QUOTE_EXPIRED) and the
-    request field it concerns, if any."""
+    """One reason a system of record refused a write, in the portal's terms."""
 
-    rule: str
-    field: str | None = None
+    field: str | None
+    """The refused field (`postal_code`, `email`; `lines.0.quantity` inside a list), named as
+    the portal's inputs name it; None for the write as a whole."""
+    code: str
+    """The portal's code for the rule (`INVALID_POSTAL_CODE`, `QUOTE_EXPIRED`; REFUSED for a
+    rule the portal does not know)."""
+    message: str
+    """The system's explanation, written for the user."""
 
 
 class UpstreamRefused(UpstreamRejected):
-    """The system answered a write by refusing it under its business rules; nothing changed."""
+    """The system answered a write by refusing it, for its data or a business rule; nothing
+    changed."""
 
-    def __init__(self, system: System, refusals: tuple[Refusal, ...], detail: str) -> None:
-        super().__init__(system, detail)
+    def __init__(self, system: System, refusals: tuple[Refusal, ...]) -> None:
+        reasons = "; ".join(f"{r.field or '-'}: {r.code} ({r.message})" for r in refusals)
+        super().__init__(system, f"write refused: {reasons}")
         self.refusals = refusals
-
-
-class ContentRefused(UpstreamRejected):
-    """The system refused to store an uploaded file; `reason` says why, in terms a user can
-    act on: `TOO_LARGE`, `MEDIA_TYPE_NOT_ALLOWED` or `VIRUS_DETECTED`."""
-
-    def __init__(self, system: System, reason: str, detail: str) -> None:
-        super().__init__(system, detail)
-        self.reason = reason

@@ -8,9 +8,9 @@ bounded); the resolvers filter derived states, sort and paginate. All methods ra
 carry their `customer`, so a by-id read never needs to know who asks.
 
 Writes are sent once and never retried (an unknown outcome is not repeated). A write the
-system refuses under its business rules raises `UpstreamRefused`, naming the rules; writes on
-behalf of a customer name the customer, and the system refuses another customer's records
-as unknown.
+system refuses, for its data or under its business rules, raises `UpstreamRefused` with the
+reasons in the portal's terms (field, code, message); writes on behalf of a customer name the
+customer, and the system refuses another customer's records as unknown.
 """
 
 from collections.abc import Sequence
@@ -21,10 +21,12 @@ from typing import Protocol
 
 from connectors.base.records import (
     Address,
+    AddressFields,
     Booking,
     BookingRequest,
     CaseRef,
     Contact,
+    ContactFields,
     Customer,
     Delivery,
     Document,
@@ -39,6 +41,7 @@ from connectors.base.records import (
     Order,
     Payment,
     PaymentStart,
+    ProfileChange,
     Quote,
     QuoteRequest,
     Refund,
@@ -65,12 +68,38 @@ class Closeable(Protocol):
 
 
 class OrganizationPort(Closeable, Protocol):
+    """Reads, and the customer's master-data writes. A write is sent once, never retried;
+    one the system refuses for its data or a business rule raises `UpstreamRefused` (an
+    unknown or another customer's address among them) and changes nothing. A change that
+    needs the provider's approval is kept as requested: the answered record is
+    PENDING_APPROVAL and still shows the values in effect."""
+
     async def get_customers(self, numbers: Sequence[str]) -> list[Customer | None]: ...
     async def addresses_of(self, customers: Sequence[str]) -> list[list[Address]]: ...
+    async def update_customer(self, number: str, change: ProfileChange) -> Customer: ...
+    async def set_invoice_channel(
+        self, number: str, channel: str, ebill_recipient_id: str | None
+    ) -> Customer: ...
+    async def create_address(
+        self, customer: str, address_type: str, fields: AddressFields
+    ) -> Address: ...
+    async def update_address(
+        self, customer: str, address_id: str, fields: AddressFields
+    ) -> Address: ...
+    async def delete_address(self, customer: str, address_id: str) -> None: ...
+    async def set_default_address(self, customer: str, address_id: str) -> Address:
+        """The address as its type's default; the previous default is one no longer."""
+        ...
 
 
 class ContactPort(Closeable, Protocol):
+    """Reads, and writes of a customer's contact persons: sent once, never retried; refused
+    data (an unknown contact among it) raises `UpstreamRefused` and changes nothing."""
+
     async def contacts_of(self, customers: Sequence[str]) -> list[list[Contact]]: ...
+    async def create_contact(self, customer: str, fields: ContactFields) -> Contact: ...
+    async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact: ...
+    async def delete_contact(self, contact_id: str) -> None: ...
 
 
 class QuotePort(Closeable, Protocol):
@@ -190,7 +219,8 @@ class DocumentPort(Closeable, Protocol):
 
     async def create_document(self, new: NewDocument) -> Document:
         """Store a new document with its first version, whole or not at all; a write, never
-        retried. `ContentRefused` when the DMS refuses the file (virus, size, media type)."""
+        retried. `UpstreamRefused` (at `upload`) when the DMS refuses the file: virus, size,
+        media type."""
         ...
 
     async def add_version(self, new: NewVersion) -> Document | None:

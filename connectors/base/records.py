@@ -47,6 +47,9 @@ class Customer:
     invoice_delivery_channel: str  # PORTAL | EMAIL_PDF | EBILL | PAPER
     ebill_recipient_id: str | None
     credit_limit: Amount
+    change_request_status: str = "APPLIED"  # APPLIED | PENDING_APPROVAL | REJECTED
+    """Of the last change that needed the provider's approval (legal name, UID); while it
+    is PENDING_APPROVAL the old values stay in effect."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Address:
     city: str
     country_code: str
     is_default: bool
+    change_request_status: str = "APPLIED"  # APPLIED | PENDING_APPROVAL | REJECTED
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,40 @@ class Contact:
     email: str
     phone: str | None
     job_title: str | None
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """What a customer changes of its own master data; None leaves a field as it is."""
+
+    legal_name: str | None = None
+    vat_id: str | None = None
+    default_locale: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressFields:
+    """An address's values to write; None leaves a field as it is (a new address needs all
+    but the house number)."""
+
+    name: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactFields:
+    """A contact person's values to write; None leaves a field as it is, an empty phone or
+    job title clears it."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""Plumbing the REST adapters share: a guarded JSON GET (retried) and POST (never retried),
+"""Plumbing the REST adapters share: a guarded JSON GET (retried) and writes (never retried),
 batch reads in upstream-sized chunks, bounded paging, and regrouping results in the order of
 the keys asked for."""
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from connectors.base.errors import UpstreamRefused
 from connectors.base.guard import Guard
 from connectors.base.http import parse_json, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
@@ -24,6 +26,15 @@ MAX_PAGES = 20
 """Pages a list method reads at most; beyond that the list is cut off, not failed."""
 
 Params = Mapping[str, str | int]
+RefusalReader = Callable[[int, Any], UpstreamRefused | None]
+"""Reads a refused write's answer (status, JSON body) as the system's reasons, if it can."""
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 class RestClient:
@@ -67,22 +78,71 @@ class RestClient:
         return await self.guard.read(attempt)
 
     async def post_form(
-        self, path: str, form: Mapping[str, str], headers: Mapping[str, str] | None = None
+        self,
+        path: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str] | None = None,
+        *,
+        files: Mapping[str, Any] | None = None,
+        operation: str | None = None,
+        refusal: RefusalReader | None = None,
+        missing_ok: bool = False,
     ) -> Any:
-        """POST a form (a write) and decode the JSON answer: one attempt, never retried, so a
-        timeout leaves the outcome unknown rather than doubled."""
-        return await self._post(path, headers, data=dict(form))
+        """POST a form (a write), with `files` as multipart parts (httpx's `files`), and
+        decode the JSON answer, like `send_json`; with `missing_ok`, a 404 answers None."""
+        return await self._write(
+            "POST",
+            path,
+            headers=headers,
+            operation=operation,
+            refusal=refusal,
+            missing_ok=missing_ok,
+            data=dict(form),
+            files=files,
+        )
 
-    async def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
-        """POST a JSON body (a write), like `post_form`: one attempt, never retried."""
-        return await self._post(path, None, json=body)
+    async def send_json(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, object] | None = None,
+        *,
+        operation: str | None = None,
+        refusal: RefusalReader | None = None,
+    ) -> Any:
+        """Send a JSON write (POST, PATCH, DELETE) and decode the answer (None for 204 No
+        Content). `refusal` reads a 4xx answer (its status and JSON body, None when it has none)
+        as the system's reasons, when it can."""
+        return await self._write(method, path, operation=operation, refusal=refusal, json=body)
 
-    async def _post(self, path: str, headers: Mapping[str, str] | None, **content: Any) -> Any:
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        operation: str | None = None,
+        refusal: RefusalReader | None = None,
+        missing_ok: bool = False,
+        **content: Any,
+    ) -> Any:
+        """One attempt, never retried, so a timeout leaves the outcome unknown rather than
+        doubled. A path with IDs in it names its `operation`, as for `get_json`."""
+        extensions = {OPERATION: operation} if operation else None
+
         async def attempt() -> Any:
             async with upstream_errors(self.system):
-                response = await self.http.post(path, headers=headers, **content)
+                response = await self.http.request(
+                    method, path, headers=headers, extensions=extensions, **content
+                )
+            if missing_ok and response.status_code == 404:
+                return None
+            if refusal is not None and 400 <= response.status_code < 500:
+                refused = refusal(response.status_code, _json_or_none(response))
+                if refused is not None:
+                    raise refused
             raise_for_status(self.system, response)
-            return parse_json(self.system, response)
+            return None if response.status_code == 204 else parse_json(self.system, response)
 
         return await self.guard.write(attempt)
 

@@ -1,14 +1,22 @@
 """The CRM adapter: contacts and helpdesk tickets over the CRM's REST API (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `ticket_ids=`);
-the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Opening a ticket is
-one POST, never retried.
+the ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Each write (a contact
+person's, opening a ticket) is one JSON request, never retried.
 """
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from connectors.base.ports import ListFilter
-from connectors.base.records import Contact, NewTicket, System, Ticket, TicketMessage
+from connectors.base.records import (
+    Contact,
+    ContactFields,
+    NewTicket,
+    System,
+    Ticket,
+    TicketMessage,
+)
 from connectors.base.rest import RestAdapter, collect_pages, filter_params, grouped
 from connectors.crm import mapping
 
@@ -23,6 +31,31 @@ class CrmAdapter(RestAdapter):
             "/api/v1/contacts", "company_ids", customers, mapping.contacts
         )
         return grouped(found, lambda contact: contact.customer, customers)
+
+    async def create_contact(self, customer: str, fields: ContactFields) -> Contact:
+        body = {"company_id": customer, **mapping.contact_form(fields)}
+        answer = await self._rest.send_json(
+            "POST", "/api/v1/contacts", body, refusal=mapping.invalid_contact
+        )
+        return mapping.written_contact(answer)
+
+    async def update_contact(self, contact_id: str, fields: ContactFields) -> Contact:
+        answer = await self._rest.send_json(
+            "PATCH",
+            f"/api/v1/contacts/{quote(contact_id, safe='')}",
+            mapping.contact_form(fields),
+            operation="PATCH /api/v1/contacts/{contact_id}",
+            refusal=mapping.invalid_or_unknown_contact,
+        )
+        return mapping.written_contact(answer)
+
+    async def delete_contact(self, contact_id: str) -> None:
+        await self._rest.send_json(
+            "DELETE",
+            f"/api/v1/contacts/{quote(contact_id, safe='')}",
+            operation="DELETE /api/v1/contacts/{contact_id}",
+            refusal=mapping.invalid_or_unknown_contact,
+        )
 
     async def get_tickets(self, ids: Sequence[str]) -> list[Ticket | None]:
         found = await self._rest.get_batched("/api/v1/tickets", "ids", ids, mapping.tickets)
@@ -54,5 +87,5 @@ class CrmAdapter(RestAdapter):
 
     async def create_ticket(self, ticket: NewTicket) -> Ticket:
         return mapping.ticket(
-            await self._rest.post_json("/api/v1/tickets", mapping.new_ticket(ticket))
+            await self._rest.send_json("POST", "/api/v1/tickets", mapping.new_ticket(ticket))
         )

@@ -4,6 +4,9 @@ Stages map as Odoo's default helpdesk stages do (domain.md §4); the SLA clock k
 own `helpdesk.sla.status` state, from which the resolvers derive ON_TRACK / AT_RISK.
 """
 
+from typing import Any
+
+from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.payload import (
     Payload,
     as_object,
@@ -23,6 +26,7 @@ from connectors.base.payload import (
 from connectors.base.records import (
     CaseRef,
     Contact,
+    ContactFields,
     NewTicket,
     SlaClock,
     SourceStatus,
@@ -53,6 +57,12 @@ def contacts(body: object) -> list[Contact]:
     return [contact(item) for item in as_objects(body)]
 
 
+@crm
+def written_contact(body: object) -> Contact:
+    """The contact a write answers."""
+    return contact(as_object(body))
+
+
 def contact(payload: Payload) -> Contact:
     return Contact(
         id=text(payload, "id"),
@@ -62,6 +72,57 @@ def contact(payload: Payload) -> Contact:
         email=text(payload, "email"),
         phone=opt_text(payload, "phone"),
         job_title=opt_text(payload, "function"),
+    )
+
+
+CONTACT_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "function": "job_title",
+}
+"""The CRM's contact fields → the portal's."""
+REFUSALS = {"required": "REQUIRED", "too_long": "TOO_LONG"}
+FIELD_REFUSALS = {
+    ("email", "invalid"): "INVALID_EMAIL",
+    ("email", "taken"): "EMAIL_TAKEN",
+    ("phone", "invalid"): "INVALID_PHONE",
+}
+"""The CRM's validation codes → the portal's user-error codes (any other: REFUSED)."""
+MISSING_CONTACT = Refusal("contact_id", "NOT_FOUND", "No contact person with this ID exists.")
+
+
+def contact_form(fields: ContactFields) -> dict[str, str | None]:
+    """The fields a contact write sets, under the CRM's names; an empty optional one is null."""
+    given = {crm_name: getattr(fields, name) for crm_name, name in CONTACT_FIELDS.items()}
+    return {crm_name: value or None for crm_name, value in given.items() if value is not None}
+
+
+def invalid_contact(status: int, body: Any) -> UpstreamRefused | None:
+    """A contact write refused with 422 and the reasons per field; None for other answers."""
+    error = body.get("error") if status == 422 and isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    if not isinstance(details, list) or not details:
+        return None
+    return UpstreamRefused(System.CRM, tuple(refusal(item) for item in details))
+
+
+def invalid_or_unknown_contact(status: int, body: Any) -> UpstreamRefused | None:
+    """As `invalid_contact`, and 404 for a write to a contact the CRM does not know."""
+    if status == 404:
+        return UpstreamRefused(System.CRM, (MISSING_CONTACT,))
+    return invalid_contact(status, body)
+
+
+@crm
+def refusal(payload: object) -> Refusal:
+    item = as_object(payload, "validation detail")
+    field, code = text(item, "field"), text(item, "code")
+    return Refusal(
+        field=CONTACT_FIELDS.get(field),
+        code=FIELD_REFUSALS.get((field, code)) or REFUSALS.get(code, "REFUSED"),
+        message=text(item, "message"),
     )
 
 

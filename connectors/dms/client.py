@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.base.errors import ContentRefused, UpstreamBadResponse
+from connectors.base.errors import UpstreamBadResponse
 from connectors.base.guard import Guard
-from connectors.base.http import HttpLimits, parse_json, raise_for_status, upstream_errors
+from connectors.base.http import HttpLimits, raise_for_status, upstream_errors
 from connectors.base.observed import OPERATION
 from connectors.base.ports import ListFilter
 from connectors.base.records import (
@@ -100,24 +100,15 @@ class DmsAdapter(RestAdapter):
         self, path: str, form: Mapping[str, str], file: FileContent, operation: str | None = None
     ) -> Any:
         """POST the form with `file` as its `content` part; the JSON answer, or None for 404."""
-        extensions = {OPERATION: operation} if operation else None
-
-        async def attempt() -> Any:
-            file.stream.seek(0)
-            part = (file.filename, file.stream, file.media_type)
-            async with upstream_errors(System.DMS):
-                response = await self._rest.http.post(
-                    path, data=dict(form), files={"content": part}, extensions=extensions
-                )
-            if response.status_code == 404:
-                return None
-            refused = mapping.refusal(response.content) if response.is_client_error else None
-            if refused is not None:
-                raise ContentRefused(System.DMS, *refused)
-            raise_for_status(System.DMS, response)
-            return parse_json(System.DMS, response)
-
-        return await self._rest.guard.write(attempt)
+        file.stream.seek(0)
+        return await self._rest.post_form(
+            path,
+            form,
+            files={"content": (file.filename, file.stream, file.media_type)},
+            operation=operation,
+            refusal=mapping.refused_upload,
+            missing_ok=True,
+        )
 
     @asynccontextmanager
     async def download(

@@ -5,11 +5,12 @@ maps to `None`, exactly like a document the DMS never had. Writes go the other w
 fields of a new document or version, and the reason of a refused upload.
 """
 
-import json
 from collections.abc import AsyncIterator
 from email.message import Message
 from email.utils import collapse_rfc2231_value
+from typing import Any
 
+from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.payload import (
     Payload,
     as_object,
@@ -60,10 +61,13 @@ RENDITION_KINDS = {"thumbnail": "THUMBNAIL", "preview_pdf": "PREVIEW_PDF"}
 RENDITION_STATES = {"ready": "READY", "pending": "PENDING", "unavailable": "UNAVAILABLE"}
 DEFAULT_MIME = "application/octet-stream"
 REFUSALS = {
-    "content_too_large": "TOO_LARGE",
-    "media_type_not_allowed": "MEDIA_TYPE_NOT_ALLOWED",
+    "content_too_large": "FILE_TOO_LARGE",
+    "media_type_not_allowed": "CONTENT_TYPE_NOT_ALLOWED",
     "virus_detected": "VIRUS_DETECTED",
 }
+"""The DMS's reasons for refusing a file → the portal's user-error codes."""
+UPLOAD_FIELD = "upload"
+"""The field a refused file is given as."""
 
 dms = mapper(System.DMS)
 
@@ -201,12 +205,11 @@ def version_form(new: NewVersion) -> dict[str, str]:
     }
 
 
-def refusal(body: bytes) -> tuple[str, str] | None:
-    """The reason (in `ContentRefused` terms) and message of a refused upload's error answer;
-    None for any other error."""
-    try:
-        error = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+def refused_upload(status: int, body: Any) -> UpstreamRefused | None:
+    """A refused upload's error answer (`{"reason", "message"}`, any 4xx) as the DMS's
+    reason; None for any other error."""
+    reason = REFUSALS.get(str(body.get("reason"))) if isinstance(body, dict) else None
+    if reason is None:
         return None
-    reason = REFUSALS.get(str(error.get("reason"))) if isinstance(error, dict) else None
-    return None if reason is None else (reason, str(error.get("message", "")))
+    refusal = Refusal(UPLOAD_FIELD, reason, str(body.get("message", "")))
+    return UpstreamRefused(System.DMS, (refusal,))

@@ -3,7 +3,8 @@ ERP's SOAP service.
 
 Every read is one upstream call per batch (List* methods one per page of at most 100), made
 through the ERP's guard as a read; records come back in key order, None or [] for keys the
-ERP does not know. The writes are in `writes.py`.
+ERP does not know. The writes are in `writes.py` (sales documents), `masterdata.py` and
+`booking_writes.py`.
 """
 
 import asyncio
@@ -34,6 +35,8 @@ from connectors.base.records import (
 )
 from connectors.base.soap import Fields, SoapService
 from connectors.erp import mapping
+from connectors.erp.booking_writes import BookingWrites
+from connectors.erp.masterdata import MasterDataWrites
 from connectors.erp.writes import SalesWrites
 
 WSDL_PATH = Path(__file__).with_name("erp.wsdl")
@@ -58,9 +61,10 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
     return map_and_key
 
 
-class ErpAdapter(SalesWrites):
-    """Implements OrganizationPort, QuotePort, OrderPort, InvoicePort and BookingPort, and
-    ChangeFeed (the ERP pushes nothing: its change log is polled)."""
+class ErpAdapter(SalesWrites, MasterDataWrites, BookingWrites):
+    """Implements OrganizationPort (its writes in `MasterDataWrites`), QuotePort, OrderPort
+    (their writes in `SalesWrites`), InvoicePort and BookingPort (its writes in
+    `BookingWrites`), and ChangeFeed (the ERP pushes nothing: its change log is polled)."""
 
     def __init__(
         self,

@@ -8,6 +8,8 @@ raises UpstreamBadResponse; a write the ERP refused raises UpstreamRefused.
 """
 
 import hashlib
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -82,6 +84,7 @@ def customer(raw: Fields) -> Customer:
         invoice_delivery_channel=_mapped(raw, "InvoiceChannel", codes.CHANNEL),
         ebill_recipient_id=raw.optional("EbillRecipientId", str),
         credit_limit=_amount(raw, "CreditLimit", currency),
+        change_request_status=_mapped(raw, "ApprovalState", codes.APPROVAL_STATE),
     )
 
 
@@ -92,11 +95,12 @@ def address(raw: Fields) -> Address:
         type=_mapped(raw, "Type", codes.ADDRESS_TYPE),
         name=raw.required("Name", str),
         street=raw.required("Street", str),
-        house_number=raw.required("HouseNumber", str),
+        house_number=raw.optional("HouseNumber", str) or "",  # an empty one reads as None
         postal_code=raw.required("PostalCode", str),
         city=raw.required("City", str),
         country_code=raw.required("Country", str),
         is_default=raw.required("IsDefault", bool),
+        change_request_status=_mapped(raw, "ApprovalState", codes.APPROVAL_STATE),
     )
 
 
@@ -319,54 +323,6 @@ def booking(raw: Fields) -> Booking:
     )
 
 
-@dataclass(frozen=True)
-class Written:
-    """The records a write answered; which ones depends on the write."""
-
-    answer: Fields
-    quote: Quote | None
-    order: Order | None
-    booking: Booking | None = None
-
-    def expect_quote(self) -> Quote:
-        if self.quote is None:
-            raise self.answer.bad("the quote written is missing")
-        return self.quote
-
-    def expect_order(self) -> Order:
-        if self.order is None:
-            raise self.answer.bad("the order written is missing")
-        return self.order
-
-    def expect_booking(self) -> Booking:
-        if self.booking is None:
-            raise self.answer.bad("the booking written is missing")
-        return self.booking
-
-
-def written(answer: Fields) -> Written:
-    """A write's SalesResult or BookingResult. Any message of type E means the ERP refused the
-    write (and changed nothing): UpstreamRefused names its rules."""
-    errors = [
-        message for message in answer.records("Return") if message.required("Type", str) == "E"
-    ]
-    if errors:
-        refusals = tuple(
-            Refusal(message.required("Code", str), message.optional("Field", str))
-            for message in errors
-        )
-        texts = "; ".join(message.required("Text", str) for message in errors)
-        raise UpstreamRefused(System.ERP, refusals, f"{answer.what} refused: {texts}")
-    found_quote, found_order = answer.record("Quote"), answer.record("Order")
-    found_booking = answer.record("Booking")
-    return Written(
-        answer,
-        quote(found_quote) if found_quote is not None else None,
-        order(found_order) if found_order is not None else None,
-        booking(found_booking) if found_booking is not None else None,
-    )
-
-
 CHANGE_KINDS = {
     "order": ("ORDER", "order.status_changed"),
     "delivery": ("DELIVERY", "delivery.updated"),
@@ -396,3 +352,61 @@ def change(raw: Fields, received_at: datetime) -> Change | None:
         related=(CaseRef("ORDER", parent),) if parent else (),
         received_at=received_at,
     )
+
+
+def erp_language(locale: str | None) -> str | None:
+    """A portal locale (`de-CH`) as the ERP's language code (`de_CH`)."""
+    return locale.replace("-", "_") if locale is not None else None
+
+
+@dataclass(frozen=True)
+class Written:
+    """The answer of a write the ERP did not refuse: the records it holds, which depend on
+    the write."""
+
+    answer: Fields
+
+    def record(self, name: str, mapper: Callable[[Fields], T]) -> T:
+        found = self.optional(name, mapper)
+        if found is None:
+            raise self.answer.bad(f"the {name} written is missing")
+        return found
+
+    def optional(self, name: str, mapper: Callable[[Fields], T]) -> T | None:
+        found = self.answer.record(name)
+        return mapper(found) if found is not None else None
+
+
+def written(answer: Fields, fields: Mapping[str, str]) -> Written:
+    """A write's answer (its `Return` lines, then the records written). Any line of type E
+    means the ERP refused the write and changed nothing: UpstreamRefused gives the reasons,
+    naming each refused request element by its field in `fields` (element → field)."""
+    errors = [line for line in answer.records("Return") if line.required("Type", str) == "E"]
+    if errors:
+        raise UpstreamRefused(System.ERP, tuple(refusal(line, fields) for line in errors))
+    return Written(answer)
+
+
+LINE_ELEMENT = re.compile(r"(\w+)\[(\d+)\](?:/(\w+))?")
+"""A request element inside a repeated one: `Line[2]/Quantity` (counted from 1)."""
+
+
+def refusal(line: Fields, fields: Mapping[str, str]) -> Refusal:
+    return Refusal(
+        field=_refused_field(line.optional("Field", str), fields),
+        code=codes.REFUSALS.get(line.required("Code", str), "REFUSED"),
+        message=line.required("Text", str),
+    )
+
+
+def _refused_field(element: str | None, fields: Mapping[str, str]) -> str | None:
+    """The field of a refused element: `Line[2]/Quantity` is `lines.1.quantity`; None for the
+    whole request or an element no field sets."""
+    repeated = LINE_ELEMENT.fullmatch(element or "")
+    if repeated is None:
+        return fields.get(element) if element is not None else None
+    parent, index, child = repeated.groups()
+    if parent not in fields:
+        return None
+    inner = [fields[child]] if child is not None and child in fields else []
+    return ".".join([fields[parent], str(int(index) - 1), *inner])

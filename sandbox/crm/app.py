@@ -5,7 +5,8 @@ comma-separated keys (`ids=`, `company_ids=`, `ticket_ids=`; at most 100) and an
 JSON array that leaves out unknown keys; the ticket search pages with `page`/`per_page` and
 answers `{"items", "total", "page", "per_page"}`. Comments include internal notes, flagged
 `"internal": true`, as the real helpdesk's API does: dropping them is the gateway's job.
-Opening a ticket (`POST /api/v1/tickets`) is in `writes.py`.
+Contact persons are written in `contacts.py`; opening a ticket (`POST /api/v1/tickets`) is in
+`writes.py`.
 """
 
 from collections.abc import Mapping
@@ -18,10 +19,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.crm.contacts import ContactWrites, contact_json
 from sandbox.crm.writes import TicketWrites
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
-from sandbox.model import Comment, Contact, Customer, Seed, Ticket
+from sandbox.model import Comment, Customer, Seed, Ticket
 from sandbox.rest import (
     BadRequest,
     Clock,
@@ -62,18 +64,6 @@ def company_json(customer: Customer) -> dict[str, Any]:
         "vat": customer.vat,
         "city": customer.city,
         "country": customer.country,
-    }
-
-
-def contact_json(contact: Contact) -> dict[str, Any]:
-    return {
-        "id": contact.id,
-        "company_id": contact.customer,
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "email": contact.email,
-        "phone": contact.phone or None,
-        "function": contact.job_title or None,
     }
 
 
@@ -214,15 +204,19 @@ def create_crm_app(
     the seed's `now`, advancing) is what SLA states are computed against; `advances` serve
     `POST /_advance`; `webhooks` deliver the events of tickets opened through the API."""
     api = CrmApi(seed, clock or advancing_clock(seed.now))
-    writes = TicketWrites(
+    contacts = ContactWrites(seed, crm_error)
+    tickets = TicketWrites(
         seed, api.clock, webhooks or Webhooks(), lambda ticket: ticket_json(ticket, api.clock())
     )
     guard = guarded(token, crm_error)
     routes = [
         Route("/api/v1/companies", guard(api.companies), methods=["GET"]),
         Route("/api/v1/contacts", guard(api.contacts), methods=["GET"]),
+        Route("/api/v1/contacts", guard(contacts.create), methods=["POST"]),
+        Route("/api/v1/contacts/{contact_id}", guard(contacts.update), methods=["PATCH"]),
+        Route("/api/v1/contacts/{contact_id}", guard(contacts.delete), methods=["DELETE"]),
         Route("/api/v1/tickets", guard(api.tickets), methods=["GET"]),
-        Route("/api/v1/tickets", guard(writes.create_ticket), methods=["POST"]),
+        Route("/api/v1/tickets", guard(tickets.create_ticket), methods=["POST"]),
         Route("/api/v1/tickets/{ticket_id}", guard(api.ticket), methods=["GET"]),
         Route("/api/v1/comments", guard(api.comments), methods=["GET"]),
         Route("/api/v1/consents", guard(api.consents), methods=["GET"]),

@@ -5,7 +5,6 @@ naming the field. The new ticket starts in stage `new` with a running SLA clock,
 sends its `ticket.updated` webhook, as after any stage change.
 """
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from sandbox.crm.advance import crm_event
 from sandbox.model import Seed, Ticket
-from sandbox.rest import BadRequest, Clock
+from sandbox.rest import BadRequest, Clock, json_object
 from sandbox.seed import SLA_RESOLUTION, SLA_RESPONSE
 from sandbox.webhooks import Webhooks
 
@@ -62,12 +61,7 @@ class TicketWrites:
         self.render = render
 
     async def create_ticket(self, request: Request) -> Response:
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            raise BadRequest("the body must be JSON") from None
-        if not isinstance(body, dict):
-            raise BadRequest("the body must be a JSON object")
+        body = await json_object(request)
         company = body.get("company_id")
         if not any(customer.number == company for customer in self.seed.customers):
             raise BadRequest(f"'company_id' {company!r} is no known company")

@@ -1,15 +1,17 @@
 """`/_advance` for the ERP: the provider sends a requested quote (or withdraws one), orders,
-deliveries and bookings change state, and payments the provider reports settle invoices.
-Every write to an order, delivery, invoice or booking lands in the change log (`GetChanges`),
-the only way the ERP tells anyone: it sends no webhooks."""
+deliveries and bookings change state, payments the provider reports settle invoices, and the
+provider approves or rejects a customer's pending change request (`{"object": "customer" |
+"address", "id", "to": "APPROVED" | "REJECTED"}`). Every write to an order, delivery, invoice
+or booking lands in the change log (`GetChanges`), the only way the ERP tells anyone: it sends
+no webhooks (and master data has no change log)."""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.advance import Advance, find, target
-from sandbox.model import CENT, ErpChange, Seed
+from sandbox.advance import Advance, AdvanceError, find, target
+from sandbox.model import CENT, Address, Customer, ErpChange, Seed
 from sandbox.rest import Clock
 
 ORDER_STATES: dict[str, dict[str, Any]] = {
@@ -42,6 +44,7 @@ BOOKING_FLOW = ["REQUESTED", "CONFIRMED", "COMPLETED"]
 """The provider confirms a requested booking, and records that it took place."""
 QUOTE_VALIDITY = timedelta(days=30)
 """How long a quote stays valid from when the ERP creates or sends it."""
+DECISIONS = {"APPROVED": "approved", "REJECTED": "rejected"}
 
 
 def record_change(
@@ -62,6 +65,19 @@ def reconcile(seed: Seed, allocations: Sequence[tuple[str, int]], at: datetime) 
         invoice.payment_state = "paid" if invoice.amount_residual == 0 else "partial"
         invoice.updated_at = at
         record_change(seed, "invoice", invoice.id, invoice.order_id, invoice.customer, at)
+
+
+def decide(record: Customer | Address, body: dict[str, Any]) -> dict[str, Any]:
+    """Approve a pending change request (its values take effect) or reject it."""
+    if record.approval != "pending":
+        raise AdvanceError("no change request is pending")
+    decision = target(body, ["APPROVED"], "APPROVED", DECISIONS)
+    if decision == "APPROVED":
+        for attribute, value in record.requested.items():
+            setattr(record, attribute, value)
+    record.requested = {}
+    record.approval = DECISIONS[decision]
+    return {"status": decision}
 
 
 def _order_state(order: Any) -> str:
@@ -122,4 +138,22 @@ def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
         record_change(seed, "booking", record.id, None, record.customer, record.updated_at)
         return {"booking": record.id, "status": state, "stamp": seed.erp_changes[-1].stamp}
 
-    return {"quote": quote, "order": order, "delivery": delivery, "booking": booking}
+    async def customer(body: dict[str, Any]) -> dict[str, Any]:
+        number = body.get("id")
+        record = next((c for c in seed.customers if c.number == number), None)
+        if record is None:
+            raise AdvanceError(f"no customer {number!r}")
+        return {"customer": record.number, **decide(record, body)}
+
+    async def address(body: dict[str, Any]) -> dict[str, Any]:
+        record = find(seed.addresses, body.get("id"), "address")
+        return {"address": record.id, **decide(record, body)}
+
+    return {
+        "quote": quote,
+        "order": order,
+        "delivery": delivery,
+        "customer": customer,
+        "address": address,
+        "booking": booking,
+    }

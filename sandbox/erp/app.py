@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+import sandbox.erp.booking_writes  # (its writes register themselves in WRITES)
+import sandbox.erp.masterdata  # noqa: F401  (its writes register themselves in WRITES)
 from sandbox.advance import Advance, advance_route
-from sandbox.erp import booking_writes  # noqa: F401 - registers the booking writes
 from sandbox.erp.envelope import (
     ERP_NS,
     SOAP_MEDIA_TYPE,

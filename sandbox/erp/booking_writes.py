@@ -14,9 +14,25 @@ from datetime import datetime
 from lxml import etree
 
 from sandbox.erp.advance import record_change
-from sandbox.erp.bookings import ACTIVE, offering_of, seats_left, seats_of, slot_of
+from sandbox.erp.bookings import (
+    ACTIVE,
+    booking_element,
+    offering_of,
+    seats_left,
+    seats_of,
+    slot_of,
+)
 from sandbox.erp.envelope import qname
-from sandbox.erp.writes import Checks, Refused, Request, Written, customer_of, of_customer, write
+from sandbox.erp.writes import (
+    Checks,
+    Message,
+    Refused,
+    Request,
+    Written,
+    customer_of,
+    of_customer,
+    write,
+)
 from sandbox.model import Attendee, Booking, Seed, ServiceSlot
 
 MAX_NAME = 100
@@ -41,14 +57,15 @@ def once(name: str) -> Callable[[BookingWrite], BookingWrite]:
             )
             done = seed.booking_keys.get(key)
             if done is not None and done[0] != fingerprint:
-                raise Refused([("KEY_REUSED", f"key {key} was used otherwise", "IdempotencyKey")])
+                text = f"key {key} was used for another request"
+                raise Refused([Message("KEY_REUSED", text, "IdempotencyKey")])
             if done is not None:
-                booking = next(b for b in seed.bookings if b.id == done[1])
-                return Written(done[2], booking=booking)
-            booking, created = handler(seed, now, request)
-            seed.booking_keys[key] = (fingerprint, booking.id, created)
-            record_change(seed, "booking", booking.id, None, booking.customer, now)
-            return Written(created, booking=booking)
+                booking, created = next(b for b in seed.bookings if b.id == done[1]), done[2]
+            else:
+                booking, created = handler(seed, now, request)
+                seed.booking_keys[key] = (fingerprint, booking.id, created)
+                record_change(seed, "booking", booking.id, None, booking.customer, now)
+            return Written([booking_element(seed, booking)], created)
 
         write(name)(run)
         return handler
@@ -60,9 +77,9 @@ def bookable_slot(seed: Seed, request: Request, now: datetime) -> ServiceSlot:
     wanted = request.optional("SlotId")
     slot = next((s for s in seed.slots if s.id == wanted), None)
     if slot is None:
-        raise Refused([("SLOT_UNKNOWN", f"no slot {wanted}", "SlotId")])
+        raise Refused([Message("SLOT_UNKNOWN", f"no slot {wanted}", "SlotId")])
     if slot.start <= now:
-        raise Refused([("SLOT_STARTED", f"slot {slot.id} has begun", "SlotId")])
+        raise Refused([Message("SLOT_STARTED", f"slot {slot.id} has begun", "SlotId")])
     return slot
 
 

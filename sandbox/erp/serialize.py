@@ -70,6 +70,7 @@ def customer(record: Customer) -> etree._Element:
             ("InvoiceChannel", record.invoice_channel),
             ("EbillRecipientId", record.ebill_recipient_id),
             ("CreditLimit", record.credit_limit),
+            ("ApprovalState", record.approval),
         ],
     )
 
@@ -88,6 +89,7 @@ def address(record: Address) -> etree._Element:
             ("City", record.city),
             ("Country", record.country),
             ("IsDefault", record.is_default),
+            ("ApprovalState", record.approval),
         ],
     )
 

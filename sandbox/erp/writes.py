@@ -1,7 +1,8 @@
-"""The sandbox ERP's writes to sales documents, Odoo-style (`sale.order`): a customer's
-request for quotation, accepting a sent quote with a signature (which confirms it into an
-order with its delivery), declining one, copying an order (reorder) and cancelling one. The
-service bookings' writes (`booking_writes.py`) are registered here too.
+"""The sandbox ERP's writes: how every write answers, and those to sales documents, Odoo-style
+(`sale.order`): a customer's request for quotation, accepting a sent quote with a signature
+(which confirms it into an order with its delivery), declining one, copying an order (reorder)
+and cancelling one. The master-data writes (`masterdata.py`) and the service bookings'
+(`booking_writes.py`) register here too.
 
 Like a BAPI, a write answers its messages (`Return`): any of type E refuses the whole write
 and changes nothing; one of type S says what was created; then the records written. Every
@@ -18,10 +19,9 @@ from lxml import etree
 
 from sandbox.erp import serialize
 from sandbox.erp.advance import QUOTE_VALIDITY, record_change
-from sandbox.erp.bookings import booking_element
 from sandbox.erp.envelope import erp_element, qname
 from sandbox.erp.operations import Handler
-from sandbox.model import Booking, Customer, Delivery, Line, Order, Quote, Seed
+from sandbox.model import Address, Booking, Customer, Delivery, Line, Order, Quote, Seed
 from sandbox.rest import Clock
 
 LEAD_TIME = timedelta(days=21)
@@ -34,30 +34,40 @@ TEXT_LIMITS = {"RequestedBy": 100, "SignedBy": 100, "ClientOrderRef": 35, "Note"
 """Odoo's char fields are unbounded; SAP's purchase order number (BSTKD) has 35 characters."""
 OPEN_PICKINGS = frozenset({"waiting", "assigned"})
 
-D = TypeVar("D", Quote, Order, Booking)
+D = TypeVar("D", Quote, Order, Address, Booking)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rule a write breaks: its code, the text explaining it, and the request element at
+    fault (None: the request as a whole)."""
+
+    code: str
+    text: str
+    field: str | None = None
 
 
 class Refused(Exception):
-    """The write breaks business rules: answered with E messages, nothing changed."""
+    """The write breaks the ERP's rules: answered with E messages, nothing changed."""
 
-    def __init__(self, problems: list[tuple[str, str, str | None]]) -> None:
-        super().__init__(problems)
-        self.problems = problems
+    def __init__(self, messages: list[Message]) -> None:
+        super().__init__(messages)
+        self.messages = messages
 
 
 @dataclass
 class Checks:
     """Collects every broken rule of a request, so that one answer names them all."""
 
-    problems: list[tuple[str, str, str | None]] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
 
     def require(self, ok: object, code: str, text: str, at: str | None = None) -> None:
         if not ok:
-            self.problems.append((code, text, at))
+            self.messages.append(Message(code, text, at))
 
     def done(self) -> None:
-        if self.problems:
-            raise Refused(self.problems)
+        if self.messages:
+            raise Refused(self.messages)
 
 
 @dataclass(frozen=True)
@@ -95,11 +105,12 @@ class Request:
 
 @dataclass
 class Written:
-    created: tuple[str, str]
-    """The S message: its code and text."""
-    quote: Quote | None = None
-    order: Order | None = None
-    booking: Booking | None = None
+    """What a write answers after its messages."""
+
+    records: list[etree._Element]
+    """The records written, in the order of the answer's schema."""
+    created: tuple[str, str] | None = None
+    """The S message (code, text) of a write that created something."""
 
 
 Write = Callable[[Seed, datetime, Request], Written]
@@ -123,15 +134,13 @@ def write_operations(clock: Clock) -> dict[str, Handler]:
             try:
                 written = handler(seed, clock().replace(microsecond=0), Request(element))
             except Refused as refused:
-                response.extend(serialize.message("E", *problem) for problem in refused.problems)
+                response.extend(
+                    serialize.message("E", m.code, m.text, m.field) for m in refused.messages
+                )
                 return response
-            response.append(serialize.message("S", *written.created))
-            if written.quote is not None:
-                response.append(serialize.quote(written.quote))
-            if written.order is not None:
-                response.append(serialize.order(written.order))
-            if written.booking is not None:
-                response.append(booking_element(seed, written.booking))
+            if written.created is not None:
+                response.append(serialize.message("S", *written.created))
+            response.extend(written.records)
             return response
 
         return operation
@@ -147,9 +156,10 @@ def customer_of(seed: Seed, request: Request, selling: bool) -> Customer:
     number = request.optional("CustomerNumber")
     found = next((c for c in seed.customers if c.number == number), None)
     if found is None:
-        raise Refused([("CUSTOMER_UNKNOWN", f"no customer {number}", "CustomerNumber")])
+        raise Refused([Message("CUSTOMER_UNKNOWN", f"no customer {number}", "CustomerNumber")])
     if selling and found.credit_status == "blocked":
-        raise Refused([("CUSTOMER_BLOCKED", f"customer {number} is blocked", "CustomerNumber")])
+        text = f"customer {number} is blocked"
+        raise Refused([Message("CUSTOMER_BLOCKED", text, "CustomerNumber")])
     return found
 
 
@@ -160,7 +170,7 @@ def of_customer(customer: Customer, request: Request, records: list[D], key: str
     for record in records:
         if record.id == wanted and record.customer == customer.number:
             return record
-    raise Refused([(rule, f"no {key} {wanted} of this customer", key)])
+    raise Refused([Message(rule, f"no {key} {wanted} of this customer", key)])
 
 
 def open_quote(seed: Seed, request: Request, selling: bool) -> tuple[Customer, Quote, Checks]:
@@ -300,7 +310,8 @@ def request_quote(seed: Seed, now: datetime, request: Request) -> Written:
     checks.done()
     quote = new_quote(seed, customer, now, lines, "draft")
     quote.requested_by, quote.request_note, quote.commitment_date = requested_by, note, desired
-    return Written(("QUOTE_CREATED", f"quotation {quote.number} requested"), quote=quote)
+    created = ("QUOTE_CREATED", f"quotation {quote.number} requested")
+    return Written([serialize.quote(quote)], created)
 
 
 @write("AcceptQuote")
@@ -318,11 +329,8 @@ def accept_quote(seed: Seed, now: datetime, request: Request) -> Written:
     order = confirm(seed, customer, now, quote.lines, reference, quote)
     quote.state, quote.signed_by, quote.signed_on = "sale", signer, now
     quote.order_id, quote.updated_at = order.id, now
-    return Written(
-        ("ORDER_CREATED", f"{quote.number} signed; sales order {order.number} confirmed"),
-        quote=quote,
-        order=order,
-    )
+    created = ("ORDER_CREATED", f"{quote.number} signed; sales order {order.number} confirmed")
+    return Written([serialize.quote(quote), serialize.order(order)], created)
 
 
 @write("DeclineQuote")
@@ -331,7 +339,7 @@ def decline_quote(seed: Seed, now: datetime, request: Request) -> Written:
     reason = request.text(checks, "Reason", required=True)
     checks.done()
     quote.state, quote.decline_reason, quote.updated_at = "cancel", reason, now
-    return Written(("QUOTE_DECLINED", f"{quote.number} declined"), quote=quote)
+    return Written([serialize.quote(quote)], ("QUOTE_DECLINED", f"{quote.number} declined"))
 
 
 @write("CopyOrder")
@@ -356,9 +364,11 @@ def copy_order(seed: Seed, now: datetime, request: Request) -> Written:
     checks.done()
     if any(new.unit_price != old.unit_price for new, old in zip(lines, source.lines, strict=True)):
         quote = new_quote(seed, customer, now, lines, "sent")
-        return Written(("QUOTE_CREATED", f"prices changed: quotation {quote.number}"), quote=quote)
+        created = ("QUOTE_CREATED", f"prices changed: quotation {quote.number}")
+        return Written([serialize.quote(quote)], created)
     order = confirm(seed, customer, now, lines, reference)
-    return Written(("ORDER_CREATED", f"sales order {order.number} confirmed"), order=order)
+    created = ("ORDER_CREATED", f"sales order {order.number} confirmed")
+    return Written([serialize.order(order)], created)
 
 
 @write("CancelOrder")
@@ -387,4 +397,4 @@ def cancel_order(seed: Seed, now: datetime, request: Request) -> Written:
             picking.state = "cancel"
             record_change(seed, "delivery", picking.id, order.id, customer.number, now)
     record_change(seed, "order", order.id, None, customer.number, now)
-    return Written(("ORDER_CANCELLED", f"{order.number} cancelled"), order=order)
+    return Written([serialize.order(order)], ("ORDER_CANCELLED", f"{order.number} cancelled"))

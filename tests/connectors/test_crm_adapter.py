@@ -8,12 +8,13 @@ import pytest
 from connectors.base.errors import (
     UpstreamBadResponse,
     UpstreamError,
+    UpstreamRefused,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from connectors.base.ports import ListFilter
-from connectors.base.records import CaseRef, SlaClock, System
+from connectors.base.records import CaseRef, ContactFields, SlaClock, System
 from connectors.base.rest import MAX_BATCH as CRM_BATCH
 from connectors.crm import CrmAdapter
 from sandbox.crm.app import sla_status
@@ -230,3 +231,60 @@ async def test_a_wrong_token_is_rejected(crm_url: str) -> None:
     ) as adapter:
         with pytest.raises(UpstreamRejected):
             await adapter.get_tickets(["TCK-1001"])
+
+
+async def test_a_contact_is_created_changed_and_deleted(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    before = [vars(c).copy() for c in rest_seed.contacts]
+    fields = ContactFields("Lea", "Brunner", "lea.brunner@muster-maschinenbau.ch", " ", "Einkauf")
+
+    created = await crm_adapter.create_contact(MUSTER, fields)
+    changed = await crm_adapter.update_contact(created.id, ContactFields(phone="+41 52 260 10 09"))
+    cleared = await crm_adapter.update_contact(created.id, ContactFields(job_title=""))
+    listed = (await crm_adapter.contacts_of([MUSTER]))[0]
+    await crm_adapter.delete_contact(created.id)
+
+    assert (created.customer, created.email, created.phone, created.job_title) == (
+        MUSTER, "lea.brunner@muster-maschinenbau.ch", None, "Einkauf"
+    )  # fmt: skip
+    assert (changed.first_name, changed.phone) == ("Lea", "+41 52 260 10 09")
+    assert cleared.job_title is None
+    assert cleared in listed
+    assert [vars(c) for c in rest_seed.contacts] == before
+    assert await crm_control.requests() == {
+        "POST /api/v1/contacts": 1,
+        "PATCH /api/v1/contacts/{contact_id}": 2,
+        "GET /api/v1/contacts": 1,
+        "DELETE /api/v1/contacts/{contact_id}": 1,
+    }
+
+
+async def test_refused_contact_writes_say_why(crm_adapter: CrmAdapter, rest_seed: Seed) -> None:
+    taken = next(c for c in rest_seed.contacts if c.customer == MUSTER).email.upper()
+    with pytest.raises(UpstreamRefused) as invalid:
+        await crm_adapter.create_contact(MUSTER, ContactFields("", "Frei", "beat@", "call me"))
+    with pytest.raises(UpstreamRefused) as duplicate:
+        await crm_adapter.create_contact(MUSTER, ContactFields("Beat", "Frei", taken))
+    with pytest.raises(UpstreamRefused) as unknown:
+        await crm_adapter.delete_contact(UNKNOWN)
+
+    assert [(v.field, v.code) for v in invalid.value.refusals] == [
+        ("first_name", "REQUIRED"), ("email", "INVALID_EMAIL"), ("phone", "INVALID_PHONE")
+    ]  # fmt: skip
+    assert [(v.field, v.code) for v in duplicate.value.refusals] == [("email", "EMAIL_TAKEN")]
+    assert [(v.field, v.code) for v in unknown.value.refusals] == [("contact_id", "NOT_FOUND")]
+    assert all(v.message for v in invalid.value.refusals)
+
+
+async def test_a_contact_write_is_sent_once(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    count = len(rest_seed.contacts)
+    await crm_control.set_faults(mode="down")
+
+    with pytest.raises(UpstreamUnavailable):
+        await crm_adapter.create_contact(MUSTER, ContactFields("Lea", "Brunner", "lea@example.ch"))
+
+    assert await crm_control.requests() == {"POST /api/v1/contacts": 1}
+    assert len(rest_seed.contacts) == count

@@ -1,5 +1,5 @@
 """The DMS adapter's writes against a sandbox DMS of this module's own (they change its seed):
-a new document and its versions, the DMS's refusals as `ContentRefused`, and writes that are
+a new document and its versions, the DMS's refusals as `UpstreamRefused`, and writes that are
 sent exactly once, even when the DMS fails."""
 
 import io
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from connectors.base.errors import ContentRefused, UpstreamRejected, UpstreamUnavailable
+from connectors.base.errors import UpstreamRefused, UpstreamRejected, UpstreamUnavailable
 from connectors.base.records import CaseRef, FileContent, NewDocument, NewVersion, System
 from connectors.dms import DmsAdapter
 from sandbox.dms import create_dms_app
@@ -103,8 +103,8 @@ async def test_a_new_document_and_its_versions(
 @pytest.mark.parametrize(
     ("upload", "reason"),
     [
-        (file(b"%PDF-" + bytes(LIMIT)), "TOO_LARGE"),
-        (file(b"MZ", "setup.exe", "application/x-msdownload"), "MEDIA_TYPE_NOT_ALLOWED"),
+        (file(b"%PDF-" + bytes(LIMIT)), "FILE_TOO_LARGE"),
+        (file(b"MZ", "setup.exe", "application/x-msdownload"), "CONTENT_TYPE_NOT_ALLOWED"),
         (file(EICAR, "notes.txt", "text/plain"), "VIRUS_DETECTED"),
     ],
 )
@@ -114,12 +114,15 @@ async def test_refused_files_store_nothing(
     before = state(writable_seed)
     known = writable_seed.documents[0].id
 
-    with pytest.raises(ContentRefused) as refused:
+    with pytest.raises(UpstreamRefused) as refused:
         await adapter.create_document(new_document(file=upload))
-    with pytest.raises(ContentRefused) as refused_version:
+    with pytest.raises(UpstreamRefused) as refused_version:
         await adapter.add_version(NewVersion(known, False, None, "Beat Frei", upload))
 
-    assert refused.value.reason == refused_version.value.reason == reason
+    for answer in (refused.value, refused_version.value):
+        [refusal] = answer.refusals
+        assert (refusal.field, refusal.code) == ("upload", reason)
+        assert refusal.message
     assert state(writable_seed) == before
 
 
@@ -131,7 +134,7 @@ async def test_malformed_fields_are_rejected(adapter: DmsAdapter, writable_seed:
     before = state(writable_seed)
     with pytest.raises(UpstreamRejected) as rejected:
         await adapter.create_document(new_document(customer="9999999999"))
-    assert not isinstance(rejected.value, ContentRefused)
+    assert not isinstance(rejected.value, UpstreamRefused)
     assert state(writable_seed) == before
 
 

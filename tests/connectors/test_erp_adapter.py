@@ -10,6 +10,7 @@ from zeep.exceptions import Fault, TransportError
 from connectors.base.errors import (
     UpstreamBadResponse,
     UpstreamError,
+    UpstreamRefused,
     UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -24,7 +25,7 @@ from connectors.base.ports import (
     OrganizationPort,
     QuotePort,
 )
-from connectors.base.records import System
+from connectors.base.records import AddressFields, System
 from connectors.base.retry import RetryPolicy
 from connectors.base.soap import SoapService, fault_error, transport_error
 from connectors.erp import ErpAdapter
@@ -238,6 +239,38 @@ async def test_a_server_fault_is_unavailable_and_retried(
     assert raised.value.system is System.ERP
     assert await erp_control.requests() == {"GetInvoices": ERP_RETRY.attempts}
     assert await erp_adapter.get_customers([MUSTER])  # other operations are unaffected
+
+
+async def test_a_write_is_sent_once_whatever_happens(erp_url: str, erp_control: ErpControl) -> None:
+    retry = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.02)
+    adapter = await connect_erp(erp_url, retry=retry)
+    await erp_control.set_faults(mode="down", operations=["CreateAddress", "GetAddresses"])
+    values = AddressFields("Lager", "Hafenstrasse", "1", "8400", "Winterthur", "CH")
+    try:
+        with pytest.raises(UpstreamUnavailable):
+            await adapter.create_address(MUSTER, "SHIPPING", values)
+        with pytest.raises(UpstreamUnavailable):
+            await adapter.addresses_of([MUSTER])
+    finally:
+        await adapter.aclose()
+    assert await erp_control.requests() == {"CreateAddress": 1, "GetAddresses": retry.attempts}
+
+
+async def test_a_refused_write_says_why_and_changes_nothing(
+    erp_adapter: ErpAdapter, erp_seed: Seed, erp_control: ErpControl
+) -> None:
+    before = [vars(a).copy() for a in erp_seed.addresses]
+    with pytest.raises(UpstreamRefused) as last:
+        await erp_adapter.delete_address(MUSTER, "ADR-101")
+    with pytest.raises(UpstreamRefused) as foreign:
+        await erp_adapter.update_address(LUMIERE, "ADR-103", AddressFields(city="Lausanne"))
+    assert [(v.field, v.code) for v in last.value.refusals] == [
+        ("address_id", "LAST_BILLING_ADDRESS")
+    ]
+    assert [(v.field, v.code) for v in foreign.value.refusals] == [("address_id", "NOT_FOUND")]
+    assert not last.value.retriable
+    assert await erp_control.requests() == {"DeleteAddress": 1, "UpdateAddress": 1}
+    assert [vars(a) for a in erp_seed.addresses] == before
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from connectors.base.errors import UpstreamBadResponse
+from connectors.base.errors import UpstreamBadResponse, UpstreamRefused
 from connectors.base.records import Amount, SourceStatus, System
 from connectors.base.soap import Fields, load_wsdl, plain
-from connectors.erp import mapping
+from connectors.erp import codes, mapping
 from connectors.erp.client import WSDL_PATH
 from sandbox.model import Order, Quote, Seed
 from sandbox.seed import LUMIERE, MUSTER, NORDLICHT, SOPHIE, TRAINING, line_total, vat
@@ -441,3 +441,69 @@ def test_a_record_that_is_no_record_is_a_bad_response() -> None:
         Fields(System.ERP, ["not", "a", "record"], "test")
     with pytest.raises(UpstreamBadResponse, match="expected a list"):
         Fields.each(System.ERP, "text", "test")
+
+
+def test_a_pending_change_request_shows_on_the_record() -> None:
+    customer = one("GetCustomers", "Customer", MUSTER, "Number")
+    address = one("GetAddresses", "Address", "ADR-101")
+    assert mapping.customer(fields(customer)).change_request_status == "APPLIED"
+    pending = {**customer, "ApprovalState": "pending"}
+    assert mapping.customer(fields(pending)).change_request_status == "PENDING_APPROVAL"
+    rejected = {**address, "ApprovalState": "rejected"}
+    assert mapping.address(fields(rejected)).change_request_status == "REJECTED"
+
+
+def test_a_write_answers_the_record_as_it_now_stands() -> None:
+    written = mapping.written(fields(recorded("UpdateCustomer")), codes.CUSTOMER_FIELDS)
+    customer = written.record("Customer", mapping.customer)
+    assert (customer.number, customer.default_locale) == (MUSTER, "de-CH")
+    written = mapping.written(fields(recorded("UpdateAddress")), codes.ADDRESS_FIELDS)
+    address = written.record("Address", mapping.address)
+    assert (address.id, address.type, address.is_default) == ("ADR-103", "SHIPPING", False)
+    assert written.optional("Customer", mapping.customer) is None
+
+
+def test_a_refused_write_names_each_field_and_rule() -> None:
+    with pytest.raises(UpstreamRefused) as refused:
+        mapping.written(fields(recorded("CreateAddress")), codes.ADDRESS_FIELDS)
+    assert [(r.field, r.code) for r in refused.value.refusals] == [
+        ("name", "REQUIRED"),
+        ("postal_code", "INVALID_POSTAL_CODE"),
+    ]
+    assert refused.value.refusals[1].message == "Swiss postal codes have 4 digits."
+    with pytest.raises(UpstreamRefused) as last:
+        mapping.written(fields(recorded("DeleteAddress")), codes.ADDRESS_FIELDS)
+    assert [(r.field, r.code) for r in last.value.refusals] == [
+        ("address_id", "LAST_BILLING_ADDRESS")
+    ]
+
+
+def test_a_refused_line_is_named_by_its_position_in_the_list() -> None:
+    answer = {"Return": [
+        {"Type": "E", "Code": "QUANTITY_INVALID", "Text": "0", "Field": "Line[2]/Quantity"},
+        {"Type": "E", "Code": "TOO_MANY_LINES", "Text": "at most 100 lines", "Field": "Line"},
+        {"Type": "E", "Code": "FIELD_TOO_LONG", "Text": "too long", "Field": "RequestedBy"},
+    ]}  # fmt: skip
+    with pytest.raises(UpstreamRefused) as refused:
+        mapping.written(fields(answer), codes.SALES_FIELDS)
+    assert [(r.field, r.code) for r in refused.value.refusals] == [
+        ("lines.1.quantity", "INVALID_QUANTITY"),
+        ("lines", "TOO_MANY_LINES"),
+        (None, "TOO_LONG"),  # the viewer's name: no field of theirs
+    ]
+
+
+def test_unknown_refusals_are_refused_and_warnings_refuse_nothing() -> None:
+    line = {"Type": "E", "Field": "Fax", "Code": "FAX_OBSOLETE", "Text": "No more faxes."}
+    with pytest.raises(UpstreamRefused) as refused:
+        mapping.written(fields({"Return": [line]}), codes.CUSTOMER_FIELDS)
+    [refusal] = refused.value.refusals
+    assert (refusal.field, refusal.code, refusal.message) == (None, "REFUSED", "No more faxes.")
+    warned = mapping.written(fields({"Return": [{**line, "Type": "W"}]}), codes.CUSTOMER_FIELDS)
+    assert warned.optional("Customer", mapping.customer) is None
+
+
+def test_a_write_answer_without_its_record_is_a_bad_response() -> None:
+    written = mapping.written(fields({"Return": None}), codes.CUSTOMER_FIELDS)
+    with pytest.raises(UpstreamBadResponse, match="the Customer written is missing"):
+        written.record("Customer", mapping.customer)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.base.errors import UpstreamBadResponse
-from connectors.base.records import Amount, System
+from connectors.base.records import Amount, ContactFields, System
 from connectors.crm import mapping as crm
 from connectors.dms import mapping as dms
 from connectors.payments import mapping as payments
@@ -91,6 +91,39 @@ def test_contacts_map_empty_optional_fields_to_none() -> None:
     contact, *_ = crm.contacts(payload)
 
     assert (contact.phone, contact.job_title) == (None, None)
+
+
+def test_a_contact_write_sends_only_what_changes() -> None:
+    form = crm.contact_form(ContactFields(email="lea@example.ch", phone="", job_title=None))
+    assert form == {"email": "lea@example.ch", "phone": None}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (422, {"error": {"details": [{"field": "function", "code": "too_long", "message": "m"}]}},
+         [("job_title", "TOO_LONG")]),
+        (422, {"error": {"details": [{"field": "fax", "code": "blocked", "message": "m"}]}},
+         [(None, "REFUSED")]),
+        (404, None, [("contact_id", "NOT_FOUND")]),
+        (422, {"error": {"message": "validation failed"}}, None),
+        (422, None, None),
+        (401, {"error": {"status": 401, "message": "missing or invalid bearer token"}}, None),
+    ],
+)  # fmt: skip
+def test_contact_refusals(status: int, body: Any, expected: list[tuple[str, str]] | None) -> None:
+    refused = crm.invalid_or_unknown_contact(status, body)
+    found = [(r.field, r.code) for r in refused.refusals] if refused else None
+    assert found == expected
+
+
+def test_a_garbled_refusal_is_a_bad_response() -> None:
+    with pytest.raises(UpstreamBadResponse):
+        crm.invalid_contact(422, {"error": {"details": [{"field": "email"}]}})
+
+
+def test_only_a_write_to_a_contact_takes_404_for_an_unknown_one() -> None:
+    assert crm.invalid_contact(404, {"error": {"status": 404, "message": "not found"}}) is None
 
 
 @pytest.mark.parametrize(

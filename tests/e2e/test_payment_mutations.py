@@ -5,7 +5,7 @@ a restarted gateway). These tests write, so they run on a sandbox of their own."
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -37,12 +37,6 @@ PAID = """{ invoices(first: 100, filter: {statuses: [PAID], kinds: [INVOICE]}) {
 PAYMENT = """query($id: ID!) { node(id: $id) { ... on Payment { id status
   allocations { invoiceId amount { amount } } } } }"""
 INVOICE_PAYMENTS = "query($id: ID!) { invoice(id: $id) { payments { id status } } }"
-
-
-@pytest.fixture(scope="module")
-def own_gateway(own_sandbox: Sandbox) -> Iterator[str]:
-    with running_gateway(own_sandbox) as url:
-        yield url
 
 
 @pytest.fixture

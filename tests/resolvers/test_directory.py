@@ -8,11 +8,11 @@ import pytest
 
 from auth.admin import ActionsLink, UserAdmin
 from connectors.base.breaker import CircuitState
-from connectors.base.errors import UpstreamUnavailable
+from connectors.base.errors import UpstreamRefused, UpstreamUnavailable
 from connectors.base.guard import Guard, GuardPolicy
 from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
-from resolvers.directory import Directory, DirectoryRejected
+from resolvers.directory import Directory
 from sandbox.seed import MUSTER
 from sandbox.server import bind
 from tests.idp_fixtures import GATEWAY_CLIENT, GATEWAY_SECRET, REALM, IdpServer, running_idp
@@ -86,12 +86,12 @@ async def test_a_refusal_keeps_its_reasons_and_the_circuit_closed(own_idp: IdpSe
         lists = await users.members_of([MUSTER, "0000100004"])
         assert [sorted(a.username for a in found) for found in lists][1] == ["anna", "marco"]
         anna = next(a for a in lists[0] if a.username == "anna")
-        with pytest.raises(DirectoryRejected) as refused:
+        with pytest.raises(UpstreamRefused) as refused:
             await users.write(lambda admin: admin.update(anna.id, {"email": "anna@"}))
     finally:
         await users.aclose()
-    assert [(r.field, r.reason) for r in refused.value.refusals] == [
-        ("email", "error-invalid-email")
+    assert [(r.field, r.code, r.message) for r in refused.value.refusals] == [
+        ("email", "INVALID", "This is not a valid e-mail address.")
     ]
-    assert attempts.seen[-1] == (System.IDP, "DirectoryRejected")
+    assert attempts.seen[-1] == (System.IDP, "UpstreamRefused")
     assert guard.breaker.state is CircuitState.CLOSED
