@@ -4,7 +4,9 @@ in-memory one for a single process (the demo without Redis).
 Values are bytes; keys are namespaced by the caller (`<system>:<entity>:<id>`) and prefixed
 here, so several deployments (or test runs) can share one Redis. An entry may be filed under a
 tag (`set_many(..., tags=...)`), so that `delete_tagged` drops a whole group of entries whose
-keys the caller cannot list, such as every filtered variant of one customer's order list.
+keys the caller cannot list, such as every filtered variant of one customer's order list. On a
+Redis Cluster a tag and its entries must share a hash slot: a tagged entry's key and its tag
+carry the same hash tag (`{…}`, see `infra.topology`), as `CachedEntity` builds them.
 """
 
 import time
@@ -13,13 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-
-CONNECT_TIMEOUT_S = 0.5
-COMMAND_TIMEOUT_S = 0.5
-"""Short: a Redis that does not answer must not hold requests up (see infra.fallback)."""
+from infra.topology import RedisClient, by_slot, get_values, open_redis
 
 
 @dataclass
@@ -143,26 +139,15 @@ for _, tag in ipairs(KEYS) do
 end
 return #KEYS
 """
-"""Atomic, so an entry stored while its tag is being dropped is not left untracked (a single
-Redis or Sentinel; Redis Cluster would need the tag and its entries in one hash slot)."""
-
-
-def redis_client(url: str) -> Redis:
-    """A Redis client that fails fast, so an outage costs a request at most a second."""
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=CONNECT_TIMEOUT_S,
-        socket_timeout=COMMAND_TIMEOUT_S,
-        # one quick retry on a fresh connection (a pooled one dies when Redis restarts)
-        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.05), retries=1),
-    )
+"""Atomic, so an entry stored while its tag is being dropped is not left untracked; its tags
+and their entries are in one hash slot (one call per slot on a Redis Cluster)."""
 
 
 class RedisCache:
     """Entries in Redis under `<prefix>:cache:`, tags as sets under `<prefix>:cache-tag:`; one
-    round trip per batch (MGET, pipelined SET)."""
+    round trip per batch (MGET, pipelined SET; per node on a Redis Cluster)."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self.stats = CacheStats()
         self._redis = redis
         self._prefix = f"{prefix}:cache:"
@@ -171,12 +156,13 @@ class RedisCache:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> "RedisCache":
-        return cls(redis_client(url), prefix)
+        """A client that fails fast, so that an outage costs a request at most a second."""
+        return cls(open_redis(url, fail_fast=True), prefix)
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        raw = await self._redis.mget([self._prefix + key for key in keys])
+        raw = await get_values(self._redis, [self._prefix + key for key in keys])
         values = [value.encode() if isinstance(value, str) else value for value in raw]
         self.stats.count(values)
         return values
@@ -211,8 +197,8 @@ class RedisCache:
             await self._redis.delete(*(self._prefix + key for key in keys))
 
     async def delete_tagged(self, tags: Sequence[str]) -> None:
-        if tags:
-            await self._delete_tagged(keys=[self._tag_prefix + tag for tag in tags])
+        for same_slot in by_slot([self._tag_prefix + tag for tag in tags]):
+            await self._delete_tagged(keys=same_slot)
 
     async def ping(self) -> None:
         await self._redis.ping()

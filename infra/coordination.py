@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Protocol
 
-from redis.asyncio import Redis
+from infra.topology import RedisClient, open_redis
 
 
 class Coordination(Protocol):
@@ -54,7 +54,7 @@ return 0
 class RedisCoordination:
     """Leases at `<prefix>:lease:<name>`, records as hashes at `<prefix>:record:<name>`."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
         self._hold = redis.register_script(_HOLD)
@@ -62,7 +62,7 @@ class RedisCoordination:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> "RedisCoordination":
-        return cls(Redis.from_url(url), prefix)
+        return cls(open_redis(url), prefix)
 
     def lease_key(self, lease: str) -> str:
         return f"{self._prefix}:lease:{lease}"

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Protocol
 
-from redis.asyncio import Redis
+from infra.topology import RedisClient
 
 
 class DocumentStore(Protocol):
@@ -44,7 +44,7 @@ class RedisDocumentStore:
     """Trusted documents in the hash `<prefix>:docs:trusted`, automatic ones under
     `<prefix>:docs:apq:<sha256>`."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self._redis = redis
         self._trusted = f"{prefix}:docs:trusted"
         self._automatic = f"{prefix}:docs:apq:"

@@ -10,6 +10,10 @@ assigns it) is its cursor, totally ordered. Three ways to read:
 
 `append(..., once=key)` appends only the first time a key is seen within `dedupe_ttl_s`, in
 one atomic step, so a retried webhook or a re-polled change is never appended twice.
+
+With `min_replicas`, a `durable` append returns only once that many Redis replicas have the
+entry too (`WAIT`, on the connection that wrote it), and raises `NotReplicated` otherwise:
+whoever was told "stored" keeps being right after the primary fails over to a replica.
 """
 
 import asyncio
@@ -19,9 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import RedisCluster
 from redis.exceptions import ResponseError
 
+from infra.topology import RedisClient, hash_tag, open_redis
+
+REPLICATION_TIMEOUT_S = 1.0
+"""How long an append waits for its replicas before it is refused (`NotReplicated`)."""
 FIELD = "d"
 """The one field of a Redis stream entry: the payload."""
 ZERO = "0-0"
@@ -44,6 +52,10 @@ class InvalidCursor(ValueError):
     """Not a stream id (`<milliseconds>-<sequence>`)."""
 
 
+class NotReplicated(Exception):
+    """Fewer Redis replicas than required confirmed an append in time (it may still be kept)."""
+
+
 def position(entry_id: str) -> tuple[int, int]:
     """A stream id as a comparable pair; raises InvalidCursor."""
     ms, _, seq = entry_id.partition("-")
@@ -53,8 +65,11 @@ def position(entry_id: str) -> tuple[int, int]:
 
 
 class EventStream(Protocol):
-    async def append(self, topic: str, data: bytes, *, once: str | None = None) -> str | None:
-        """Append an entry and answer its id; `None` when `once` was already used."""
+    async def append(
+        self, topic: str, data: bytes, *, once: str | None = None, durable: bool = False
+    ) -> str | None:
+        """Append an entry and answer its id; `None` when `once` was already used. `durable`:
+        on the required replicas too, else raise `NotReplicated`."""
         ...
 
     async def after(self, topic: str, cursor: str, count: int) -> list[Entry]:
@@ -105,33 +120,69 @@ return redis.call('XADD', KEYS[1], 'MAXLEN', keep, '*', 'd', ARGV[3])
 cap trims (so `after` can tell a cursor that lost entries), append."""
 
 
-class RedisEventStream:
-    """Streams at `<prefix>:stream:<topic>` (the newest trimmed id at `…:trimmed`), dedupe
-    keys at `<prefix>:once:<key>`."""
+def stream_key(prefix: str, topic: str) -> str:
+    """A topic's stream, `<prefix>:stream:{<topic>}`: the topic is the hash tag that keeps the
+    stream, its trim mark and its dedupe keys in one slot of a Redis Cluster."""
+    return f"{prefix}:stream:{hash_tag(topic)}"
 
-    def __init__(self, redis: Redis, prefix: str, max_len: int, dedupe_ttl_s: float) -> None:
+
+class RedisEventStream:
+    """Streams at `stream_key(prefix, topic)`, the newest trimmed id at `…:trimmed`, dedupe
+    keys at `…:once:<key>`."""
+
+    def __init__(
+        self,
+        redis: RedisClient,
+        prefix: str,
+        max_len: int,
+        dedupe_ttl_s: float,
+        min_replicas: int = 0,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._max_len = max_len
         self._dedupe_ttl_ms = int(dedupe_ttl_s * 1000)
+        self._min_replicas = min_replicas
         self._append = redis.register_script(_APPEND)
         self._groups: set[tuple[str, str]] = set()
 
     @classmethod
     def from_url(
-        cls, url: str, prefix: str, max_len: int, dedupe_ttl_s: float
+        cls, url: str, prefix: str, max_len: int, dedupe_ttl_s: float, min_replicas: int = 0
     ) -> "RedisEventStream":
-        return cls(Redis.from_url(url), prefix, max_len, dedupe_ttl_s)
+        return cls(open_redis(url), prefix, max_len, dedupe_ttl_s, min_replicas)
 
     def _key(self, topic: str) -> str:
-        return f"{self._prefix}:stream:{topic}"
+        return stream_key(self._prefix, topic)
 
-    async def append(self, topic: str, data: bytes, *, once: str | None = None) -> str | None:
+    async def append(
+        self, topic: str, data: bytes, *, once: str | None = None, durable: bool = False
+    ) -> str | None:
         keys = [self._key(topic), f"{self._key(topic)}:trimmed"]
         if once is not None:
-            keys.append(f"{self._prefix}:once:{once}")
-        entry_id = await self._append(keys=keys, args=[self._dedupe_ttl_ms, self._max_len, data])
+            keys.append(f"{self._key(topic)}:once:{once}")
+        args: list[Any] = [self._dedupe_ttl_ms, self._max_len, data]
+        if durable and self._min_replicas:
+            entry_id = await self._append_replicated(keys, args)
+        else:
+            entry_id = await self._append(keys=keys, args=args)
         return _text(entry_id) if entry_id else None
+
+    async def _append_replicated(self, keys: list[str], args: list[Any]) -> Any:
+        """The append and a WAIT in one pipeline: WAIT counts the writes of its connection,
+        and a pipeline sends both on one (on a Cluster, the one to the stream's node)."""
+        wait = ("WAIT", self._min_replicas, int(REPLICATION_TIMEOUT_S * 1000))
+        node: dict[str, Any] = {}
+        if isinstance(self._redis, RedisCluster):
+            await self._redis.initialize()
+            node["target_nodes"] = self._redis.get_node_from_key(keys[0])
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.execute_command("EVAL", _APPEND, len(keys), *keys, *args)
+            pipe.execute_command(*wait, **node)
+            entry_id, replicas = await pipe.execute()
+        if int(replicas) < self._min_replicas:
+            raise NotReplicated(f"{replicas} of {self._min_replicas} replicas confirmed")
+        return entry_id
 
     async def after(self, topic: str, cursor: str, count: int) -> list[Entry]:
         position(cursor)
@@ -262,7 +313,9 @@ class MemoryEventStream:
             self._topics[name] = _Topic(deque())
         return self._topics[name]
 
-    async def append(self, topic: str, data: bytes, *, once: str | None = None) -> str | None:
+    async def append(
+        self, topic: str, data: bytes, *, once: str | None = None, durable: bool = False
+    ) -> str | None:
         now = time.monotonic()
         if once is not None:
             if self._seen.get(once, 0.0) > now:

@@ -16,9 +16,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
-from redis.exceptions import RedisError
-
 from infra.cache import Cache, MemoryCache, RedisCache
+from infra.topology import REDIS_ERRORS
 
 R = TypeVar("R")
 log = logging.getLogger("portalgraph.cache")
@@ -96,7 +95,7 @@ class FallbackCache:
         if not self.degraded:
             try:
                 return await operation(self._primary)
-            except (RedisError, OSError) as error:
+            except REDIS_ERRORS as error:
                 self._degrade(error)
         self._probe_if_due()
         return await operation(self._fallback)
@@ -120,7 +119,7 @@ class FallbackCache:
         try:
             await self._primary.ping()
             await self._primary.delete_many(sorted(self._pending_deletes))
-        except (RedisError, OSError) as error:
+        except REDIS_ERRORS as error:
             self.last_error = f"{type(error).__name__}: {error}"[:200]
             self._failed_probes += 1
             backoff = min(MAX_PROBE_S, FIRST_PROBE_S * 2**self._failed_probes)

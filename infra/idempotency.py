@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
+from infra.topology import RedisClient
 
 LEASE_S = 30.0
 """How long a claim holds without a result (a replica that died mid-write frees it)."""
@@ -44,7 +44,7 @@ class IdempotencyStore(Protocol):
 
 
 class RedisIdempotency:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self._redis = redis
         self._prefix = f"{prefix}:idempotency:"
 

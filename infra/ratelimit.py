@@ -2,7 +2,8 @@
 
 One protocol, a Redis implementation shared by every replica (a sorted set of hit times per
 key, checked and updated atomically by a Lua script with the server's clock) and an
-in-memory one for a single process. A hit on several keys counts on all of them or on none.
+in-memory one for a single process. A hit on several keys counts on all of them or on none:
+on a Redis Cluster they must share a hash slot (keys with one hash tag, `{…}`).
 """
 
 import logging
@@ -13,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from infra.topology import REDIS_ERRORS, RedisClient
 
 log = logging.getLogger("portalgraph.ratelimit")
 
@@ -82,7 +82,7 @@ return -1
 class RedisRateLimiter:
     """Counters under `<prefix>:rate:<key>`."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self._prefix = f"{prefix}:rate:"
         self._script = redis.register_script(_SLIDING_WINDOW)
 
@@ -96,7 +96,7 @@ class RedisRateLimiter:
             wait_ms = int(
                 await self._script(keys=[self._prefix + q.key for q in quotas], args=args)
             )
-        except (RedisError, OSError) as error:
+        except REDIS_ERRORS as error:
             # a Redis outage must not take the gateway down with it: no limits meanwhile
             log.warning("rate limits not counted, Redis unavailable: %s", error)
             return None

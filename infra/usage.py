@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from redis.asyncio import Redis
+from infra.topology import RedisClient, open_redis
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,15 @@ class RedisUsage:
     """Per organization and day: `<prefix>:usage:{<org>}:<day>:users|sessions` (HyperLogLog)
     and `…:actions` (hash of counts), each expiring after the retention period."""
 
-    def __init__(self, redis: Redis, prefix: str, retention_days: int) -> None:
+    def __init__(self, redis: RedisClient, prefix: str, retention_days: int) -> None:
         self._redis = redis
         self._prefix = f"{prefix}:usage:"
         self._ttl_s = retention_days * 86_400
 
     @classmethod
     def from_url(cls, url: str, prefix: str, retention_days: int) -> "RedisUsage":
-        return cls(Redis.from_url(url), prefix, retention_days)
+        # counted in the request's path: an outage must not hold it up
+        return cls(open_redis(url, fail_fast=True), prefix, retention_days)
 
     def _key(self, organization: str, day: date, what: str) -> str:
         return f"{self._prefix}{{{organization}}}:{day.isoformat()}:{what}"

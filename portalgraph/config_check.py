@@ -1,7 +1,8 @@
 """`portalgraph config check`: is this configuration ready to serve? Before a deployment, it
 checks what the gateway needs at start-up and on its first requests, and says in words what is
 wrong: each upstream system answers, the shipped ERP WSDL parses, the identity provider
-publishes its discovery document and signing keys, Redis answers (when configured).
+publishes its discovery document and signing keys, Redis answers (when configured: a server,
+every primary of a Redis Cluster, or the primary a Sentinel group names).
 
 Settings that do not validate never get here: they fail first, naming the key.
 """
@@ -13,10 +14,11 @@ from typing import TextIO
 
 import httpx
 from keycloak import KeycloakOpenID
-from redis.asyncio import Redis
+from redis.asyncio import RedisCluster
 
 from connectors.base.soap import load_wsdl
 from connectors.erp.client import WSDL_PATH
+from infra.topology import RedisClient, SentinelRedis, parse_redis_url
 from portalgraph.app import readiness_probes, realm_url
 from portalgraph.health import PROBE_TIMEOUT_S, check
 from portalgraph.infrastructure import open_infrastructure
@@ -78,11 +80,26 @@ def signing_keys(settings: Settings) -> Probe:
     return probe
 
 
-def redis_answers(redis: Redis) -> Probe:
-    """Redis itself, not the cache in front of it (whose fallback would hide an outage)."""
+def redis_answers(url: str, redis: RedisClient, found: dict[str, str]) -> Probe:
+    """Redis itself, not the cache in front of it (whose fallback would hide an outage); says
+    in `found` what answered."""
+    topology = parse_redis_url(url)
 
     async def probe() -> None:
-        await redis.ping()
+        if isinstance(redis, RedisCluster):
+            await redis.initialize()
+            await redis.ping(target_nodes=RedisCluster.PRIMARIES)
+            primaries, replicas = len(redis.get_primaries()), len(redis.get_replicas())
+            found["redis"] = (
+                f"{topology.describe()}: {primaries} primaries answer ({replicas} replicas)"
+            )
+        elif isinstance(redis, SentinelRedis) and redis.sentinels is not None:
+            host, port = await redis.sentinels.discover_master(topology.service)
+            await redis.ping()
+            found["redis"] = f"{topology.describe()}: primary {host}:{port} answers"
+        else:
+            await redis.ping()
+            found["redis"] = f"{topology.describe()} answers"
 
     return probe
 
@@ -104,19 +121,20 @@ DESCRIPTIONS = {
 
 async def check_configuration(settings: Settings) -> list[Finding]:
     infra = open_infrastructure(settings)
+    found = dict(FINE)
     try:
         async with httpx.AsyncClient() as client:
             probes = dict(readiness_probes(settings, client, infra))
             probes["idp"] = discovery(settings, client)  # stricter than readiness: 200, issuer
             probes["wsdl"] = wsdl_parses()
             probes["jwks"] = signing_keys(settings)
-            if infra.redis is not None:
-                probes["redis"] = redis_answers(infra.redis)
+            if settings.redis_url and infra.redis is not None:
+                probes["redis"] = redis_answers(settings.redis_url, infra.redis, found)
             results = await asyncio.gather(*(check(probe) for probe in probes.values()))
     finally:
         await infra.aclose()
     return [
-        Finding(name, result["status"] != "down", result.get("error", FINE.get(name, "answers")))
+        Finding(name, result["status"] != "down", result.get("error", found.get(name, "answers")))
         for name, result in zip(probes, results, strict=True)
     ]
 

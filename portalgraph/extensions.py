@@ -17,7 +17,6 @@ from graphql import (
     parse,
 )
 from opentelemetry import trace
-from redis.exceptions import RedisError
 from starlette.responses import Response
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
@@ -32,6 +31,7 @@ from infra.metrics import (
     observe_operation,
 )
 from infra.tally import current_tally
+from infra.topology import REDIS_ERRORS
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, is_unexpected
 from resolvers.insights import actions_of
@@ -259,7 +259,7 @@ class RecordUsage(SchemaExtension):
             await context.usage.record(
                 principal.tenant, context.today, principal.subject, session, actions
             )
-        except (RedisError, OSError) as error:
+        except REDIS_ERRORS as error:
             log.warning("usage not recorded: %s", error)
 
     def _answered_fields(self, data: dict[str, object]) -> list[str]:

@@ -1,14 +1,14 @@
 """The gateway's shared state, from settings: Redis for every replica when configured (one
-client for the cache, rate limits and stored documents), else in-process stand-ins."""
+fail-fast client of the configured topology for the cache, rate limits and stored documents),
+else in-process stand-ins."""
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
-from infra.cache import Cache, MemoryCache, RedisCache, redis_client
+from infra.cache import Cache, MemoryCache, RedisCache
 from infra.documents import DocumentStore, MemoryDocumentStore, RedisDocumentStore
 from infra.fallback import FallbackCache
 from infra.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from infra.topology import RedisClient, open_redis
 from portalgraph.settings import Settings
 
 
@@ -17,7 +17,7 @@ class Infrastructure:
     cache: Cache
     limiter: RateLimiter
     documents: DocumentStore
-    redis: Redis | None
+    redis: RedisClient | None
 
     async def aclose(self) -> None:
         await self.cache.aclose()  # the shared Redis client too, with the cache's own tasks
@@ -27,7 +27,7 @@ def open_infrastructure(settings: Settings) -> Infrastructure:
     """Clients only; Redis connects on first use, in the serving event loop."""
     if not settings.redis_url:
         return Infrastructure(MemoryCache(), MemoryRateLimiter(), MemoryDocumentStore(), None)
-    redis = redis_client(settings.redis_url)
+    redis = open_redis(settings.redis_url, fail_fast=True)
     prefix = settings.cache_prefix
     return Infrastructure(
         # while Redis is down, an in-process cache stands in (`infra.fallback`)

@@ -55,8 +55,15 @@ class Pipeline:
 
     async def ingest(self, change: Change) -> str | None:
         """Append the change unless its (source, event id) was seen; answers the inbox id, or
-        None for a duplicate. Returns only once the change is durably in the stream."""
-        entry_id = await self.stream.append(INBOX, encode(change), once=change.dedupe_key)
+        None for a duplicate. Returns only once the change is durably in the stream (on the
+        required Redis replicas too). Publishing does not wait so: it would stall processing
+        while a promoted primary has no replica yet. Replication keeps a server's writes in
+        order, so a failover that keeps the acknowledgement of an inbox entry keeps its
+        publication (on a Redis Cluster, where the two streams may live on two shards, an
+        unlucky failover can lose the publication of an entry acknowledged just before)."""
+        entry_id = await self.stream.append(
+            INBOX, encode(change), once=change.dedupe_key, durable=True
+        )
         if entry_id is not None:
             await invalidate(self._cache, change)
         return entry_id

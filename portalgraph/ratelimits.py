@@ -1,7 +1,11 @@
 """Rate limits: operations per principal and per organization, refused with `RATE_LIMITED`
 (HTTP 429, `Retry-After`) before validation and execution; and a budget of upstream calls per
 organization and upstream system, so that one tenant cannot starve the ERP for the others
-(fields served by an exhausted system are null with `RATE_LIMITED` and that system named)."""
+(fields served by an exhausted system are null with `RATE_LIMITED` and that system named).
+
+A caller's limit is counted per organization it acts for (a member of several has one per
+organization): its counter and the organization's are updated in one step, so their keys share
+the organization as a hash tag (one slot on a Redis Cluster)."""
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -11,6 +15,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
 from infra.ratelimit import Quota, RateLimiter
+from infra.topology import hash_tag
 from portalgraph.extensions import refuse
 from resolvers.context import Context
 from resolvers.errors import RateLimited
@@ -50,11 +55,11 @@ class RateLimits(SchemaExtension):
             quotas = [Quota(f"ip:{client.host if client else '-'}", policy.per_principal,
                             policy.window_s)]  # fmt: skip
         else:
-            quotas = [Quota(f"p:{principal.subject}", policy.per_principal, policy.window_s)]
+            # counted together, so in one slot of a Redis Cluster: the organization's
+            scope = hash_tag(principal.tenant) if principal.tenant is not None else ""
+            quotas = [Quota(f"{scope}p:{principal.subject}", policy.per_principal, policy.window_s)]
             if principal.tenant is not None:
-                quotas.append(
-                    Quota(f"o:{principal.tenant}", policy.per_organization, policy.window_s)
-                )
+                quotas.append(Quota(f"{scope}o", policy.per_organization, policy.window_s))
         wait = await self.limiter.hit(quotas)
         if wait is None:
             return
@@ -78,7 +83,7 @@ class UpstreamBudget:
         limit = self.policy.upstream_per_organization.get(system)
         if limit is None or self.tenant is None:
             return
-        quota = Quota(f"u:{self.tenant}:{system}", limit, self.policy.window_s)
+        quota = Quota(f"{hash_tag(self.tenant)}u:{system}", limit, self.policy.window_s)
         wait = await self.limiter.hit([quota])
         if wait is not None:
             raise RateLimited(

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redis.asyncio import Redis
-
 from connectors.base.changes import Change, ChangeFeed
 from infra.cache import Cache
 from infra.coordination import Coordination, MemoryCoordination, RedisCoordination
 from infra.events import EventStream, MemoryEventStream, RedisEventStream
 from infra.fanout import Fanout
+from infra.topology import open_redis
 from portalgraph.pipeline import GRAPH, Pipeline, decode
 from portalgraph.pollers import Poller
 from portalgraph.settings import Settings
@@ -40,10 +39,16 @@ def _stores(settings: Settings, stack: AsyncExitStack) -> tuple[EventStream, Coo
             MemoryEventStream(settings.events_max_len, settings.events_dedupe_ttl_s),
             MemoryCoordination(),
         )
-    redis = Redis.from_url(settings.redis_url)
+    redis = open_redis(settings.redis_url)  # blocking stream reads: no fail-fast timeouts
     stack.push_async_callback(redis.aclose)
     prefix = settings.cache_prefix
-    stream = RedisEventStream(redis, prefix, settings.events_max_len, settings.events_dedupe_ttl_s)
+    stream = RedisEventStream(
+        redis,
+        prefix,
+        settings.events_max_len,
+        settings.events_dedupe_ttl_s,
+        settings.events_min_replicas,
+    )
     return stream, RedisCoordination(redis, prefix)
 
 
@@ -89,5 +94,5 @@ async def start_realtime(
     for poller in pollers:
         stack.push_async_callback(poller.release)
         _background(stack, poller.run())
-    feed = EventFeed(fanout, new_loaders, clock)
+    feed = EventFeed(fanout, new_loaders, clock, settings.request_deadline_s)
     return Realtime(stream, coordination, pipeline, feed, pollers)

@@ -21,6 +21,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from infra.topology import parse_redis_url
 from resolvers.roi import RoiAssumptions
 from resolvers.uploads import FILE_TYPES
 
@@ -93,8 +94,11 @@ class Settings(BaseSettings):
 
     # cache, events and coordination
     redis_url: str | None = None
-    cache_prefix: str = "pg"
-    """Every Redis key the gateway writes starts with it (cache, event streams, leases)."""
+    """`redis://`, `rediss://`, `redis+sentinel://host:port[,…]/service[/db]` or
+    `redis+cluster://host:port[,…]` (`infra.topology`); unset: in-process stand-ins."""
+    cache_prefix: str = Field("pg", pattern=r"^[^{}]+$")
+    """Every Redis key the gateway writes starts with it (cache, event streams, leases); no
+    braces, which would become the keys' hash tag on a Redis Cluster."""
     cache_ttl_s: Annotated[dict[str, float], NoDecode] = {}
     """Per entity type TTL overrides, `entity=seconds` pairs, comma separated; 0 = no caching."""
     cache_max_stale_s: Annotated[dict[str, float], NoDecode] = {}
@@ -103,7 +107,8 @@ class Settings(BaseSettings):
     # limits
     rate_limit_window_s: float = Field(60.0, gt=0)
     rate_limit_per_principal: int = Field(600, ge=1)
-    """Operations per caller (token subject; client address when anonymous) per window."""
+    """Operations per caller (token subject, per organization it acts for; client address when
+    anonymous) per window."""
     rate_limit_per_organization: int = Field(3000, ge=1)
     """Operations per organization, all its users and integrators together, per window."""
     upstream_budget: Annotated[dict[str, int], NoDecode] = {
@@ -124,6 +129,10 @@ class Settings(BaseSettings):
     """How long an event id is remembered to drop duplicates (longer than a source retries)."""
     events_claim_idle_s: float = Field(30.0, gt=0)
     """After how long another replica takes over an event a replica read but never finished."""
+    events_min_replicas: int = Field(0, ge=0)
+    """Redis replicas that must have an event before its webhook is acknowledged (`WAIT`), so
+    that a failover loses no acknowledged event: 1 with Sentinel or Cluster. While fewer answer,
+    webhooks are refused with 503 and their senders retry."""
     polling: bool = True
     """Whether this replica takes part in polling the systems that cannot push (the ERP)."""
     erp_poll_interval_s: float = Field(2.0, gt=0)
@@ -234,6 +243,13 @@ class Settings(BaseSettings):
     def _names(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(filter(None, (part.strip() for part in value.split(","))))
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_topology(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_redis_url(value)
         return value
 
     @field_validator("ready_requires")

@@ -8,7 +8,10 @@ Answers (JSON), in the order they are checked:
 - 200 `{"received": true, "ignored": ...}` for an event type the gateway does not use (the
   source would retry anything else);
 - 200 `{"received": true, "duplicate": true}` for an event id seen before (dropped);
-- 200 `{"received": true, "id": <inbox id>}` once the event is in the stream.
+- 200 `{"received": true, "id": <inbox id>}` once the event is in the stream (and on as many
+  Redis replicas as `PORTALGRAPH_EVENTS_MIN_REPLICAS` asks);
+- 503 `{"error": ...}` while the event cannot be stored so (Redis down, failing over, or too
+  few replicas): nothing is acknowledged, the source retries.
 """
 
 import time
@@ -26,6 +29,8 @@ from connectors.base.signatures import SignatureError, verify_hmac, verify_strip
 from connectors.crm import webhooks as crm
 from connectors.dms import webhooks as dms
 from connectors.payments import webhooks as payments
+from infra.events import NotReplicated
+from infra.topology import REDIS_ERRORS
 from portalgraph.settings import Settings
 
 Verify = Callable[[Headers, bytes, float], None]
@@ -89,7 +94,11 @@ def webhook_endpoint(
             return JSONResponse({"error": f"malformed event: {error}"}, status_code=400)
         if change is None:
             return JSONResponse({"received": True, "ignored": "event type not used"})
-        entry_id = await ingest()(change)
+        try:
+            entry_id = await ingest()(change)
+        except (NotReplicated, *REDIS_ERRORS) as error:
+            detail = f"event store unavailable, retry later: {type(error).__name__}"
+            return JSONResponse({"error": detail}, status_code=503)
         if entry_id is None:
             return JSONResponse({"received": True, "duplicate": True})
         return JSONResponse({"received": True, "id": entry_id})

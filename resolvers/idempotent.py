@@ -10,10 +10,9 @@ the key. Checks of the input alone run before, and claim nothing.
 import re
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError
-
 from connectors.base.errors import UpstreamError
 from infra.idempotency import Conflict, StillRunning, run_once
+from infra.topology import REDIS_ERRORS
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, GatewayError, client_failure
 from resolvers.writes import Problem
@@ -64,11 +63,11 @@ async def run_idempotent(
         return refused.problems
     except UpstreamError as error:
         raise client_failure(error) from error
-    except (RedisError, StillRunning) as error:
+    except (*REDIS_ERRORS, StillRunning) as error:
         raise GatewayError(
             ErrorCode.UPSTREAM_UNAVAILABLE,
             "This could not be done safely now; retry with the same idempotency key.",
-            system="redis" if isinstance(error, RedisError) else system,
+            system=system if isinstance(error, StillRunning) else "redis",
         ) from error
     if isinstance(outcome, Conflict):
         return [KEY_REUSED]

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connectors.base import deadline
 from connectors.base.changes import Change
 from infra.events import CursorExpired, InvalidCursor
 from infra.fanout import Delivery, Fanout, Subscription
@@ -44,6 +45,8 @@ class EventFeed:
     fanout: Fanout[Change]
     new_loaders: Callable[[], Loaders]
     clock: Callable[[], datetime]
+    deadline_s: float
+    """Each event is answered within this, as a request is (the subscription lives longer)."""
     _recent: OrderedDict[str, Loaders] = field(default_factory=OrderedDict)
 
     def loaders_for(self, cursor: str) -> Loaders:
@@ -127,6 +130,7 @@ async def _changes(
                 continue
             ctx.loaders = feed.loaders_for(delivery.cursor)
             ctx.now = feed.clock()
+            deadline.restart(feed.deadline_s)
             CURRENT_EVENT.set(delivery)
             yield change
     finally:

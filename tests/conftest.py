@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.stack",
     "tests.access_fixtures",
     "tests.live_stack",
+    "tests.redis_topologies",
 ]

@@ -38,6 +38,7 @@ from connectors.base.sources import current_report
 from infra.cache import Cache
 from infra.metrics import cache_stale_served, count_cache
 from infra.tally import tally_cache
+from infra.topology import hash_tag
 
 T = TypeVar("T")
 log = logging.getLogger("portalgraph.cache")
@@ -72,11 +73,15 @@ class CachedEntity(Generic[T]):
     """The group a key belongs to (a list key's customer), for entities stored in variants."""
 
     def key(self, key: str) -> str:
-        return f"{self.namespace}:{key}"
+        """The cache key; an entry of a group carries the group as a hash tag, as its tag does,
+        so that both are in one slot of a Redis Cluster (`infra.cache`)."""
+        if self.group_of is None:
+            return f"{self.namespace}:{key}"
+        return f"{self.namespace}:{hash_tag(self.group_of(key))}:{key}"
 
     def tag(self, group: str) -> str:
         """The tag every entry of `group` is filed under."""
-        return f"{self.namespace}#{group}"
+        return f"{self.namespace}#{hash_tag(group)}"
 
 
 @dataclass(frozen=True)

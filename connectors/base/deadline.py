@@ -38,3 +38,9 @@ def deadline_after(seconds: float) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def restart(seconds: float) -> None:
+    """Replace the deadline in force in this context by one `seconds` from now: each event of a
+    long-lived subscription is answered like a request of its own."""
+    _DEADLINE.set(time.monotonic() + seconds)

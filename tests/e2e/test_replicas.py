@@ -14,6 +14,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from infra.events import stream_key
 from sandbox.seed import LUMIERE, MUSTER
 from sandbox.server import Sandbox
 from schema.common import global_id
@@ -132,7 +133,7 @@ async def test_a_subscriber_of_a_killed_replica_resumes_on_the_other_without_gap
 
 
 async def published_erp_events(redis: Redis, prefix: str) -> list[str]:
-    found = await redis.xrange(f"{prefix}:stream:graph")
+    found = await redis.xrange(stream_key(prefix, "graph"))
     events = [json.loads(fields[b"d"]) for _, fields in found or [] if fields]
     return [e["event_id"] for e in events if e["source"] == "erp"]
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from infra.events import stream_key
 from sandbox.crm.advance import crm_event
 from sandbox.model import PaymentIntent
 from sandbox.payments.advance import stripe_event
@@ -51,7 +52,7 @@ class Streams:
         self.redis, self.prefix = redis, prefix
 
     async def entries(self, topic: str) -> list[dict[str, Any]]:
-        found = await self.redis.xrange(f"{self.prefix}:stream:{topic}")
+        found = await self.redis.xrange(stream_key(self.prefix, topic))
         return [json.loads(fields[b"d"]) for _, fields in found or [] if fields]
 
     async def published(self, event_id: str) -> dict[str, Any]:
@@ -61,7 +62,7 @@ class Streams:
             for entry in await self.entries("graph"):
                 if entry["event_id"] == event_id:
                     return entry
-            await self.redis.xread({f"{self.prefix}:stream:graph": "$"}, block=200)
+            await self.redis.xread({stream_key(self.prefix, "graph"): "$"}, block=200)
         raise AssertionError(f"{event_id} was not published within {WAIT_S}s")
 
 

@@ -10,6 +10,7 @@ from infra.events import (
     EventStream,
     InvalidCursor,
     MemoryEventStream,
+    NotReplicated,
     RedisEventStream,
 )
 
@@ -81,3 +82,17 @@ async def test_a_group_hands_each_entry_to_one_consumer_and_passes_on_unfinished
     await stream.ack("t", "g", [ids[1]])
     assert await stream.claim_stale("t", "g", "c2", idle_s=0, count=10) == []
     assert await stream.read_group("t", "g", "c1", 2, timeout_s=0.05) == []
+
+
+async def test_a_durable_append_without_the_required_replicas_is_refused(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The test Redis has no replica: a durable append is kept but not confirmed, and says so;
+    a plain one does not wait (the scale-out tests confirm on a real replica)."""
+    stream = RedisEventStream.from_url(redis_url, redis_prefix, MAX_LEN, 60, min_replicas=1)
+    try:
+        with pytest.raises(NotReplicated):
+            await stream.append("t", b"a", once="evt-1", durable=True)
+        assert await stream.append("t", b"b") is not None
+    finally:
+        await stream.aclose()
