@@ -31,6 +31,8 @@ class Permission(StrEnum):
     DOCUMENTS_WRITE = "documents:write"
     TICKETS_READ = "tickets:read"
     TICKETS_WRITE = "tickets:write"
+    BOOKINGS_READ = "bookings:read"
+    BOOKINGS_WRITE = "bookings:write"
     MASTERDATA_WRITE = "masterdata:write"
     USERS_MANAGE = "users:manage"
     ANALYTICS_READ = "analytics:read"
@@ -50,12 +52,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "purchasing": frozenset({
         P.QUOTES_READ, P.QUOTES_ACCEPT, P.ORDERS_READ, P.ORDERS_WRITE, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_WRITE,
-        P.TICKETS_READ, P.TICKETS_WRITE, P.PRIVACY_REQUEST,
+        P.TICKETS_READ, P.TICKETS_WRITE, P.BOOKINGS_READ, P.BOOKINGS_WRITE, P.PRIVACY_REQUEST,
     }),
     "specialist": frozenset({
         P.QUOTES_READ, P.ORDERS_READ,
         P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_WRITE,
-        P.TICKETS_READ, P.TICKETS_WRITE, P.PRIVACY_REQUEST,
+        P.TICKETS_READ, P.TICKETS_WRITE, P.BOOKINGS_READ, P.BOOKINGS_WRITE, P.PRIVACY_REQUEST,
     }),
     "accounting": frozenset({
         P.INVOICES_READ, P.PAYMENTS_WRITE, P.PRICES_READ,
@@ -65,12 +67,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "viewer": frozenset({
         P.QUOTES_READ, P.ORDERS_READ, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL,
-        P.TICKETS_READ, P.PRIVACY_REQUEST,
+        P.TICKETS_READ, P.BOOKINGS_READ, P.PRIVACY_REQUEST,
     }),
     "support-agent": frozenset({
         P.QUOTES_READ, P.ORDERS_READ, P.INVOICES_READ, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_READ_FINANCIAL,
-        P.TICKETS_READ, P.ANALYTICS_READ,
+        P.TICKETS_READ, P.BOOKINGS_READ, P.ANALYTICS_READ,
     }),
 }  # fmt: skip
 """Role → permissions. A specialist sees prices only when the token says `prices_visible`;

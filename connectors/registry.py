@@ -1,10 +1,11 @@
 """Which adapter serves which port, chosen from settings.
 
-Built in: `erp` (SOAP) serves organizations, quotes, orders and invoices; `crm` contacts,
-tickets, the message threads on cases and consents; `dms` documents; `payments` payments. A
-company swaps in its own adapter for a port with `PORTALGRAPH_ADAPTERS="orders=acme_erp"`,
-where `acme_erp` is an entry point in the group `portalgraph.adapters` naming an
-`AdapterFactory`. Each adapter is built once, even when it serves several ports.
+Built in: `erp` (SOAP) serves organizations, quotes, orders, invoices and bookings; `crm`
+contacts, tickets, the message threads on cases and consents; `dms` documents; `payments`
+payments. A company swaps in its own adapter for a port with
+`PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point in the group
+`portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once, even when it
+serves several ports.
 """
 
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,6 +28,7 @@ DEFAULT_ADAPTERS = {
     "quotes": "erp",
     "orders": "erp",
     "invoices": "erp",
+    "bookings": "erp",
     "contacts": "crm",
     "consents": "crm",
     "tickets": "crm",

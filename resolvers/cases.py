@@ -1,5 +1,5 @@
-"""The case overview ("Vorgänge"): quotes, orders, invoices and tickets in one list, newest
-update first, filtered by type, status, text and date."""
+"""The case overview ("Vorgänge"): quotes, orders, invoices, tickets and bookings in one
+list, newest update first, filtered by type, status, text and date."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
@@ -7,14 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from connectors.base import records as r
-from resolvers import invoices, orders, quotes, tickets
+from resolvers import bookings, invoices, orders, quotes, tickets
 from resolvers.context import Context
 from resolvers.derived import is_overdue, quote_status
 from resolvers.listing import matches_text
 from resolvers.pagination import PageArgs, Slice, paginate
 
-CaseRecord = r.Quote | r.Order | r.Invoice | r.Ticket
-CASE_TYPES = ("QUOTE", "ORDER", "INVOICE", "TICKET")
+CaseRecord = r.Quote | r.Order | r.Invoice | r.Ticket | r.Booking
+CASE_TYPES = ("QUOTE", "ORDER", "INVOICE", "TICKET", "BOOKING")
 
 
 def case_type(case: CaseRecord) -> str:
@@ -24,6 +24,8 @@ def case_type(case: CaseRecord) -> str:
         return "ORDER"
     if isinstance(case, r.Invoice):
         return "INVOICE"
+    if isinstance(case, r.Booking):
+        return "BOOKING"
     return "TICKET"
 
 
@@ -34,6 +36,8 @@ def case_status(case: CaseRecord, ctx: Context) -> str:
 def case_title(case: CaseRecord) -> str:
     if isinstance(case, r.Ticket):
         return case.subject
+    if isinstance(case, r.Booking):
+        return f"{case.offering_name} ({case.start.date().isoformat()})"
     if isinstance(case, r.Order) and case.customer_reference:
         return f"{case.number} ({case.customer_reference})"
     return case.number
@@ -71,6 +75,7 @@ async def cases(ctx: Context, where: CaseFilter, page: PageArgs) -> Slice[CaseRe
         "ORDER": orders.all_orders,
         "INVOICE": invoices.all_invoices,
         "TICKET": tickets.all_tickets,
+        "BOOKING": bookings.all_bookings,
     }
     lists = await asyncio.gather(*(sources[kind](ctx) for kind in CASE_TYPES if kind in wanted))
     found: list[CaseRecord] = [case for records in lists for case in records]
@@ -87,6 +92,7 @@ CASE_GETTERS: dict[str, Callable[[Context, str], Awaitable[CaseRecord | None]]] 
     "ORDER": orders.order,
     "INVOICE": invoices.invoice,
     "TICKET": tickets.ticket,
+    "BOOKING": bookings.booking,
 }
 
 

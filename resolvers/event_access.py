@@ -10,6 +10,7 @@ AREA_REQUIREMENTS: dict[str, str | None] = {
     "invoices": Permission.INVOICES_READ,
     "payments": Permission.INVOICES_READ,  # payments are read with their invoices
     "tickets": Permission.TICKETS_READ,
+    "bookings": Permission.BOOKINGS_READ,
     "documents": DOCUMENTS_READ_ANY,  # each document is then checked for its audience
     "notices": None,
 }
@@ -19,6 +20,7 @@ ENTITY_AREAS = {
     "INVOICE": "invoices",
     "PAYMENT": "payments",
     "TICKET": "tickets",
+    "BOOKING": "bookings",
     "MESSAGE": "tickets",
     "DOCUMENT": "documents",
     "NOTICE": "notices",

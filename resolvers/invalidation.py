@@ -62,6 +62,9 @@ def stale_entries(change: Change) -> Stale:
     if kind == "MESSAGE":  # a message on any case: that case's thread
         for subject_type, subject_id in related:
             stale.entry("messages", f"{subject_type}:{subject_id}")
+    if kind == "BOOKING":
+        stale.entry("booking", key)
+        stale.lists("bookings", customer)
     if kind == "DOCUMENT":
         stale.entry("document", key)
         stale.entry("versions", key)

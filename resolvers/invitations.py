@@ -10,7 +10,6 @@ new user is deleted again, so that a retry starts from nothing.
 """
 
 import logging
-import re
 from dataclasses import dataclass
 
 from auth import membership
@@ -29,11 +28,10 @@ from resolvers.members import (
     status_of,
     upstream,
 )
-from resolvers.writes import Problem, refusal_problems
+from resolvers.writes import EMAIL, Problem, refusal_problems
 
 log = logging.getLogger("portalgraph.members")
 
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EMAIL_MAX = 254
 NAME_MAX = 255
 LOCALES = ("de-CH", "fr-CH", "it-CH", "en", "de-DE")

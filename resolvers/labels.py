@@ -49,6 +49,9 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     "PLANNED": ("Geplant", "Planifiée", "Pianificata", "Planned"),
     "READY": ("Bereit", "Prête", "Pronta", "Ready"),
     "SHIPPED": ("Versandt", "Expédiée", "Spedita", "Shipped"),
+    # bookings (REQUESTED as for quotes)
+    "RESCHEDULED": ("Verschoben", "Reportée", "Spostata", "Rescheduled"),
+    "NO_SHOW": ("Nicht erschienen", "Absence", "Assenza", "No-show"),
 }  # fmt: skip
 
 

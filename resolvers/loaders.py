@@ -13,8 +13,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from aiodataloader import DataLoader
 from opentelemetry import trace
@@ -52,12 +53,13 @@ def _entity(
 def _listed(
     namespace: str, ttl_s: float, record_type: Any, max_stale_s: float = HOUR
 ) -> CachedEntity[Any]:
-    """A customer's list, cached once per pushed-down filter and tagged by the customer."""
-    return CachedEntity(namespace, ttl_s, TypeAdapter(record_type), max_stale_s, list_customer)
+    """A list cached once per variant (a customer's list per pushed-down filter, an
+    offering's slots per range) and tagged by its group (`key_group`)."""
+    return CachedEntity(namespace, ttl_s, TypeAdapter(record_type), max_stale_s, key_group)
 
 
-def list_customer(cache_key: str) -> str:
-    """The customer of a `ListKey.cache_key()`."""
+def key_group(cache_key: str) -> str:
+    """The group of a `ListKey` or `SlotRange` cache key: its customer or its offering."""
     return cache_key.split("|", 1)[0]
 
 
@@ -90,8 +92,14 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document], DAY),
     "versions": _entity("dms:versions-of-document", 120, list[r.DocumentVersion], DAY),
     "members": _entity("idp:members-of-organization", 60, list[Account]),
+    "offerings": _entity("erp:offerings-of-customer", 300, list[r.ServiceOffering], DAY),
+    "slot": _entity("erp:slot", 15, r.Slot),
+    "slots": _listed("erp:slots-of-offering", 15, list[r.Slot]),
+    "booking": _entity("erp:booking", 30, r.Booking),
+    "bookings": _listed("erp:bookings-of-customer", 30, list[r.Booking]),
 }
-"""Payments go stale fastest: a portal must not show an old payment state for long."""
+"""Payments and free seats go stale fastest: a portal must not show an old payment state or
+a slot long booked out for long."""
 
 
 def configured_entities(
@@ -121,6 +129,25 @@ class ListKey:
     def cache_key(self) -> str:
         q = self.query
         return f"{self.customer}|{q.search or ''}|{q.date_from or ''}|{q.date_to or ''}"
+
+
+@dataclass(frozen=True)
+class SlotRange:
+    """The key of a slot load: an offering's slots starting on the days `first` to `last`."""
+
+    offering_id: str
+    first: date
+    last: date
+
+    def cache_key(self) -> str:
+        return f"{self.offering_id}|{self.first}|{self.last}"
+
+
+class Composite(Protocol):
+    def cache_key(self) -> str: ...
+
+
+Q = TypeVar("Q", bound=Composite)
 
 
 def failing_keys(
@@ -316,6 +343,27 @@ class Loaders:
         """An organization's members (identity provider), by organization number."""
         return self._relation("members", self._upstreams.directory.members_of)
 
+    @cached_property
+    def offerings(self) -> "DataLoader[str, list[r.ServiceOffering]]":
+        return self._relation("offerings", self._upstreams.bookings.offerings_of)
+
+    @cached_property
+    def slot(self) -> "DataLoader[str, r.Slot | None]":
+        return self._loader("slot", self._upstreams.bookings.get_slots)
+
+    @cached_property
+    def slots(self) -> "DataLoader[SlotRange, list[r.Slot]]":
+        fetch = self._upstreams.bookings.slots_of
+        return self._composite("slots", lambda key: fetch(key.offering_id, key.first, key.last))
+
+    @cached_property
+    def booking(self) -> "DataLoader[str, r.Booking | None]":
+        return self._loader("booking", self._upstreams.bookings.get_bookings)
+
+    @cached_property
+    def bookings(self) -> "DataLoader[ListKey, list[r.Booking]]":
+        return self._lists("bookings", self._upstreams.bookings.list_bookings)
+
     def _loader(
         self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[T | None]]]
     ) -> "DataLoader[str, T | None]":
@@ -361,16 +409,23 @@ class Loaders:
     def _lists(
         self, name: str, fetch: Callable[[str, ListFilter], Awaitable[list[T]]]
     ) -> "DataLoader[ListKey, list[T]]":
-        """Keys are `ListKey`s; each distinct list is one upstream call (lists do not batch)."""
-        by_cache_key: dict[str, ListKey] = {}
+        """Keys are `ListKey`s."""
+        return self._composite(name, lambda key: fetch(key.customer, key.query))
+
+    def _composite(
+        self, name: str, fetch: Callable[[Q], Awaitable[list[T]]]
+    ) -> "DataLoader[Q, list[T]]":
+        """Keys are cached under their `cache_key()`; each distinct key is one upstream call
+        (lists do not batch)."""
+        by_cache_key: dict[str, Q] = {}
 
         async def fetch_lists(cache_keys: list[str]) -> list[list[T]]:
             keys = [by_cache_key[key] for key in cache_keys]
-            return list(await asyncio.gather(*(fetch(k.customer, k.query) for k in keys)))
+            return list(await asyncio.gather(*(fetch(key) for key in keys)))
 
         inner = self._relation(name, fetch_lists)
 
-        async def load(keys: list[ListKey]) -> list[list[T]]:
+        async def load(keys: list[Q]) -> list[list[T]]:
             for key in keys:
                 by_cache_key[key.cache_key()] = key
             return await inner.load_many([key.cache_key() for key in keys])

@@ -1,7 +1,7 @@
 """Paying invoices: start a payment for one or several invoices (partial amounts allowed, never
 above an invoice's residual) and cancel one still awaiting the customer.
 
-`start` runs once per idempotency key of an organization (`infra.idempotency`): the first
+`start` runs once per idempotency key of an organization (`resolvers.idempotent`): the first
 result is kept in the shared store and replayed to a retry with the same input; the key is
 passed on to the provider (scoped by organization), so even a retry after a lost answer
 creates no second payment there. Validation runs before the key is claimed: a refused input
@@ -18,11 +18,10 @@ from pydantic import TypeAdapter
 
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError
-from infra.idempotency import Conflict, StillRunning, run_once
-from infra.topology import REDIS_ERRORS
 from resolvers.access import owned
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, GatewayError, client_failure
+from resolvers.errors import client_failure
+from resolvers.idempotent import key_problems, run_idempotent
 from resolvers.writes import Problem
 
 PAYABLE = frozenset({"OPEN", "PARTIALLY_PAID"})
@@ -30,7 +29,6 @@ CANCELABLE = frozenset({"PENDING", "REQUIRES_ACTION"})
 METHODS = {"CARD": None, "TWINT": "CHF", "POSTFINANCE": "CHF"}
 """Methods the provider offers, and the one currency a method is limited to."""
 MAX_ALLOCATIONS = 50
-KEY = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 RETURN_URL = re.compile(r"https://\S+|http://(localhost|127\.0\.0\.1)(:\d+)?(/\S*)?")
 PAYMENT = TypeAdapter(r.Payment)
 
@@ -85,29 +83,16 @@ async def start(ctx: Context, request: PaymentRequest) -> r.Payment | list[Probl
     async def create() -> bytes:
         return PAYMENT.dump_json(await ctx.writes.upstreams.payments.start_payment(start))
 
-    try:
-        outcome = await run_once(
-            ctx.writes.idempotency,
-            f"createPaymentSession:{ctx.tenant}:{request.idempotency_key}",
-            request.fingerprint(),
-            create,
-        )
-    except UpstreamError as error:
-        raise client_failure(error) from error
-    except (*REDIS_ERRORS, StillRunning) as error:
-        raise GatewayError(
-            ErrorCode.UPSTREAM_UNAVAILABLE,
-            "The payment could not be started safely now; retry with the same idempotency key.",
-            system="payments" if isinstance(error, StillRunning) else "redis",
-        ) from error
-    if isinstance(outcome, Conflict):
-        return [
-            Problem(
-                ("input", "idempotencyKey"),
-                "IDEMPOTENCY_KEY_REUSED",
-                "This idempotency key was used with another input; use a new key.",
-            )
-        ]
+    outcome = await run_idempotent(
+        ctx,
+        "createPaymentSession",
+        request.idempotency_key,
+        request.fingerprint(),
+        create,
+        "payments",
+    )
+    if isinstance(outcome, list):
+        return outcome
     payment = PAYMENT.validate_json(outcome)
     await ctx.writes.invalidate({"payment": [payment.id], "payments": [ctx.tenant]})
     return payment
@@ -134,15 +119,7 @@ async def cancel(ctx: Context, payment_id: str | None) -> r.Payment | list[Probl
 
 
 def _check_request(request: PaymentRequest) -> list[Problem]:
-    problems: list[Problem] = []
-    if not KEY.fullmatch(request.idempotency_key):
-        problems.append(
-            Problem(
-                ("input", "idempotencyKey"),
-                "INVALID",
-                "Use 8 to 128 letters, digits or . _ : - (a UUID, for instance).",
-            )
-        )
+    problems = key_problems(request.idempotency_key)
     if request.return_url is not None and not RETURN_URL.fullmatch(request.return_url):
         problems.append(
             Problem(("input", "returnUrl"), "INVALID", "The return URL must be an https URL.")

@@ -11,17 +11,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from connectors.base.changes import Change
-from connectors.base.records import CaseRef, Invoice, Order, Quote, Ticket
+from connectors.base.records import Booking, CaseRef, Invoice, Order, Quote, Ticket
 from resolvers.upstreams import Upstreams
 
 CaseReader = Callable[
-    [Upstreams, Sequence[str]], Awaitable[Sequence[Quote | Order | Invoice | Ticket | None]]
+    [Upstreams, Sequence[str]],
+    Awaitable[Sequence[Quote | Order | Invoice | Ticket | Booking | None]],
 ]
 CASE_READERS: dict[str, CaseReader] = {
     "QUOTE": lambda upstreams, ids: upstreams.quotes.get_quotes(ids),
     "ORDER": lambda upstreams, ids: upstreams.orders.get_orders(ids),
     "INVOICE": lambda upstreams, ids: upstreams.invoices.get_invoices(ids),
     "TICKET": lambda upstreams, ids: upstreams.tickets.get_tickets(ids),
+    "BOOKING": lambda upstreams, ids: upstreams.bookings.get_bookings(ids),
 }
 """How each case type with a message thread is read from its system of record."""
 
@@ -57,6 +59,9 @@ async def settle(change: Change, upstreams: Upstreams) -> Change | None:
             return None
         of_order = (CaseRef("ORDER", invoice.order_id),) if invoice.order_id else ()
         return replace(change, customer=invoice.customer, related=of_order)
+    if change.entity == "BOOKING":
+        booking = (await upstreams.bookings.get_bookings([key]))[0]
+        return replace(change, customer=booking.customer) if booking else None
     if change.entity == "TICKET":
         ticket = (await upstreams.tickets.get_tickets([key]))[0]
         if ticket is None or not _current(change, ticket.source_status.code):

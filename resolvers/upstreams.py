@@ -4,6 +4,7 @@ and the identity provider's user directory."""
 from dataclasses import dataclass
 
 from connectors.base.ports import (
+    BookingPort,
     ConsentPort,
     ContactPort,
     DocumentPort,
@@ -31,3 +32,4 @@ class Upstreams:
     documents: DocumentPort
     consents: ConsentPort
     directory: Directory
+    bookings: BookingPort

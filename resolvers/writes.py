@@ -1,13 +1,16 @@
 """What mutations need besides the loaders: the idempotency store, cache invalidation,
 `Problem`, a user error (field path, code, message) before the schema turns it into a
-`UserError`, and `write_through`, which turns a system of record's refusal into problems.
+`UserError`, `write_through`, which turns a system of record's refusal into problems,
+and the shape of an e-mail address mutations accept.
 
 Invalidation deletes the affected entries from the shared cache (the keys of
 `resolvers.loaders.ENTITIES`), so that a query right after a mutation reads the change from
 the system of record. A customer's list is deleted in its unfiltered form, the one
-dashboards read; filtered variants expire with their short TTL.
+dashboards read (filtered variants expire with their short TTL), or under any filter when
+its group is named.
 """
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -21,6 +24,7 @@ from resolvers.loaders import ListKey, Loaders
 from resolvers.upstreams import Upstreams
 
 T = TypeVar("T")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -40,16 +44,23 @@ class Writes:
     entities: Mapping[str, CachedEntity[Any]]
 
     async def invalidate(
-        self, records: Mapping[str, Sequence[str]], lists: Mapping[str, str] | None = None
+        self,
+        records: Mapping[str, Sequence[str]],
+        lists: Mapping[str, str] | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """Delete the entries of `records` (entity name → IDs) and each customer's list
-        (entity name → customer) from the shared cache."""
+        """Delete the entries of `records` (entity name → IDs), each customer's unfiltered
+        list (entity name → customer) and every variant of `groups` (entity name → groups,
+        such as a customer's lists under any filter) from the shared cache."""
         keys = [self.entities[name].key(i) for name, ids in records.items() for i in ids]
         keys += [
             self.entities[name].key(ListKey(customer).cache_key())
             for name, customer in (lists or {}).items()
         ]
         await self.cache.delete_many(keys)
+        tags = [self.entities[name].tag(g) for name, names in (groups or {}).items() for g in names]
+        if tags:
+            await self.cache.delete_tagged(tags)
 
 
 async def write_through(

@@ -1,8 +1,8 @@
 """The sandbox's data model: records in the upstream systems' own terms.
 
-The ERP speaks Odoo's vocabulary (states such as `sale`, `posted`/`partial`), the CRM an
-Odoo-helpdesk-like one, the payment provider Stripe's (`pi_…`, amounts in minor units), the DMS
-a CMIS-like one (version series with labels). `sandbox.seed` fills it.
+The ERP speaks Odoo's vocabulary (states such as `sale`, `posted`/`partial`, an appointment's
+`booked`), the CRM an Odoo-helpdesk-like one, the payment provider Stripe's (`pi_…`, amounts in
+minor units), the DMS a CMIS-like one (version series with labels). `sandbox.seed` fills it.
 """
 
 from dataclasses import dataclass, field
@@ -278,6 +278,54 @@ class Document:
 
 
 @dataclass
+class ServiceOffering:
+    """A service booked in slots (Odoo's `appointment.type`), priced per the customer's
+    currency."""
+
+    id: str
+    name: str
+    duration_minutes: int
+    location: str  # "onsite" | "online" | "provider"
+    prices: dict[str, Decimal]  # currency → price (per attendee when `manage_capacity`)
+    capacity: int  # places per slot
+    manage_capacity: bool  # each attendee takes a place (a course); else a booking takes one
+    max_attendees: int
+    auto_confirm: bool  # booked at once; else a request until the provider confirms it
+
+
+@dataclass
+class ServiceSlot:
+    id: str
+    offering_id: str
+    start: datetime
+    end: datetime
+    capacity: int
+
+
+@dataclass
+class Attendee:
+    name: str
+    email: str | None = None
+
+
+@dataclass
+class Booking:
+    """A booked slot (Odoo's appointment `calendar.event`)."""
+
+    id: str
+    number: str
+    customer: str
+    offering_id: str
+    slot_id: str
+    state: str  # "request" | "booked" | "rescheduled" | "cancelled" | "attended" | "no_show"
+    attendees: list[Attendee]
+    created_at: datetime
+    updated_at: datetime
+    order_id: str | None = None
+    cancel_reason: str | None = None
+
+
+@dataclass
 class ErpChange:
     """One entry of the ERP's change log: a write to an order, delivery or invoice."""
 
@@ -322,3 +370,9 @@ class Seed:
     documents: list[Document] = field(default_factory=list)
     consents: list[ConsentRecord] = field(default_factory=list)
     erp_changes: list[ErpChange] = field(default_factory=list)
+    offerings: list[ServiceOffering] = field(default_factory=list)
+    slots: list[ServiceSlot] = field(default_factory=list)
+    bookings: list[Booking] = field(default_factory=list)
+    booking_keys: dict[str, tuple[str, str, tuple[str, str]]] = field(default_factory=dict)
+    """The ERP's idempotency keys of booking writes: key → (request fingerprint, booking id,
+    the write's S message)."""

@@ -13,6 +13,8 @@ from sandbox.history import closed_tickets
 from sandbox.model import (
     CENT,
     Address,
+    Attendee,
+    Booking,
     Comment,
     ConsentRecord,
     Contact,
@@ -28,6 +30,8 @@ from sandbox.model import (
     Quote,
     Refund,
     Seed,
+    ServiceOffering,
+    ServiceSlot,
     Ticket,
 )
 from sandbox.pdf import render_pdf
@@ -46,6 +50,10 @@ FILLER_ORDERS = 18
 """Historical, completed Muster orders (each with a paid invoice), so paging has pages."""
 SLA_RESPONSE = timedelta(hours=4)
 SLA_RESOLUTION = timedelta(days=2)
+MAINTENANCE, TRAINING, ACCEPTANCE = "70000001", "70000002", "70000003"
+"""The service offerings: on-site maintenance, an online course, an acceptance test in Biel."""
+BOOKING_HORIZON_DAYS = 14
+"""Maintenance slots are offered on the weekdays of this many days ahead."""
 
 
 def parse_now(value: str | None) -> datetime:
@@ -106,6 +114,7 @@ class _Fixtures:
         self.tickets()
         self.documents()
         self.consents()
+        self.bookings()
 
     # -- organizations -------------------------------------------------------------------
 
@@ -1241,3 +1250,96 @@ class _Fixtures:
                     f"CNS-{n:04d}", company, email, purpose, granted, version, self.at(days)
                 )
             )
+
+    # -- bookings ------------------------------------------------------------------------
+
+    def slot(self, offering: ServiceOffering, days: int, hour: int) -> ServiceSlot:
+        start = datetime.combine(self.day(days), time(hour), ZURICH)
+        slot = ServiceSlot(
+            id=f"{71000001 + len(self.seed.slots)}",
+            offering_id=offering.id,
+            start=start,
+            end=start + timedelta(minutes=offering.duration_minutes),
+            capacity=offering.capacity,
+        )
+        self.seed.slots.append(slot)
+        return slot
+
+    def booking(
+        self,
+        customer: str,
+        slot: ServiceSlot,
+        state: str,
+        attendees: list[Attendee],
+        created_days: int,
+        **extra: object,
+    ) -> Booking:
+        index = len(self.seed.bookings) + 1
+        booking = Booking(
+            id=f"{72000000 + index}",
+            number=f"BU-2026-{index:04d}",
+            customer=customer,
+            offering_id=slot.offering_id,
+            slot_id=slot.id,
+            state=state,
+            attendees=attendees,
+            created_at=self.at(-created_days),
+            updated_at=self.at(-created_days + 1),
+            **extra,  # type: ignore[arg-type]
+        )
+        self.seed.bookings.append(booking)
+        return booking
+
+    def bookings(self) -> None:
+        def prices(chf: str, eur: str) -> dict[str, Decimal]:
+            return {"CHF": money(chf), "EUR": money(eur)}
+
+        maintenance = ServiceOffering(
+            MAINTENANCE, "Wartung vor Ort", 120, "onsite", prices("380.00", "400.00"),
+            capacity=1, manage_capacity=False, max_attendees=3, auto_confirm=False,
+        )  # fmt: skip
+        training = ServiceOffering(
+            TRAINING, "Online-Schulung", 90, "online", prices("250.00", "260.00"),
+            capacity=8, manage_capacity=True, max_attendees=8, auto_confirm=True,
+        )  # fmt: skip
+        acceptance = ServiceOffering(
+            ACCEPTANCE, "Maschinenabnahme im Werk", 240, "provider", prices("1200.00", "1250.00"),
+            capacity=1, manage_capacity=False, max_attendees=6, auto_confirm=False,
+        )  # fmt: skip
+        self.seed.offerings += [maintenance, training, acceptance]
+        weekdays = [
+            days
+            for days in range(1, BOOKING_HORIZON_DAYS + 1)
+            if self.day(days).weekday() < 5  # Monday to Friday
+        ]
+        past_visit = self.slot(maintenance, -20, 8)
+        visits = [self.slot(maintenance, days, hour) for days in weekdays for hour in (8, 13)]
+        thursday = (3 - self.today.weekday()) % 7 or 7  # the next course, never today
+        past_course = self.slot(training, thursday - 14, 14)
+        courses = [self.slot(training, thursday + 7 * week, 14) for week in range(4)]
+        tests = [self.slot(acceptance, days, 9) for days in weekdays[4::3]]
+
+        beat = Attendee("Beat Frei", "beat.frei@muster-maschinenbau.ch")
+        anna = Attendee("Anna Keller", "anna.keller@muster-maschinenbau.ch")
+        carla = Attendee("Carla Meier", "carla.meier@muster-maschinenbau.ch")
+        self.booking(MUSTER, visits[2], "booked", [beat], 3, order_id="10000002")
+        self.booking(
+            MUSTER, visits[7], "cancelled", [anna], 5,
+            cancel_reason="Maschine noch nicht geliefert",
+        )  # fmt: skip
+        self.booking(MUSTER, past_visit, "attended", [beat], 30, order_id="10000004")
+        self.booking(MUSTER, courses[0], "booked", [carla, beat], 8)
+        self.booking(MUSTER, past_course, "attended", [carla], 12)
+        self.booking(MUSTER, tests[0], "request", [anna, beat], 1, order_id="10000001")
+        self.booking(
+            LUMIERE, courses[0], "booked",
+            [Attendee("Luc Favre", "luc.favre@lumiere-services.ch"),
+             Attendee("Chloé Roux"), Attendee("Julien Morel")],
+            6,
+        )  # fmt: skip
+        self.booking(
+            TICINO, courses[0], "booked",
+            [Attendee("Marco Bernasconi", "marco.bernasconi@logistica-ticino.ch"),
+             Attendee("Giulia Rossi")],
+            4,
+        )  # fmt: skip

@@ -1,5 +1,5 @@
-"""The Case interface ("Vorgang"): what quotes, orders, invoices and tickets share, their
-thread of messages and their documents included."""
+"""The Case interface ("Vorgang"): what quotes, orders, invoices, tickets and bookings share,
+their thread of messages and their documents included."""
 
 from datetime import datetime
 
@@ -20,7 +20,7 @@ Info = strawberry.Info[Context, None]
 
 
 @strawberry.interface(
-    description="A business case the customer follows: quote, order, invoice or ticket."
+    description="A business case the customer follows: quote, order, invoice, ticket or booking."
 )
 class Case(Node):
     number: str = strawberry.field(description="The human document number, e.g. SO-2026-0042.")

@@ -23,7 +23,7 @@ Info = strawberry.Info[Context, None]
 @strawberry.input(description="A new document on one of the organization's cases.")
 class UploadDocumentInput:
     subject_id: strawberry.ID = strawberry.field(
-        description="The case the document belongs to: a quote, order, invoice or ticket."
+        description="The case the document belongs to: a quote, order, invoice, ticket or booking."
     )
     upload: Upload = strawberry.field(
         description="The file, sent as a part of the multipart request (PDF, PNG, JPEG, "

@@ -49,6 +49,7 @@ class CaseType(Enum):
     ORDER = "ORDER"
     INVOICE = "INVOICE"
     TICKET = "TICKET"
+    BOOKING = "BOOKING"
 
 
 @strawberry.enum(
@@ -270,3 +271,20 @@ class MembershipStatus(Enum):
     INVITED = "INVITED"
     ACTIVE = "ACTIVE"
     DEACTIVATED = "DEACTIVATED"
+
+
+@strawberry.enum(description="Where a service takes place.")
+class ServiceLocation(Enum):
+    ONSITE = "ONSITE"
+    REMOTE = "REMOTE"
+    PROVIDER_SITE = "PROVIDER_SITE"
+
+
+@strawberry.enum(description="A booking's state.")
+class BookingStatus(Enum):
+    REQUESTED = "REQUESTED"
+    CONFIRMED = "CONFIRMED"
+    RESCHEDULED = "RESCHEDULED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"

@@ -7,6 +7,7 @@ from enum import Enum
 import strawberry
 
 from connectors.base import records as r
+from resolvers.bookings import BookingFilter
 from resolvers.cases import CaseFilter
 from resolvers.documents import DocumentFilter
 from resolvers.errors import BadUserInput
@@ -17,6 +18,7 @@ from resolvers.quotes import QuoteFilter
 from resolvers.tickets import TicketFilter
 from schema.common import DateRange, GlobalId, SortDirection
 from schema.enums import (
+    BookingStatus,
     CaseType,
     DocumentAudience,
     DocumentType,
@@ -29,7 +31,8 @@ from schema.enums import (
     TicketStatus,
 )
 
-CASE_TYPES_OF_IDS = {"Quote": "QUOTE", "Order": "ORDER", "Invoice": "INVOICE", "Ticket": "TICKET"}
+CASE_TYPES_OF_IDS = {"Quote": "QUOTE", "Order": "ORDER", "Invoice": "INVOICE", "Ticket": "TICKET",
+                     "Booking": "BOOKING"}  # fmt: skip
 
 
 def values(items: Iterable[Enum] | None) -> frozenset[str]:
@@ -211,6 +214,48 @@ class DocumentFilterInput:
             subject = r.CaseRef(case_type, parts.external_id)
         return DocumentFilter(
             values(self.types), values(self.audiences), subject, self.search, start, end
+        )
+
+
+@strawberry.enum(description="Fields bookings can be sorted by.")
+class BookingSortField(Enum):
+    START = "START"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    NUMBER = "NUMBER"
+
+
+@strawberry.input(description="How to sort bookings.")
+class BookingSort:
+    field: BookingSortField = strawberry.field(description="The field.")
+    direction: SortDirection = strawberry.field(default=SortDirection.DESC, description="Order.")
+
+
+@strawberry.input(description="Which bookings to list.")
+class BookingFilterInput:
+    statuses: list[BookingStatus] | None = strawberry.field(default=None, description="Any of.")
+    offering_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only bookings of these service offerings."
+    )
+    upcoming: bool | None = strawberry.field(
+        default=None, description="Only those still to begin (true) or already begun (false)."
+    )
+    search: str | None = strawberry.field(default=None, description="Part of the number.")
+    date_range: DateRange | None = strawberry.field(default=None, description="Starting within.")
+
+    def build(self) -> BookingFilter:
+        start, end = bounds(self.date_range)
+        offerings = set()
+        for offering_id in self.offering_ids or []:
+            parts = GlobalId.decode(offering_id)
+            if parts is None or parts.type_name != "ServiceOffering":
+                raise BadUserInput(
+                    "`offeringIds` holds an ID that is not a service offering's.",
+                    "filter.offeringIds",
+                )
+            offerings.add(parts.external_id)
+        return BookingFilter(
+            values(self.statuses), frozenset(offerings), self.upcoming, self.search, start, end
         )
 
 

@@ -8,7 +8,7 @@ from resolvers import payment_sessions as resolve
 from resolvers.context import Context
 from schema.common import MoneyInput, UserError
 from schema.enums import PaymentMethod
-from schema.payloads import external_id_of, user_errors
+from schema.payloads import external_id_of, idempotency_key_field, user_errors
 from schema.payments import Payment
 
 Info = strawberry.Info[Context, None]
@@ -32,10 +32,7 @@ class CreatePaymentSessionInput:
         default=None,
         description="Where the provider sends the customer back after paying (https).",
     )
-    idempotency_key: str = strawberry.field(
-        description="A key of the client's choosing (a UUID): a retry with the same key and "
-        "input answers the first result and never pays twice."
-    )
+    idempotency_key: str = idempotency_key_field("pays")
 
 
 @strawberry.type(description="The payment started, with its next action.")

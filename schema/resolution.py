@@ -9,9 +9,10 @@ import strawberry
 
 from auth.permissions import allows, requirement_of
 from connectors.base import records as r
-from resolvers import cases, documents, members, orders, payments
+from resolvers import bookings, cases, documents, members, orders, payments
 from resolvers.cases import CaseRecord
 from resolvers.context import Context
+from schema.bookings import Booking, ServiceOffering, Slot, offering_by_id
 from schema.cases import Case
 from schema.common import GlobalId, Node
 from schema.documents import Document
@@ -32,11 +33,13 @@ def case_of(record: CaseRecord, info: Info) -> Case:
         return Order.of(record, info)
     if isinstance(record, r.Invoice):
         return Invoice.of(record, info)
+    if isinstance(record, r.Booking):
+        return Booking.of(record, info)
     return Ticket.of(record, info)
 
 
 CASE_CLASSES: dict[str, type] = {"QUOTE": Quote, "ORDER": Order, "INVOICE": Invoice,
-                                 "TICKET": Ticket}  # fmt: skip
+                                 "TICKET": Ticket, "BOOKING": Booking}  # fmt: skip
 
 
 def may_read(info: Info, cls: type) -> bool:
@@ -86,6 +89,11 @@ async def _payment(info: Info, external_id: str) -> Node | None:
     return Payment.of(found, info) if found else None
 
 
+async def _slot(info: Info, external_id: str) -> Node | None:
+    found = await bookings.slot(info.context, external_id)
+    return Slot.of(found) if found else None
+
+
 async def _document(info: Info, external_id: str) -> Node | None:
     found = await documents.document(info.context, external_id)
     return Document.of(found) if found else None
@@ -108,6 +116,9 @@ NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[
     ("Order", "erp"): (Order, _case("ORDER")),
     ("Invoice", "erp"): (Invoice, _case("INVOICE")),
     ("Ticket", "crm"): (Ticket, _case("TICKET")),
+    ("Booking", "erp"): (Booking, _case("BOOKING")),
+    ("Slot", "erp"): (Slot, _slot),
+    ("ServiceOffering", "erp"): (ServiceOffering, offering_by_id),
     ("Delivery", "erp"): (Delivery, _delivery),
     ("Payment", "payments"): (Payment, _payment),
     ("Document", "dms"): (Document, _document),

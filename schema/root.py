@@ -13,10 +13,22 @@ from strawberry.types import ExecutionContext
 
 from auth.permissions import check, requires
 from auth.policy import DOCUMENTS_READ_ANY, Permission
-from resolvers import cases, documents, insights, invoices, orders, organization, quotes, tickets
+from resolvers import (
+    bookings,
+    cases,
+    documents,
+    insights,
+    invoices,
+    orders,
+    organization,
+    quotes,
+    tickets,
+)
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from schema.address_mutations import AddressMutations
+from schema.booking_mutations import BookingMutations
+from schema.bookings import Booking, ServiceOffering, Slot
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
 from schema.consents import ConsentMutations, ConsentQueries
@@ -24,6 +36,9 @@ from schema.contact_mutations import ContactPersonMutations
 from schema.document_mutations import DocumentMutations
 from schema.documents import Document
 from schema.inputs import (
+    BookingFilterInput,
+    BookingSort,
+    BookingSortField,
     CaseFilterInput,
     DocumentFilterInput,
     DocumentSort,
@@ -110,7 +125,9 @@ class Query(ConsentQueries):
         balance = await invoices.account_balance(info.context)
         return AccountBalance.of(balance) if balance is not None else None
 
-    @strawberry.field(description="The case overview: quotes, orders, invoices and tickets.")
+    @strawberry.field(
+        description="The case overview: quotes, orders, invoices, tickets and bookings."
+    )
     async def cases(
         self,
         info: Info,
@@ -249,7 +266,8 @@ class Query(ConsentQueries):
         return Ticket.of(found, info)
 
     @strawberry.field(
-        description="The messages on a case (quote, order, invoice or ticket) the viewer may read.",
+        description="The messages on a case (quote, order, invoice, ticket or booking) the "
+        "viewer may read.",
         extensions=requires(Permission.TICKETS_READ),
     )
     async def thread(self, info: Info, subject_id: strawberry.ID) -> MessageThread | None:
@@ -257,6 +275,61 @@ class Query(ConsentQueries):
         if await cases.case(info.context, subject, readable_case_types(info)) is None:
             raise NotFound("case")
         return MessageThread(subject=subject)
+
+    @strawberry.field(
+        description="The services the organization can book, at its prices (ERP).",
+        extensions=requires(Permission.BOOKINGS_READ),
+    )
+    async def service_offerings(self, info: Info) -> list[ServiceOffering] | None:
+        return [ServiceOffering.of(o) for o in await bookings.offerings(info.context)]
+
+    @strawberry.field(
+        description="An offering's slots with a free seat that begin on the days `from` to "
+        "`to` (at most 62 days), earliest first.",
+        extensions=requires(Permission.BOOKINGS_READ),
+    )
+    async def available_slots(
+        self,
+        info: Info,
+        offering_id: Annotated[strawberry.ID, strawberry.argument(description="The offering.")],
+        date_from: Annotated[date, strawberry.argument(name="from", description="First day.")],
+        date_to: Annotated[date, strawberry.argument(name="to", description="Last day.")],
+    ) -> list[Slot] | None:
+        offering = external_id(offering_id, "ServiceOffering")
+        found = await bookings.available_slots(info.context, offering, date_from, date_to)
+        return [Slot.of(slot) for slot in found]
+
+    @strawberry.field(
+        description="Booked services, latest start first by default.",
+        extensions=requires(Permission.BOOKINGS_READ),
+    )
+    async def bookings(
+        self,
+        info: Info,
+        filter: BookingFilterInput | None = None,
+        order_by: BookingSort | None = None,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> Connection[Booking] | None:
+        sort = order_by or BookingSort(field=BookingSortField.START)
+        found = await bookings.bookings(
+            info.context,
+            (filter or BookingFilterInput()).build(),
+            sort_of(sort.field, sort.direction),
+            page_args(first, after, last, before),
+        )
+        return connection(found, lambda booking: Booking.of(booking, info))
+
+    @strawberry.field(
+        description="One booking by ID.", extensions=requires(Permission.BOOKINGS_READ)
+    )
+    async def booking(self, info: Info, id: strawberry.ID) -> Booking | None:
+        found = await bookings.booking(info.context, external_id(id, "Booking"))
+        if found is None:
+            raise NotFound("booking")
+        return Booking.of(found, info)
 
     @strawberry.field(
         description=(
@@ -321,6 +394,7 @@ class Mutation(
     ConsentMutations,
     TicketMutations,
     ThreadMutations,
+    BookingMutations,
 ):
     pass
 
@@ -350,6 +424,6 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
-        types=[Delivery, Payment, Quote, Order, Invoice, Ticket],
+        types=[Delivery, Payment, Quote, Order, Invoice, Ticket, Booking],
         extensions=list(extensions),
     )

@@ -41,6 +41,7 @@ CASE_EVENTS = {
     "order.status_changed": "ORDER",
     "invoice.status_changed": "INVOICE",
     "ticket.status_changed": "TICKET",
+    "booking.status_changed": "BOOKING",
 }
 PAYMENT_EVENTS = frozenset(
     {"payment.succeeded", "payment.status_changed", "refund.updated", "payment.disputed"}
@@ -79,7 +80,7 @@ def related_id(change: Change, ref_type: str) -> str | None:
 
 @strawberry.type(description="Changes as they happen, of the viewer's organization only.")
 class Subscription:
-    @strawberry.subscription(description="A quote, order, invoice or ticket changed state.")
+    @strawberry.subscription(description="An order, invoice, ticket or booking changed state.")
     async def case_updated(
         self, info: Info, types: list[CaseType] | None = None, after: AfterArg = None
     ) -> AsyncGenerator[Case, None]:
@@ -90,7 +91,7 @@ class Subscription:
                 return None
             return await resolve_case(info, r.CaseRef(CASE_EVENTS[change.kind], change.entity_id))
 
-        areas = ("orders", "invoices", "tickets")
+        areas = ("orders", "invoices", "tickets", "bookings")
         return await stream(info, areas, after, CASE_EVENTS, case)
 
     @strawberry.subscription(description="An order's status changed (all orders, or one).")

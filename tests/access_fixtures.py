@@ -178,11 +178,13 @@ def unknown_like(node_id: str) -> str:
 
 
 async def reference_ids(admin: GraphQLClient) -> dict[str, list[tuple[str, str | None]]]:
-    """One ID per node type (one per audience for documents), as Muster's admin sees them."""
+    """One ID per type of the organization's own objects (one per audience for documents), as
+    Muster's admin sees them. The service catalog is shared: see `catalog_ids`."""
     data = await admin.query("""{
         orders(first: 100) { edges { node { id deliveries { id } quote { id }
             invoices { id payments { id } } } } }
         tickets(first: 1) { edges { node { id } } }
+        bookings(first: 1) { edges { node { id } } }
         documents(first: 100) { edges { node { id audience } } } }""")
     orders = [edge["node"] for edge in data["orders"]["edges"]]
     first = {
@@ -192,6 +194,7 @@ async def reference_ids(admin: GraphQLClient) -> dict[str, list[tuple[str, str |
         "Invoice": next(i["id"] for o in orders for i in o["invoices"]),
         "Payment": next(p["id"] for o in orders for i in o["invoices"] for p in i["payments"]),
         "Ticket": data["tickets"]["edges"][0]["node"]["id"],
+        "Booking": data["bookings"]["edges"][0]["node"]["id"],
     }
     ids: dict[str, list[tuple[str, str | None]]] = {k: [(v, None)] for k, v in first.items()}
     audiences: dict[str, str] = {}
@@ -200,3 +203,16 @@ async def reference_ids(admin: GraphQLClient) -> dict[str, list[tuple[str, str |
     ids["Document"] = [(document_id, audience) for audience, document_id in audiences.items()]
     assert len(ids["Document"]) == 4
     return ids
+
+
+async def catalog_ids(admin: GraphQLClient) -> dict[str, list[tuple[str, str | None]]]:
+    """A service offering's ID and one of its slots': the catalog every organization books
+    from (each at its own prices), so not another organization's objects."""
+    data = await admin.query(
+        "{ bookings(first: 1) { edges { node { slot { id } offering { id } } } } }"
+    )
+    booking = data["bookings"]["edges"][0]["node"]
+    return {
+        "Slot": [(booking["slot"]["id"], None)],
+        "ServiceOffering": [(booking["offering"]["id"], None)],
+    }

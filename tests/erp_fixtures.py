@@ -5,10 +5,13 @@ Also the requests whose answers are recorded under `tests/connectors/payloads/er
 """
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 
 from connectors.base.guard import Guard, GuardPolicy
 from connectors.base.http import HttpLimits, create_client
@@ -17,8 +20,8 @@ from connectors.base.retry import RetryPolicy
 from connectors.erp import ErpAdapter
 from sandbox.erp import ERP_NS, ERP_PATH, create_erp_app
 from sandbox.faults import Faults
-from sandbox.model import Seed
-from sandbox.seed import LUMIERE, MUSTER, build_seed, parse_now
+from sandbox.model import Booking, Seed, ServiceSlot
+from sandbox.seed import LUMIERE, MUSTER, NORDLICHT, TRAINING, build_seed, parse_now
 from sandbox.stats import RequestStats
 from tests.servers import serve_in_thread
 
@@ -108,7 +111,89 @@ async def erp_adapter(erp_url: str) -> AsyncIterator[ErpAdapter]:
     await adapter.aclose()
 
 
+@dataclass
+class OwnErp:
+    """A test's own sandbox ERP: its base URL, its seed and its clock (`now[0]`)."""
+
+    base_url: str
+    seed: Seed
+    now: list[datetime]
+
+    @property
+    def url(self) -> str:
+        """The SOAP endpoint."""
+        return self.base_url + ERP_PATH
+
+    def snapshot(self) -> list[tuple[str, str, str]]:
+        return [(b.id, b.state, b.slot_id) for b in self.seed.bookings]
+
+    def taken(self, slot: ServiceSlot) -> int:
+        offering = next(o for o in self.seed.offerings if o.id == slot.offering_id)
+        return sum(
+            len(b.attendees) if offering.manage_capacity else 1
+            for b in self.seed.bookings
+            if b.slot_id == slot.id and b.state != "cancelled"
+        )
+
+    def free_slot(self, offering_id: str, seats: int) -> ServiceSlot:
+        """A slot to come with exactly `seats` seats left."""
+        return next(
+            s
+            for s in self.seed.slots
+            if s.offering_id == offering_id
+            and s.start > self.seed.now
+            and s.capacity - self.taken(s) == seats
+        )
+
+    def booking(self, customer: str, offering_id: str, state: str) -> Booking:
+        return next(
+            b
+            for b in self.seed.bookings
+            if (b.customer, b.offering_id, b.state) == (customer, offering_id, state)
+        )
+
+
+@pytest.fixture
+def own_erp() -> Iterator[OwnErp]:
+    """An ERP of this test's own (it writes), its clock stopped at the seed's `now`."""
+    seed = build_seed(parse_now(ERP_NOW))
+    now = [seed.now]
+    app = create_erp_app(seed, Faults(), RequestStats(), clock=lambda: now[0])
+    with serve_in_thread(app) as base_url:
+        yield OwnErp(base_url, seed, now)
+
+
 # -- recorded answers ------------------------------------------------------------------
+
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def erp(name: str) -> str:
+    """An element name in the ERP's namespace."""
+    return f"{{{ERP_NS}}}{name}"
+
+
+def answer_body(content: bytes) -> etree._Element:
+    """The first element in the answer's SOAP Body."""
+    body = etree.fromstring(content).find(f"{{{SOAP_ENV}}}Body")
+    assert body is not None
+    return body[0]
+
+
+def fault_of(response: httpx.Response) -> tuple[str, str]:
+    fault = answer_body(response.content)
+    assert fault.tag == f"{{{SOAP_ENV}}}Fault"
+    return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""
+
+
+async def post(erp_url: str, body: bytes, action: str | None = None) -> httpx.Response:
+    """A raw SOAP request, as any client sends it."""
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+    if action is not None:
+        headers["SOAPAction"] = f'"{ERP_NS}/{action}"'
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        return await http.post(erp_url, content=body, headers=headers)
 
 
 def soap_request(operation: str, params: list[tuple[str, str]]) -> bytes:
@@ -139,6 +224,7 @@ def recorded_requests(seed: Seed) -> dict[str, bytes]:
     invoices = [invoice.id for invoice in seed.invoices if int(invoice.id) < 90000040]
     credited = [invoice.reversed_invoice_id or "" for invoice in seed.invoices]
     lumiere = next(customer for customer in seed.customers if customer.number == LUMIERE)
+    courses = [slot.start.date().isoformat() for slot in seed.slots if slot.offering_id == TRAINING]
     calls = {
         "GetCustomers": ids("CustomerNumber", customers),
         "GetAddresses": ids("CustomerNumber", [MUSTER, LUMIERE]),
@@ -165,5 +251,14 @@ def recorded_requests(seed: Seed) -> dict[str, bytes]:
                           ("City", "Winterthur")],
         "DeleteAddress": [("CustomerNumber", MUSTER), ("AddressId", "ADR-101")],  # refused
         "SetDefaultAddress": [("CustomerNumber", MUSTER), ("AddressId", "ADR-102")],
+        "GetServiceOfferings": ids("CustomerNumber", [MUSTER, NORDLICHT]),
+        "GetServiceSlots": ids("SlotId", [slot.id for slot in seed.slots]),
+        "ListServiceSlots": [
+            ("OfferingId", TRAINING),
+            ("DateFrom", min(courses)),
+            ("DateTo", max(courses)),
+        ],
+        "GetServiceBookings": ids("BookingId", [booking.id for booking in seed.bookings]),
+        "ListServiceBookings": page(MUSTER),
     }  # fmt: skip
     return {operation: soap_request(operation, params) for operation, params in calls.items()}

@@ -22,6 +22,8 @@ from typing import Protocol
 from connectors.base.records import (
     Address,
     AddressFields,
+    Booking,
+    BookingRequest,
     CaseRef,
     Consent,
     ConsentDecision,
@@ -48,6 +50,8 @@ from connectors.base.records import (
     QuoteRequest,
     ReadState,
     Refund,
+    ServiceOffering,
+    Slot,
     Ticket,
     TicketChanges,
 )
@@ -170,6 +174,38 @@ class PaymentPort(Closeable, Protocol):
 
     async def cancel_payment(self, payment_id: str) -> Payment:
         """Cancel a payment still awaiting the customer; `UpstreamRejected` otherwise."""
+        ...
+
+
+class BookingPort(Closeable, Protocol):
+    async def offerings_of(self, customers: Sequence[str]) -> list[list[ServiceOffering]]:
+        """The services each customer may book, at its prices."""
+        ...
+
+    async def get_slots(self, ids: Sequence[str]) -> list[Slot | None]: ...
+    async def slots_of(self, offering_id: str, first: date, last: date) -> list[Slot]:
+        """An offering's slots starting on the days `first` to `last`, earliest first."""
+        ...
+
+    async def get_bookings(self, ids: Sequence[str]) -> list[Booking | None]: ...
+    async def list_bookings(self, customer: str, query: ListFilter) -> list[Booking]: ...
+    async def create_booking(self, request: BookingRequest) -> Booking:
+        """A new booking, made at most once per `request.idempotency_key` (the upstream
+        answers its first result again); refused (`UpstreamRefused`) when the slot has begun
+        or has too few seats left."""
+        ...
+
+    async def reschedule_booking(
+        self, customer: str, booking_id: str, slot_id: str, idempotency_key: str
+    ) -> Booking:
+        """Move a booking to another slot of its offering (as `create_booking` for keys and
+        refusals)."""
+        ...
+
+    async def cancel_booking(
+        self, customer: str, booking_id: str, reason: str | None, idempotency_key: str
+    ) -> Booking:
+        """Cancel a booking before its start (as `create_booking` for keys and refusals)."""
         ...
 
 

@@ -284,6 +284,66 @@ class PaymentStart:
 
 
 @dataclass(frozen=True)
+class ServiceOffering:
+    """A service the customer books in slots, at the customer's price."""
+
+    id: str
+    customer: str
+    name: str
+    duration_minutes: int
+    location: str  # ONSITE | REMOTE | PROVIDER_SITE
+    price: Amount  # per participant when `per_participant`
+    per_participant: bool
+    """Each participant takes a seat of a slot (a course); else a booking takes one."""
+    max_participants: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    offering_id: str
+    start: datetime
+    end: datetime
+    capacity_left: int
+    """Seats still free."""
+
+
+@dataclass(frozen=True)
+class Participant:
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: str
+    number: str
+    customer: str
+    offering_id: str
+    offering_name: str
+    slot_id: str
+    start: datetime
+    end: datetime
+    status: str  # REQUESTED | CONFIRMED | RESCHEDULED | CANCELLED | COMPLETED | NO_SHOW
+    source_status: SourceStatus
+    participants: tuple[Participant, ...]
+    order_id: str | None
+    cancel_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """A booking the portal asks the ERP for, and the key that makes a retry harmless."""
+
+    customer: str
+    slot_id: str
+    participants: tuple[Participant, ...]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class Refund:
     id: str
     payment_id: str

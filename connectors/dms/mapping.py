@@ -55,7 +55,7 @@ DOCUMENT_TYPES = {
 AUDIENCES = {name: name.upper() for name in ("commercial", "financial", "technical", "contract")}
 UPLOADERS = {"customer": "CUSTOMER", "provider": "PROVIDER"}
 REFERENCE_TYPES = {
-    name: name.upper() for name in ("order", "invoice", "quote", "ticket", "delivery")
+    name: name.upper() for name in ("order", "invoice", "quote", "ticket", "delivery", "booking")
 }
 RENDITION_KINDS = {
     "thumbnail": "THUMBNAIL",

@@ -1,14 +1,16 @@
-"""The ERP adapter: organizations, quotes, orders and invoices from the ERP's SOAP service.
+"""The ERP adapter: organizations, quotes, orders, invoices and service bookings from the
+ERP's SOAP service.
 
 Every read is one upstream call per batch (List* methods one per page of at most 100), made
 through the ERP's guard as a read; records come back in key order, None or [] for keys the
-ERP does not know. The writes are in `writes.py` (sales documents) and `masterdata.py`.
+ERP does not know. The writes are in `writes.py` (sales documents), `masterdata.py` and
+`booking_writes.py`.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +21,7 @@ from connectors.base.guard import Guard
 from connectors.base.ports import ListFilter
 from connectors.base.records import (
     Address,
+    Booking,
     Customer,
     Delivery,
     DocumentLine,
@@ -26,10 +29,13 @@ from connectors.base.records import (
     OpenItem,
     Order,
     Quote,
+    ServiceOffering,
+    Slot,
     System,
 )
 from connectors.base.soap import Fields, SoapService
 from connectors.erp import mapping
+from connectors.erp.booking_writes import BookingWrites
 from connectors.erp.masterdata import MasterDataWrites
 from connectors.erp.writes import SalesWrites
 
@@ -55,10 +61,10 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
     return map_and_key
 
 
-class ErpAdapter(SalesWrites, MasterDataWrites):
+class ErpAdapter(SalesWrites, MasterDataWrites, BookingWrites):
     """Implements OrganizationPort (its writes in `MasterDataWrites`), QuotePort, OrderPort
-    (their writes in `SalesWrites`) and InvoicePort, and ChangeFeed (the ERP pushes nothing:
-    its change log is polled)."""
+    (their writes in `SalesWrites`), InvoicePort and BookingPort (its writes in
+    `BookingWrites`), and ChangeFeed (the ERP pushes nothing: its change log is polled)."""
 
     def __init__(
         self,
@@ -227,3 +233,27 @@ class ErpAdapter(SalesWrites, MasterDataWrites):
 
     async def open_items(self, customers: Sequence[str]) -> list[list[OpenItem]]:
         return await self._grouped("GetOpenItems", "CustomerNumber", customers, mapping.open_item)
+
+    # -- BookingPort ---------------------------------------------------------------------
+
+    async def offerings_of(self, customers: Sequence[str]) -> list[list[ServiceOffering]]:
+        mapper = keyed_by(lambda o: o.customer, mapping.service_offering)
+        return await self._grouped("GetServiceOfferings", "CustomerNumber", customers, mapper)
+
+    async def get_slots(self, ids: Sequence[str]) -> list[Slot | None]:
+        return await self._each(
+            "GetServiceSlots", "SlotId", ids, keyed_by(lambda s: s.id, mapping.slot)
+        )
+
+    async def slots_of(self, offering_id: str, first: date, last: date) -> list[Slot]:
+        answer = await self._read(
+            "ListServiceSlots", OfferingId=offering_id, DateFrom=first, DateTo=last
+        )
+        return [mapping.slot(raw) for raw in Fields.each(System.ERP, answer, "ListServiceSlots")]
+
+    async def get_bookings(self, ids: Sequence[str]) -> list[Booking | None]:
+        mapper = keyed_by(lambda b: b.id, mapping.booking)
+        return await self._each("GetServiceBookings", "BookingId", ids, mapper)
+
+    async def list_bookings(self, customer: str, query: ListFilter) -> list[Booking]:
+        return await self._list("ListServiceBookings", "Booking", customer, query, mapping.booking)

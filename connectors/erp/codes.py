@@ -61,6 +61,15 @@ REFUND_SETTLEMENT = {
     "credit": "CUSTOMER_CREDIT",
 }
 REFERENCE_TYPE = {"QRR": "QRR", "SCOR": "SCOR", "NON": "NON"}
+LOCATION = {"onsite": "ONSITE", "online": "REMOTE", "provider": "PROVIDER_SITE"}
+BOOKING_STATE: dict[str, Code] = {
+    "request": ("REQUESTED", "Request"),
+    "booked": ("CONFIRMED", "Booked"),
+    "rescheduled": ("RESCHEDULED", "Rescheduled"),
+    "cancelled": ("CANCELLED", "Cancelled"),
+    "attended": ("COMPLETED", "Attended"),
+    "no_show": ("NO_SHOW", "No Show"),
+}
 
 # -- writes ------------------------------------------------------------------------------
 
@@ -98,6 +107,17 @@ REFUSALS = {
     "ORDER_INVOICED": "ORDER_INVOICED",
     "ORDER_LOCKED": "ORDER_LOCKED",
     "CUSTOMER_BLOCKED": "CUSTOMER_BLOCKED",
+    "SLOT_UNKNOWN": "NOT_FOUND",
+    "BOOKING_UNKNOWN": "NOT_FOUND",
+    "SLOT_STARTED": "SLOT_IN_PAST",
+    "SLOT_FULL": "SLOT_FULL",
+    "TOO_MANY_ATTENDEES": "TOO_MANY_PARTICIPANTS",
+    "ATTENDEE_INVALID": "INVALID",
+    "OFFERING_MISMATCH": "OFFERING_MISMATCH",
+    "SAME_SLOT": "SAME_SLOT",
+    "BOOKING_CLOSED": "BOOKING_NOT_CHANGEABLE",
+    "BOOKING_STARTED": "BOOKING_ALREADY_STARTED",
+    "KEY_REUSED": "IDEMPOTENCY_KEY_REUSED",
 }
 """The ERP's codes of a refused write (its `Return` lines of type E) → the portal's
 user-error codes (any other: REFUSED)."""
@@ -134,3 +154,14 @@ SALES_FIELDS = {
 }
 """The request elements of a sales write → the fields they come from, in the portal's terms
 (RequestedBy is the viewer's name, no field of theirs)."""
+BOOKING_FIELDS = {
+    "SlotId": "slot_id",
+    "BookingId": "booking_id",
+    "Attendee": "participants",
+    "Name": "name",
+    "Email": "email",
+    "Reason": "reason",
+    "IdempotencyKey": "idempotency_key",
+}
+"""The request elements of a booking write → the fields they come from, in the portal's
+terms (`Attendee[2]/Email` is `participants.1.email`)."""

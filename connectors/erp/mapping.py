@@ -20,6 +20,7 @@ from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.records import (
     Address,
     Amount,
+    Booking,
     CaseRef,
     Customer,
     Delivery,
@@ -28,7 +29,10 @@ from connectors.base.records import (
     Invoice,
     OpenItem,
     Order,
+    Participant,
     Quote,
+    ServiceOffering,
+    Slot,
     SourceStatus,
     System,
     Totals,
@@ -272,10 +276,58 @@ def open_item(raw: Fields) -> tuple[str, OpenItem]:
     return raw.required("CustomerNumber", str), item
 
 
+def service_offering(raw: Fields) -> ServiceOffering:
+    return ServiceOffering(
+        id=raw.required("Id", str),
+        customer=raw.required("CustomerNumber", str),
+        name=raw.required("Name", str),
+        duration_minutes=raw.required("DurationMinutes", int),
+        location=_mapped(raw, "Location", codes.LOCATION),
+        price=_amount(raw, "Price", raw.required("Currency", str)),
+        per_participant=raw.required("ManageCapacity", bool),
+        max_participants=raw.required("MaxAttendees", int),
+    )
+
+
+def slot(raw: Fields) -> Slot:
+    return Slot(
+        id=raw.required("Id", str),
+        offering_id=raw.required("OfferingId", str),
+        start=raw.required("Start", datetime),
+        end=raw.required("End", datetime),
+        capacity_left=raw.required("SeatsLeft", int),
+    )
+
+
+def booking(raw: Fields) -> Booking:
+    state, (status, label) = _lookup(raw, "State", codes.BOOKING_STATE)
+    return Booking(
+        id=raw.required("Id", str),
+        number=raw.required("Name", str),
+        customer=raw.required("CustomerNumber", str),
+        offering_id=raw.required("OfferingId", str),
+        offering_name=raw.required("OfferingName", str),
+        slot_id=raw.required("SlotId", str),
+        start=raw.required("Start", datetime),
+        end=raw.required("End", datetime),
+        status=status,
+        source_status=SourceStatus(state, label),
+        participants=tuple(
+            Participant(attendee.required("Name", str), attendee.optional("Email", str))
+            for attendee in raw.records("Attendee")
+        ),
+        order_id=raw.optional("OrderId", str),
+        cancel_reason=raw.optional("CancelReason", str),
+        created_at=raw.required("CreateDate", datetime),
+        updated_at=raw.required("WriteDate", datetime),
+    )
+
+
 CHANGE_KINDS = {
     "order": ("ORDER", "order.status_changed"),
     "delivery": ("DELIVERY", "delivery.updated"),
     "invoice": ("INVOICE", "invoice.status_changed"),
+    "booking": ("BOOKING", "booking.status_changed"),
 }
 
 

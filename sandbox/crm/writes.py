@@ -29,7 +29,8 @@ CATEGORIES = ("general", "technical", "billing", "delivery", "order")
 PRIORITIES = ("0", "1", "2", "3")
 CHANNELS = ("portal", "email", "phone")
 RELATED_TYPES = ("order", "invoice", "quote")
-SUBJECT_TYPES = ("ticket", *RELATED_TYPES)
+SUBJECT_TYPES = ("ticket", "booking", *RELATED_TYPES)
+"""What messages may be written on: any case, ERP cases linked by their ERP ID."""
 CLOSED = frozenset({"closed", "cancelled"})
 DONE = frozenset({"solved", "closed"})
 LIMITS = {"subject": 200, "description": 10_000, "created_by": 100, "body": 20_000,
@@ -216,6 +217,7 @@ class CrmWrites:
             "order": self.seed.orders,
             "invoice": self.seed.invoices,
             "quote": self.seed.quotes,
+            "booking": self.seed.bookings,
         }
         if not any(r.id == record_id and r.customer == company for r in records[kind]):
             raise Refused(404, f"no {kind} {record_id!r} of company {company!r}")

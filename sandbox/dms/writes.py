@@ -36,7 +36,7 @@ FORM_OVERHEAD = 64 * 1024
 TYPES = frozenset({"quote", "order_confirmation", "delivery_note", "invoice", "credit_note",
                    "reminder", "contract", "technical", "certificate", "other"})  # fmt: skip
 AUDIENCES = frozenset({"commercial", "financial", "technical", "contract"})
-REFERENCE_TYPES = frozenset({"order", "invoice", "quote", "ticket", "delivery"})
+REFERENCE_TYPES = frozenset({"order", "invoice", "quote", "ticket", "delivery", "booking"})
 THUMBNAILS = frozenset({"application/pdf", "image/png", "image/jpeg"})
 """Formats the DMS renders thumbnails of; other versions have none (`unavailable`)."""
 ACCEPTED = frozenset({

@@ -1,9 +1,9 @@
-"""`/_advance` for the ERP: the provider sends a requested quote (or withdraws one), orders
-and deliveries change state, payments the provider reports settle invoices, and the provider
-approves or rejects a customer's pending change request (`{"object": "customer" | "address",
-"id", "to": "APPROVED" | "REJECTED"}`). Every write to an order, delivery or invoice lands in
-the change log (`GetChanges`), the only way the ERP tells anyone: it sends no webhooks (and
-master data has no change log)."""
+"""`/_advance` for the ERP: the provider sends a requested quote (or withdraws one), orders,
+deliveries and bookings change state, payments the provider reports settle invoices, and the
+provider approves or rejects a customer's pending change request (`{"object": "customer" |
+"address", "id", "to": "APPROVED" | "REJECTED"}`). Every write to an order, delivery, invoice
+or booking lands in the change log (`GetChanges`), the only way the ERP tells anyone: it sends
+no webhooks (and master data has no change log)."""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -32,6 +32,16 @@ DELIVERY_STATES = {
 }
 DELIVERY_FLOW = ["PLANNED", "READY", "SHIPPED", "DELIVERED"]
 QUOTE_STATES = {"SENT": "sent", "CANCELLED": "cancel"}
+BOOKING_STATES = {
+    "REQUESTED": "request",
+    "CONFIRMED": "booked",
+    "RESCHEDULED": "rescheduled",
+    "COMPLETED": "attended",
+    "NO_SHOW": "no_show",
+    "CANCELLED": "cancelled",
+}
+BOOKING_FLOW = ["REQUESTED", "CONFIRMED", "COMPLETED"]
+"""The provider confirms a requested booking, and records that it took place."""
 QUOTE_VALIDITY = timedelta(days=30)
 """How long a quote stays valid from when the ERP creates or sends it."""
 DECISIONS = {"APPROVED": "approved", "REJECTED": "rejected"}
@@ -120,6 +130,14 @@ def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
         record_change(seed, "delivery", record.id, record.order_id, record.customer, now)
         return {"delivery": record.id, "status": state, "stamp": seed.erp_changes[-1].stamp}
 
+    async def booking(body: dict[str, Any]) -> dict[str, Any]:
+        record = find(seed.bookings, body.get("id"), "booking")
+        current = next(k for k, v in BOOKING_STATES.items() if v == record.state)
+        state = target(body, BOOKING_FLOW, current, BOOKING_STATES)
+        record.state, record.updated_at = BOOKING_STATES[state], clock()
+        record_change(seed, "booking", record.id, None, record.customer, record.updated_at)
+        return {"booking": record.id, "status": state, "stamp": seed.erp_changes[-1].stamp}
+
     async def customer(body: dict[str, Any]) -> dict[str, Any]:
         number = body.get("id")
         record = next((c for c in seed.customers if c.number == number), None)
@@ -137,4 +155,5 @@ def erp_advances(seed: Seed, clock: Clock) -> dict[str, Advance]:
         "delivery": delivery,
         "customer": customer,
         "address": address,
+        "booking": booking,
     }

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+import sandbox.erp.booking_writes  # (its writes register themselves in WRITES)
 import sandbox.erp.masterdata  # noqa: F401  (its writes register themselves in WRITES)
 from sandbox.advance import Advance, advance_route
 from sandbox.erp.envelope import (
@@ -75,9 +76,10 @@ def create_erp_app(
             if handler is None:
                 raise SoapClientError(f"unknown operation {name.text}")
             description.validate(operation)
+            answer = handler(seed, operation)
         except SoapClientError as error:
             return fault_response(FAULT_STATUS, "Client", str(error))
-        return soap_response(handler(seed, operation))
+        return soap_response(answer)
 
     routes = [
         Route(ERP_PATH, wsdl, methods=["GET"]),

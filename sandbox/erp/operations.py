@@ -10,11 +10,14 @@ from typing import Self, TypeVar
 from lxml import etree
 
 from sandbox.erp import serialize
-from sandbox.erp.envelope import erp_element, qname
+from sandbox.erp.bookings import booking_element, seats_left, slot_of
+from sandbox.erp.envelope import SoapClientError, erp_element, qname
 from sandbox.model import Invoice, Seed
 
 Handler = Callable[[Seed, etree._Element], etree._Element]
 R = TypeVar("R")
+MAX_SLOT_DAYS = 92
+"""The longest range of days ListServiceSlots answers."""
 
 OPERATIONS: dict[str, Handler] = {}
 
@@ -231,4 +234,53 @@ def get_changes(seed: Seed, request: etree._Element) -> etree._Element:
     last = seed.erp_changes[-1].stamp if seed.erp_changes else 0
     return _response(
         "GetChanges", [erp_element("LastStamp", str(last)), *map(serialize.change, found)]
+    )
+
+
+@operation("GetServiceOfferings")
+def get_service_offerings(seed: Seed, request: etree._Element) -> etree._Element:
+    """Every offering for each known customer, at the price of its currency."""
+    customers = _by_ids(seed.customers, _texts(request, "CustomerNumber"), lambda c: c.number)
+    return _response(
+        "GetServiceOfferings",
+        [serialize.offering(offering, c) for c in customers for offering in seed.offerings],
+    )
+
+
+@operation("GetServiceSlots")
+def get_service_slots(seed: Seed, request: etree._Element) -> etree._Element:
+    found = _by_ids(seed.slots, _texts(request, "SlotId"), lambda s: s.id)
+    return _response("GetServiceSlots", [serialize.slot(s, seats_left(seed, s)) for s in found])
+
+
+@operation("ListServiceSlots")
+def list_service_slots(seed: Seed, request: etree._Element) -> etree._Element:
+    """An offering's slots starting on the days from DateFrom to DateTo, earliest first."""
+    offering = request.findtext(qname("OfferingId"))
+    first = date.fromisoformat((request.findtext(qname("DateFrom")) or "")[:10])
+    last = date.fromisoformat((request.findtext(qname("DateTo")) or "")[:10])
+    if not 0 <= (last - first).days < MAX_SLOT_DAYS:
+        raise SoapClientError(f"DateFrom to DateTo must span 1 to {MAX_SLOT_DAYS} days")
+    found = sorted(
+        (s for s in seed.slots if s.offering_id == offering and first <= s.start.date() <= last),
+        key=lambda s: (s.start, s.id),
+    )
+    return _response("ListServiceSlots", [serialize.slot(s, seats_left(seed, s)) for s in found])
+
+
+@operation("GetServiceBookings")
+def get_service_bookings(seed: Seed, request: etree._Element) -> etree._Element:
+    found = _by_ids(seed.bookings, _texts(request, "BookingId"), lambda b: b.id)
+    return _response("GetServiceBookings", [booking_element(seed, b) for b in found])
+
+
+@operation("ListServiceBookings")
+def list_service_bookings(seed: Seed, request: etree._Element) -> etree._Element:
+    return _ListRequest.parse(request).page(
+        "ListServiceBookings",
+        seed.bookings,
+        lambda b: b.customer,
+        lambda b: [b.number],
+        lambda b: slot_of(seed, b.slot_id).start,
+        lambda b: booking_element(seed, b),
     )

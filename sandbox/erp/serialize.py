@@ -11,7 +11,19 @@ from decimal import Decimal
 from lxml import etree
 
 from sandbox.erp.envelope import erp_element, qname
-from sandbox.model import Address, Customer, Delivery, ErpChange, Invoice, Line, Order, Quote
+from sandbox.model import (
+    Address,
+    Booking,
+    Customer,
+    Delivery,
+    ErpChange,
+    Invoice,
+    Line,
+    Order,
+    Quote,
+    ServiceOffering,
+    ServiceSlot,
+)
 from sandbox.seed import line_total, vat
 
 Value = str | int | bool | Decimal | date | datetime | None
@@ -237,6 +249,66 @@ def change(record: ErpChange) -> etree._Element:
             ("ChangedAt", record.changed_at),
         ],
     )
+
+
+def offering(record: ServiceOffering, customer: Customer) -> etree._Element:
+    """An offering as `customer` books it: at the price of its currency."""
+    return element(
+        "ServiceOffering",
+        [
+            ("Id", record.id),
+            ("CustomerNumber", customer.number),
+            ("Name", record.name),
+            ("DurationMinutes", record.duration_minutes),
+            ("Location", record.location),
+            ("Currency", customer.currency),
+            ("Price", record.prices[customer.currency]),
+            ("Capacity", record.capacity),
+            ("ManageCapacity", record.manage_capacity),
+            ("MaxAttendees", record.max_attendees),
+        ],
+    )
+
+
+def slot(record: ServiceSlot, seats_left: int) -> etree._Element:
+    return element(
+        "Slot",
+        [
+            ("Id", record.id),
+            ("OfferingId", record.offering_id),
+            ("Start", record.start),
+            ("End", record.end),
+            ("Capacity", record.capacity),
+            ("SeatsLeft", seats_left),
+        ],
+    )
+
+
+def booking(record: Booking, offering: ServiceOffering, at: ServiceSlot) -> etree._Element:
+    """A booking with its offering's name and its slot's times."""
+    header = element(
+        "Booking",
+        [
+            ("Id", record.id),
+            ("Name", record.number),
+            ("CustomerNumber", record.customer),
+            ("OfferingId", record.offering_id),
+            ("OfferingName", offering.name),
+            ("SlotId", record.slot_id),
+            ("Start", at.start),
+            ("End", at.end),
+            ("State", record.state),
+            ("CreateDate", record.created_at),
+            ("WriteDate", record.updated_at),
+            ("OrderId", record.order_id),
+            ("CancelReason", record.cancel_reason),
+        ],
+    )
+    attendees = (
+        element("Attendee", [("Name", attendee.name), ("Email", attendee.email)])
+        for attendee in record.attendees
+    )
+    return _with_children(header, attendees)
 
 
 def message(kind: str, code: str, text: str, field: str | None = None) -> etree._Element:

@@ -1,7 +1,8 @@
 """The sandbox ERP's writes: how every write answers, and those to sales documents, Odoo-style
 (`sale.order`): a customer's request for quotation, accepting a sent quote with a signature
 (which confirms it into an order with its delivery), declining one, copying an order (reorder)
-and cancelling one. The master-data writes (`masterdata.py`) register here too.
+and cancelling one. The master-data writes (`masterdata.py`) and the service bookings'
+(`booking_writes.py`) register here too.
 
 Like a BAPI, a write answers its messages (`Return`): any of type E refuses the whole write
 and changes nothing; one of type S says what was created; then the records written. Every
@@ -20,7 +21,7 @@ from sandbox.erp import serialize
 from sandbox.erp.advance import QUOTE_VALIDITY, record_change
 from sandbox.erp.envelope import erp_element, qname
 from sandbox.erp.operations import Handler
-from sandbox.model import Address, Customer, Delivery, Line, Order, Quote, Seed
+from sandbox.model import Address, Booking, Customer, Delivery, Line, Order, Quote, Seed
 from sandbox.rest import Clock
 
 LEAD_TIME = timedelta(days=21)
@@ -33,7 +34,7 @@ TEXT_LIMITS = {"RequestedBy": 100, "SignedBy": 100, "ClientOrderRef": 35, "Note"
 """Odoo's char fields are unbounded; SAP's purchase order number (BSTKD) has 35 characters."""
 OPEN_PICKINGS = frozenset({"waiting", "assigned"})
 
-D = TypeVar("D", Quote, Order, Address)
+D = TypeVar("D", Quote, Order, Address, Booking)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,14 @@ from connectors.base.errors import (
 )
 from connectors.base.guard import Guard
 from connectors.base.http import HttpLimits, create_client
-from connectors.base.ports import InvoicePort, ListFilter, OrderPort, OrganizationPort, QuotePort
+from connectors.base.ports import (
+    BookingPort,
+    InvoicePort,
+    ListFilter,
+    OrderPort,
+    OrganizationPort,
+    QuotePort,
+)
 from connectors.base.records import AddressFields, System
 from connectors.base.retry import RetryPolicy
 from connectors.base.soap import SoapService, fault_error, transport_error
@@ -38,7 +45,9 @@ def test_the_adapter_implements_its_ports(erp_adapter: ErpAdapter) -> None:
     quotes: QuotePort = erp_adapter
     orders: OrderPort = erp_adapter
     invoices: InvoicePort = erp_adapter
-    assert all(port is erp_adapter for port in (organizations, quotes, orders, invoices))
+    bookings: BookingPort = erp_adapter
+    ports = (organizations, quotes, orders, invoices, bookings)
+    assert all(port is erp_adapter for port in ports)
 
 
 async def test_customers_in_key_order(

@@ -14,7 +14,7 @@ from connectors.base.soap import Fields, load_wsdl, plain
 from connectors.erp import codes, mapping
 from connectors.erp.client import WSDL_PATH
 from sandbox.model import Order, Quote, Seed
-from sandbox.seed import LUMIERE, MUSTER, NORDLICHT, SOPHIE, line_total, vat
+from sandbox.seed import LUMIERE, MUSTER, NORDLICHT, SOPHIE, TRAINING, line_total, vat
 from tests.erp_fixtures import PAYLOADS
 
 Raw = dict[str, Any]
@@ -270,9 +270,101 @@ def test_open_items(erp_seed: Seed) -> None:
     assert kinds["90000014"] == "CREDIT_NOTE"
 
 
+def test_service_offerings_are_priced_per_customer(erp_seed: Seed) -> None:
+    mapped = [
+        mapping.service_offering(fields(raw))
+        for raw in records("GetServiceOfferings", "ServiceOffering")
+    ]
+    currency = {c.number: c.currency for c in erp_seed.customers}
+    assert [(o.customer, o.id) for o in mapped] == [
+        (customer, offering.id)
+        for customer in (MUSTER, NORDLICHT)
+        for offering in erp_seed.offerings
+    ]
+    for offering in mapped:
+        seed = next(o for o in erp_seed.offerings if o.id == offering.id)
+        assert offering.price == Amount(
+            seed.prices[currency[offering.customer]], currency[offering.customer]
+        )
+        assert (offering.name, offering.duration_minutes, offering.max_participants) == (
+            seed.name,
+            seed.duration_minutes,
+            seed.max_attendees,
+        )
+        assert offering.per_participant is seed.manage_capacity
+    assert {o.id: o.location for o in mapped} == {
+        "70000001": "ONSITE", "70000002": "REMOTE", "70000003": "PROVIDER_SITE"
+    }  # fmt: skip
+
+
+def test_slots_with_the_seats_left(erp_seed: Seed) -> None:
+    mapped = {s.id: s for s in map(mapping.slot, map(fields, records("GetServiceSlots", "Slot")))}
+    assert set(mapped) == {s.id for s in erp_seed.slots}
+    for seed in erp_seed.slots:
+        slot = mapped[seed.id]
+        assert (slot.offering_id, slot.start, slot.end) == (seed.offering_id, seed.start, seed.end)
+        assert 0 <= slot.capacity_left <= seed.capacity
+    course = next(b.slot_id for b in erp_seed.bookings if b.customer == LUMIERE)
+    assert mapped[course].capacity_left == 1  # domain.md §7: one course 7/8 full
+    listed = [mapping.slot(fields(raw)) for raw in records("ListServiceSlots", "Slot")]
+    assert [s.id for s in listed] == [s.id for s in erp_seed.slots if s.offering_id == TRAINING]
+
+
+def test_bookings(erp_seed: Seed) -> None:
+    mapped = {
+        b.id: b for b in map(mapping.booking, map(fields, records("GetServiceBookings", "Booking")))
+    }
+    assert set(mapped) == {b.id for b in erp_seed.bookings}
+    statuses = {
+        "request": "REQUESTED", "booked": "CONFIRMED", "cancelled": "CANCELLED",
+        "attended": "COMPLETED",
+    }  # fmt: skip
+    for seed in erp_seed.bookings:
+        booking = mapped[seed.id]
+        slot = next(s for s in erp_seed.slots if s.id == seed.slot_id)
+        assert (booking.customer, booking.slot_id, booking.start, booking.end) == (
+            seed.customer,
+            seed.slot_id,
+            slot.start,
+            slot.end,
+        )
+        assert (booking.status, booking.source_status.code) == (statuses[seed.state], seed.state)
+        assert [(p.name, p.email) for p in booking.participants] == [
+            (a.name, a.email) for a in seed.attendees
+        ]
+        assert (booking.order_id, booking.cancel_reason) == (seed.order_id, seed.cancel_reason)
+    wartung = [b for b in mapped.values() if b.offering_name == "Wartung vor Ort"]
+    assert sorted(b.status for b in wartung) == ["CANCELLED", "COMPLETED", "CONFIRMED"]
+
+
+def booking_with(**overrides: object) -> Raw:
+    return {**records("GetServiceBookings", "Booking")[0], **overrides}
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "label"),
+    [
+        ("request", "REQUESTED", "Request"),
+        ("booked", "CONFIRMED", "Booked"),
+        ("rescheduled", "RESCHEDULED", "Rescheduled"),
+        ("cancelled", "CANCELLED", "Cancelled"),
+        ("attended", "COMPLETED", "Attended"),
+        ("no_show", "NO_SHOW", "No Show"),
+    ],
+)
+def test_booking_states(state: str, status: str, label: str) -> None:
+    booking = mapping.booking(fields(booking_with(State=state)))
+    assert (booking.status, booking.source_status) == (status, SourceStatus(state, label))
+
+
 @pytest.mark.parametrize(
     ("operation", "item"),
-    [("ListQuotes", "Quote"), ("ListOrders", "Order"), ("ListInvoices", "Invoice")],
+    [
+        ("ListQuotes", "Quote"),
+        ("ListOrders", "Order"),
+        ("ListInvoices", "Invoice"),
+        ("ListServiceBookings", "Booking"),
+    ],
 )
 def test_list_answers(operation: str, item: str) -> None:
     page = fields(recorded(operation))
@@ -314,6 +406,18 @@ Mapper = Callable[[Fields], object]
             mapping.delivery,
             lambda: {**records("GetDeliveriesByOrders", "Delivery")[0], "Move": {"x": 1}},
             "expected a list",
+        ),
+        (mapping.booking, lambda: booking_with(State="tentative"), "unknown State"),
+        (mapping.booking, lambda: booking_with(Start=None), "Start is missing"),
+        (
+            mapping.service_offering,
+            lambda: {**records("GetServiceOfferings", "ServiceOffering")[0], "Location": "moon"},
+            "unknown Location",
+        ),
+        (
+            mapping.slot,
+            lambda: {**records("GetServiceSlots", "Slot")[0], "SeatsLeft": "2"},
+            "SeatsLeft is a str",
         ),
     ],
 )

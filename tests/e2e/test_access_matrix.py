@@ -25,11 +25,13 @@ from graphql import (
 )
 
 from auth.policy import Permission, grants, needs_second_factor, permissions_of
+from sandbox.seed import TRAINING
 from sandbox.server import Sandbox
 from schema.common import global_id
 from tests.access_fixtures import (
     Caller,
     all_callers,
+    catalog_ids,
     close_all,
     errors_by_path,
     principal_of,
@@ -42,16 +44,19 @@ from tests.stack import Tokens, running_gateway
 OBJECT_LEVELS = 5
 LIST_ARGS = "(first: 100)"
 ROOT_LISTS = ("viewer", "organization", "accountBalance", "cases", "quotes", "orders", "invoices",
-              "tickets", "documents", "insights", "consents", "consentHistory",
-              "thread")  # fmt: skip
+              "tickets", "documents", "insights", "consents", "consentHistory", "thread",
+              "serviceOfferings", "availableSlots", "bookings")  # fmt: skip
 ROOT_ARGS = {
     "insights": '(from: "2026-03-01", to: "2026-03-10")',
     "thread": f'(subjectId: "{global_id("Ticket", "crm", "TCK-1001")}")',  # a seeded ticket
+    "availableSlots": f'(offeringId: "{global_id("ServiceOffering", "erp", TRAINING)}", '
+    'from: "2026-03-10", to: "2026-03-31")',
 }
 """Arguments a root field requires beyond paging."""
 BY_ID = {"Quote": "quote", "Order": "order", "Invoice": "invoice", "Ticket": "ticket",
-         "Document": "document"}  # fmt: skip
-NODE_TYPES = ("Quote", "Order", "Invoice", "Ticket", "Delivery", "Payment", "Document")
+         "Document": "document", "Booking": "booking"}  # fmt: skip
+NODE_TYPES = ("Quote", "Order", "Invoice", "Ticket", "Delivery", "Payment", "Document", "Booking",
+              "Slot", "ServiceOffering")  # fmt: skip
 
 
 def selection(
@@ -266,7 +271,8 @@ async def test_objects_by_id_follow_type_and_audience_permissions(
 ) -> None:
     schema = sdl_schema()
     fields, types = requirements(schema)
-    ids = await reference_ids(next(c for c in callers if c.role == "admin").client)
+    admin = next(c for c in callers if c.role == "admin").client
+    ids = await reference_ids(admin) | await catalog_ids(admin)
     for caller in callers:
         expectation = Expectation(caller, await principal_of(sandbox, caller.token))
         for type_name in NODE_TYPES:
@@ -303,16 +309,17 @@ async def test_hidden_items_are_neither_listed_nor_counted(
     every = await admin.client.query("""{
         documents(first: 100) { totalCount edges { node { audience } } }
         quotes { totalCount } orders { totalCount } invoices { totalCount }
-        tickets { totalCount } cases { totalCount } }""")
-    assert every["cases"]["totalCount"] == sum(
-        every[kind]["totalCount"] for kind in ("quotes", "orders", "invoices", "tickets")
-    )
+        tickets { totalCount } bookings { totalCount } cases { totalCount } }""")
     case_permission = {
         "quotes": Permission.QUOTES_READ,
         "orders": Permission.ORDERS_READ,
         "invoices": Permission.INVOICES_READ,
         "tickets": Permission.TICKETS_READ,
+        "bookings": Permission.BOOKINGS_READ,
     }
+    assert every["cases"]["totalCount"] == sum(
+        every[kind]["totalCount"] for kind in case_permission
+    )
     for caller in callers:
         expectation = Expectation(caller, await principal_of(sandbox, caller.token))
         body = (await caller.client.post(

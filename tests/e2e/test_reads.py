@@ -297,7 +297,9 @@ async def test_cases_merge_the_systems_newest_first(client_for: Client) -> None:
     data = await anna.query("""{ cases(first: 100) { totalCount edges { node {
         __typename number title caseType statusLabel updatedAt } } } }""")
     cases = [edge["node"] for edge in data["cases"]["edges"]]
-    assert {case["caseType"] for case in cases} == {"QUOTE", "ORDER", "INVOICE", "TICKET"}
+    assert {case["caseType"] for case in cases} == {
+        "QUOTE", "ORDER", "INVOICE", "TICKET", "BOOKING"
+    }  # fmt: skip
     stamps = [case["updatedAt"] for case in cases]
     assert stamps == sorted(stamps, reverse=True)
     filtered = await anna.query("""{ cases(filter: {types: [TICKET], search: "Zeichnung"}) {

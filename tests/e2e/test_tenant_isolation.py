@@ -17,7 +17,7 @@ from tests.stack import GraphQLClient, Tokens, answer_bytes, without_sources
 from tests.ws_client import Closed, graphql_ws
 
 FIELD_OF = {"Quote": "quote", "Order": "order", "Invoice": "invoice", "Ticket": "ticket",
-            "Document": "document"}  # fmt: skip
+            "Document": "document", "Booking": "booking"}  # fmt: skip
 
 
 def asks(type_name: str) -> dict[str, str]:
@@ -127,6 +127,7 @@ async def test_cursors_crafted_from_another_tenants_data(
         "orders": [o.id for o in sandbox.seed.orders if o.customer == MUSTER],
         "invoices": [i.id for i in sandbox.seed.invoices if i.customer == MUSTER],
         "tickets": [t.id for t in sandbox.seed.tickets if t.customer == MUSTER],
+        "bookings": [b.id for b in sandbox.seed.bookings if b.customer == MUSTER],
     }
     try:
         for field, foreign_ids in lists.items():

@@ -8,7 +8,7 @@ from lxml import etree
 
 from connectors.base.soap import load_wsdl
 from connectors.erp.client import WSDL_PATH as GATEWAY_WSDL
-from sandbox.erp import ERP_NS, WSDL_PATH
+from sandbox.erp import WSDL_PATH
 from sandbox.erp.operations import OPERATIONS
 from sandbox.erp.writes import WRITES
 from sandbox.model import Seed
@@ -18,11 +18,14 @@ from tests.erp_fixtures import (
     RECORDED_WRITES,
     UNKNOWN,
     ErpControl,
+    answer_body,
+    erp,
+    fault_of,
+    post,
     recorded_requests,
     soap_request,
 )
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSD = "http://www.w3.org/2001/XMLSchema"
@@ -32,35 +35,10 @@ their own."""
 SERVED = set(OPERATIONS) | set(WRITES)
 
 
-def erp(name: str) -> str:
-    return f"{{{ERP_NS}}}{name}"
-
-
 def schema_of(wsdl: etree._Element) -> etree.XMLSchema:
     schema = wsdl.find(f".//{{{XSD}}}schema")
     assert schema is not None
     return etree.XMLSchema(schema)
-
-
-def answer_body(content: bytes) -> etree._Element:
-    """The first element in the answer's SOAP Body."""
-    body = etree.fromstring(content).find(f"{{{SOAP_ENV}}}Body")
-    assert body is not None
-    return body[0]
-
-
-def fault_of(response: httpx.Response) -> tuple[str, str]:
-    fault = answer_body(response.content)
-    assert fault.tag == f"{{{SOAP_ENV}}}Fault"
-    return fault.findtext("faultcode") or "", fault.findtext("faultstring") or ""
-
-
-async def post(erp_url: str, body: bytes, action: str | None = None) -> httpx.Response:
-    headers = {"Content-Type": "text/xml; charset=utf-8"}
-    if action is not None:
-        headers["SOAPAction"] = f'"{ERP_NS}/{action}"'
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        return await http.post(erp_url, content=body, headers=headers)
 
 
 async def test_wsdl_is_served_with_the_requests_address(erp_url: str) -> None:
