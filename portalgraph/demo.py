@@ -5,6 +5,8 @@ from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
 
+import httpx
+
 from infra.usage import UsageStore
 from portalgraph.app import advancing_clock, create_app
 from portalgraph.logs import configure_logging
@@ -13,9 +15,12 @@ from portalgraph.servers import serve_all
 from portalgraph.settings import Settings
 from sandbox.history import usage_history
 from sandbox.idp.export import load_realm
+from sandbox.idp.otp import totp_now
 from sandbox.seed import parse_now
 from sandbox.server import Sandbox, bind, build_sandbox, fixed_ports
 
+DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"
 SAMPLE_QUERY = Path(__file__).with_name("sample_query.graphql")
 DEMO_USERS = (
     ("anna", "Muster Maschinenbau AG", "admin, purchasing; TOTP JBSWY3DPEHPK3PXP"),
@@ -129,3 +134,23 @@ async def run_demo(host: str, port: int, latency_ms: int) -> None:
     )
     print(banner(sandbox, gateway_url), flush=True)
     await serve_all([(app, gateway_socket), *apps])  # type: ignore[list-item]
+
+
+def demo_token(base_port: int, username: str = "anna", host: str = "127.0.0.1") -> str:
+    """An access token of a demo user from the demo's identity provider on P+1, signed in with
+    the user's second factor when the realm gives them one (so MFA step-up holds)."""
+    user = load_realm().user_by_username(username)
+    if user is None:
+        raise ValueError(f"no demo user {username!r}")
+    form = {
+        "grant_type": "password",
+        "client_id": "portal-frontend",
+        "username": username,
+        "password": DEMO_PASSWORD,
+    }
+    if user.totp is not None:
+        form["totp"] = totp_now(user.totp)
+    idp = f"http://{f'[{host}]' if ':' in host else host}:{base_port + 1}"
+    response = httpx.post(f"{idp}/realms/portal/protocol/openid-connect/token", data=form)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
