@@ -92,6 +92,7 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document], DAY),
     "versions": _entity("dms:versions-of-document", 120, list[r.DocumentVersion], DAY),
     "members": _entity("idp:members-of-organization", 60, list[Account]),
+    "account": _entity("idp:account", 60, Account),
     "offerings": _entity("erp:offerings-of-customer", 300, list[r.ServiceOffering], DAY),
     "slot": _entity("erp:slot", 15, r.Slot),
     "slots": _listed("erp:slots-of-offering", 15, list[r.Slot]),
@@ -342,6 +343,12 @@ class Loaders:
     def members(self) -> "DataLoader[str, list[Account]]":
         """An organization's members (identity provider), by organization number."""
         return self._relation("members", self._upstreams.directory.members_of)
+
+    @cached_property
+    def account(self) -> "DataLoader[str, Account | None]":
+        """A user's account (identity provider) by user ID; its attributes hold the user's
+        preferences."""
+        return self._loader("account", self._upstreams.directory.accounts)
 
     @cached_property
     def offerings(self) -> "DataLoader[str, list[r.ServiceOffering]]":

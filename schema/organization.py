@@ -8,6 +8,7 @@ from auth.principal import Principal
 from connectors.base import records as r
 from resolvers import members
 from resolvers import organization as resolve
+from resolvers import preferences as resolve_preferences
 from resolvers.context import Context
 from schema.common import (
     Connection,
@@ -27,6 +28,7 @@ from schema.enums import (
 )
 from schema.members import Member
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
+from schema.preferences import Preferences
 
 Info = strawberry.Info[Context, None]
 
@@ -211,3 +213,11 @@ class Viewer:
     async def organization(self, info: Info) -> Organization | None:
         customer = await resolve.organization(info.context)
         return Organization.of(customer) if customer is not None else None
+
+    @strawberry.field(
+        description="What the portal remembers for the viewer: language, time zone, "
+        "notification channels, dashboard, saved views, pinned documents.",
+        extensions=requires(Permission.PREFERENCES_MANAGE),
+    )
+    async def preferences(self, info: Info) -> Preferences | None:
+        return Preferences.of(await resolve_preferences.preferences(info.context))

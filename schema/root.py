@@ -67,6 +67,7 @@ from schema.organization_mutations import OrganizationMutations
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
+from schema.preferences import PreferenceMutations
 from schema.quote_mutations import QuoteMutations
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node, subject_ref
@@ -395,6 +396,7 @@ class Mutation(
     TicketMutations,
     ThreadMutations,
     BookingMutations,
+    PreferenceMutations,
 ):
     pass
 
