@@ -17,6 +17,8 @@ from sandbox.seed import parse_now
 from sandbox.server import Sandbox, bind, build_sandbox, fixed_ports
 
 SAMPLE_QUERY = Path(__file__).with_name("sample_query.graphql")
+DEMO_FLAGS = Path(__file__).with_name("demo_flags.yaml")
+"""The demo's feature flags, unless the environment configures some."""
 DEMO_USERS = (
     ("anna", "Muster Maschinenbau AG", "admin, purchasing; TOTP JBSWY3DPEHPK3PXP"),
     ("beat", "Muster Maschinenbau AG", "purchasing"),
@@ -31,8 +33,9 @@ DEMO_USERS = (
 
 
 def demo_settings(sandbox: Sandbox) -> Settings:
-    """The environment's settings, pointed at the sandbox, in demo mode."""
-    return Settings.from_environment(
+    """The environment's settings, pointed at the sandbox, in demo mode (with the demo's
+    feature flags unless the environment names its own)."""
+    settings = Settings.from_environment(
         demo_mode=True,
         erp_url=sandbox.erp_url,
         crm_url=sandbox.url("crm"),
@@ -40,6 +43,9 @@ def demo_settings(sandbox: Sandbox) -> Settings:
         payments_url=sandbox.url("payments"),
         oidc_server_url=sandbox.url("idp") + "/",
     )
+    if settings.flag_definitions:
+        return settings
+    return settings.model_copy(update={"feature_flags_file": DEMO_FLAGS})
 
 
 def members_by_organization() -> dict[str, list[str]]:

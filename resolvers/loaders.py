@@ -68,6 +68,7 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "addresses": _entity("erp:addresses-of-customer", 300, list[r.Address], DAY),
     "contacts": _entity("crm:contacts-of-customer", 300, list[r.Contact], DAY),
     "consents": _entity("crm:consents-of-customer", 300, list[r.Consent], HOUR),
+    "segment": _entity("crm:segment-of-customer", 300, r.CustomerSegment, DAY),
     "quote": _entity("erp:quote", 60, r.Quote),
     "quotes": _listed("erp:quotes-of-customer", 30, list[r.Quote]),
     "quote_lines": _entity("erp:lines-of-quote", 300, list[r.DocumentLine], DAY),
@@ -230,6 +231,11 @@ class Loaders:
     @cached_property
     def consents(self) -> "DataLoader[str, list[r.Consent]]":
         return self._relation("consents", self._upstreams.consents.consents_of)
+
+    @cached_property
+    def segment(self) -> "DataLoader[str, r.CustomerSegment | None]":
+        """A customer's segment (CRM), by customer number."""
+        return self._loader("segment", self._upstreams.segments.segments_of)
 
     @cached_property
     def quote(self) -> "DataLoader[str, r.Quote | None]":

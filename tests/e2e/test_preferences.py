@@ -5,7 +5,7 @@ to one user each, drive the status labels of the tokens issued after a change, a
 identity provider refuses what its user profile does not allow. These tests write, so they
 run on a sandbox of their own."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -37,11 +37,27 @@ DOCUMENTS = "{ documents(first: 100) { edges { node { id title } } } }"
 LABELS = "{ cases(first: 100, filter: {types: [INVOICE]}) { edges { node { statusLabel } } } }"
 
 
+Clients = Callable[..., Awaitable[GraphQLClient]]
+
+
 @pytest.fixture
-async def anna(own_gateway: str, own_tokens: Tokens) -> AsyncIterator[GraphQLClient]:
-    client = GraphQLClient(own_gateway, await own_tokens("anna"))
-    yield client
-    await client.aclose()
+async def clients(own_gateway: str, own_tokens: Tokens) -> AsyncIterator[Clients]:
+    """`await clients("jonas")`: a client of the module's gateway, closed after the test."""
+    made: list[GraphQLClient] = []
+
+    async def make(user: str, **headers: str) -> GraphQLClient:
+        made.append(GraphQLClient(own_gateway, await own_tokens(user)))
+        made[-1].http.headers.update(headers)
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+async def anna(clients: Clients) -> GraphQLClient:
+    return await clients("anna")
 
 
 async def stored_attributes(sandbox: Sandbox, username: str) -> dict[str, list[str]]:
@@ -160,83 +176,83 @@ async def test_refused_preferences_are_user_errors_and_change_nothing(
     assert await stored_attributes(own_sandbox, "anna") == before
 
 
-async def test_saved_views_are_saved_replaced_applied_and_deleted(anna: GraphQLClient) -> None:
-    overdue = {"types": ["INVOICE"], "statuses": ["OPEN"], "overdue": True}
-    saved = await anna.query(SAVE, {"input": {"name": " Überfällig ", "filter": overdue}})
+async def test_saved_views_are_saved_replaced_applied_and_deleted(clients: Clients) -> None:
+    jonas = await clients("jonas")
+    overdue = {"types": ["INVOICE", "ORDER"], "statuses": ["ON_HOLD", "OPEN"], "overdue": False}
+    saved = await jonas.query(SAVE, {"input": {"name": " Überfällig ", "filter": overdue}})
     assert saved["saveView"] == {
         "view": {"name": "Überfällig", "filter": {**overdue, "search": None}},
         "preferences": {"savedViews": [{"name": "Überfällig"}]},
         "userErrors": [],
     }
-    views = preferences_of(await anna.query(PREFERENCES))["savedViews"]
+    views = preferences_of(await jonas.query(PREFERENCES))["savedViews"]
     assert views == [{"name": "Überfällig", "filter": {**overdue, "search": None,
                                                        "updatedSince": None}}]  # fmt: skip
-    applied = views[0]["filter"]
-    body = await anna.query(
+    applied = {k: v for k, v in views[0]["filter"].items() if v is not None}
+    body = await jonas.query(
         "query($f: CaseFilterInput) { cases(filter: $f) { edges { node { caseType } } } }",
-        {"f": {k: v for k, v in applied.items() if v is not None}},
+        {"f": applied},
     )
-    assert {e["node"]["caseType"] for e in body["cases"]["edges"]} == {"INVOICE"}
-    replaced = await anna.query(
+    assert {e["node"]["caseType"] for e in body["cases"]["edges"]} == {"INVOICE", "ORDER"}
+    replaced = await jonas.query(
         SAVE, {"input": {"name": "überfällig", "filter": {"search": "SO-2026"}}}
     )
     assert replaced["saveView"]["preferences"]["savedViews"] == [{"name": "überfällig"}]
-    deleted = await anna.query(DELETE, {"input": {"name": "ÜBERFÄLLIG"}})
+    deleted = await jonas.query(DELETE, {"input": {"name": "ÜBERFÄLLIG"}})
     assert deleted["deleteView"] == {"preferences": {"savedViews": []}, "userErrors": []}
-    again = (await anna.query(DELETE, {"input": {"name": "Überfällig"}}))["deleteView"]
+    again = (await jonas.query(DELETE, {"input": {"name": "Überfällig"}}))["deleteView"]
     assert [e["code"] for e in again["userErrors"]] == ["NOT_FOUND"]
 
 
-async def test_saved_views_have_limits(anna: GraphQLClient, own_sandbox: Sandbox) -> None:
+async def test_saved_views_have_limits(clients: Clients, own_sandbox: Sandbox) -> None:
+    marco = await clients("marco")
     refused = {
         "INVALID": {"name": " ", "filter": {}},
         "TOO_LONG": {"name": "Lang", "filter": {"search": "x" * 1000}},
     }
     for code, view in refused.items():
-        result = (await anna.query(SAVE, {"input": view}))["saveView"]
+        result = (await marco.query(SAVE, {"input": view}))["saveView"]
         assert [e["code"] for e in result["userErrors"]] == [code]
     for n in range(20):
-        result = await anna.query(SAVE, {"input": {"name": f"View {n}", "filter": {}}})
+        result = await marco.query(SAVE, {"input": {"name": f"View {n}", "filter": {}}})
         assert result["saveView"]["userErrors"] == []
-    full = (await anna.query(SAVE, {"input": {"name": "One more", "filter": {}}}))["saveView"]
+    full = (await marco.query(SAVE, {"input": {"name": "One more", "filter": {}}}))["saveView"]
     assert [(e["code"], e["field"]) for e in full["userErrors"]] == [
         ("LIMIT_REACHED", ["input", "name"])
     ]
-    replacing = await anna.query(SAVE, {"input": {"name": "view 3", "filter": {"overdue": True}}})
+    replacing = await marco.query(SAVE, {"input": {"name": "view 3", "filter": {"overdue": True}}})
     assert replacing["saveView"]["userErrors"] == []  # replacing one is no new view
-    assert len((await stored_attributes(own_sandbox, "anna"))["portal_views"]) == 20
-    for n in range(20):
-        await anna.query(DELETE, {"input": {"name": f"View {n}"}})
+    assert len((await stored_attributes(own_sandbox, "marco"))["portal_views"]) == 20
 
 
 async def test_pinned_documents_belong_to_the_active_organization(
-    anna: GraphQLClient, own_gateway: str, own_tokens: Tokens
+    anna: GraphQLClient, clients: Clients
 ) -> None:
-    document = (await anna.query(DOCUMENTS))["documents"]["edges"][0]["node"]
+    documents = [e["node"] for e in (await anna.query(DOCUMENTS))["documents"]["edges"]]
+    seeded = next(d for d in documents if d["title"] == "Zeichnung Halterung H-12")
+    assert preferences_of(await anna.query(PREFERENCES))["pinnedDocuments"] == [seeded]
+    document = next(d for d in documents if d != seeded)
     pinned = (await anna.query(PIN, {"input": {"documentId": document["id"]}}))["pinDocument"]
     assert pinned == {
         "document": {"id": document["id"]},
-        "preferences": {"pinnedDocuments": [{"id": document["id"]}]},
+        "preferences": {"pinnedDocuments": [{"id": seeded["id"]}, {"id": document["id"]}]},
         "userErrors": [],
     }
     again = (await anna.query(PIN, {"input": {"documentId": document["id"]}}))["pinDocument"]
-    assert again["preferences"]["pinnedDocuments"] == [{"id": document["id"]}]
+    assert len(again["preferences"]["pinnedDocuments"]) == 2  # pinned once
     listed = preferences_of(await anna.query(PREFERENCES))["pinnedDocuments"]
-    assert listed == [document]
-    in_ticino = GraphQLClient(own_gateway, await own_tokens("anna"))
-    in_ticino.http.headers["X-Portal-Organization"] = TICINO
+    assert listed == [seeded, document]
+    in_ticino = await clients("anna", **{"X-Portal-Organization": TICINO})
     assert preferences_of(await in_ticino.query(PREFERENCES))["pinnedDocuments"] == []
-    await in_ticino.aclose()
     unpinned = await anna.query(PIN, {"input": {"documentId": document["id"], "pinned": False}})
-    assert unpinned["pinDocument"]["preferences"] == {"pinnedDocuments": []}
+    assert unpinned["pinDocument"]["preferences"] == {"pinnedDocuments": [{"id": seeded["id"]}]}
 
 
 async def test_another_organizations_document_is_not_found(
-    anna: GraphQLClient, own_gateway: str, own_tokens: Tokens
+    anna: GraphQLClient, clients: Clients
 ) -> None:
-    luc = GraphQLClient(own_gateway, await own_tokens("luc"))
+    luc = await clients("luc")
     theirs = (await luc.query(DOCUMENTS))["documents"]["edges"][0]["node"]["id"]
-    await luc.aclose()
     unknown = global_id("Document", "dms", "DOC-NOPE")
     answers = []
     for document_id in (theirs, unknown, "bm9uZQ"):
