@@ -23,7 +23,7 @@ Call = Callable[[UserAdmin], Awaitable[T]]
 FIELDS = {"email": "email", "username": "email", "firstName": "first_name",
           "lastName": "last_name", "locale": "locale", "zoneinfo": "timezone",
           "portal_notifications": "notifications", "portal_dashboard": "dashboard_widgets",
-          "portal_views": "filter", "portal_pins": "document_id"}  # fmt: skip
+          "portal_views": "name", "portal_pins": "document_id"}  # fmt: skip
 """The attributes Keycloak names → the portal's fields (the login is the e-mail address)."""
 MESSAGES = {
     "error-invalid-email": "This is not a valid e-mail address.",

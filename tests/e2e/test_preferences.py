@@ -6,12 +6,15 @@ identity provider refuses what its user profile does not allow. These tests writ
 run on a sandbox of their own."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakError
 
+from sandbox.idp.app import idp_of
+from sandbox.idp.profile import UserProfile
 from sandbox.seed import LUMIERE, MUSTER, TICINO
 from sandbox.server import Sandbox
 from schema.common import global_id
@@ -308,3 +311,33 @@ async def test_the_identity_provider_refuses_what_its_user_profile_does_not_allo
             assert error.value.response_code == 400
             assert key in str(error.value.response_body), key
         assert (await admin.a_get_user(user_id))["attributes"] == user["attributes"]
+
+
+async def test_a_stricter_identity_provider_refuses_with_its_own_reasons(
+    clients: Clients, own_sandbox: Sandbox
+) -> None:
+    """An operator may give Keycloak's user profile tighter limits than the gateway's: its
+    refusal comes back as a user error at the input concerned, and nothing changes."""
+    realm = idp_of(own_sandbox.apps["idp"]).realm
+    original = realm.user_profile
+    realm.user_profile = UserProfile(tuple(
+        replace(a, validations={**a.validations, "multivalued": {"max": 1}})
+        if a.name == "portal_views" else a
+        for a in original.attributes
+    ))  # fmt: skip
+    try:
+        mia = await clients("mia")
+        first = await mia.query(SAVE, {"input": {"name": "Eins", "filter": {}}})
+        assert first["saveView"]["userErrors"] == []
+        second = (await mia.query(SAVE, {"input": {"name": "Zwei", "filter": {}}}))["saveView"]
+        assert second["userErrors"] == [
+            {
+                "field": ["input", "name"],
+                "code": "INVALID",
+                "message": "There are too many of these.",
+            }
+        ]
+        views = preferences_of(await mia.query(PREFERENCES))["savedViews"]
+        assert [view["name"] for view in views] == ["Eins"]
+    finally:
+        realm.user_profile = original
