@@ -1,8 +1,8 @@
 """Which adapter serves which port, chosen from settings.
 
 Built in: `erp` (SOAP) serves organizations, quotes, orders, invoices and bookings; `crm`
-contacts, tickets, the message threads on cases and consents; `dms` documents; `payments`
-payments. A company swaps in its own adapter for a port with
+contacts, tickets, the message threads on cases, consents and customer segments; `dms`
+documents; `payments` payments. A company swaps in its own adapter for a port with
 `PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point in the group
 `portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once, even when it
 serves several ports.
@@ -31,6 +31,7 @@ DEFAULT_ADAPTERS = {
     "bookings": "erp",
     "contacts": "crm",
     "consents": "crm",
+    "segments": "crm",
     "tickets": "crm",
     "threads": "crm",
     "documents": "dms",

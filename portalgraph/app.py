@@ -34,6 +34,7 @@ from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters
 from infra.cache import Cache
 from infra.fallback import FallbackCache
+from infra.flags import FeatureFlags
 from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempotency
 from infra.metrics import OperationNames
 from infra.rendering import Renderer
@@ -335,6 +336,7 @@ def create_app(
                 creditor=settings.creditor,
                 renditions=renditions,
                 feed=realtime.feed,
+                flags=FeatureFlags(settings.flag_definitions),
                 uploads=UploadPolicy(
                     settings.upload_max_bytes, frozenset(settings.upload_media_types)
                 ),

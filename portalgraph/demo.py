@@ -22,6 +22,8 @@ from sandbox.server import Sandbox, bind, build_sandbox, fixed_ports
 DEMO_PASSWORD = "demo"
 DEMO_PASSWORD = "demo"
 SAMPLE_QUERY = Path(__file__).with_name("sample_query.graphql")
+DEMO_FLAGS = Path(__file__).with_name("demo_flags.yaml")
+"""The demo's feature flags, unless the environment configures some."""
 DEMO_USERS = (
     ("anna", "Muster Maschinenbau AG", "admin, purchasing; TOTP JBSWY3DPEHPK3PXP"),
     ("beat", "Muster Maschinenbau AG", "purchasing"),
@@ -36,8 +38,9 @@ DEMO_USERS = (
 
 
 def demo_settings(sandbox: Sandbox) -> Settings:
-    """The environment's settings, pointed at the sandbox, in demo mode."""
-    return Settings.from_environment(
+    """The environment's settings, pointed at the sandbox, in demo mode (with the demo's
+    feature flags unless the environment names its own)."""
+    settings = Settings.from_environment(
         demo_mode=True,
         erp_url=sandbox.erp_url,
         crm_url=sandbox.url("crm"),
@@ -45,6 +48,9 @@ def demo_settings(sandbox: Sandbox) -> Settings:
         payments_url=sandbox.url("payments"),
         oidc_server_url=sandbox.url("idp") + "/",
     )
+    if settings.flag_definitions:
+        return settings
+    return settings.model_copy(update={"feature_flags_file": DEMO_FLAGS})
 
 
 def members_by_organization() -> dict[str, list[str]]:

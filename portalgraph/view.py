@@ -49,6 +49,7 @@ from auth.principal import Principal
 from auth.tokens import IdentityProviderUnavailable, InvalidToken, TokenVerifier
 from connectors.base.caching import CachedEntity, ReadThrough
 from infra.cache import Cache
+from infra.flags import FeatureFlags
 from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
@@ -97,6 +98,7 @@ class RequestServices:
     creditor: Creditor
     renditions: Renditions
     feed: EventFeed | None = None
+    flags: FeatureFlags = field(default_factory=lambda: FeatureFlags({}))
     uploads: UploadPolicy = field(default_factory=UploadPolicy)
 
     def writes(self) -> Writes:
@@ -238,6 +240,7 @@ class GatewayView(GraphQL[Context, None]):
             creditor=services.creditor,
             renditions=services.renditions,
             uploads=services.uploads,
+            flags=services.flags,
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(
             "accept", ""

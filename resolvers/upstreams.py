@@ -13,6 +13,7 @@ from connectors.base.ports import (
     OrganizationPort,
     PaymentPort,
     QuotePort,
+    SegmentPort,
     ThreadPort,
     TicketPort,
 )
@@ -31,5 +32,6 @@ class Upstreams:
     threads: ThreadPort
     documents: DocumentPort
     consents: ConsentPort
+    segments: SegmentPort
     directory: Directory
     bookings: BookingPort

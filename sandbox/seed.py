@@ -136,6 +136,7 @@ class _Fixtures:
                 "portal",
                 None,
                 money("50000.00"),
+                segment="key_account",
             ),
             Customer(
                 LUMIERE,
@@ -153,6 +154,7 @@ class _Fixtures:
                 "ebill",
                 "41101000000123456",
                 money("20000.00"),
+                segment="sme",
             ),
             Customer(
                 NORDLICHT,
@@ -170,6 +172,7 @@ class _Fixtures:
                 "email",
                 None,
                 money("10000.00"),
+                segment="sme",
             ),
             Customer(
                 TICINO,
@@ -187,6 +190,7 @@ class _Fixtures:
                 "portal",
                 None,
                 money("15000.00"),
+                segment="sme",
             ),
             Customer(
                 SOPHIE,
@@ -204,6 +208,7 @@ class _Fixtures:
                 "portal",
                 None,
                 money("2000.00"),
+                segment="consumer",
             ),
         ]
         for index, customer in enumerate(self.seed.customers, start=1):

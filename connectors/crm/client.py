@@ -1,5 +1,5 @@
-"""The CRM adapter: contacts, helpdesk tickets, the messages on cases and consents over the
-CRM's REST API (`/api/v1`).
+"""The CRM adapter: contacts, helpdesk tickets, the messages on cases, consents and the
+customers' segments over the CRM's REST API (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `subjects=`); the
 ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Each write (a contact
@@ -19,6 +19,7 @@ from connectors.base.records import (
     ConsentDecision,
     Contact,
     ContactFields,
+    CustomerSegment,
     Message,
     NewMessage,
     NewTicket,
@@ -37,6 +38,7 @@ from connectors.base.rest import (
 )
 from connectors.crm import mapping
 
+COMPANIES = "/api/v1/companies"
 CONTACTS = "/api/v1/contacts"
 CONTACT = CONTACTS + "/{contact_id}"
 TICKETS = "/api/v1/tickets"
@@ -44,7 +46,8 @@ TICKET = TICKETS + "/{ticket_id}"
 
 
 class CrmAdapter(RestAdapter):
-    """`ContactPort`, `TicketPort`, `ThreadPort` and `ConsentPort` for the CRM."""
+    """`ContactPort`, `TicketPort`, `ThreadPort`, `ConsentPort` and `SegmentPort` for the
+    CRM."""
 
     system = System.CRM
 
@@ -164,6 +167,11 @@ class CrmAdapter(RestAdapter):
             "/api/v1/consents", "company_ids", customers, mapping.consents
         )
         return grouped(found, lambda consent: consent.customer, customers)
+
+    async def segments_of(self, customers: Sequence[str]) -> list[CustomerSegment | None]:
+        found = await self._rest.get_batched(COMPANIES, "ids", customers, mapping.segments)
+        by_customer = {segment.customer: segment for segment in found}
+        return [by_customer.get(customer) for customer in customers]
 
     async def consent_texts(self) -> dict[str, str]:
         return mapping.consent_texts(await self._rest.get("/api/v1/consent_texts"))

@@ -34,6 +34,7 @@ from connectors.base.records import (
     ConsentDecision,
     Contact,
     ContactFields,
+    CustomerSegment,
     Message,
     NewMessage,
     NewTicket,
@@ -352,3 +353,9 @@ def consent_form(decision: ConsentDecision) -> dict[str, str]:
         "granted": "true" if decision.granted else "false",
         "text_version": decision.text_version,
     }
+
+
+@crm
+def segments(body: object) -> list[CustomerSegment]:
+    """Companies as segments: the segment is the CRM's own tag (`key_account`, `sme`…)."""
+    return [CustomerSegment(text(e, "id"), opt_text(e, "segment")) for e in as_objects(body)]

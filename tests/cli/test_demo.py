@@ -74,6 +74,13 @@ def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
     ).json()
     assert answer["data"] == {"viewer": {"organization": {"legalName": "Muster Maschinenbau AG"}}}
     assert answer["extensions"]["sources"]["erp"]["status"] == "ok"
+    flags = httpx.post(  # the demo's feature flags (portalgraph/demo_flags.yaml)
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": "{ viewer { features { key } } }"},
+        headers={"Authorization": f"Bearer {access_token}"},
+    ).json()["data"]["viewer"]["features"]
+    on = {flag["key"] for flag in flags}
+    assert {"recommendations", "qr-bill-scanner", "dashboard-layout"} <= on
     assert httpx.get(f"http://127.0.0.1:{port + 2}/erp?wsdl").text.startswith("<?xml")
     for offset in (2, 3, 4, 5):
         stats = httpx.get(f"http://127.0.0.1:{port + offset}/_stats").json()
