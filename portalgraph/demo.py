@@ -34,6 +34,7 @@ def demo_settings(sandbox: Sandbox) -> Settings:
     """The environment's settings, pointed at the sandbox, in demo mode."""
     return Settings.from_environment(
         demo_mode=True,
+        portal=True,
         erp_url=sandbox.erp_url,
         crm_url=sandbox.url("crm"),
         dms_url=sandbox.url("dms"),
@@ -73,6 +74,7 @@ def banner(sandbox: Sandbox, gateway_url: str) -> str:
     users = "\n".join(f"    {login:<11} {org:<30} {roles}" for login, org, roles in DEMO_USERS)
     return f"""
 Portalgraph demo
+  portal page         {gateway_url}/portal/   (sign in as anna / demo, TOTP JBSWY3DPEHPK3PXP)
   GraphQL + GraphiQL  {gateway_url}/graphql
   health / readiness  {gateway_url}/healthz  {gateway_url}/readyz
   identity provider   {idp}/realms/portal   (Keycloak-compatible)

@@ -56,7 +56,7 @@ from portalgraph.multipart import read_form
 from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from portalgraph.sse import ResumableSSETransport
-from portalgraph.websockets import LegacyWSHandler, TransportWSHandler
+from portalgraph.websockets import LegacyWSHandler, TextFrames, TransportWSHandler
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
@@ -155,6 +155,7 @@ class GatewayRequestAdapter(StarletteRequestAdapter):
 
 class GatewayView(GraphQL[Context, None]):
     request_adapter_class = GatewayRequestAdapter
+    websocket_adapter_class = TextFrames
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     stream_transport_classes_by_protocol = MappingProxyType(
