@@ -263,8 +263,10 @@ class GatewayView(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set headers on a WebSocket: the `connection_init` payload may carry
-        `Authorization` and `X-Portal-Organization` instead; a connection without any valid
-        token, or with an organization not its own, is refused (4403)."""
+        `Authorization`, `X-Portal-Organization` and `Accept-Language` instead (the language
+        otherwise comes from the upgrade request, then the user's locale, as over HTTP); a
+        connection without any valid token, or with an organization not its own, is refused
+        (4403)."""
         params = context.connection_params or {}
         token, organization = bearer_of(params), _param(params, ORGANIZATION_HEADER)
         principal = context.principal
@@ -285,7 +287,10 @@ class GatewayView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": "A valid bearer token is required."})
         context.principal = principal
         context.loaders = self._services().loaders(principal)
-        context.locale = negotiate_locale(None, principal.locale)
+        language = _param(params, "Accept-Language") or context.request.headers.get(
+            "accept-language"
+        )
+        context.locale = negotiate_locale(language, principal.locale)
         return cast(UnsetType, UNSET)
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:

@@ -1,9 +1,11 @@
 // Subscriptions over one WebSocket with the graphql-transport-ws protocol. Browsers cannot
-// set headers on a WebSocket, so the bearer token travels in the `connection_init` payload.
+// set headers on a WebSocket, so the bearer token and the chosen language travel in the
+// `connection_init` payload.
 // When the connection drops, it is opened again (a few times, waiting longer each time) and
 // every subscription resumes after the last event it received (`extensions.cursor`).
 
 import { accessToken } from "./auth.js";
+import { acceptLanguage } from "./locale.js";
 
 const PROTOCOL = "graphql-transport-ws";
 const RETRIES_MS = [500, 1000, 2000, 5000, 10000];
@@ -51,7 +53,8 @@ export class Live {
     const socket = new WebSocket(url, PROTOCOL);
     this.socket = socket;
     socket.addEventListener("open", () => {
-      socket.send(JSON.stringify({ type: "connection_init", payload: { Authorization: `Bearer ${token}` } }));
+      const payload = { Authorization: `Bearer ${token}`, "Accept-Language": acceptLanguage() };
+      socket.send(JSON.stringify({ type: "connection_init", payload }));
     });
     socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     socket.addEventListener("close", () => this.dropped());

@@ -23,6 +23,7 @@ const CASES = `query Cases($filter: CaseFilterInput, $after: String) {
 
 const TYPES = [["", "All types"], ["ORDER", "Orders"], ["INVOICE", "Invoices"], ["TICKET", "Tickets"],
   ["QUOTE", "Quotes"], ["BOOKING", "Bookings"]];
+const TYPE_NAMES = Object.fromEntries(TYPES);
 const DETAIL = { ORDER: "orders", INVOICE: "invoices", TICKET: "tickets" };
 
 export async function show(main, { query }) {
@@ -47,7 +48,7 @@ export async function show(main, { query }) {
     const connection = data?.cases;
     if (!connection) return;
     list.append(...connection.edges.map(({ node }) => row(node)));
-    count.textContent = `${connection.totalCount} cases`;
+    count.textContent = `${connection.totalCount} ${type ? TYPE_NAMES[type].toLowerCase() : "cases"}`;
     cursor = connection.pageInfo.endCursor;
     more.hidden = !connection.pageInfo.hasNextPage;
     more.disabled = false;

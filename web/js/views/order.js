@@ -36,7 +36,7 @@ export async function show(main, { params: [id] }) {
   main.replaceChildren(
     h("h1", {}, `Order ${order.number}`),
     h("section", { class: "card" },
-      h("p", {}, order.title, " ", status),
+      h("p", {}, order.title !== order.number && `${order.title} `, status),
       h("dl", { class: "figures" },
         field("Ordered", date(order.orderedAt)),
         field("Your reference", order.customerReference ?? "–"),
