@@ -68,10 +68,12 @@ def login_routes(idp: Idp) -> list[Route]:
                 pending.user_id = user.id
                 return otp_form(title, url)
             return _signed_in(idp, tab_id, pending, user, ("pwd",), "1", request)
-        user = idp.realm.users[pending.user_id]
-        if user.totp is None or not totp_valid(user.totp, form.get("otp", ""), idp.clock()):
+        owed = idp.realm.users.get(pending.user_id)
+        if owed is None or not owed.enabled:  # removed or disabled since the password step
+            return error_page(title, TIMED_OUT, status_code=400)
+        if owed.totp is None or not totp_valid(owed.totp, form.get("otp", ""), idp.clock()):
             return otp_form(title, url, error=INVALID_OTP)
-        return _signed_in(idp, tab_id, pending, user, ("pwd", "otp"), "2", request)
+        return _signed_in(idp, tab_id, pending, owed, ("pwd", "otp"), "2", request)
 
     return [
         Route(f"{base}/protocol/openid-connect/auth", authorize, methods=["GET"]),

@@ -29,13 +29,6 @@ INVALID_CREDENTIALS = {"error": "invalid_grant", "error_description": "Invalid u
 
 
 @pytest.fixture
-async def frontend(idp_url: str) -> AsyncIterator[KeycloakOpenID]:
-    openid = KeycloakOpenID(server_url=idp_url, realm_name=REALM, client_id="portal-frontend")
-    yield openid
-    await openid.connection.aclose()
-
-
-@pytest.fixture
 async def gateway(idp_url: str) -> AsyncIterator[KeycloakOpenID]:
     openid = KeycloakOpenID(
         server_url=idp_url,

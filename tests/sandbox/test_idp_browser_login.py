@@ -29,13 +29,6 @@ def pkce_pair() -> tuple[str, str]:
 
 
 @pytest.fixture
-async def frontend(idp_url: str) -> AsyncIterator[KeycloakOpenID]:
-    openid = KeycloakOpenID(server_url=idp_url, realm_name=REALM, client_id="portal-frontend")
-    yield openid
-    await openid.connection.aclose()
-
-
-@pytest.fixture
 async def browser(idp_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=idp_url) as client:
         yield client

@@ -2,9 +2,9 @@
 // type, status and search text (kept in the address, so a filtered list can be bookmarked),
 // paged with the connection's cursor ("Show more").
 
-import { graphql } from "../api.js";
-import { badge, h, link, problemNotice } from "../dom.js";
+import { badge, h, link } from "../dom.js";
 import { dateTime } from "../locale.js";
+import { pager } from "../paging.js";
 
 const CASES = `query Cases($filter: CaseFilterInput, $after: String) {
   cases(filter: $filter, first: 20, after: $after) {
@@ -37,23 +37,16 @@ export async function show(main, { query }) {
   };
   const list = h("ul", { class: "list", id: "case-list" });
   const count = h("p", { class: "muted", role: "status" });
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more");
-  const notices = h("div");
-  let cursor = null;
-
-  async function load() {
-    more.disabled = true;
-    const { data, errors } = await graphql(CASES, { filter, after: cursor });
-    notices.replaceChildren(problemNotice(errors));
-    const connection = data?.cases;
-    if (!connection) return;
-    list.append(...connection.edges.map(({ node }) => row(node)));
-    count.textContent = `${connection.totalCount} ${type ? TYPE_NAMES[type].toLowerCase() : "cases"}`;
-    cursor = connection.pageInfo.endCursor;
-    more.hidden = !connection.pageInfo.hasNextPage;
-    more.disabled = false;
-  }
-  more.addEventListener("click", load);
+  const { more, notices, load } = pager({
+    query: CASES,
+    variables: { filter },
+    field: "cases",
+    list,
+    row,
+    onPage: (connection) => {
+      count.textContent = `${connection.totalCount} ${type ? TYPE_NAMES[type].toLowerCase() : "cases"}`;
+    },
+  });
 
   main.replaceChildren(
     h("h1", {}, "Cases"),

@@ -2,9 +2,10 @@
 // has one, else the format's icon name; downloads of the latest version. Thumbnails and files
 // are signed links fetched with the bearer token.
 
-import { download, fileUrl, graphql } from "../api.js";
-import { h, problemNotice } from "../dom.js";
+import { download, fileUrl } from "../api.js";
+import { h } from "../dom.js";
 import { date } from "../locale.js";
+import { pager } from "../paging.js";
 
 const DOCUMENTS = `query Documents($filter: DocumentFilterInput, $after: String) {
   documents(filter: $filter, first: 24, after: $after) {
@@ -21,22 +22,13 @@ const DOCUMENTS = `query Documents($filter: DocumentFilterInput, $after: String)
 export async function show(main, { query }) {
   const search = query.get("q") ?? "";
   const list = h("ul", { class: "documents", id: "document-list" });
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more");
-  const notices = h("div");
-  let cursor = null;
-
-  async function load() {
-    more.disabled = true;
-    const { data, errors } = await graphql(DOCUMENTS, { filter: search ? { search } : null, after: cursor });
-    notices.replaceChildren(problemNotice(errors));
-    const connection = data?.documents;
-    if (!connection) return;
-    list.append(...connection.edges.map(({ node }) => item(node)));
-    cursor = connection.pageInfo.endCursor;
-    more.hidden = !connection.pageInfo.hasNextPage;
-    more.disabled = false;
-  }
-  more.addEventListener("click", load);
+  const { more, notices, load } = pager({
+    query: DOCUMENTS,
+    variables: { filter: search ? { search } : null },
+    field: "documents",
+    list,
+    row: item,
+  });
 
   const form = h("form", { class: "filters search-only card", role: "search" },
     h("div", {}, h("label", { for: "doc-q" }, "Search documents"),
