@@ -62,6 +62,7 @@ from portalgraph.metrics import GuardObserver, metrics_endpoint
 from portalgraph.operation_limits import Limits, OperationLimits
 from portalgraph.persisted import DocumentPolicy, TrustedDocumentsOnly, read_manifest
 from portalgraph.pipeline import Pipeline
+from portalgraph.portal import portal_routes
 from portalgraph.ratelimits import RateLimits, RatePolicy
 from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
@@ -382,6 +383,7 @@ def create_app(
                 webhook_endpoint(webhook_sources(settings), runtime.ingest),
                 methods=["POST"],
             ),
+            *(portal_routes(settings) if settings.portal else []),
         ],
         middleware=[
             Middleware(GoingAway, drain=drain),

@@ -42,6 +42,7 @@ def demo_settings(sandbox: Sandbox) -> Settings:
     feature flags unless the environment names its own)."""
     settings = Settings.from_environment(
         demo_mode=True,
+        portal=True,
         erp_url=sandbox.erp_url,
         crm_url=sandbox.url("crm"),
         dms_url=sandbox.url("dms"),
@@ -84,6 +85,7 @@ def banner(sandbox: Sandbox, gateway_url: str) -> str:
     users = "\n".join(f"    {login:<11} {org:<30} {roles}" for login, org, roles in DEMO_USERS)
     return f"""
 Portalgraph demo
+  portal page         {gateway_url}/portal/   (sign in as anna / demo, TOTP JBSWY3DPEHPK3PXP)
   GraphQL + GraphiQL  {gateway_url}/graphql
   health / readiness  {gateway_url}/healthz  {gateway_url}/readyz
   identity provider   {idp}/realms/portal   (Keycloak-compatible)

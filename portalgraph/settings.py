@@ -183,6 +183,12 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     """The gateway's public base URL, for download links; defaults to the request's."""
 
+    portal: bool = False
+    """Serve the reference portal page (`web/`) at `/portal`; `portalgraph demo` sets it."""
+    portal_client_id: str = "portal-frontend"
+    """The public client the portal page signs in with (authorization code flow with PKCE) at
+    the identity provider the tokens' issuer names."""
+
     # Swiss QR-bills: the provider as creditor (demo defaults: domain.md §7)
     creditor_name: str = "Beispiel Lieferant AG"
     creditor_street: str = "Rue du Lac"
