@@ -7,6 +7,7 @@ The server calls `WebSocketDrain.close_all` first thing in its shutdown
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,8 +53,10 @@ class GoingAway:
         gone = asyncio.Event()
 
         async def close() -> None:
-            if not gone.is_set():
-                gone.set()
+            if gone.is_set():
+                return
+            gone.set()
+            with contextlib.suppress(OSError):  # the client went away meanwhile: nothing to say
                 await send({"type": "websocket.close", "code": GOING_AWAY,
                             "reason": "server shutting down"})  # fmt: skip
 

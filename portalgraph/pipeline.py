@@ -52,6 +52,9 @@ class Pipeline:
         self._cache = cache
         self._consumer = consumer
         self._claim_idle_s = claim_idle_s
+        self._attempts: dict[str, int] = {}
+        """Inbox id → failed attempts of this consumer, for entries it retries itself (a
+        re-read of its own pending entries does not count deliveries)."""
 
     async def ingest(self, change: Change) -> str | None:
         """Append the change unless its (source, event id) was seen; answers the inbox id, or
@@ -89,35 +92,47 @@ class Pipeline:
                 entries += await self.stream.read_group(
                     INBOX, GROUP, self._consumer, BATCH, READ_TIMEOUT_S
                 )
-                for entry in entries:
-                    await self.process(entry)
-                backoff = 0.1
+                unfinished = [entry for entry in entries if not await self.process(entry)]
+                if unfinished:  # an upstream failed: try those again soon, not at the next claim
+                    recovering = True
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                else:
+                    backoff = 0.1
             except Exception:
                 log.exception("processing %s failed; retrying in %.1fs", INBOX, backoff)
                 recovering = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def process(self, entry: Entry) -> None:
-        """Read back, invalidate, publish once (keyed by the inbox id), acknowledge. An
-        upstream failure leaves the entry unacknowledged: it is retried once claimed again."""
+    async def process(self, entry: Entry) -> bool:
+        """Read back, invalidate, publish once (keyed by the inbox id), acknowledge; True when
+        done. An upstream failure leaves the entry unacknowledged and answers False: this
+        consumer tries it again (`run`), up to `MAX_DELIVERIES` attempts in all."""
         try:
             change = decode(entry.data)
         except ValueError:
             log.error("undecodable inbox entry %s dropped", entry.id)
-            await self.stream.ack(INBOX, GROUP, [entry.id])
-            return
-        if entry.deliveries > MAX_DELIVERIES:
-            attempts = entry.deliveries - 1
+            await self._ack(entry)
+            return True
+        deliveries = max(entry.deliveries, self._attempts.get(entry.id, 0) + 1)
+        if deliveries > MAX_DELIVERIES:
+            attempts = deliveries - 1
             log.error("%s %s dropped after %d attempts", change.kind, change.entity_id, attempts)
-            await self.stream.ack(INBOX, GROUP, [entry.id])
-            return
+            await self._ack(entry)
+            return True
         try:
             settled = await settle(change, self._upstreams)
         except UpstreamError as error:
             log.warning("reading back %s %s failed: %s", change.entity, change.entity_id, error)
-            return
+            self._attempts[entry.id] = deliveries
+            return False
         if settled is not None:
             await invalidate(self._cache, settled)
             await self.stream.append(GRAPH, encode(settled), once=f"graph:{entry.id}")
+        await self._ack(entry)
+        return True
+
+    async def _ack(self, entry: Entry) -> None:
         await self.stream.ack(INBOX, GROUP, [entry.id])
+        self._attempts.pop(entry.id, None)

@@ -102,7 +102,7 @@ async def test_a_failover_under_load_loses_nothing_acknowledged(
     assert promoted_at - killed_at < FAILOVER_DEADLINE_S
     assert healthy_at - promoted_at < FAILOVER_DEADLINE_S
     assert len(acknowledged) == len(bodies)  # every message's webhook, in the end
-    assert published == set(acknowledged)  # none acknowledged and lost
+    assert published == set(acknowledged), await inbox_state(bed)  # none acknowledged and lost
     assert [sorted(got) for got in received] == [sorted(bodies)] * 2  # no gap, no duplicate
     # in flight while the primary was down (one slow answer may span the whole outage)
     during = [ok for sent, done, ok in answers if sent < promoted_at and done > killed_at]
@@ -133,6 +133,19 @@ async def published_ids(bed: Bed, expected: set[str]) -> set[str]:
     finally:
         await redis.aclose()
     return found & expected
+
+
+async def inbox_state(bed: Bed) -> str:
+    """What the inbox holds and who still owes an acknowledgement: for a failure's message."""
+    redis = bed.redis()
+    try:
+        key = stream_key(bed.prefix, INBOX)
+        entries: Any = await redis.xrange(key)
+        pending: Any = await redis.xpending_range(key, "processors", min="-", max="+", count=100)
+    finally:
+        await redis.aclose()
+    ids = [json.loads(fields[b"d"]).get("event_id") for _, fields in entries]
+    return f"inbox event ids {ids}; pending {pending}"
 
 
 def body_of(payload: dict[str, Any]) -> str:

@@ -32,7 +32,8 @@ from sandbox.webhooks import (
 from schema.common import global_id
 from tests.live_stack import advance, invoice_after, live_gateway, processing_payment
 from tests.redis_server import delete_prefix, new_prefix
-from tests.stack import Tokens
+from tests.stack import Tokens, Upstream
+from tests.waiting import wait_until
 
 WAIT_S = 15.0
 
@@ -253,3 +254,32 @@ async def test_after_a_payment_webhook_the_invoice_is_fresh_at_once(
         after = await http.post("/graphql", json=body)
     assert before.json()["data"]["invoice"] != expected
     assert after.json()["data"]["invoice"] == expected
+
+
+async def test_an_event_whose_read_back_failed_is_retried_at_once_not_at_the_next_claim(
+    live_sandbox: Sandbox, redis_client: Redis, redis_url: str
+) -> None:
+    """The CRM is down while the consumer reads the change back: the consumer tries again
+    with a short backoff, so the event is published once the CRM answers, long before a
+    claim of stale entries (an hour here) would take it up."""
+    prefix = new_prefix()
+    overrides = {"redis_url": redis_url, "cache_prefix": prefix, "polling": False,
+                 "events_claim_idle_s": 3600.0}  # fmt: skip
+    upstream = Upstream(live_sandbox)
+    try:
+        with live_gateway(live_sandbox, **overrides) as url:
+            upstream.fault("crm", mode="down", operations=["GET /api/v1/tickets"])
+            try:
+                reads_before = upstream.counts("crm").get("GET /api/v1/tickets", 0)
+
+                async def read_back_failed() -> bool:
+                    return upstream.counts("crm").get("GET /api/v1/tickets", 0) > reads_before
+
+                event_id = await marker(url, live_sandbox)
+                await wait_until(read_back_failed, WAIT_S)
+            finally:
+                upstream.fault("crm", mode="ok")
+            published = await Streams(redis_client, prefix).published(event_id)
+        assert published["event_id"] == event_id
+    finally:
+        delete_prefix(redis_url, prefix)
