@@ -61,6 +61,7 @@ from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
+from resolvers.privacy_jobs import PrivacyJobs
 from resolvers.qr_bills import Creditor
 from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
@@ -96,6 +97,7 @@ class RequestServices:
     cache: Cache
     creditor: Creditor
     renditions: Renditions
+    privacy: PrivacyJobs
     feed: EventFeed | None = None
     uploads: UploadPolicy = field(default_factory=UploadPolicy)
 
@@ -237,6 +239,7 @@ class GatewayView(GraphQL[Context, None]):
             writes=services.writes(),
             creditor=services.creditor,
             renditions=services.renditions,
+            privacy=services.privacy,
             uploads=services.uploads,
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(

@@ -67,6 +67,7 @@ from schema.organization_mutations import OrganizationMutations
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
+from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.quote_mutations import QuoteMutations
 from schema.quotes import Quote
 from schema.resolution import case_of, readable_case_types, resolve_node, subject_ref
@@ -91,7 +92,7 @@ def price_sort_allowed(info: Info, field: str) -> None:
 
 
 @strawberry.type(description="Read the customer portal's graph.")
-class Query(ConsentQueries):
+class Query(ConsentQueries, PrivacyQueries):
     @strawberry.field(description="Who is asking: the user, roles and active organization.")
     def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
@@ -392,6 +393,7 @@ class Mutation(
     MemberMutations,
     DocumentMutations,
     ConsentMutations,
+    PrivacyMutations,
     TicketMutations,
     ThreadMutations,
     BookingMutations,

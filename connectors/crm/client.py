@@ -36,6 +36,7 @@ from connectors.base.rest import (
     grouped,
 )
 from connectors.crm import mapping
+from connectors.crm.privacy import CrmPrivacy
 
 CONTACTS = "/api/v1/contacts"
 CONTACT = CONTACTS + "/{contact_id}"
@@ -43,8 +44,9 @@ TICKETS = "/api/v1/tickets"
 TICKET = TICKETS + "/{ticket_id}"
 
 
-class CrmAdapter(RestAdapter):
-    """`ContactPort`, `TicketPort`, `ThreadPort` and `ConsentPort` for the CRM."""
+class CrmAdapter(CrmPrivacy, RestAdapter):
+    """`ContactPort`, `TicketPort`, `ThreadPort` and `ConsentPort` for the CRM; its
+    `PrivacyRequestPort` and `PersonalDataPort` are `CrmPrivacy`'s."""
 
     system = System.CRM
 
