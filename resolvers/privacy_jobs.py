@@ -137,9 +137,16 @@ class PrivacyJobs:
 
         scope = frozenset(request.scope)
         found = await personal_export.gather(self._holders, subject, scope, note)
-        made = personal_export.document(request, subject, found, self.clock())
-        await self.cache.set_many({export_key(request.id): made}, self.export_ttl_s)
+        now = self.clock()
+        made = personal_export.document(request, subject, found, now)
+        await self.cache.set_many({export_key(request.id): made}, self._kept_for(request, now))
         return made
+
+    def _kept_for(self, request: PrivacyRequest, now: datetime) -> float:
+        """As long as the export may be downloaded (a running job's: the full time)."""
+        if request.expires_at is None:
+            return self.export_ttl_s
+        return max(1.0, (request.expires_at - now).total_seconds())
 
     async def _export(self, request: PrivacyRequest, subject: DataSubject) -> None:
         await self._record(request, PrivacyRequestUpdate("IN_PROGRESS", ()))
