@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The portal page (web/) is plain ES modules served as they are: nothing to build.
 demo: $(STAMP)
 	$(BIN)/portalgraph demo
 
@@ -32,6 +33,7 @@ check-schema: $(STAMP)
 
 test: $(STAMP) lint check-schema
 	scripts/ensure-redis-server
+	scripts/ensure-browser
 	$(BIN)/pytest
 
 # compose.yaml, the Helm chart and its rendered manifests (tools from PyPI and npm, in .tools/)

@@ -144,6 +144,14 @@ class UserAdmin:
         current = await self._call(self._keycloak.a_get_user, user_id)
         await self._call(self._keycloak.a_update_user, user_id, {**current, **changes})
 
+    async def set_attributes(self, user_id: str, values: Mapping[str, Sequence[str]]) -> None:
+        """Replace the attributes named in `values` (an empty list removes one) and keep the
+        others, sending the whole stored representation as `update` does."""
+        current = await self._call(self._keycloak.a_get_user, user_id)
+        attributes = {**(current.get("attributes") or {}), **values}
+        kept = {name: list(v) for name, v in attributes.items() if v}
+        await self._call(self._keycloak.a_update_user, user_id, {**current, "attributes": kept})
+
     async def set_roles(self, user_id: str, grant: Iterable[str], revoke: Iterable[str]) -> None:
         """Map and unmap realm roles. Their representations come from the user's available
         and current mappings, which `manage-users` may read (the realm's role list needs

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     ANALYTICS_READ = "analytics:read"
     PRIVACY_REQUEST = "privacy:request"
     EVENTS_SUBSCRIBE = "events:subscribe"
+    PREFERENCES_MANAGE = "preferences:manage"
 
 
 P = Permission
@@ -53,29 +54,32 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         P.QUOTES_READ, P.QUOTES_ACCEPT, P.ORDERS_READ, P.ORDERS_WRITE, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_WRITE,
         P.TICKETS_READ, P.TICKETS_WRITE, P.BOOKINGS_READ, P.BOOKINGS_WRITE, P.PRIVACY_REQUEST,
+        P.PREFERENCES_MANAGE,
     }),
     "specialist": frozenset({
         P.QUOTES_READ, P.ORDERS_READ,
         P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_WRITE,
         P.TICKETS_READ, P.TICKETS_WRITE, P.BOOKINGS_READ, P.BOOKINGS_WRITE, P.PRIVACY_REQUEST,
+        P.PREFERENCES_MANAGE,
     }),
     "accounting": frozenset({
         P.INVOICES_READ, P.PAYMENTS_WRITE, P.PRICES_READ,
         P.DOCUMENTS_READ_FINANCIAL,
-        P.TICKETS_READ, P.TICKETS_WRITE, P.PRIVACY_REQUEST,
+        P.TICKETS_READ, P.TICKETS_WRITE, P.PRIVACY_REQUEST, P.PREFERENCES_MANAGE,
     }),
     "viewer": frozenset({
         P.QUOTES_READ, P.ORDERS_READ, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL,
-        P.TICKETS_READ, P.BOOKINGS_READ, P.PRIVACY_REQUEST,
+        P.TICKETS_READ, P.BOOKINGS_READ, P.PRIVACY_REQUEST, P.PREFERENCES_MANAGE,
     }),
     "support-agent": frozenset({
         P.QUOTES_READ, P.ORDERS_READ, P.INVOICES_READ, P.PRICES_READ,
         P.DOCUMENTS_READ_COMMERCIAL, P.DOCUMENTS_READ_TECHNICAL, P.DOCUMENTS_READ_FINANCIAL,
-        P.TICKETS_READ, P.BOOKINGS_READ, P.ANALYTICS_READ,
+        P.TICKETS_READ, P.BOOKINGS_READ, P.ANALYTICS_READ, P.PREFERENCES_MANAGE,
     }),
 }  # fmt: skip
-"""Role → permissions. A specialist sees prices only when the token says `prices_visible`;
+"""Role → permissions; `preferences:manage` is every person's (an integrator has none).
+A specialist sees prices only when the token says `prices_visible`;
 `prices_visible: false` hides them from any role."""
 
 SERVICE_ACCOUNT_EXTRAS = frozenset({P.PRICES_READ})

@@ -14,7 +14,8 @@ import httpx
 
 from bench import fanout
 from bench.load import DASHBOARD, LoadResult, drive
-from bench.processes import cpu_seconds, demo_token, process, sandbox_env
+from bench.processes import cpu_seconds, process, sandbox_env
+from portalgraph.demo import demo_token
 from resolvers.loaders import ENTITIES
 
 NO_CACHE = ",".join(f"{name}=0" for name in ENTITIES)

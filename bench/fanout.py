@@ -24,7 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from bench.load import LoadResult
-from bench.processes import demo_token, process, sandbox_env
+from bench.processes import process, sandbox_env
+from portalgraph.demo import demo_token
 from sandbox.seed import MUSTER, build_seed, parse_now
 from schema.common import global_id
 

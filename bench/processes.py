@@ -60,18 +60,3 @@ def sandbox_env(base_port: int) -> dict[str, str]:
         "PORTALGRAPH_DMS_URL": f"http://127.0.0.1:{base_port + 4}",
         "PORTALGRAPH_PAYMENTS_URL": f"http://127.0.0.1:{base_port + 5}",
     }
-
-
-def demo_token(base_port: int, username: str = "anna") -> str:
-    """An access token of a demo user from the sandbox identity provider on P+1."""
-    response = httpx.post(
-        f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": username,
-            "password": "demo",
-        },
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])

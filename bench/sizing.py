@@ -13,9 +13,10 @@ import httpx
 import redis
 
 from bench.load import DASHBOARD
-from bench.processes import demo_token, process, sandbox_env
+from bench.processes import process, sandbox_env
 from bench.redis_server import own_redis_server
 from infra.events import stream_key
+from portalgraph.demo import demo_token
 from sandbox.seed import MUSTER, build_seed, parse_now
 
 USERS = ("anna", "beat", "carla", "daniel", "luc", "chloe", "jonas", "mia", "marco", "sophie")

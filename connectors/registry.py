@@ -1,12 +1,12 @@
 """Which adapter serves which port, chosen from settings.
 
 Built in: `erp` (SOAP) serves organizations, quotes, orders, invoices and bookings; `crm`
-contacts, tickets, the message threads on cases, consents and privacy requests; `dms`
-documents; `payments` payments. Every adapter that holds personal data answers privacy
-requests for its system (`personal_data_holders`). A company swaps in its own adapter for a
-port with `PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point in the
-group `portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once, even when
-it serves several ports.
+contacts, tickets, the message threads on cases, consents, customer segments and privacy
+requests; `dms` documents; `payments` payments. Every adapter that holds personal data answers
+privacy requests for its system (`personal_data_holders`). A company swaps in its own adapter
+for a port with `PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point
+in the group `portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once,
+even when it serves several ports.
 """
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -34,6 +34,7 @@ DEFAULT_ADAPTERS = {
     "contacts": "crm",
     "consents": "crm",
     "privacy_requests": "crm",
+    "segments": "crm",
     "tickets": "crm",
     "threads": "crm",
     "documents": "dms",

@@ -99,6 +99,11 @@ class EventStream(Protocol):
         acknowledged, now given to `consumer`."""
         ...
 
+    async def own_pending(self, topic: str, group: str, consumer: str, count: int) -> list[Entry]:
+        """Entries given to `consumer` and never acknowledged: after a Redis failover, those
+        whose handing-out was replicated but whose processing was not."""
+        ...
+
     async def ack(self, topic: str, group: str, ids: Sequence[str]) -> None: ...
 
     async def aclose(self) -> None: ...
@@ -121,9 +126,11 @@ cap trims (so `after` can tell a cursor that lost entries), append."""
 
 
 def stream_key(prefix: str, topic: str) -> str:
-    """A topic's stream, `<prefix>:stream:{<topic>}`: the topic is the hash tag that keeps the
-    stream, its trim mark and its dedupe keys in one slot of a Redis Cluster."""
-    return f"{prefix}:stream:{hash_tag(topic)}"
+    """A topic's stream, `<prefix>:stream:{events}:<topic>`: one hash tag for every topic keeps
+    the streams, their trim marks and dedupe keys on one node of a Redis Cluster, so that
+    replication, which keeps one server's writes in order, never keeps an acknowledgement on
+    one stream (the inbox) while losing the write it followed on another (the publication)."""
+    return f"{prefix}:stream:{hash_tag('events')}:{topic}"
 
 
 class RedisEventStream:
@@ -257,6 +264,11 @@ class RedisEventStream:
             if fields  # an entry trimmed meanwhile comes back empty
         ]
 
+    async def own_pending(self, topic: str, group: str, consumer: str, count: int) -> list[Entry]:
+        await self._ensure_group(topic, group)
+        answer = await self._redis.xreadgroup(group, consumer, {self._key(topic): "0"}, count=count)
+        return [entry for entry in _entries(answer) if entry.data]  # trimmed ones come back empty
+
     async def ack(self, topic: str, group: str, ids: Sequence[str]) -> None:
         if ids:
             await self._redis.xack(self._key(topic), group, *ids)
@@ -387,6 +399,12 @@ class MemoryEventStream:
             handed.pending[entry_id] = (consumer, now, deliveries + 1)
             claimed.append(Entry(entry_id, retained[entry_id].data, deliveries + 1))
         return claimed
+
+    async def own_pending(self, topic: str, group: str, consumer: str, count: int) -> list[Entry]:
+        state = self._topic(topic)
+        handed = state.groups.setdefault(group, _Group())
+        mine = {entry_id for entry_id, (owner, _, _) in handed.pending.items() if owner == consumer}
+        return [entry for entry in state.entries if entry.id in mine][:count]
 
     async def ack(self, topic: str, group: str, ids: Sequence[str]) -> None:
         handed = self._topic(topic).groups.get(group)

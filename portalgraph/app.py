@@ -34,6 +34,7 @@ from connectors.base.retry import RetryPolicy
 from connectors.registry import UpstreamConfig, build_adapters, personal_data_holders
 from infra.cache import Cache
 from infra.fallback import FallbackCache
+from infra.flags import FeatureFlags
 from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempotency
 from infra.metrics import OperationNames
 from infra.rendering import Renderer
@@ -61,6 +62,7 @@ from portalgraph.metrics import GuardObserver, metrics_endpoint
 from portalgraph.operation_limits import Limits, OperationLimits
 from portalgraph.persisted import DocumentPolicy, TrustedDocumentsOnly, read_manifest
 from portalgraph.pipeline import Pipeline
+from portalgraph.portal import portal_routes
 from portalgraph.ratelimits import RateLimits, RatePolicy
 from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
@@ -348,6 +350,7 @@ def create_app(
                 renditions=renditions,
                 privacy=jobs,
                 feed=realtime.feed,
+                flags=FeatureFlags(settings.flag_definitions),
                 uploads=UploadPolicy(
                     settings.upload_max_bytes, frozenset(settings.upload_media_types)
                 ),
@@ -394,6 +397,7 @@ def create_app(
                 webhook_endpoint(webhook_sources(settings), runtime.ingest),
                 methods=["POST"],
             ),
+            *(portal_routes(settings) if settings.portal else []),
         ],
         middleware=[
             Middleware(GoingAway, drain=drain),

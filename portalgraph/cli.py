@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import httpx
+
 from portalgraph import schema_check
 from portalgraph.config_check import check_configuration, report
-from portalgraph.demo import run_demo, run_sandbox
+from portalgraph.demo import demo_token, run_demo, run_sandbox
 from portalgraph.servers import serve
 from portalgraph.settings import Settings, SettingsError
 from schema.root import build_schema
@@ -38,6 +40,11 @@ def parser() -> argparse.ArgumentParser:
         help="where the sandbox sends its webhooks: the gateway's /webhooks (demo: its own)",
     )
 
+    token = commands.add_parser(
+        "demo-token", help="print a demo user's access token (with TOTP where the user has it)"
+    )
+    token.add_argument("username", help="a demo user, such as anna or beat")
+    token.add_argument("--port", type=int, default=8000, help="the demo's port P")
     gateway = commands.add_parser("serve", help="the gateway alone, against configured upstreams")
     gateway.add_argument("--host", default="0.0.0.0")
     gateway.add_argument("--port", type=int, default=8000)
@@ -70,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_demo(args.host, args.port, args.latency_ms))
         elif args.command == "sandbox":
             asyncio.run(run_sandbox(args.host, args.port, args.latency_ms, args.webhook_url))
+        elif args.command == "demo-token":
+            print(demo_token(args.port, args.username))
         elif args.command == "serve":
             settings = Settings.from_environment()  # fail fast, naming the key
             serve("portalgraph.asgi:app", args.host, args.port, args.workers,
@@ -84,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"portalgraph: configuration error: {error}", file=sys.stderr)
         return 2
-    except (schema_check.BaseRevisionError, ValueError, OSError) as error:
+    except (schema_check.BaseRevisionError, ValueError, OSError, httpx.HTTPError) as error:
         print(f"portalgraph: {error}", file=sys.stderr)
         return 2
     return 0

@@ -5,6 +5,8 @@ from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
 
+import httpx
+
 from infra.usage import UsageStore
 from portalgraph.app import advancing_clock, create_app
 from portalgraph.logs import configure_logging
@@ -13,10 +15,15 @@ from portalgraph.servers import serve_all
 from portalgraph.settings import Settings
 from sandbox.history import usage_history
 from sandbox.idp.export import load_realm
+from sandbox.idp.otp import totp_now
 from sandbox.seed import parse_now
 from sandbox.server import Sandbox, bind, build_sandbox, fixed_ports
 
+DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"
 SAMPLE_QUERY = Path(__file__).with_name("sample_query.graphql")
+DEMO_FLAGS = Path(__file__).with_name("demo_flags.yaml")
+"""The demo's feature flags, unless the environment configures some."""
 DEMO_USERS = (
     ("anna", "Muster Maschinenbau AG", "admin, purchasing; TOTP JBSWY3DPEHPK3PXP"),
     ("beat", "Muster Maschinenbau AG", "purchasing"),
@@ -31,15 +38,20 @@ DEMO_USERS = (
 
 
 def demo_settings(sandbox: Sandbox) -> Settings:
-    """The environment's settings, pointed at the sandbox, in demo mode."""
-    return Settings.from_environment(
+    """The environment's settings, pointed at the sandbox, in demo mode (with the demo's
+    feature flags unless the environment names its own)."""
+    settings = Settings.from_environment(
         demo_mode=True,
+        portal=True,
         erp_url=sandbox.erp_url,
         crm_url=sandbox.url("crm"),
         dms_url=sandbox.url("dms"),
         payments_url=sandbox.url("payments"),
         oidc_server_url=sandbox.url("idp") + "/",
     )
+    if settings.flag_definitions:
+        return settings
+    return settings.model_copy(update={"feature_flags_file": DEMO_FLAGS})
 
 
 def members_by_organization() -> dict[str, list[str]]:
@@ -73,6 +85,7 @@ def banner(sandbox: Sandbox, gateway_url: str) -> str:
     users = "\n".join(f"    {login:<11} {org:<30} {roles}" for login, org, roles in DEMO_USERS)
     return f"""
 Portalgraph demo
+  portal page         {gateway_url}/portal/   (sign in as anna / demo, TOTP JBSWY3DPEHPK3PXP)
   GraphQL + GraphiQL  {gateway_url}/graphql
   health / readiness  {gateway_url}/healthz  {gateway_url}/readyz
   identity provider   {idp}/realms/portal   (Keycloak-compatible)
@@ -129,3 +142,23 @@ async def run_demo(host: str, port: int, latency_ms: int) -> None:
     )
     print(banner(sandbox, gateway_url), flush=True)
     await serve_all([(app, gateway_socket), *apps])  # type: ignore[list-item]
+
+
+def demo_token(base_port: int, username: str = "anna", host: str = "127.0.0.1") -> str:
+    """An access token of a demo user from the demo's identity provider on P+1, signed in with
+    the user's second factor when the realm gives them one (so MFA step-up holds)."""
+    user = load_realm().user_by_username(username)
+    if user is None:
+        raise ValueError(f"no demo user {username!r}")
+    form = {
+        "grant_type": "password",
+        "client_id": "portal-frontend",
+        "username": username,
+        "password": DEMO_PASSWORD,
+    }
+    if user.totp is not None:
+        form["totp"] = totp_now(user.totp)
+    idp = f"http://{f'[{host}]' if ':' in host else host}:{base_port + 1}"
+    response = httpx.post(f"{idp}/realms/portal/protocol/openid-connect/token", data=form)
+    response.raise_for_status()
+    return str(response.json()["access_token"])

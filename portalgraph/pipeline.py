@@ -59,8 +59,7 @@ class Pipeline:
         required Redis replicas too). Publishing does not wait so: it would stall processing
         while a promoted primary has no replica yet. Replication keeps a server's writes in
         order, so a failover that keeps the acknowledgement of an inbox entry keeps its
-        publication (on a Redis Cluster, where the two streams may live on two shards, an
-        unlucky failover can lose the publication of an entry acknowledged just before)."""
+        publication (both streams live on one node, also of a Redis Cluster: `stream_key`)."""
         entry_id = await self.stream.append(
             INBOX, encode(change), once=change.dedupe_key, durable=True
         )
@@ -70,15 +69,21 @@ class Pipeline:
 
     async def run(self) -> None:
         """Process the inbox as this replica's consumer until cancelled; every
-        `claim_idle_s / 2` take over what a dead consumer left unfinished."""
+        `claim_idle_s / 2` take over what a dead consumer left unfinished. At start and after a
+        failure (a Redis failover among them), first finish what this consumer was handed and
+        never acknowledged."""
         claimed_at = 0.0
         backoff = 0.1
+        recovering = True
         while True:
             try:
                 entries: list[Entry] = []
+                if recovering:
+                    entries = await self.stream.own_pending(INBOX, GROUP, self._consumer, BATCH)
+                    recovering = len(entries) == BATCH  # more of them: the next round too
                 if time.monotonic() - claimed_at >= self._claim_idle_s / 2:
                     claimed_at = time.monotonic()
-                    entries = await self.stream.claim_stale(
+                    entries += await self.stream.claim_stale(
                         INBOX, GROUP, self._consumer, self._claim_idle_s, BATCH
                     )
                 entries += await self.stream.read_group(
@@ -89,6 +94,7 @@ class Pipeline:
                 backoff = 0.1
             except Exception:
                 log.exception("processing %s failed; retrying in %.1fs", INBOX, backoff)
+                recovering = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 

@@ -9,7 +9,7 @@ Defaults exist only where the demo needs them (the demo points at its own sandbo
 import os
 import socket
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AnyHttpUrl, Field, ValidationError, ValidationInfo, field_validator
@@ -21,6 +21,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from infra.flags import FeatureFlags, FlagDefinitionError
 from infra.rendering import RenderLimits
 from infra.topology import parse_redis_url
 from resolvers.qr_bills import Creditor, StructuredAddress, check_account
@@ -182,6 +183,12 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     """The gateway's public base URL, for download links; defaults to the request's."""
 
+    portal: bool = False
+    """Serve the reference portal page (`web/`) at `/portal`; `portalgraph demo` sets it."""
+    portal_client_id: str = "portal-frontend"
+    """The public client the portal page signs in with (authorization code flow with PKCE) at
+    the identity provider the tokens' issuer names."""
+
     # Swiss QR-bills: the provider as creditor (demo defaults: domain.md §7)
     creditor_name: str = "Beispiel Lieferant AG"
     creditor_street: str = "Rue du Lac"
@@ -231,6 +238,13 @@ class Settings(BaseSettings):
     metrics_max_operation_names: int = Field(200, ge=1)
     ready_requires: Annotated[tuple[str, ...], NoDecode] = DEPENDENCIES
     """Dependencies without which `/readyz` answers 503; the others only degrade it."""
+
+    # feature flags (flagd's definition format, see `infra.flags` and the README)
+    feature_flags: dict[str, Any] = {}
+    """Flag definitions `{"flags": {...}}`: a mapping in the YAML file, JSON in the
+    environment."""
+    feature_flags_file: Path | None = None
+    """Or a flagd definitions file (JSON or YAML), e.g. mounted from a ConfigMap."""
 
     # insights
     usage_retention_days: int = Field(400, ge=1)
@@ -320,6 +334,21 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("feature_flags")
+    @classmethod
+    def _flag_definitions(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_flags(value)
+        return value
+
+    @field_validator("feature_flags_file")
+    @classmethod
+    def _flag_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None:
+            if info.data.get("feature_flags"):
+                raise ValueError("set either this or PORTALGRAPH_FEATURE_FLAGS, not both")
+            _check_flags(read_flag_file(value))
+        return value
+
     @field_validator("creditor_qr_iban", "creditor_iban")
     @classmethod
     def _creditor_account(cls, value: str, info: ValidationInfo) -> str:
@@ -340,6 +369,12 @@ class Settings(BaseSettings):
         )
 
     @property
+    def flag_definitions(self) -> dict[str, Any]:
+        if self.feature_flags_file is not None:
+            return read_flag_file(self.feature_flags_file)
+        return self.feature_flags
+
+    @property
     def render_limits(self) -> RenderLimits:
         return RenderLimits(
             timeout_s=self.rendition_timeout_s,
@@ -355,6 +390,23 @@ class Settings(BaseSettings):
         if self.oidc_issuer:
             return self.oidc_issuer
         return f"{str(self.oidc_server_url).rstrip('/')}/realms/{self.oidc_realm}"
+
+
+def read_flag_file(path: Path) -> dict[str, Any]:
+    try:
+        found = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"cannot read flag definitions from {path}: {error}") from None
+    if not isinstance(found, dict):
+        raise ValueError(f"{path} holds no flag definitions (a mapping with `flags`)")
+    return found
+
+
+def _check_flags(definitions: dict[str, Any]) -> None:
+    try:
+        FeatureFlags(definitions)
+    except FlagDefinitionError as error:
+        raise ValueError(str(error)) from None
 
 
 def parse_pairs(value: str) -> dict[str, str]:

@@ -49,6 +49,7 @@ from auth.principal import Principal
 from auth.tokens import IdentityProviderUnavailable, InvalidToken, TokenVerifier
 from connectors.base.caching import CachedEntity, ReadThrough
 from infra.cache import Cache
+from infra.flags import FeatureFlags
 from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
@@ -56,7 +57,7 @@ from portalgraph.multipart import read_form
 from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from portalgraph.sse import ResumableSSETransport
-from portalgraph.websockets import LegacyWSHandler, TransportWSHandler
+from portalgraph.websockets import LegacyWSHandler, TextFrames, TransportWSHandler
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
@@ -99,6 +100,7 @@ class RequestServices:
     renditions: Renditions
     privacy: PrivacyJobs
     feed: EventFeed | None = None
+    flags: FeatureFlags = field(default_factory=lambda: FeatureFlags({}))
     uploads: UploadPolicy = field(default_factory=UploadPolicy)
 
     def writes(self) -> Writes:
@@ -157,6 +159,7 @@ class GatewayRequestAdapter(StarletteRequestAdapter):
 
 class GatewayView(GraphQL[Context, None]):
     request_adapter_class = GatewayRequestAdapter
+    websocket_adapter_class = TextFrames
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     stream_transport_classes_by_protocol = MappingProxyType(
@@ -241,6 +244,7 @@ class GatewayView(GraphQL[Context, None]):
             renditions=services.renditions,
             privacy=services.privacy,
             uploads=services.uploads,
+            flags=services.flags,
         )
         streaming = isinstance(request, WebSocket) or "text/event-stream" in request.headers.get(
             "accept", ""
@@ -265,8 +269,10 @@ class GatewayView(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Browsers cannot set headers on a WebSocket: the `connection_init` payload may carry
-        `Authorization` and `X-Portal-Organization` instead; a connection without any valid
-        token, or with an organization not its own, is refused (4403)."""
+        `Authorization`, `X-Portal-Organization` and `Accept-Language` instead (the language
+        otherwise comes from the upgrade request, then the user's locale, as over HTTP); a
+        connection without any valid token, or with an organization not its own, is refused
+        (4403)."""
         params = context.connection_params or {}
         token, organization = bearer_of(params), _param(params, ORGANIZATION_HEADER)
         principal = context.principal
@@ -287,7 +293,10 @@ class GatewayView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": "A valid bearer token is required."})
         context.principal = principal
         context.loaders = self._services().loaders(principal)
-        context.locale = negotiate_locale(None, principal.locale)
+        language = _param(params, "Accept-Language") or context.request.headers.get(
+            "accept-language"
+        )
+        context.locale = negotiate_locale(language, principal.locale)
         return cast(UnsetType, UNSET)
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:

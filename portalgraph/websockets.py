@@ -1,15 +1,19 @@
 """The WebSocket side of subscriptions, beyond what strawberry's protocol handlers do:
-keep-alive pings for graphql-transport-ws (graphql-ws sends its `ka` itself), and closing a
-connection when its token expires, with 4403 ("Forbidden", which graphql-ws clients treat as
-retryable: they reconnect with a fresh token and resume from their last cursor).
+messages as text frames (the protocols' JSON is text; a browser gets a binary frame as a Blob
+that `JSON.parse` cannot read), keep-alive pings for graphql-transport-ws (graphql-ws sends
+its `ka` itself), and closing a connection when its token expires, with 4403 ("Forbidden",
+which graphql-ws clients treat as retryable: they reconnect with a fresh token and resume
+from their last cursor).
 """
 
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -26,6 +30,17 @@ from resolvers.context import Context
 
 TOKEN_EXPIRED = 4403
 TOKEN_EXPIRED_REASON = "Forbidden: token expired"
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """Sends every message as a text frame, whatever the view's JSON encoder returns."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
 
 
 class ConnectionGuard:

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.principal import Principal
+from infra.flags import FeatureFlags
 from infra.usage import UsageStore
 from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
@@ -47,6 +48,8 @@ class Context:
     """A WebSocket's `connection_init` payload (set by strawberry's protocol handler)."""
     uploads: UploadPolicy = field(default_factory=UploadPolicy)
     """What an uploaded file may be (size, media types)."""
+    flags: FeatureFlags = field(default_factory=lambda: FeatureFlags({}))
+    """The feature flags' definitions, evaluated per viewer (`resolvers.features`)."""
 
     @property
     def today(self) -> date:

@@ -21,7 +21,9 @@ T = TypeVar("T")
 Call = Callable[[UserAdmin], Awaitable[T]]
 
 FIELDS = {"email": "email", "username": "email", "firstName": "first_name",
-          "lastName": "last_name", "locale": "locale"}  # fmt: skip
+          "lastName": "last_name", "locale": "locale", "zoneinfo": "timezone",
+          "portal_notifications": "notifications", "portal_dashboard": "dashboard_widgets",
+          "portal_views": "name", "portal_pins": "document_id"}  # fmt: skip
 """The attributes Keycloak names → the portal's fields (the login is the e-mail address)."""
 MESSAGES = {
     "error-invalid-email": "This is not a valid e-mail address.",
@@ -30,6 +32,7 @@ MESSAGES = {
         'A name may not contain characters such as < > & " $ % ! # ? ; * / \\ | ^ = [ ] { } ( ).'
     ),
     "error-username-invalid-character": "This address cannot serve as a login name.",
+    "error-invalid-multivalued-size": "There are too many of these.",
 }
 """Keycloak's message keys, for the user."""
 TAKEN = Refusal("email", "EMAIL_TAKEN", "A portal account with this e-mail address exists already.")
@@ -62,6 +65,14 @@ class Directory:
 
     async def write(self, call: Call[T]) -> T:
         return await self._guard.write(lambda: self._translated(call))
+
+    async def accounts(self, user_ids: list[str]) -> list[Account | None]:
+        """Each user's account, None for an unknown one (the loaders' batch function)."""
+
+        def account(user_id: str) -> Call[Account | None]:
+            return lambda admin: admin.account(user_id)
+
+        return list(await asyncio.gather(*(self.read(account(u)) for u in user_ids)))
 
     async def members_of(self, organizations: list[str]) -> list[list[Account]]:
         """Each organization's members (the loaders' batch function)."""

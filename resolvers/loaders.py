@@ -69,6 +69,7 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "contacts": _entity("crm:contacts-of-customer", 300, list[r.Contact], DAY),
     "consents": _entity("crm:consents-of-customer", 300, list[r.Consent], HOUR),
     "privacy_requests": _entity("crm:privacy-requests-of-customer", 60, list[r.PrivacyRequest]),
+    "segment": _entity("crm:segment-of-customer", 300, r.CustomerSegment, DAY),
     "quote": _entity("erp:quote", 60, r.Quote),
     "quotes": _listed("erp:quotes-of-customer", 30, list[r.Quote]),
     "quote_lines": _entity("erp:lines-of-quote", 300, list[r.DocumentLine], DAY),
@@ -93,6 +94,7 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "subject_documents": _entity("dms:documents-of-subject", 60, list[r.Document], DAY),
     "versions": _entity("dms:versions-of-document", 120, list[r.DocumentVersion], DAY),
     "members": _entity("idp:members-of-organization", 60, list[Account]),
+    "account": _entity("idp:account", 60, Account),
     "offerings": _entity("erp:offerings-of-customer", 300, list[r.ServiceOffering], DAY),
     "slot": _entity("erp:slot", 15, r.Slot),
     "slots": _listed("erp:slots-of-offering", 15, list[r.Slot]),
@@ -238,6 +240,11 @@ class Loaders:
         )
 
     @cached_property
+    def segment(self) -> "DataLoader[str, r.CustomerSegment | None]":
+        """A customer's segment (CRM), by customer number."""
+        return self._loader("segment", self._upstreams.segments.segments_of)
+
+    @cached_property
     def quote(self) -> "DataLoader[str, r.Quote | None]":
         return self._loader("quote", self._upstreams.quotes.get_quotes)
 
@@ -349,6 +356,12 @@ class Loaders:
     def members(self) -> "DataLoader[str, list[Account]]":
         """An organization's members (identity provider), by organization number."""
         return self._relation("members", self._upstreams.directory.members_of)
+
+    @cached_property
+    def account(self) -> "DataLoader[str, Account | None]":
+        """A user's account (identity provider) by user ID; its attributes hold the user's
+        preferences."""
+        return self._loader("account", self._upstreams.directory.accounts)
 
     @cached_property
     def offerings(self) -> "DataLoader[str, list[r.ServiceOffering]]":

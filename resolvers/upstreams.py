@@ -15,6 +15,7 @@ from connectors.base.ports import (
     PersonalDataPort,
     PrivacyRequestPort,
     QuotePort,
+    SegmentPort,
     ThreadPort,
     TicketPort,
 )
@@ -33,6 +34,7 @@ class Upstreams:
     threads: ThreadPort
     documents: DocumentPort
     consents: ConsentPort
+    segments: SegmentPort
     directory: Directory
     bookings: BookingPort
     privacy_requests: PrivacyRequestPort

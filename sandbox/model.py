@@ -32,6 +32,8 @@ class Customer:
     approval: str = "approved"  # of the last change request: "approved" | "pending" | "rejected"
     requested: dict[str, str] = field(default_factory=dict)
     """A pending change request: attribute → requested value (applied on approval)."""
+    segment: str | None = None
+    """The CRM's segment tag (`key_account`, `sme`, `consumer`); the ERP has none."""
 
 
 @dataclass

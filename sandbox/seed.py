@@ -145,6 +145,7 @@ class _Fixtures:
                 "portal",
                 None,
                 money("50000.00"),
+                segment="key_account",
             ),
             Customer(
                 LUMIERE,
@@ -162,6 +163,7 @@ class _Fixtures:
                 "ebill",
                 "41101000000123456",
                 money("20000.00"),
+                segment="sme",
             ),
             Customer(
                 NORDLICHT,
@@ -179,6 +181,7 @@ class _Fixtures:
                 "email",
                 None,
                 money("10000.00"),
+                segment="sme",
             ),
             Customer(
                 TICINO,
@@ -196,6 +199,7 @@ class _Fixtures:
                 "portal",
                 None,
                 money("15000.00"),
+                segment="sme",
             ),
             Customer(
                 SOPHIE,
@@ -213,6 +217,7 @@ class _Fixtures:
                 "portal",
                 None,
                 money("2000.00"),
+                segment="consumer",
             ),
         ]
         for index, customer in enumerate(self.seed.customers, start=1):

@@ -8,6 +8,8 @@ from auth.principal import Principal
 from connectors.base import records as r
 from resolvers import members
 from resolvers import organization as resolve
+from resolvers import preferences as resolve_preferences
+from resolvers import recommendations as resolve_recommendations
 from resolvers.context import Context
 from schema.common import (
     Connection,
@@ -25,8 +27,11 @@ from schema.enums import (
     InvoiceDeliveryChannel,
     OrganizationKind,
 )
+from schema.features import Feature, features, gated
 from schema.members import Member
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
+from schema.preferences import Preferences
+from schema.recommendations import Recommendation, recommendation_of
 
 Info = strawberry.Info[Context, None]
 
@@ -211,3 +216,28 @@ class Viewer:
     async def organization(self, info: Info) -> Organization | None:
         customer = await resolve.organization(info.context)
         return Organization.of(customer) if customer is not None else None
+
+    @strawberry.field(
+        description="What the portal remembers for the viewer: language, time zone, "
+        "notification channels, dashboard, saved views, pinned documents.",
+        extensions=requires(Permission.PREFERENCES_MANAGE),
+    )
+    async def preferences(self, info: Info) -> Preferences | None:
+        return Preferences.of(await resolve_preferences.preferences(info.context))
+
+    @strawberry.field(
+        description="The feature flags on for the viewer, each with the variant it gets (an "
+        "A/B test's arm): what the client may show."
+    )
+    async def features(self, info: Info) -> list[Feature]:
+        return await features(info)
+
+    @strawberry.field(
+        description="Suggestions such as products to order again and invoices due this week; "
+        "only for a viewer who granted the PERSONALIZATION consent (empty otherwise), each "
+        "from what their roles may read.",
+        extensions=gated("recommendations"),
+    )
+    async def recommendations(self, info: Info) -> list[Recommendation] | None:
+        found = await resolve_recommendations.recommendations(info.context)
+        return [recommendation_of(recommendation, info) for recommendation in found]

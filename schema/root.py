@@ -67,9 +67,11 @@ from schema.organization_mutations import OrganizationMutations
 from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
+from schema.preferences import PreferenceMutations
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.quote_mutations import QuoteMutations
 from schema.quotes import Quote
+from schema.recommendations import RECOMMENDATIONS
 from schema.resolution import case_of, readable_case_types, resolve_node, subject_ref
 from schema.subscriptions import Subscription
 from schema.thread_mutations import ThreadMutations
@@ -397,6 +399,7 @@ class Mutation(
     TicketMutations,
     ThreadMutations,
     BookingMutations,
+    PreferenceMutations,
 ):
     pass
 
@@ -426,6 +429,6 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
-        types=[Delivery, Payment, Quote, Order, Invoice, Ticket, Booking],
+        types=[Delivery, Payment, Quote, Order, Invoice, Ticket, Booking, *RECOMMENDATIONS],
         extensions=list(extensions),
     )

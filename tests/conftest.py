@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.access_fixtures",
     "tests.live_stack",
     "tests.redis_topologies",
+    "tests.browser.chromium",
 ]

@@ -58,6 +58,14 @@ def idp_url(idp_server: IdpServer) -> str:
 
 
 @pytest.fixture
+async def frontend(idp_url: str) -> AsyncIterator[KeycloakOpenID]:
+    """python-keycloak as the portal's browser app (public client `portal-frontend`)."""
+    openid = KeycloakOpenID(server_url=idp_url, realm_name=REALM, client_id="portal-frontend")
+    yield openid
+    await openid.connection.aclose()
+
+
+@pytest.fixture
 async def token_verifier(idp_server: IdpServer) -> AsyncIterator[TokenVerifier]:
     """The gateway's verifier for the session's identity provider (issuer by discovery)."""
     verifier = TokenVerifier(server_url=idp_server.url, client_secret=GATEWAY_SECRET)

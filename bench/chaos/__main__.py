@@ -18,8 +18,9 @@ import httpx
 
 from bench.chaos.report import Phase, Sample, table
 from bench.load import DASHBOARD, drive
-from bench.processes import demo_token, process, sandbox_env
+from bench.processes import process, sandbox_env
 from bench.redis_server import RedisServer, own_redis_server
+from portalgraph.demo import demo_token
 from resolvers.loaders import ENTITIES
 
 SYSTEM_OFFSETS = {"erp": 2, "crm": 3, "dms": 4, "payments": 5}

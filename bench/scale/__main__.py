@@ -20,9 +20,10 @@ from bench.__main__ import NO_CACHE, UNLIMITED
 from bench.chaos.report import Sample, percentile, recovery_s
 from bench.load import DASHBOARD, LoadResult, drive
 from bench.nginx import load_balancer
-from bench.processes import demo_token, process, sandbox_env
+from bench.processes import process, sandbox_env
 from bench.topologies import LocalCluster, SentinelGroup, free_port, local_cluster, sentinel_group
 from infra.events import stream_key
+from portalgraph.demo import demo_token
 
 WARMUP_S = 2.0
 FAILOVER_DEADLINE_S = 30.0

@@ -30,6 +30,7 @@ from connectors.base.records import (
     Contact,
     ContactFields,
     Customer,
+    CustomerSegment,
     DataSubject,
     Delivery,
     Document,
@@ -126,6 +127,12 @@ class ConsentPort(Closeable, Protocol):
     async def record_consent(self, decision: ConsentDecision) -> Consent:
         """Append a decision; a write, never retried. `UpstreamRejected` when the CRM refuses
         it (an outdated text version, an unknown organization)."""
+        ...
+
+
+class SegmentPort(Closeable, Protocol):
+    async def segments_of(self, customers: Sequence[str]) -> list[CustomerSegment | None]:
+        """Each customer's segment in the CRM; None for a customer the CRM does not know."""
         ...
 
 

@@ -471,6 +471,15 @@ class Consent:
 
 
 @dataclass(frozen=True)
+class CustomerSegment:
+    """The CRM's segment of a customer (key account, SME, consumer…), which feature flags
+    target; None where the CRM has none."""
+
+    customer: str
+    segment: str | None
+
+
+@dataclass(frozen=True)
 class ConsentDecision:
     """A decision the portal records for its viewer; a write."""
 

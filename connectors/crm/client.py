@@ -1,5 +1,5 @@
-"""The CRM adapter: contacts, helpdesk tickets, the messages on cases and consents over the
-CRM's REST API (`/api/v1`).
+"""The CRM adapter: contacts, helpdesk tickets, the messages on cases, consents and the
+customers' segments over the CRM's REST API (`/api/v1`).
 
 Every batch method is one request per 100 keys (`ids=`, `company_ids=`, `subjects=`); the
 ticket search pages with `page`/`per_page`, bounded by `MAX_PAGES`. Each write (a contact
@@ -19,6 +19,7 @@ from connectors.base.records import (
     ConsentDecision,
     Contact,
     ContactFields,
+    CustomerSegment,
     Message,
     NewMessage,
     NewTicket,
@@ -38,6 +39,7 @@ from connectors.base.rest import (
 from connectors.crm import mapping
 from connectors.crm.privacy import CrmPrivacy
 
+COMPANIES = "/api/v1/companies"
 CONTACTS = "/api/v1/contacts"
 CONTACT = CONTACTS + "/{contact_id}"
 TICKETS = "/api/v1/tickets"
@@ -45,8 +47,8 @@ TICKET = TICKETS + "/{ticket_id}"
 
 
 class CrmAdapter(CrmPrivacy, RestAdapter):
-    """`ContactPort`, `TicketPort`, `ThreadPort` and `ConsentPort` for the CRM; its
-    `PrivacyRequestPort` and `PersonalDataPort` are `CrmPrivacy`'s."""
+    """`ContactPort`, `TicketPort`, `ThreadPort`, `ConsentPort` and `SegmentPort` for the
+    CRM; its `PrivacyRequestPort` and `PersonalDataPort` are `CrmPrivacy`'s."""
 
     system = System.CRM
 
@@ -166,6 +168,11 @@ class CrmAdapter(CrmPrivacy, RestAdapter):
             "/api/v1/consents", "company_ids", customers, mapping.consents
         )
         return grouped(found, lambda consent: consent.customer, customers)
+
+    async def segments_of(self, customers: Sequence[str]) -> list[CustomerSegment | None]:
+        found = await self._rest.get_batched(COMPANIES, "ids", customers, mapping.segments)
+        by_customer = {segment.customer: segment for segment in found}
+        return [by_customer.get(customer) for customer in customers]
 
     async def consent_texts(self) -> dict[str, str]:
         return mapping.consent_texts(await self._rest.get("/api/v1/consent_texts"))

@@ -36,6 +36,7 @@ from connectors.base.records import (
     ConsentDecision,
     Contact,
     ContactFields,
+    CustomerSegment,
     DataSubject,
     ErasureOutcome,
     LegalHold,
@@ -526,3 +527,9 @@ def erasure(body: object) -> ErasureOutcome:
         for item in children(answer, "held")
     )
     return ErasureOutcome(System.CRM, "HELD" if holds else "DONE", erased, holds)
+
+
+@crm
+def segments(body: object) -> list[CustomerSegment]:
+    """Companies as segments: the segment is the CRM's own tag (`key_account`, `sme`…)."""
+    return [CustomerSegment(text(e, "id"), opt_text(e, "segment")) for e in as_objects(body)]

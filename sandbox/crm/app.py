@@ -71,6 +71,7 @@ def company_json(customer: Customer) -> dict[str, Any]:
         "vat": customer.vat,
         "city": customer.city,
         "country": customer.country,
+        "segment": customer.segment,
     }
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 
 from sandbox.idp.admin import admin_routes
+from sandbox.idp.login import login_routes
 from sandbox.idp.mappers import check_mapper_types
 from sandbox.idp.oidc import oidc_routes
 from sandbox.idp.outbox import outbox_route
@@ -24,7 +25,9 @@ def create_idp_app(
     """
     check_mapper_types(realm)
     idp = Idp(realm, f"{issuer_base_url.rstrip('/')}/realms/{realm.name}", clock or _utc_now)
-    app = Starlette(routes=[*oidc_routes(idp), *admin_routes(idp), outbox_route(idp)])
+    app = Starlette(
+        routes=[*oidc_routes(idp), *login_routes(idp), *admin_routes(idp), outbox_route(idp)]
+    )
     app.state.idp = idp
     return app
 

@@ -38,6 +38,7 @@ def parse_realm(data: Mapping[str, Any]) -> Realm:
             raise ValueError(f"client {client.client_id} names unknown scopes {sorted(missing)}")
     return Realm(
         name=data["realm"],
+        display_name=data.get("displayName") or data["realm"],
         access_token_lifespan=int(data.get("accessTokenLifespan", 300)),
         sso_session_idle_timeout=int(data.get("ssoSessionIdleTimeout", 1800)),
         roles={r["name"]: _role(r) for r in data.get("roles", {}).get("realm", [])},
@@ -121,9 +122,12 @@ def _client(rep: Mapping[str, Any]) -> Client:
         public=rep.get("publicClient", False),
         secret=rep.get("secret"),
         enabled=rep.get("enabled", True),
+        standard_flow=rep.get("standardFlowEnabled", True),
+        pkce_method=rep.get("attributes", {}).get("pkce.code.challenge.method") or None,
         direct_access_grants=rep.get("directAccessGrantsEnabled", False),
         service_accounts=rep.get("serviceAccountsEnabled", False),
         default_scopes=tuple(rep.get("defaultClientScopes", [])),
         mappers=tuple(_mapper(m) for m in rep.get("protocolMappers", [])),
         redirect_uris=tuple(rep.get("redirectUris", [])),
+        web_origins=tuple(rep.get("webOrigins", [])),
     )

@@ -37,8 +37,10 @@ class TokenMinter:
         auth: Authentication,
         scope: str,
         session: UserSession | None,
+        nonce: str | None = None,
     ) -> dict[str, Any]:
-        """Keycloak's token endpoint answer; a refresh token only for a user session."""
+        """Keycloak's token endpoint answer; a refresh token only for a user session; the ID
+        token carries the `nonce` of the authorization request."""
         ctx = MapperContext(self._realm, user, client, auth)
         granted = ["openid"] if "openid" in scope.split() else []
         granted += [s.name for s in self._realm.scopes_of(client) if s.include_in_token_scope]
@@ -59,6 +61,8 @@ class TokenMinter:
         if "openid" in granted:
             id_token = {**base, "typ": "ID", "aud": client.client_id, "sub": user.id}
             id_token["auth_time"] = auth.auth_time
+            if nonce is not None:
+                id_token["nonce"] = nonce
             response["id_token"] = self._keys.sign(apply_mappers(id_token, ctx, "id"))
         if session is not None:
             response["refresh_token"] = self._sessions.issue_refresh_token(session)

@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.idp.authorization import PKCE_METHODS
 from sandbox.idp.provider import Idp, OAuthError
 
 Form = dict[str, str]
+Handler = Callable[[Request], Awaitable[Response]]
 
 CLAIMS_SUPPORTED = (
     "iss sub aud exp iat auth_time name given_name family_name preferred_username email"
@@ -33,7 +35,7 @@ def oidc_routes(idp: Idp) -> list[Route]:
 
     async def token(request: Request) -> Response:
         idp.requests["token"] += 1
-        form = await _form(request)
+        form = await form_of(request)
         client = idp.authenticate_client(*_client_credentials(request, form))
         grant_type = form.get("grant_type")
         scope = form.get("scope", "")
@@ -49,6 +51,13 @@ def oidc_routes(idp: Idp) -> list[Route]:
                 scope,
                 ip,
             )
+        elif grant_type == "authorization_code":
+            body = idp.authorization_code_grant(
+                client,
+                _required(form, "code"),
+                form.get("redirect_uri", ""),
+                form.get("code_verifier") or None,
+            )
         elif grant_type == "client_credentials":
             body = idp.client_credentials_grant(client, scope)
         elif grant_type == "refresh_token":
@@ -59,7 +68,7 @@ def oidc_routes(idp: Idp) -> list[Route]:
 
     async def introspect(request: Request) -> Response:
         idp.requests["introspect"] += 1
-        form = await _form(request)
+        form = await form_of(request)
         client = idp.authenticate_client(*_client_credentials(request, form))
         if client.public:
             raise OAuthError(403, "invalid_request", "Client not allowed.")
@@ -91,7 +100,7 @@ def oidc_routes(idp: Idp) -> list[Route]:
 
     async def logout(request: Request) -> Response:
         idp.requests["logout"] += 1
-        form = await _form(request)
+        form = await form_of(request)
         client = idp.authenticate_client(*_client_credentials(request, form))
         session = idp.live_session_of_refresh_token(_required(form, "refresh_token"))
         if session.client_id != client.client_id:
@@ -102,10 +111,10 @@ def oidc_routes(idp: Idp) -> list[Route]:
     return [
         Route(f"{base}/.well-known/openid-configuration", discovery, methods=["GET"]),
         Route(f"{oidc}/certs", certs, methods=["GET"]),
-        Route(f"{oidc}/token", _oauth_errors(token), methods=["POST"]),
+        Route(f"{oidc}/token", _cors(idp, _oauth_errors(token)), methods=["POST"]),
         Route(f"{oidc}/token/introspect", _oauth_errors(introspect), methods=["POST"]),
         Route(f"{oidc}/userinfo", userinfo, methods=["GET", "POST"]),
-        Route(f"{oidc}/logout", _oauth_errors(logout), methods=["POST"]),
+        Route(f"{oidc}/logout", _cors(idp, _oauth_errors(logout)), methods=["POST"]),
     ]
 
 
@@ -113,12 +122,21 @@ def _discovery_document(idp: Idp) -> dict[str, object]:
     oidc = f"{idp.issuer}/protocol/openid-connect"
     return {
         "issuer": idp.issuer,
+        "authorization_endpoint": f"{oidc}/auth",
         "token_endpoint": f"{oidc}/token",
         "introspection_endpoint": f"{oidc}/token/introspect",
         "userinfo_endpoint": f"{oidc}/userinfo",
         "end_session_endpoint": f"{oidc}/logout",
         "jwks_uri": f"{oidc}/certs",
-        "grant_types_supported": ["password", "client_credentials", "refresh_token"],
+        "grant_types_supported": [
+            "authorization_code",
+            "password",
+            "client_credentials",
+            "refresh_token",
+        ],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": list(PKCE_METHODS),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "userinfo_signing_alg_values_supported": ["none"],
@@ -132,9 +150,7 @@ def _discovery_document(idp: Idp) -> dict[str, object]:
     }
 
 
-def _oauth_errors(
-    handler: Callable[[Request], Awaitable[Response]],
-) -> Callable[[Request], Awaitable[Response]]:
+def _oauth_errors(handler: Handler) -> Handler:
     async def handle(request: Request) -> Response:
         try:
             return await handler(request)
@@ -145,7 +161,24 @@ def _oauth_errors(
     return handle
 
 
-async def _form(request: Request) -> Form:
+def _cors(idp: Idp, handler: Handler) -> Handler:
+    """Let a browser script read the answer when its origin is one of the calling client's web
+    origins (a public client names itself with `client_id` in the form), as Keycloak does."""
+
+    async def handle(request: Request) -> Response:
+        response = await handler(request)
+        origin = request.headers.get("origin")
+        client = idp.realm.clients.get((await form_of(request)).get("client_id", ""))
+        if origin and client is not None and client.accepts_origin(origin):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return handle
+
+
+async def form_of(request: Request) -> Form:
     """The urlencoded body; parsed here since Starlette's form parser needs python-multipart."""
     return dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
 

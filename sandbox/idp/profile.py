@@ -97,7 +97,7 @@ def _error(name: str, key: str, *params: object) -> Error:
 
 
 def _params(rule: str, config: Mapping[str, Any]) -> list[object]:
-    if rule == "length":
+    if rule in {"length", "multivalued"}:
         return [config.get("min", 0), config.get("max", "")]
     return []
 
@@ -105,6 +105,12 @@ def _params(rule: str, config: Mapping[str, Any]) -> list[object]:
 def _length(values: list[str], config: Mapping[str, Any]) -> str | None:
     low, high = int(config.get("min", 0)), int(config.get("max", 2**31))
     return None if all(low <= len(v) <= high for v in values) else "error-invalid-length"
+
+
+def _multivalued(values: list[str], config: Mapping[str, Any]) -> str | None:
+    """Keycloak's `multivalued` validator: how many values an attribute may have."""
+    low, high = int(config.get("min", 0)), int(config.get("max", 2**31))
+    return None if low <= len(values) <= high else "error-invalid-multivalued-size"
 
 
 def _matching(pattern: re.Pattern[str], key: str) -> Rule:
@@ -131,6 +137,7 @@ def _accepted(_: list[str], __: Mapping[str, Any]) -> str | None:
 
 _RULES: dict[str, Rule] = {
     "length": _length,
+    "multivalued": _multivalued,
     "email": _matching(_EMAIL, "error-invalid-email"),
     "pattern": _pattern,
     "options": _options,

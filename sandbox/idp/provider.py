@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sandbox.idp.authorization import BrowserLogins, pkce_matches
 from sandbox.idp.keys import SigningKeys
 from sandbox.idp.mappers import Authentication, Claims
 from sandbox.idp.minting import TokenMinter, session_authentication
@@ -66,6 +67,7 @@ class Idp:
         self.sessions = SessionStore()
         self.requests: Counter[str] = Counter()
         self.sent_emails: list[ActionsEmail] = []
+        self.logins = BrowserLogins()
         self.minter = TokenMinter(realm, issuer, self.keys, self.sessions, self.now)
 
     def now(self) -> int:
@@ -88,13 +90,7 @@ class Idp:
             raise OAuthError(
                 400, "unauthorized_client", "Client not allowed for direct access grants"
             )
-        user = self.realm.user_by_username(username)
-        if user is None or user.is_service_account:
-            raise invalid_credentials()
-        if not user.enabled:
-            raise OAuthError(400, "invalid_grant", "Account disabled")
-        if user.password is None or not hmac.compare_digest(password, user.password):
-            raise invalid_credentials()
+        user = self.user_by_password(username, password)
         amr: tuple[str, ...] = ("pwd",)
         acr = "1"
         if user.totp is not None and totp:
@@ -113,6 +109,42 @@ class Idp:
         )
         return self.minter.token_response(
             user, client, session_authentication(session), scope, session
+        )
+
+    def user_by_password(self, username: str, password: str) -> User:
+        """The enabled person `username` whose password is `password`."""
+        user = self.realm.user_by_username(username)
+        if user is None or user.is_service_account:
+            raise invalid_credentials()
+        if not user.enabled:
+            raise OAuthError(400, "invalid_grant", "Account disabled")
+        if user.password is None or not hmac.compare_digest(password, user.password):
+            raise invalid_credentials()
+        return user
+
+    def authorization_code_grant(
+        self, client: Client, code: str, redirect_uri: str, code_verifier: str | None
+    ) -> dict[str, Any]:
+        """Redeem a code of the browser sign-in (`sandbox.idp.login`) for the session's tokens."""
+        issued = self.logins.redeem(code, self.now())
+        if issued is None:
+            raise OAuthError(400, "invalid_grant", "Code not valid")
+        request = issued.request
+        if request.client_id != client.client_id:
+            raise OAuthError(400, "invalid_grant", "Auth error")
+        if redirect_uri != request.redirect_uri:
+            raise OAuthError(400, "invalid_grant", "Incorrect redirect_uri")
+        if request.code_challenge is not None:
+            if not code_verifier:
+                raise OAuthError(400, "invalid_grant", "PKCE code verifier not specified")
+            if not pkce_matches(request, code_verifier):
+                raise OAuthError(400, "invalid_grant", "PKCE verification failed")
+        session = self.sessions.get(issued.session_id)
+        user = None if session is None else self.realm.users.get(session.user_id)
+        if session is None or user is None or not user.enabled:
+            raise OAuthError(400, "invalid_grant", "Session not active")
+        return self.minter.token_response(
+            user, client, session_authentication(session), request.scope, session, request.nonce
         )
 
     def client_credentials_grant(self, client: Client, scope: str) -> dict[str, Any]:

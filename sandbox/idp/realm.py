@@ -78,6 +78,11 @@ class ClientScope:
     mappers: tuple[ProtocolMapper, ...] = ()
 
 
+LOOPBACK_PREFIXES = ("http://localhost", "http://127.0.0.1")
+"""Keycloak's installed-app URLs (RFC 8252 §7.3): a redirect URI registered on one of them
+without a port matches the same URI on any port."""
+
+
 @dataclass(frozen=True)
 class Client:
     id: str
@@ -85,18 +90,55 @@ class Client:
     public: bool
     secret: str | None = None
     enabled: bool = True
+    standard_flow: bool = False
+    """The authorization code flow (the browser's sign-in)."""
+    pkce_method: str | None = None
+    """`S256` when the client must send a PKCE challenge with that method."""
     direct_access_grants: bool = False
     service_accounts: bool = False
     default_scopes: tuple[str, ...] = ()
     mappers: tuple[ProtocolMapper, ...] = ()
     redirect_uris: tuple[str, ...] = ()
+    web_origins: tuple[str, ...] = ()
+    """Origins whose browser scripts may call the token endpoint; `+` stands for the origins
+    of the redirect URIs, `*` for any."""
 
     def accepts_redirect(self, uri: str) -> bool:
         """Keycloak's match of a redirect URI: exact, or by prefix where the pattern ends in
-        `*`."""
-        return any(
-            uri.startswith(p[:-1]) if p.endswith("*") else uri == p for p in self.redirect_uris
-        )
+        `*`; on a loopback host, a URI that does not match is matched again without its
+        port."""
+        return _matches(self.redirect_uris, uri) or _matches(self.redirect_uris, _portless(uri))
+
+    def accepts_origin(self, origin: str) -> bool:
+        """Whether a browser script of `origin` may read the token endpoint's answers. The
+        sandbox applies the loopback rule to the origins `+` stands for as well, so that a
+        portal on any loopback port can sign in (as it may be redirected to)."""
+        if "*" in self.web_origins or origin in self.web_origins:
+            return True
+        if "+" not in self.web_origins:
+            return False
+        allowed = {_origin(uri) for uri in self.redirect_uris}
+        return origin in allowed or _portless(origin) in allowed
+
+
+def _matches(patterns: tuple[str, ...], uri: str) -> bool:
+    return any(uri.startswith(p[:-1]) if p.endswith("*") else uri == p for p in patterns)
+
+
+def _portless(uri: str) -> str:
+    """`uri` without the port, when its host is a loopback one (else `uri` itself)."""
+    for prefix in LOOPBACK_PREFIXES:
+        if uri.startswith(f"{prefix}:"):
+            rest = uri[len(prefix) + 1 :]
+            path = rest.find("/")
+            return prefix + (rest[path:] if path >= 0 else "")
+    return uri
+
+
+def _origin(uri: str) -> str:
+    """Scheme, host and port of an absolute URI."""
+    scheme, _, rest = uri.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 @dataclass
@@ -109,6 +151,8 @@ class Realm:
     clients: dict[str, Client]
     users: dict[str, User]
     """Keyed by user id."""
+    display_name: str = ""
+    """The name the sign-in page shows."""
     user_profile: UserProfile = field(default_factory=UserProfile)
 
     def user_by_username(self, username: str) -> User | None:

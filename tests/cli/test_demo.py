@@ -1,6 +1,8 @@
 """`portalgraph demo` as a newcomer runs it: a real process serving the gateway on P and the
 sandbox on P+1..P+5, answering a real token's query, and stopping cleanly on Ctrl-C."""
 
+import base64
+import json
 import os
 import signal
 import socket
@@ -9,12 +11,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
-from bench.processes import demo_token, wait_until_ready
-from portalgraph.demo import members_by_organization
+from bench.processes import wait_until_ready
+from portalgraph.demo import demo_token, members_by_organization
 from sandbox.history import CLOSED_BREACHED, CLOSED_TICKETS, USAGE_DAYS, usage_history
 from sandbox.seed import parse_now
 from sandbox.server import bind
@@ -71,6 +74,13 @@ def test_demo_serves_the_contract_ports_and_stops_on_ctrl_c(
     ).json()
     assert answer["data"] == {"viewer": {"organization": {"legalName": "Muster Maschinenbau AG"}}}
     assert answer["extensions"]["sources"]["erp"]["status"] == "ok"
+    flags = httpx.post(  # the demo's feature flags (portalgraph/demo_flags.yaml)
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": "{ viewer { features { key } } }"},
+        headers={"Authorization": f"Bearer {access_token}"},
+    ).json()["data"]["viewer"]["features"]
+    on = {flag["key"] for flag in flags}
+    assert {"recommendations", "qr-bill-scanner", "dashboard-layout"} <= on
     assert httpx.get(f"http://127.0.0.1:{port + 2}/erp?wsdl").text.startswith("<?xml")
     for offset in (2, 3, 4, 5):
         stats = httpx.get(f"http://127.0.0.1:{port + offset}/_stats").json()
@@ -120,3 +130,33 @@ def test_demo_shows_the_seeds_usage_and_sla_history(
     assert overall["met"] >= CLOSED_TICKETS - CLOSED_BREACHED
     assert overall["breached"] >= CLOSED_BREACHED
     assert 85 <= overall["metPercent"] <= 95  # "about 92 % met" (domain.md §7)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """A JWT's claims, unverified (the gateway verifies; this only reads what was issued)."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
+
+
+def test_demo_token_signs_in_with_the_second_factor_where_the_user_has_one(
+    demo: tuple[subprocess.Popen[str], int],
+) -> None:
+    _, port = demo
+    printed = {
+        user: subprocess.run(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "portalgraph", "demo-token", user, "--port", str(port)],
+            capture_output=True, text=True, check=True, timeout=STOP_DEADLINE_S,
+        ).stdout.strip()
+        for user in ("anna", "beat")
+    }  # fmt: skip
+    assert "otp" in claims_of(printed["anna"])["amr"]
+    assert "otp" not in claims_of(printed["beat"]).get("amr", [])
+    unknown = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "portalgraph", "demo-token", "nobody", "--port", str(port)],
+        capture_output=True, text=True, timeout=STOP_DEADLINE_S,
+    )  # fmt: skip
+    assert unknown.returncode == 2
+    assert "no demo user 'nobody'" in unknown.stderr

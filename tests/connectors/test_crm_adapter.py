@@ -68,6 +68,21 @@ async def test_contacts_of_reads_every_customer_in_one_request(
     assert await crm_control.requests() == {CONTACTS: 1}
 
 
+async def test_segments_of_answers_each_customers_segment_in_key_order(
+    crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
+) -> None:
+    customers = [UNKNOWN, *(customer.number for customer in reversed(rest_seed.customers))]
+
+    found = await crm_adapter.segments_of(customers)
+
+    assert found[0] is None
+    assert [(s.customer, s.segment) for s in found[1:] if s is not None] == [
+        (c.number, c.segment) for c in reversed(rest_seed.customers)
+    ]
+    assert {s.segment for s in found if s is not None} >= {"key_account", "sme", "consumer"}
+    assert await crm_control.requests() == {"GET /api/v1/companies": 1}
+
+
 async def test_get_tickets_maps_each_ticket_in_key_order(
     crm_adapter: CrmAdapter, crm_control: SandboxControl, rest_seed: Seed
 ) -> None:

@@ -53,6 +53,9 @@ ROOT_ARGS = {
     'from: "2026-03-10", to: "2026-03-31")',
 }
 """Arguments a root field requires beyond paging."""
+EVERYONE = {"flags": {"everyone": {"state": "ENABLED", "variants": {"on": True, "off": False},
+                                   "defaultVariant": "on"}}}  # fmt: skip
+"""A flag on for every caller, so that `viewer.features` lists one."""
 BY_ID = {"Quote": "quote", "Order": "order", "Invoice": "invoice", "Ticket": "ticket",
          "Document": "document", "Booking": "booking"}  # fmt: skip
 NODE_TYPES = ("Quote", "Order", "Invoice", "Ticket", "Delivery", "Payment", "Document", "Booking",
@@ -227,11 +230,13 @@ def check_answer(
 
 @pytest.fixture(scope="module")
 async def matrix_url(sandbox: Sandbox) -> AsyncIterator[str]:
-    """A gateway whose operation limits admit the exhaustive queries of this module."""
+    """A gateway whose operation limits admit the exhaustive queries of this module, with a
+    feature flag configured."""
     with running_gateway(
         sandbox, max_query_depth=40, max_query_cost=10**9, max_query_tokens=100_000,
         max_query_aliases=100_000,
         rate_limit_per_principal=10_000, rate_limit_per_organization=100_000,
+        feature_flags=EVERYONE,
     ) as url:  # fmt: skip
         yield url
 

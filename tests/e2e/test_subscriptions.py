@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from resolvers.labels import status_label
 from sandbox.idp import idp_of
 from sandbox.seed import LUMIERE, MUSTER
 from sandbox.server import Sandbox
@@ -297,3 +298,31 @@ async def test_a_foreign_subject_is_watched_like_an_unknown_one(
         await advance(live_sandbox, "crm", object="ticket", id=own.id, to=to)
         first = await luc.next("own")  # a frame of "foreign" or "unknown" first would fail here
     assert first["data"]["caseUpdated"]["__typename"] == "Ticket"
+
+
+@pytest.mark.parametrize(
+    ("init", "handshake"),
+    [({"Accept-Language": "fr-CH"}, {}), ({}, {"Accept-Language": "fr-CH, en;q=0.5"})],
+    ids=["connection_init", "upgrade request"],
+)
+async def test_events_speak_the_language_the_client_names(
+    live_sandbox: Sandbox,
+    live_tokens: Tokens,
+    gateway: str,
+    init: dict[str, str],
+    handshake: dict[str, str],
+) -> None:
+    """A browser names its language in the `connection_init` payload (or its upgrade request
+    does), as Accept-Language over HTTP: Anna's own locale (de-CH) gives way to it."""
+    ticket = next(
+        t for t in live_sandbox.seed.tickets if t.id == open_ticket(live_sandbox.seed, MUSTER)
+    )
+    to = "WAITING_ON_CUSTOMER" if ticket.stage == "in_progress" else "IN_PROGRESS"
+    async with ws_client(
+        gateway, await live_tokens("anna"), init_payload=init, headers=handshake
+    ) as client:
+        await client.start("sla", "subscription { ticketSlaChanged { status statusLabel } }")
+        await advance(live_sandbox, "crm", object="ticket", id=ticket.id, to=to)
+        changed = (await client.next("sla"))["data"]["ticketSlaChanged"]
+    assert changed["status"] == to
+    assert changed["statusLabel"] == status_label(to, "fr-CH")

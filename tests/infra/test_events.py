@@ -84,6 +84,22 @@ async def test_a_group_hands_each_entry_to_one_consumer_and_passes_on_unfinished
     assert await stream.read_group("t", "g", "c1", 2, timeout_s=0.05) == []
 
 
+async def test_a_consumer_gets_back_what_it_was_handed_and_never_acknowledged(
+    stream: EventStream,
+) -> None:
+    ids = await append_all(stream, b"a", b"b", b"c")
+    assert [e.id for e in await stream.read_group("t", "g", "c1", 2, timeout_s=0.05)] == ids[:2]
+    assert [e.id for e in await stream.read_group("t", "g", "c2", 1, timeout_s=0.05)] == ids[2:]
+    await stream.ack("t", "g", [ids[0]])
+
+    mine = await stream.own_pending("t", "g", "c1", count=10)
+
+    assert [(e.id, e.data) for e in mine] == [(ids[1], b"b")]
+    assert [e.id for e in await stream.own_pending("t", "g", "c2", count=10)] == ids[2:]
+    await stream.ack("t", "g", [ids[1]])
+    assert await stream.own_pending("t", "g", "c1", count=10) == []
+
+
 async def test_a_durable_append_without_the_required_replicas_is_refused(
     redis_url: str, redis_prefix: str
 ) -> None:
