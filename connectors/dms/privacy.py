@@ -57,7 +57,12 @@ class DmsPrivacy:
         if not subject.whole_customer or CATEGORY not in scope:
             return ErasureOutcome(System.DMS, "DONE")
         documents = await self.list_documents(subject.customer, ListFilter())
-        answers = await asyncio.gather(*(delete(self._rest, d.id) for d in documents))
+        answers = await asyncio.gather(
+            *(delete(self._rest, d.id) for d in documents), return_exceptions=True
+        )
+        failed = next((a for a in answers if isinstance(a, BaseException)), None)
+        if failed is not None:  # raised once every deletion has had its answer
+            raise failed
         holds = tuple(answer for answer in answers if isinstance(answer, LegalHold))
         erased = tuple(answer for answer in answers if isinstance(answer, CaseRef))
         return ErasureOutcome(System.DMS, "HELD" if holds else "DONE", erased, holds)

@@ -6,9 +6,10 @@ module's own; each erasure on a fresh one."""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import pytest
 
-from connectors.base.errors import UpstreamRefused
+from connectors.base.errors import UpstreamError, UpstreamRefused
 from connectors.base.ports import DeferredErasure, PersonalDataPort, PrivacyRequestPort
 from connectors.base.records import (
     DataSubject,
@@ -196,3 +197,28 @@ async def test_refusals_read_in_the_portals_terms(
     with pytest.raises(UpstreamRefused) as final:
         await requests.update_privacy_request(opened.id, PrivacyRequestUpdate("IN_PROGRESS", ()))
     assert [r.code for r in final.value.refusals] == ["REQUEST_FINISHED"]
+
+
+@pytest.mark.parametrize(
+    ("system", "operation"),
+    [
+        ("erp", "EraseCustomerData"),
+        ("crm", "POST /api/v1/privacy/erasures"),
+        ("dms", "DELETE /api/documents/{document_id}"),
+        ("payments", "POST /v1/privacy/redaction_jobs"),
+    ],
+)
+async def test_an_erasure_is_sent_once_even_when_it_fails(
+    own_sandbox: Sandbox, holders: dict[str, PersonalDataPort], system: str, operation: str
+) -> None:
+    async with httpx.AsyncClient(base_url=own_sandbox.url(system), timeout=5.0) as control:
+        await control.post("/_faults", json={"mode": "down", "operations": [operation]})
+        await control.post("/_stats/reset")
+        try:
+            with pytest.raises(UpstreamError):
+                await holders[system].erase_personal_data(SOPHIE_ROSSI, EVERYTHING, "PRQ-T5")
+            counts = (await control.get("/_stats")).json()["by_operation"]
+        finally:
+            await control.post("/_faults", json={"mode": "ok"})
+    documents = [d for d in own_sandbox.seed.documents if d.customer == SOPHIE and not d.deleted]
+    assert counts[operation] == (len(documents) if system == "dms" else 1)  # never repeated

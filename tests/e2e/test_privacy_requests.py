@@ -373,6 +373,27 @@ async def test_the_requester_follows_it_by_subscription(
     ]
 
 
+async def test_an_export_with_a_system_down_is_partial(
+    own_sandbox: Sandbox, client_of: Any
+) -> None:
+    carla = await client_of("carla")
+    upstream = Upstream(own_sandbox)
+    upstream.fault("crm", mode="down", operations=["GET /api/v1/privacy/lookup"])
+    try:
+        asked = (await carla.query(EXPORT, {"input": {}}))["requestDataExport"]
+        done = await finished(carla, asked["privacyRequest"]["id"])
+    finally:
+        upstream.fault("crm", mode="ok")
+    assert done["status"] == "PARTIALLY_COMPLETED"
+    assert {s["system"]: s["status"] for s in done["systems"]} == {
+        "erp": "DONE", "crm": "FAILED", "dms": "DONE", "payments": "DONE", "idp": "DONE"
+    }  # fmt: skip
+    exported = (await carla.http.get(done["json"])).json()  # what the others hold
+    by_system = {system["system"]: system for system in exported["systems"]}
+    assert (by_system["crm"]["status"], by_system["crm"]["records"]) == ("FAILED", [])
+    assert [r["kind"] for r in by_system["idp"]["records"]] == ["ACCOUNT"]
+
+
 async def test_erasure_keeps_the_legal_holds_and_removes_the_rest(
     own_sandbox: Sandbox, client_of: Any
 ) -> None:
