@@ -608,7 +608,9 @@ class DataSubject:
 class PersonalRecord:
     """One record a system holds about a person, for their export."""
 
-    category: str  # one of PERSONAL_DATA_CATEGORIES
+    category: str
+    """One of PERSONAL_DATA_CATEGORIES, or PRIVACY_REQUESTS (the person's requests themselves,
+    exported whatever the scope)."""
     kind: str  # CUSTOMER | ADDRESS | ORDER | INVOICE | PAYMENT | TICKET | MESSAGE | ...
     id: str
     data: object
