@@ -5,26 +5,30 @@ A person is their e-mail address within the organization, as for consents; the r
 anyone else (another member, another organization) do not exist for the viewer. For a
 private customer (an organization of kind PERSON) every record of the organization is theirs.
 The CRM keeps each request (the record of truth) and refuses a second open request of the
-same type; the work is done by a job in the background (`resolvers.privacy_jobs`).
+same type; the work is done by a job in the background (`resolvers.privacy_jobs`). A request
+whose job was lost with its replica is taken up again when the person asks once more.
 
 An erasure cannot be undone: it must be confirmed by typing the viewer's e-mail address, and
 closing the login (ACCOUNT) is refused for the organization's last administrator and for a
 login shared by several organizations.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from auth.principal import Principal
 from connectors.base import records as r
+from connectors.base.errors import UpstreamError
 from resolvers.consents import NO_EMAIL, email_of
 from resolvers.context import Context
 from resolvers.derived_files import PRIVACY_EXPORT, derived_url
+from resolvers.errors import client_failure
 from resolvers.members import active_admins, members, status_of
 from resolvers.writes import Problem, write_through
 
 CATEGORIES = r.PERSONAL_DATA_CATEGORIES
 FORMATS = ("json", "zip")
 DOWNLOADABLE = frozenset({"COMPLETED", "PARTIALLY_COMPLETED"})
+OPEN = frozenset({"RECEIVED", "IN_PROGRESS"})
 
 
 def is_mine(request: r.PrivacyRequest, tenant: str, email: str | None) -> bool:
@@ -181,17 +185,42 @@ async def _open(
     subject = await subject_of(ctx)
     if subject is None:
         return [NO_EMAIL]
-    new = r.NewPrivacyRequest(ctx.tenant, subject.email, subject.user_id, kind, scope)
-    opened = await write_through(
-        ctx.writes,
-        ctx.loaders,
-        ctx.writes.upstreams.privacy_requests.open_privacy_request(new),
-        {"privacy_requests": [ctx.tenant]},
-    )
-    if isinstance(opened, list):
-        return opened
+    request = await _abandoned(ctx, subject, kind)
+    if request is None:
+        new = r.NewPrivacyRequest(ctx.tenant, subject.email, subject.user_id, kind, scope)
+        opened = await write_through(
+            ctx.writes,
+            ctx.loaders,
+            ctx.writes.upstreams.privacy_requests.open_privacy_request(new),
+            {"privacy_requests": [ctx.tenant]},
+        )
+        if isinstance(opened, list):
+            return opened
+        request = opened
     if kind == "EXPORT":
-        ctx.privacy.start_export(opened, subject)
+        ctx.privacy.start_export(request, subject)
     else:
-        ctx.privacy.start_erasure(opened, subject)
-    return opened
+        ctx.privacy.start_erasure(request, subject)
+    return request
+
+
+async def _abandoned(ctx: Context, subject: r.DataSubject, kind: str) -> r.PrivacyRequest | None:
+    """The viewer's open request of this type whose job has stopped without finishing it (its
+    replica went away; a job never runs longer than its timeout): it is taken up again
+    rather than left open for ever. Read from the CRM itself, not the cache."""
+    try:
+        [found] = await ctx.writes.upstreams.privacy_requests.privacy_requests_of([ctx.tenant])
+    except UpstreamError as error:
+        raise client_failure(error) from error
+    given_up = ctx.now - timedelta(seconds=ctx.privacy.timeout_s)
+    return next(
+        (
+            request
+            for request in found
+            if is_mine(request, ctx.tenant, subject.email)
+            and request.type == kind
+            and request.status in OPEN
+            and request.updated_at < given_up
+        ),
+        None,
+    )

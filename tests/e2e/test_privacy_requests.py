@@ -18,8 +18,8 @@ from keycloak.exceptions import KeycloakError
 from redis.asyncio import Redis as AsyncRedis
 
 from sandbox.model import Seed
-from sandbox.seed import SOPHIE
-from sandbox.server import Sandbox
+from sandbox.seed import NORDLICHT, SOPHIE
+from sandbox.server import CRM_TOKEN, Sandbox
 from schema.common import GlobalId
 from tests.idp_fixtures import fetch_service_token, fetch_token
 from tests.redis_server import delete_prefix, new_prefix
@@ -392,6 +392,36 @@ async def test_an_export_with_a_system_down_is_partial(
     by_system = {system["system"]: system for system in exported["systems"]}
     assert (by_system["crm"]["status"], by_system["crm"]["records"]) == ("FAILED", [])
     assert [r["kind"] for r in by_system["idp"]["records"]] == ["ACCOUNT"]
+
+
+async def test_a_request_whose_job_was_lost_is_taken_up_again(
+    own_sandbox: Sandbox, own_tokens: Tokens
+) -> None:
+    jonas = "jonas.weber@nordlicht-handel.de"
+    abandoned = {"company_id": NORDLICHT, "email": jonas, "type": "export", "scope": ["consents"]}
+    async with httpx.AsyncClient(
+        base_url=own_sandbox.url("crm"), headers={"Authorization": f"Bearer {CRM_TOKEN}"}
+    ) as crm:  # opened by a replica that stopped before its job began
+        left = (await crm.post("/api/v1/privacy_requests", json=abandoned)).json()
+    with running_gateway(own_sandbox, privacy_job_timeout_s=1.0) as url:
+        client = GraphQLClient(url, await own_tokens("jonas"))
+        try:
+            answers: list[dict[str, Any]] = []
+
+            async def taken_up() -> bool:
+                asked = (await client.query(EXPORT, {"input": {}}))["requestDataExport"]
+                answers.append(asked)
+                return asked["privacyRequest"] is not None
+
+            await wait_until(taken_up, DEADLINE_S, interval_s=0.2)
+            assert {e["code"] for a in answers[:-1] for e in a["userErrors"]} <= {
+                "REQUEST_IN_PROGRESS"
+            }
+            request = answers[-1]["privacyRequest"]
+            assert crm_id(request["id"]) == left["id"]  # no second request
+            assert (await finished(client, request["id"]))["status"] == "COMPLETED"
+        finally:
+            await client.aclose()
 
 
 async def test_erasure_keeps_the_legal_holds_and_removes_the_rest(
