@@ -218,14 +218,17 @@ class RedisEventStream:
     async def read_group(
         self, topic: str, group: str, consumer: str, count: int, timeout_s: float
     ) -> list[Entry]:
+        return await self._read_group(
+            topic, group, consumer, ">", count, block=max(1, int(timeout_s * 1000))
+        )
+
+    async def _read_group(
+        self, topic: str, group: str, consumer: str, start: str, count: int, block: int | None
+    ) -> list[Entry]:
         await self._ensure_group(topic, group)
         try:
             answer = await self._redis.xreadgroup(
-                group,
-                consumer,
-                {self._key(topic): ">"},
-                count=count,
-                block=max(1, int(timeout_s * 1000)),
+                group, consumer, {self._key(topic): start}, count=count, block=block
             )
         except ResponseError as error:
             if "NOGROUP" not in str(error):
@@ -265,9 +268,8 @@ class RedisEventStream:
         ]
 
     async def own_pending(self, topic: str, group: str, consumer: str, count: int) -> list[Entry]:
-        await self._ensure_group(topic, group)
-        answer = await self._redis.xreadgroup(group, consumer, {self._key(topic): "0"}, count=count)
-        return [entry for entry in _entries(answer) if entry.data]  # trimmed ones come back empty
+        entries = await self._read_group(topic, group, consumer, "0", count, block=None)
+        return [entry for entry in entries if entry.data]  # trimmed ones come back empty
 
     async def ack(self, topic: str, group: str, ids: Sequence[str]) -> None:
         if ids:
