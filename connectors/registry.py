@@ -1,14 +1,15 @@
 """Which adapter serves which port, chosen from settings.
 
 Built in: `erp` (SOAP) serves organizations, quotes, orders, invoices and bookings; `crm`
-contacts, tickets, the message threads on cases, consents and customer segments; `dms`
-documents; `payments` payments. A company swaps in its own adapter for a port with
-`PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point in the group
-`portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once, even when it
-serves several ports.
+contacts, tickets, the message threads on cases, consents, customer segments and privacy
+requests; `dms` documents; `payments` payments. Every adapter that holds personal data answers
+privacy requests for its system (`personal_data_holders`). A company swaps in its own adapter
+for a port with `PORTALGRAPH_ADAPTERS="orders=acme_erp"`, where `acme_erp` is an entry point
+in the group `portalgraph.adapters` naming an `AdapterFactory`. Each adapter is built once,
+even when it serves several ports.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -16,6 +17,7 @@ from typing import Any
 
 from connectors.base.guard import Guard
 from connectors.base.http import HttpLimits, create_client
+from connectors.base.ports import PersonalDataPort
 from connectors.base.records import System
 from connectors.crm.client import CrmAdapter
 from connectors.dms.client import DmsAdapter
@@ -31,6 +33,7 @@ DEFAULT_ADAPTERS = {
     "bookings": "erp",
     "contacts": "crm",
     "consents": "crm",
+    "privacy_requests": "crm",
     "segments": "crm",
     "tickets": "crm",
     "threads": "crm",
@@ -119,3 +122,9 @@ async def build_adapters(
             built[name] = adapter
         ports[port] = built[name]
     return ports
+
+
+def personal_data_holders(adapters: Iterable[Any]) -> tuple[PersonalDataPort, ...]:
+    """Each distinct adapter that answers privacy requests, in the order given."""
+    distinct = {id(adapter): adapter for adapter in adapters}
+    return tuple(a for a in distinct.values() if isinstance(a, PersonalDataPort))

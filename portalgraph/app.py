@@ -31,7 +31,7 @@ from connectors.base.http import HttpLimits
 from connectors.base.ports import DocumentPort
 from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
-from connectors.registry import UpstreamConfig, build_adapters
+from connectors.registry import UpstreamConfig, build_adapters, personal_data_holders
 from infra.cache import Cache
 from infra.fallback import FallbackCache
 from infra.flags import FeatureFlags
@@ -41,7 +41,7 @@ from infra.rendering import Renderer
 from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
-from portalgraph.derived_files import qr_bill_file, rendition_file
+from portalgraph.derived_files import privacy_export_file, qr_bill_file, rendition_file
 from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import (
     CachedParse,
@@ -68,10 +68,12 @@ from portalgraph.realtime import start_realtime
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
-from resolvers.derived_files import QR_BILL, RENDITION
+from resolvers.account_data import AccountData
+from resolvers.derived_files import PRIVACY_EXPORT, QR_BILL, RENDITION
 from resolvers.directory import Directory
 from resolvers.downloads import DownloadLinks
 from resolvers.loaders import Loaders, configured_entities
+from resolvers.privacy_jobs import PrivacyJobs
 from resolvers.renditions import Renditions
 from resolvers.uploads import UploadPolicy
 from resolvers.upstreams import Upstreams
@@ -297,7 +299,8 @@ def create_app(
             runtime.cache = infra.cache
             directory = Directory(user_admin(settings), guards[System.IDP])
             stack.push_async_callback(directory.aclose)
-            upstreams = Upstreams(**ports, directory=directory)
+            holders = (*personal_data_holders(ports.values()), AccountData(directory))
+            upstreams = Upstreams(**ports, directory=directory, personal_data=holders)
             entities = configured_entities(settings.cache_ttl_s, settings.cache_max_stale_s)
             realtime = await start_realtime(
                 settings,
@@ -309,6 +312,15 @@ def create_app(
                 stack,
             )
             runtime.pipeline = realtime.pipeline
+            jobs = PrivacyJobs(
+                upstreams,
+                infra.cache,
+                realtime.pipeline.ingest,
+                clock,
+                settings.privacy_export_ttl_s,
+                settings.privacy_job_timeout_s,
+            )
+            stack.push_async_callback(jobs.aclose)
             renditions = Renditions(
                 upstreams.documents,
                 infra.cache,
@@ -336,6 +348,7 @@ def create_app(
                 cache=infra.cache,
                 creditor=settings.creditor,
                 renditions=renditions,
+                privacy=jobs,
                 feed=realtime.feed,
                 flags=FeatureFlags(settings.flag_definitions),
                 uploads=UploadPolicy(
@@ -375,6 +388,7 @@ def create_app(
                     {
                         QR_BILL: qr_bill_file(runtime.request_services),
                         RENDITION: rendition_file(runtime.request_services),
+                        PRIVACY_EXPORT: privacy_export_file(runtime.request_services),
                     },
                 ),
             ),

@@ -1,12 +1,13 @@
 """The files behind derived links (`resolvers.derived_files`): `portalgraph.files` has checked
 the link and its user; each handler checks that the user, acting for the link's organization,
 may still read the subject, reads the subject again through fresh loaders (the cache, then the
-upstream), checks that it still belongs to the organization, and answers the file, 404 for
-anything else, 503 when its system is down."""
+upstream; a privacy request from the CRM itself), checks that it still belongs to the
+organization (and to the user), and answers the file, 404 for anything else, 503 when its
+system is down."""
 
 from collections.abc import Callable
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from auth.policy import Permission, may_read_document, permissions_of
 from auth.principal import Principal
@@ -14,13 +15,14 @@ from connectors.base import records as r
 from connectors.base.errors import UpstreamError
 from portalgraph.files import (
     DerivedFile,
+    file_headers,
     file_response,
     not_found,
     streamed,
     upstream_unavailable,
 )
 from portalgraph.view import RequestServices
-from resolvers import qr_bill_files, qr_bills, renditions
+from resolvers import export_archive, personal_export, privacy, qr_bill_files, qr_bills, renditions
 from resolvers.derived_files import DerivedGrant
 from resolvers.labels import LANGUAGES
 
@@ -88,6 +90,48 @@ def rendition_file(services: Callable[[], RequestServices]) -> DerivedFile:
             return not_found()
         return await streamed(
             renditions.content(current.renditions, document, version, kind), "inline"
+        )
+
+    return serve
+
+
+def privacy_export_file(services: Callable[[], RequestServices]) -> DerivedFile:
+    """`json` or `zip`: the user's finished export, the ZIP with its documents' contents."""
+
+    async def serve(grant: DerivedGrant, principal: Principal) -> Response:
+        if grant.variant not in privacy.FORMATS or Permission.PRIVACY_REQUEST not in permissions_of(
+            principal
+        ):
+            return not_found()
+        current = services()
+        upstreams = current.upstreams
+        try:
+            [found] = await upstreams.privacy_requests.privacy_requests_of([grant.tenant])
+            request = next((r for r in found if r.id == grant.subject), None)
+            if (
+                request is None
+                or not privacy.is_mine(request, grant.tenant, principal.email)
+                or not privacy.downloadable(request, current.clock())
+            ):
+                return not_found()
+            [customer] = await upstreams.organizations.get_customers([grant.tenant])
+            subject = privacy.data_subject(principal, grant.tenant, customer)
+            if subject is None:
+                return not_found()
+            exported = await current.privacy.export(request, subject)
+        except UpstreamError as error:
+            return upstream_unavailable(error)
+        name = f"personal-data-{request.id}"
+        if grant.variant == "json":
+            return file_response(exported, "application/json", f"{name}.json")
+        files = personal_export.archived_files(exported)
+        body = export_archive.archive(
+            exported,
+            files,
+            lambda file: upstreams.documents.download(file.document_id, file.version_id),
+        )
+        return StreamingResponse(
+            body, media_type="application/zip", headers=file_headers(f"{name}.zip", "attachment")
         )
 
     return serve

@@ -221,6 +221,13 @@ class Settings(BaseSettings):
     rendition_cache_ttl_s: float = Field(7 * 24 * 3600.0, gt=0)
     """How long a rendition is kept in the cache (by content hash; failures for an hour)."""
 
+    # privacy requests (export, erasure)
+    privacy_export_ttl_s: int = Field(30 * 24 * 3600, ge=60)
+    """How long a completed export can be downloaded; its result is cached as long."""
+    privacy_job_timeout_s: float = Field(600.0, gt=0)
+    """How long a privacy request's job may run; an erasure a system still has pending then
+    stays IN_PROGRESS."""
+
     # operations
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     tracing_exporter: Literal["none", "otlp", "console"] = "none"

@@ -62,6 +62,7 @@ from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
 from resolvers.loaders import Loaders
+from resolvers.privacy_jobs import PrivacyJobs
 from resolvers.qr_bills import Creditor
 from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
@@ -97,6 +98,7 @@ class RequestServices:
     cache: Cache
     creditor: Creditor
     renditions: Renditions
+    privacy: PrivacyJobs
     feed: EventFeed | None = None
     flags: FeatureFlags = field(default_factory=lambda: FeatureFlags({}))
     uploads: UploadPolicy = field(default_factory=UploadPolicy)
@@ -240,6 +242,7 @@ class GatewayView(GraphQL[Context, None]):
             writes=services.writes(),
             creditor=services.creditor,
             renditions=services.renditions,
+            privacy=services.privacy,
             uploads=services.uploads,
             flags=services.flags,
         )

@@ -12,6 +12,7 @@ from infra.usage import UsageStore
 from resolvers.downloads import DownloadLinks
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
+from resolvers.privacy_jobs import PrivacyJobs
 from resolvers.qr_bills import Creditor
 from resolvers.renditions import Renditions
 from resolvers.roi import RoiAssumptions
@@ -39,6 +40,8 @@ class Context:
     """The provider's accounts and address, for QR-bills."""
     renditions: Renditions
     """The gateway's own document previews (where the DMS has none)."""
+    privacy: PrivacyJobs
+    """The background jobs of privacy requests (export, erasure)."""
     request_id: str = "-"
     """The request's ID (`X-Request-ID`), for logs and audit events."""
     connection_params: dict[str, object] | None = None

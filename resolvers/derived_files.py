@@ -1,8 +1,9 @@
 """Signed links to files the gateway derives itself (the QR-bill of an invoice, a rendition of
-a document version) instead of streaming them from the DMS. They are document links of
-`resolvers.downloads` (same signature, expiry, organization and user), whose document names the kind
-and subject (`qrbill:<invoice id>`) and whose version names the variant (`pdf.de`); they are
-minted only after the ownership check, and the subject's owner is checked again when served."""
+a document version, a person's export) instead of streaming them from the DMS. They are
+document links of `resolvers.downloads` (same signature, expiry, organization and user), whose
+document names the kind and subject (`qrbill:<invoice id>`) and whose version names the
+variant (`pdf.de`); they are minted only after the ownership check, and the subject's owner is
+checked again when served."""
 
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ from resolvers.downloads import DownloadGrant, DownloadLinks
 
 QR_BILL = "qrbill"
 RENDITION = "rendition"
-KINDS = (QR_BILL, RENDITION)
+PRIVACY_EXPORT = "privacy"
+KINDS = (QR_BILL, RENDITION, PRIVACY_EXPORT)
 
 
 @dataclass(frozen=True)

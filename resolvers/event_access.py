@@ -12,6 +12,7 @@ AREA_REQUIREMENTS: dict[str, str | None] = {
     "tickets": Permission.TICKETS_READ,
     "bookings": Permission.BOOKINGS_READ,
     "documents": DOCUMENTS_READ_ANY,  # each document is then checked for its audience
+    "privacy": Permission.PRIVACY_REQUEST,  # each request is then checked for its person
     "notices": None,
 }
 ENTITY_AREAS = {
@@ -24,6 +25,7 @@ ENTITY_AREAS = {
     "MESSAGE": "tickets",
     "DOCUMENT": "documents",
     "NOTICE": "notices",
+    "PRIVACY_REQUEST": "privacy",
 }
 
 

@@ -1,12 +1,16 @@
 """Which cache entries a change makes stale (domain.md §6, "invalidate cache tags"), in the
 loaders' namespaces: exact keys for the changed records, tags for a customer's lists (every
-filtered variant at once)."""
+filtered variant at once). A privacy request's update that names records erased makes
+everything of its organization stale: the records, their relations, every list."""
 
 from dataclasses import dataclass, field
 
 from connectors.base.changes import Change
+from connectors.base.records import CaseRef
 from infra.cache import Cache
 from resolvers.loaders import ENTITIES, case_key
+
+CASE_TYPES = frozenset({"QUOTE", "ORDER", "INVOICE", "TICKET", "BOOKING"})
 
 
 @dataclass
@@ -71,7 +75,39 @@ def stale_entries(change: Change) -> Stale:
         stale.lists("documents", customer)
         for subject in change.related:
             stale.entry("subject_documents", case_key(subject))
+    if kind == "PRIVACY_REQUEST" and customer is not None:
+        stale.entry("privacy_requests", customer)
+        if change.related:
+            _erased(stale, change.related, customer)
     return stale
+
+
+ERASED_ENTRIES = {
+    "QUOTE": ("quote", "quote_lines"),
+    "ORDER": ("order", "order_lines", "deliveries", "order_invoices"),
+    "INVOICE": ("invoice", "credit_notes"),
+    "BOOKING": ("booking",),
+    "PAYMENT": ("payment", "refunds"),
+    "TICKET": ("ticket",),
+    "DOCUMENT": ("document", "versions"),
+}
+"""The entries of an erased record, by its kind."""
+CUSTOMER_ENTRIES = ("customer", "addresses", "contacts", "consents", "open_items", "payments",
+                    "members")  # fmt: skip
+CUSTOMER_LISTS = ("quotes", "orders", "invoices", "tickets", "documents", "bookings")
+
+
+def _erased(stale: Stale, erased: tuple[CaseRef, ...], customer: str) -> None:
+    for ref in erased:
+        for entity in ERASED_ENTRIES.get(ref.type, ()):
+            stale.entry(entity, ref.id)
+        if ref.type in CASE_TYPES:
+            stale.entry("messages", case_key(ref))
+            stale.entry("subject_documents", case_key(ref))
+    for entity in CUSTOMER_ENTRIES:
+        stale.entry(entity, customer)
+    for entity in CUSTOMER_LISTS:
+        stale.lists(entity, customer)
 
 
 async def invalidate(cache: Cache, change: Change) -> None:

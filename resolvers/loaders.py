@@ -68,6 +68,7 @@ ENTITIES: dict[str, CachedEntity[Any]] = {
     "addresses": _entity("erp:addresses-of-customer", 300, list[r.Address], DAY),
     "contacts": _entity("crm:contacts-of-customer", 300, list[r.Contact], DAY),
     "consents": _entity("crm:consents-of-customer", 300, list[r.Consent], HOUR),
+    "privacy_requests": _entity("crm:privacy-requests-of-customer", 60, list[r.PrivacyRequest]),
     "segment": _entity("crm:segment-of-customer", 300, r.CustomerSegment, DAY),
     "quote": _entity("erp:quote", 60, r.Quote),
     "quotes": _listed("erp:quotes-of-customer", 30, list[r.Quote]),
@@ -231,6 +232,12 @@ class Loaders:
     @cached_property
     def consents(self) -> "DataLoader[str, list[r.Consent]]":
         return self._relation("consents", self._upstreams.consents.consents_of)
+
+    @cached_property
+    def privacy_requests(self) -> "DataLoader[str, list[r.PrivacyRequest]]":
+        return self._relation(
+            "privacy_requests", self._upstreams.privacy_requests.privacy_requests_of
+        )
 
     @cached_property
     def segment(self) -> "DataLoader[str, r.CustomerSegment | None]":

@@ -69,6 +69,8 @@ async def settle(change: Change, upstreams: Upstreams) -> Change | None:
         return replace(change, customer=ticket.customer)
     if change.entity == "MESSAGE":
         return await _message(change, upstreams)
+    if change.entity == "PRIVACY_REQUEST":
+        return await _privacy_request(change, upstreams)
     if change.entity == "DOCUMENT":
         document = (await upstreams.documents.get_documents([key]))[0]
         if document is None:
@@ -88,3 +90,12 @@ async def _message(change: Change, upstreams: Upstreams) -> Change | None:
     if case is None or not any(message.id == change.entity_id for message in messages):
         return None  # unknown, or an internal note: never told to anyone
     return replace(change, customer=case.customer)
+
+
+async def _privacy_request(change: Change, upstreams: Upstreams) -> Change | None:
+    """A privacy request's organization is the CRM's word, read back."""
+    if change.customer is None:
+        return None
+    [requests] = await upstreams.privacy_requests.privacy_requests_of([change.customer])
+    found = next((r for r in requests if r.id == change.entity_id), None)
+    return replace(change, customer=found.customer) if found else None

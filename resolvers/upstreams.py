@@ -1,5 +1,5 @@
 """The ports the resolvers read through, one adapter each, chosen by the composition root,
-and the identity provider's user directory."""
+the identity provider's user directory, and every system that holds personal data."""
 
 from dataclasses import dataclass
 
@@ -12,6 +12,8 @@ from connectors.base.ports import (
     OrderPort,
     OrganizationPort,
     PaymentPort,
+    PersonalDataPort,
+    PrivacyRequestPort,
     QuotePort,
     SegmentPort,
     ThreadPort,
@@ -35,3 +37,6 @@ class Upstreams:
     segments: SegmentPort
     directory: Directory
     bookings: BookingPort
+    privacy_requests: PrivacyRequestPort
+    personal_data: tuple[PersonalDataPort, ...] = ()
+    """Each system's privacy port (every adapter, and the identity provider's accounts)."""

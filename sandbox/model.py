@@ -354,6 +354,50 @@ class ConsentRecord:
 
 
 @dataclass
+class RetentionHold:
+    """A record a system keeps despite an erasure request, as the CRM notes it."""
+
+    system: str  # "erp" | "crm" | "dms" | "payments" | "idp"
+    object_type: str  # "invoice" | "customer" | "document" | "comment" | ...
+    object_id: str
+    reason: str
+    retain_until: date | None = None
+
+
+@dataclass
+class PrivacyRequestRecord:
+    """A person's data subject request in the CRM (like Salesforce's Privacy Center), the
+    record of truth of how it was handled."""
+
+    id: str
+    company_id: str
+    email: str
+    user_id: str | None
+    type: str  # "export" | "erasure" | "rectification"
+    status: str  # "received" | "in_progress" | "completed" | "partially_completed" | "rejected"
+    scope: list[str]  # "profile" | "sales" | "invoices" | "payments" | "support" | ...
+    requested_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    expires_at: datetime | None = None  # an export's download
+    outcomes: dict[str, str] = field(default_factory=dict)
+    """System → "done" | "held" | "pending" | "failed"."""
+    holds: list[RetentionHold] = field(default_factory=list)
+
+
+@dataclass
+class RedactionJob:
+    """The payment provider's redaction of customers' personal data (Stripe's
+    `privacy.redaction_job`): it runs for a while, then the customers' objects are gone."""
+
+    id: str
+    customers: list[str]  # "cus_…"
+    status: str  # "redacting" | "succeeded"
+    created: datetime
+    due: datetime
+
+
+@dataclass
 class Seed:
     now: datetime
     customers: list[Customer] = field(default_factory=list)
@@ -371,6 +415,8 @@ class Seed:
     read_states: list[ReadState] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     consents: list[ConsentRecord] = field(default_factory=list)
+    privacy_requests: list[PrivacyRequestRecord] = field(default_factory=list)
+    redaction_jobs: list[RedactionJob] = field(default_factory=list)
     erp_changes: list[ErpChange] = field(default_factory=list)
     offerings: list[ServiceOffering] = field(default_factory=list)
     slots: list[ServiceSlot] = field(default_factory=list)

@@ -26,9 +26,11 @@ from sandbox.model import (
     Line,
     Order,
     PaymentIntent,
+    PrivacyRequestRecord,
     Product,
     Quote,
     Refund,
+    RetentionHold,
     Seed,
     ServiceOffering,
     ServiceSlot,
@@ -36,6 +38,7 @@ from sandbox.model import (
 )
 from sandbox.pdf import render_pdf
 from sandbox.references import creditor_reference, qr_reference
+from sandbox.retention import BOOKKEEPING_REASON, bookkeeping_until
 
 ZURICH = ZoneInfo("Europe/Zurich")
 VAT_RATE = {"CHF": Decimal("0.081"), "EUR": Decimal("0.19")}
@@ -80,6 +83,11 @@ def vat(amount: Decimal, currency: str) -> Decimal:
     return (amount * VAT_RATE[currency]).quantize(CENT)
 
 
+def dispute_reason(ticket_subject: str) -> str:
+    """Why the CRM keeps the messages of an open dispute (a legal claim)."""
+    return f"Part of an open dispute ({ticket_subject}), a legal claim: kept until it is settled."
+
+
 def money(value: str) -> Decimal:
     return Decimal(value)
 
@@ -114,6 +122,7 @@ class _Fixtures:
         self.tickets()
         self.documents()
         self.consents()
+        self.privacy_requests()
         self.bookings()
 
     # -- organizations -------------------------------------------------------------------
@@ -675,6 +684,7 @@ class _Fixtures:
         self.invoice(18, SOPHIE, money("149.00"), 17, 13, "paid", order_id="10000008")
         self.invoice(19, TICINO, money("0.00"), 2, 28, "not_paid", open_amount_qr=True)
         self.invoice(20, SOPHIE, money("89.00"), 3, 27, "not_paid", reference_type="NON")
+        self.invoice(21, SOPHIE, money("249.00"), 130, -100, "paid")  # QR bank transfer
         for n in range(FILLER_ORDERS):
             order = self.seed_order(f"{10000020 + n}")
             issued = 58 + 7 * n
@@ -963,6 +973,21 @@ class _Fixtures:
         )
         self.comment(dispute, 1, "Daniel Huber", False, "Position 20 wurde nie geliefert.", 0)
         self.ticket(12, NORDLICHT, "Kreditlimite erhöhen", "new", "1", 3, created_by="Jonas Weber")
+        private = self.ticket(
+            13,
+            SOPHIE,
+            "Ersatzfilter für das Pflegeset",
+            "solved",
+            "1",
+            240,
+            3,
+            30,
+            created_by="Sophie Rossi",
+            related_type="order",
+            related_id="10000008",
+        )
+        self.comment(private, 1, "Sophie Rossi", False, "Gibt es passende Ersatzfilter?", 0.5)
+        self.comment(private, 2, "Sandra Brunner", True, "Ja, sie folgen mit der Post.", 3)
         self.case_messages()
         self.ticket_history()
 
@@ -1255,6 +1280,49 @@ class _Fixtures:
                     f"CNS-{n:04d}", company, email, purpose, granted, version, self.at(days)
                 )
             )
+
+    # -- privacy requests (CRM) ------------------------------------------------------------
+
+    def privacy_requests(self) -> None:
+        """Sophie: an export completed ten days ago (its download still open), and an erasure
+        of her invoices two days ago that the ERP refused for all three (bookkeeping records).
+        Daniel: an erasure of his messages, one of them kept as part of an open dispute."""
+        sophie = "sophie.rossi@example.ch"
+        every = ["profile", "sales", "invoices", "payments", "support", "documents",
+                 "consents", "account"]  # fmt: skip
+        exported = self.at(-10)
+        self.seed.privacy_requests.append(
+            PrivacyRequestRecord(
+                "PRQ-0001", SOPHIE, sophie, None, "export", "completed", every, exported,
+                exported + timedelta(minutes=2), exported + timedelta(minutes=2), self.at(20),
+                dict.fromkeys(("erp", "crm", "dms", "payments", "idp"), "done"),
+            )
+        )  # fmt: skip
+        kept = [i for i in self.seed.invoices if i.customer == SOPHIE]
+        erased = self.at(-2)
+        self.seed.privacy_requests.append(
+            PrivacyRequestRecord(
+                "PRQ-0002", SOPHIE, sophie, None, "erasure", "partially_completed",
+                ["invoices"], erased, erased + timedelta(hours=1),
+                erased + timedelta(hours=1), None, {"erp": "held"},
+                [
+                    RetentionHold("erp", "invoice", i.id, BOOKKEEPING_REASON,
+                                  bookkeeping_until(i.invoice_date))
+                    for i in kept
+                ],
+            )
+        )  # fmt: skip
+        dispute = next(t for t in self.seed.tickets if t.related_id == "90000008")
+        [message] = [c for c in self.seed.comments if c.subject_id == dispute.id]
+        asked = self.at(-1)
+        self.seed.privacy_requests.append(
+            PrivacyRequestRecord(
+                "PRQ-0003", MUSTER, "daniel.huber@muster-maschinenbau.ch", None, "erasure",
+                "partially_completed", ["support"], asked, asked + timedelta(minutes=30),
+                asked + timedelta(minutes=30), None, {"crm": "held"},
+                [RetentionHold("crm", "comment", message.id, dispute_reason(dispute.subject))],
+            )
+        )  # fmt: skip
 
     # -- bookings ------------------------------------------------------------------------
 

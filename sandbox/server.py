@@ -104,6 +104,7 @@ def build_sandbox(
             stats["payments"],
             PAYMENTS_SECRET_KEY,
             payment_advances(seed, clock, hooks),
+            clock,
         ),
     }
     return sandbox

@@ -9,7 +9,7 @@ import strawberry
 
 from auth.permissions import allows, requirement_of
 from connectors.base import records as r
-from resolvers import bookings, cases, documents, members, orders, payments
+from resolvers import bookings, cases, documents, members, orders, payments, privacy
 from resolvers.cases import CaseRecord
 from resolvers.context import Context
 from schema.bookings import Booking, ServiceOffering, Slot, offering_by_id
@@ -20,6 +20,7 @@ from schema.invoices import Invoice
 from schema.members import Member
 from schema.orders import Delivery, Order
 from schema.payments import Payment
+from schema.privacy import PrivacyRequest
 from schema.quotes import Quote
 from schema.tickets import Ticket
 
@@ -99,6 +100,11 @@ async def _document(info: Info, external_id: str) -> Node | None:
     return Document.of(found) if found else None
 
 
+async def _privacy_request(info: Info, external_id: str) -> Node | None:
+    found = await privacy.one(info.context, external_id)
+    return PrivacyRequest.of(found) if found else None
+
+
 async def _member(info: Info, external_id: str) -> Node | None:
     found = await members.member(info.context, external_id)
     return Member.of(found, info.context.tenant) if found else None
@@ -123,6 +129,7 @@ NODE_LOADERS: dict[tuple[str, str], tuple[type, Callable[[Info, str], Awaitable[
     ("Payment", "payments"): (Payment, _payment),
     ("Document", "dms"): (Document, _document),
     ("Member", "idp"): (Member, _member),
+    ("PrivacyRequest", "crm"): (PrivacyRequest, _privacy_request),
 }
 
 

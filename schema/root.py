@@ -68,6 +68,7 @@ from schema.paging import AfterArg, BeforeArg, FirstArg, LastArg, page_args
 from schema.payment_mutations import PaymentMutations
 from schema.payments import Payment
 from schema.preferences import PreferenceMutations
+from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.quote_mutations import QuoteMutations
 from schema.quotes import Quote
 from schema.recommendations import RECOMMENDATIONS
@@ -93,7 +94,7 @@ def price_sort_allowed(info: Info, field: str) -> None:
 
 
 @strawberry.type(description="Read the customer portal's graph.")
-class Query(ConsentQueries):
+class Query(ConsentQueries, PrivacyQueries):
     @strawberry.field(description="Who is asking: the user, roles and active organization.")
     def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
@@ -394,6 +395,7 @@ class Mutation(
     MemberMutations,
     DocumentMutations,
     ConsentMutations,
+    PrivacyMutations,
     TicketMutations,
     ThreadMutations,
     BookingMutations,

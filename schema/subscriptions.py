@@ -13,7 +13,16 @@ import strawberry
 
 from connectors.base import records as r
 from connectors.base.changes import Change
-from resolvers import documents, invoices, orders, payments, subscriptions, threads, tickets
+from resolvers import (
+    documents,
+    invoices,
+    orders,
+    payments,
+    privacy,
+    subscriptions,
+    threads,
+    tickets,
+)
 from resolvers.context import Context
 from schema.cases import Case
 from schema.common import external_id
@@ -23,6 +32,7 @@ from schema.invoices import AccountBalance, Invoice
 from schema.notices import SystemNotice
 from schema.orders import Delivery, Order
 from schema.payments import Payment
+from schema.privacy import PrivacyRequest
 from schema.resolution import resolve_case, subject_ref
 from schema.threads import Message
 from schema.tickets import Ticket
@@ -223,3 +233,20 @@ class Subscription:
             return SystemNotice.of(change.notice) if change.notice else None
 
         return await stream(info, ("notices",), after, {"notice.published"}, notice)
+
+    @strawberry.subscription(
+        description="One of the viewer's privacy requests moved on: its status, a system's "
+        "outcome (all of them, or one)."
+    )
+    async def privacy_request_updated(
+        self, info: Info, request_id: strawberry.ID | None = None, after: AfterArg = None
+    ) -> AsyncGenerator[PrivacyRequest, None]:
+        only = optional_id(request_id, "PrivacyRequest")
+
+        async def request(change: Change) -> PrivacyRequest | None:
+            if only not in (None, change.entity_id):
+                return None
+            found = await privacy.one(info.context, change.entity_id)
+            return PrivacyRequest.of(found) if found else None
+
+        return await stream(info, ("privacy",), after, {"privacy_request.updated"}, request)

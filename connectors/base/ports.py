@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from connectors.base.records import (
     Address,
@@ -31,21 +31,27 @@ from connectors.base.records import (
     ContactFields,
     Customer,
     CustomerSegment,
+    DataSubject,
     Delivery,
     Document,
     DocumentLine,
     DocumentVersion,
     DownloadedContent,
+    ErasureOutcome,
     Invoice,
     Message,
     NewDocument,
     NewMessage,
+    NewPrivacyRequest,
     NewTicket,
     NewVersion,
     OpenItem,
     Order,
     Payment,
     PaymentStart,
+    PersonalRecord,
+    PrivacyRequest,
+    PrivacyRequestUpdate,
     ProfileChange,
     Quote,
     QuoteRequest,
@@ -53,6 +59,7 @@ from connectors.base.records import (
     Refund,
     ServiceOffering,
     Slot,
+    System,
     Ticket,
     TicketChanges,
 )
@@ -288,4 +295,56 @@ class DocumentPort(Closeable, Protocol):
     async def add_version(self, new: NewVersion) -> Document | None:
         """Check in the next version of a document and answer the document with it as its
         latest; `None` when the DMS does not know the document. As `create_document`."""
+        ...
+
+
+@runtime_checkable
+class PersonalDataPort(Protocol):
+    """What every system holding personal data answers for privacy requests (GDPR, the Swiss
+    FADP): each adapter finds the person's records by its own means (`DataSubject`)."""
+
+    @property
+    def system(self) -> System: ...
+
+    async def export_personal_data(
+        self, subject: DataSubject, scope: frozenset[str]
+    ) -> list[PersonalRecord]:
+        """Every record about `subject` in the categories of `scope`, and nothing of anyone
+        else; reads only."""
+        ...
+
+    async def erase_personal_data(
+        self, subject: DataSubject, scope: frozenset[str], request_id: str
+    ) -> ErasureOutcome:
+        """Erase the records about `subject` in `scope`, but for those the system must keep
+        (its legal holds); a write, sent once and never retried. Erasing what is gone
+        already changes nothing, so a request may be sent again."""
+        ...
+
+
+@runtime_checkable
+class DeferredErasure(Protocol):
+    """A system whose erasures may finish later (a provider's redaction job)."""
+
+    async def erasure_progress(self, reference: str) -> ErasureOutcome:
+        """Where the erasure a PENDING outcome names stands now; a read."""
+        ...
+
+
+class PrivacyRequestPort(Closeable, Protocol):
+    """The privacy requests (export, erasure) the CRM keeps as their record of truth."""
+
+    async def privacy_requests_of(self, customers: Sequence[str]) -> list[list[PrivacyRequest]]:
+        """Every request of each organization's people, oldest first."""
+        ...
+
+    async def open_privacy_request(self, new: NewPrivacyRequest) -> PrivacyRequest:
+        """Record a new request (RECEIVED); a write, never retried. `UpstreamRefused` when the
+        CRM refuses it (one of this type is still open, a scope it does not accept)."""
+        ...
+
+    async def update_privacy_request(
+        self, request_id: str, update: PrivacyRequestUpdate
+    ) -> PrivacyRequest:
+        """Record a request's progress or outcome; a write. A finished request is final."""
         ...

@@ -572,3 +572,118 @@ class DownloadedContent:
     chunks: AsyncIterator[bytes]
     mime_type: str
     filename: str
+
+
+PERSONAL_DATA_CATEGORIES = (
+    "PROFILE",
+    "SALES",
+    "INVOICES",
+    "PAYMENTS",
+    "SUPPORT",
+    "DOCUMENTS",
+    "CONSENTS",
+    "ACCOUNT",
+)
+"""What a privacy request covers: master data (the customer record and its addresses,
+contact persons), quotes, orders, deliveries and bookings, invoices and credit notes,
+payments, tickets and messages, documents, consent decisions, the portal login."""
+
+
+@dataclass(frozen=True)
+class DataSubject:
+    """The person a privacy request is about, as each system can find them."""
+
+    customer: str
+    email: str
+    name: str
+    """The person's name as the systems record it (a message's author)."""
+    user_id: str
+    """The identity provider's subject of the person's login."""
+    whole_customer: bool
+    """The organization is this person (a private customer): every record of it is theirs.
+    Otherwise only the records that name the person are."""
+
+
+@dataclass(frozen=True)
+class PersonalRecord:
+    """One record a system holds about a person, for their export."""
+
+    category: str
+    """One of PERSONAL_DATA_CATEGORIES, or PRIVACY_REQUESTS (the person's requests themselves,
+    exported whatever the scope)."""
+    kind: str  # CUSTOMER | ADDRESS | ORDER | INVOICE | PAYMENT | TICKET | MESSAGE | ...
+    id: str
+    data: object
+    """The record in the portal's terms (a record of this module, or the login's account)."""
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    """A record a system keeps despite an erasure request, and why (e.g. bookkeeping records
+    kept ten years under Swiss CO art. 958f)."""
+
+    system: System
+    kind: str  # INVOICE | CUSTOMER | DOCUMENT | MESSAGE | ...
+    record_id: str
+    reason: str
+    retain_until: date | None
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    """A system's answer to an erasure: DONE (every record in scope erased), HELD (done but
+    for the records it must keep) or PENDING (accepted, finished later; `reference` names
+    the job to ask about)."""
+
+    system: System
+    status: str  # DONE | HELD | PENDING
+    erased: tuple[CaseRef, ...] = ()
+    """The records erased (kind and ID), so that the gateway forgets them too."""
+    holds: tuple[LegalHold, ...] = ()
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class SystemOutcome:
+    """How far one system got with a privacy request."""
+
+    system: System
+    status: str  # DONE | HELD | PENDING | FAILED
+
+
+@dataclass(frozen=True)
+class PrivacyRequest:
+    """A person's request about their data, as the CRM keeps it: the record of truth."""
+
+    id: str
+    customer: str
+    email: str
+    type: str  # EXPORT | ERASURE | RECTIFICATION
+    status: str  # RECEIVED | IN_PROGRESS | COMPLETED | PARTIALLY_COMPLETED | REJECTED
+    scope: tuple[str, ...]  # PERSONAL_DATA_CATEGORIES
+    requested_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    expires_at: datetime | None
+    """Until when an export can be downloaded."""
+    outcomes: tuple[SystemOutcome, ...]
+    holds: tuple[LegalHold, ...]
+
+
+@dataclass(frozen=True)
+class NewPrivacyRequest:
+    customer: str
+    email: str
+    user_id: str
+    type: str
+    scope: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrivacyRequestUpdate:
+    """The next state of a request: its status and what each system answered so far."""
+
+    status: str
+    outcomes: tuple[SystemOutcome, ...]
+    holds: tuple[LegalHold, ...] = ()
+    expires_at: datetime | None = None

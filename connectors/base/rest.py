@@ -109,11 +109,14 @@ class RestClient:
         *,
         operation: str | None = None,
         refusal: RefusalReader | None = None,
+        missing_ok: bool = False,
     ) -> Any:
         """Send a JSON write (POST, PATCH, DELETE) and decode the answer (None for 204 No
         Content). `refusal` reads a 4xx answer (its status and JSON body, None when it has none)
-        as the system's reasons, when it can."""
-        return await self._write(method, path, operation=operation, refusal=refusal, json=body)
+        as the system's reasons, when it can; with `missing_ok`, a 404 answers None."""
+        return await self._write(
+            method, path, operation=operation, refusal=refusal, missing_ok=missing_ok, json=body
+        )
 
     async def _write(
         self,

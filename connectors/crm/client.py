@@ -37,6 +37,7 @@ from connectors.base.rest import (
     grouped,
 )
 from connectors.crm import mapping
+from connectors.crm.privacy import CrmPrivacy
 
 COMPANIES = "/api/v1/companies"
 CONTACTS = "/api/v1/contacts"
@@ -45,9 +46,9 @@ TICKETS = "/api/v1/tickets"
 TICKET = TICKETS + "/{ticket_id}"
 
 
-class CrmAdapter(RestAdapter):
+class CrmAdapter(CrmPrivacy, RestAdapter):
     """`ContactPort`, `TicketPort`, `ThreadPort`, `ConsentPort` and `SegmentPort` for the
-    CRM."""
+    CRM; its `PrivacyRequestPort` and `PersonalDataPort` are `CrmPrivacy`'s."""
 
     system = System.CRM
 

@@ -8,11 +8,13 @@ belong to a subject, like Odoo's `mail.message` (`model`, `res_id`): a ticket or
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from connectors.base.errors import Refusal, UpstreamRefused
 from connectors.base.payload import (
     Payload,
+    PayloadError,
     as_object,
     as_objects,
     boolean,
@@ -35,13 +37,21 @@ from connectors.base.records import (
     Contact,
     ContactFields,
     CustomerSegment,
+    DataSubject,
+    ErasureOutcome,
+    LegalHold,
     Message,
     NewMessage,
+    NewPrivacyRequest,
     NewTicket,
+    PersonalRecord,
+    PrivacyRequest,
+    PrivacyRequestUpdate,
     ReadState,
     SlaClock,
     SourceStatus,
     System,
+    SystemOutcome,
     Ticket,
     TicketChanges,
 )
@@ -353,6 +363,170 @@ def consent_form(decision: ConsentDecision) -> dict[str, str]:
         "granted": "true" if decision.granted else "false",
         "text_version": decision.text_version,
     }
+
+
+# -- privacy requests and the privacy lookup -------------------------------------------------
+
+CATEGORIES = {
+    name.lower(): name
+    for name in ("PROFILE", "SALES", "INVOICES", "PAYMENTS", "SUPPORT", "DOCUMENTS", "CONSENTS",
+                 "ACCOUNT")
+}  # fmt: skip
+CRM_CATEGORIES = frozenset({"PROFILE", "SUPPORT", "CONSENTS"})
+"""What the CRM holds of the privacy categories."""
+REQUEST_TYPES = {name.lower(): name for name in ("EXPORT", "ERASURE", "RECTIFICATION")}
+REQUEST_STATUSES = {
+    name.lower(): name
+    for name in ("RECEIVED", "IN_PROGRESS", "COMPLETED", "PARTIALLY_COMPLETED", "REJECTED")
+}
+OUTCOMES = {name.lower(): name for name in ("DONE", "HELD", "PENDING", "FAILED")}
+SYSTEMS = {system.value: system for system in System}
+OBJECT_KINDS = {"comment": "MESSAGE"}
+"""The CRM's object types whose portal name is not simply the upper-case one."""
+CRM_OBJECTS = {kind: name for name, kind in OBJECT_KINDS.items()}
+PRIVACY_REQUESTS = "PRIVACY_REQUESTS"
+"""The export category of a person's privacy requests: exported whatever the scope."""
+
+
+def object_kind(name: str) -> str:
+    return OBJECT_KINDS.get(name, name.upper())
+
+
+def opt_date(payload: Payload, key: str) -> date | None:
+    raw = opt_text(payload, key)
+    try:
+        return date.fromisoformat(raw) if raw is not None else None
+    except ValueError:
+        raise PayloadError(f"'{key}' is not a date: {raw!r}") from None
+
+
+def hold(payload: Payload) -> LegalHold:
+    """A hold as the privacy request records it."""
+    return LegalHold(
+        system=choice(payload, "system", SYSTEMS),
+        kind=object_kind(text(payload, "object_type")),
+        record_id=text(payload, "object_id"),
+        reason=text(payload, "reason"),
+        retain_until=opt_date(payload, "retain_until"),
+    )
+
+
+@crm
+def privacy_requests(body: object) -> list[PrivacyRequest]:
+    return [privacy_request(item) for item in as_objects(body)]
+
+
+@crm
+def privacy_request(payload: object) -> PrivacyRequest:
+    entry = as_object(payload)
+    return PrivacyRequest(
+        id=text(entry, "id"),
+        customer=text(entry, "company_id"),
+        email=text(entry, "email"),
+        type=choice(entry, "type", REQUEST_TYPES),
+        status=choice(entry, "status", REQUEST_STATUSES),
+        scope=tuple(CATEGORIES[name] for name in texts(entry, "scope") if name in CATEGORIES),
+        requested_at=timestamp(entry, "requested_at"),
+        updated_at=timestamp(entry, "updated_at"),
+        completed_at=opt_timestamp(entry, "completed_at"),
+        expires_at=opt_timestamp(entry, "expires_at"),
+        outcomes=tuple(
+            SystemOutcome(choice(item, "system", SYSTEMS), choice(item, "status", OUTCOMES))
+            for item in children(entry, "outcomes")
+        ),
+        holds=tuple(hold(item) for item in children(entry, "holds")),
+    )
+
+
+def new_privacy_request(new: NewPrivacyRequest) -> dict[str, object]:
+    return {
+        "company_id": new.customer,
+        "email": new.email,
+        "user_id": new.user_id,
+        "type": new.type.lower(),
+        "scope": [category.lower() for category in new.scope],
+    }
+
+
+def privacy_update(update: PrivacyRequestUpdate) -> dict[str, object]:
+    return {
+        "status": update.status.lower(),
+        "outcomes": [
+            {"system": o.system.value, "status": o.status.lower()} for o in update.outcomes
+        ],
+        "holds": [
+            {
+                "system": h.system.value,
+                "object_type": CRM_OBJECTS.get(h.kind, h.kind.lower()),
+                "object_id": h.record_id,
+                "reason": h.reason,
+                "retain_until": h.retain_until.isoformat() if h.retain_until else None,
+            }
+            for h in update.holds
+        ],
+        "expires_at": update.expires_at.isoformat() if update.expires_at else None,
+    }
+
+
+def person_params(subject: DataSubject) -> dict[str, str]:
+    """The person as the privacy lookup and erasure find them."""
+    return {
+        "company_id": subject.customer,
+        "email": subject.email,
+        "name": subject.name,
+        "user_id": subject.user_id,
+        "whole": "true" if subject.whole_customer else "false",
+    }
+
+
+@crm
+def lookup(body: object) -> list[PersonalRecord]:
+    """The privacy lookup's answer as records; internal notes are no one's to see here either."""
+    found = as_object(body)
+    tickets = [ticket(item) for item in children(found, "tickets")]
+    return [
+        *(
+            PersonalRecord("PROFILE", "CONTACT", c.id, c)
+            for c in contacts(children(found, "contacts"))
+        ),
+        *(
+            PersonalRecord("CONSENTS", "CONSENT", c.id, c)
+            for c in consents(children(found, "consents"))
+        ),
+        *(PersonalRecord("SUPPORT", "TICKET", t.id, t) for t in tickets),
+        *(
+            PersonalRecord("SUPPORT", "MESSAGE", m.id, m)
+            for m in public_messages(children(found, "comments"))
+        ),
+        *(
+            PersonalRecord("SUPPORT", "READ_STATE", subject_key(s.subject), s)
+            for s in read_states(children(found, "read_states"))
+        ),
+        *(
+            PersonalRecord(PRIVACY_REQUESTS, "PRIVACY_REQUEST", r.id, r)
+            for r in privacy_requests(children(found, "privacy_requests"))
+        ),
+    ]
+
+
+@crm
+def erasure(body: object) -> ErasureOutcome:
+    answer = as_object(body)
+    erased = tuple(
+        CaseRef(object_kind(text(item, "type")), text(item, "id"))
+        for item in children(answer, "erased")
+    )
+    holds = tuple(
+        LegalHold(
+            System.CRM,
+            object_kind(text(item, "type")),
+            text(item, "id"),
+            text(item, "reason"),
+            opt_date(item, "retain_until"),
+        )
+        for item in children(answer, "held")
+    )
+    return ErasureOutcome(System.CRM, "HELD" if holds else "DONE", erased, holds)
 
 
 @crm

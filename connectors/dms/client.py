@@ -31,6 +31,7 @@ from connectors.base.records import (
 )
 from connectors.base.rest import MAX_BATCH, RestAdapter, collect_pages, filter_params, grouped
 from connectors.dms import mapping
+from connectors.dms.privacy import DmsPrivacy
 
 CONTENT = "GET /api/documents/{document_id}/versions/{version_id}/content"
 RENDITION = "GET /api/documents/{document_id}/versions/{version_id}/renditions/{kind}"
@@ -38,8 +39,8 @@ NEW_VERSION = "POST /api/documents/{document_id}/versions"
 DMS_RENDITIONS = {kind: name for name, kind in mapping.RENDITION_KINDS.items()}
 
 
-class DmsAdapter(RestAdapter):
-    """`DocumentPort` for the DMS."""
+class DmsAdapter(DmsPrivacy, RestAdapter):
+    """`DocumentPort` for the DMS, and its `PersonalDataPort` (`DmsPrivacy`)."""
 
     system = System.DMS
 

@@ -5,7 +5,8 @@ maps to `None`, exactly like a document the DMS never had. Writes go the other w
 fields of a new document or version, and the reason of a refused upload.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import date
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 from typing import Any
@@ -31,6 +32,7 @@ from connectors.base.records import (
     Document,
     DocumentVersion,
     DownloadedContent,
+    LegalHold,
     NewDocument,
     NewVersion,
     Rendition,
@@ -217,3 +219,28 @@ def refused_upload(status: int, body: Any) -> UpstreamRefused | None:
         return None
     refusal = Refusal(UPLOAD_FIELD, reason, str(body.get("message", "")))
     return UpstreamRefused(System.DMS, (refusal,))
+
+
+class RetentionHeld(UpstreamRefused):
+    """The DMS refused to delete a document under a retention hold (CMIS `constraint`)."""
+
+    def __init__(self, hold: LegalHold) -> None:
+        super().__init__(System.DMS, (Refusal(None, "RETENTION_HOLD", hold.reason),))
+        self.hold = hold
+
+
+def refused_deletion(document_id: str) -> Callable[[int, Any], UpstreamRefused | None]:
+    """Reads a refused deletion: 409 `retention_hold` names the hold and its last day."""
+
+    def read(status: int, body: Any) -> UpstreamRefused | None:
+        if status != 409 or not isinstance(body, dict) or body.get("reason") != "retention_hold":
+            return None
+        until = body.get("retain_until")
+        try:
+            retain_until = date.fromisoformat(until) if isinstance(until, str) else None
+        except ValueError:
+            retain_until = None
+        message = str(body.get("message", "")) or "Kept under a retention hold."
+        return RetentionHeld(LegalHold(System.DMS, "DOCUMENT", document_id, message, retain_until))
+
+    return read

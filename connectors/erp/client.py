@@ -4,7 +4,7 @@ ERP's SOAP service.
 Every read is one upstream call per batch (List* methods one per page of at most 100), made
 through the ERP's guard as a read; records come back in key order, None or [] for keys the
 ERP does not know. The writes are in `writes.py` (sales documents), `masterdata.py` and
-`booking_writes.py`.
+`booking_writes.py`; privacy requests in `privacy.py`.
 """
 
 import asyncio
@@ -37,6 +37,7 @@ from connectors.base.soap import Fields, SoapService
 from connectors.erp import mapping
 from connectors.erp.booking_writes import BookingWrites
 from connectors.erp.masterdata import MasterDataWrites
+from connectors.erp.privacy import PersonalData
 from connectors.erp.writes import SalesWrites
 
 WSDL_PATH = Path(__file__).with_name("erp.wsdl")
@@ -61,10 +62,11 @@ def keyed_by(key: Callable[[R], str | None], mapper: Callable[[Fields], R]) -> K
     return map_and_key
 
 
-class ErpAdapter(SalesWrites, MasterDataWrites, BookingWrites):
+class ErpAdapter(SalesWrites, MasterDataWrites, BookingWrites, PersonalData):
     """Implements OrganizationPort (its writes in `MasterDataWrites`), QuotePort, OrderPort
     (their writes in `SalesWrites`), InvoicePort and BookingPort (its writes in
-    `BookingWrites`), and ChangeFeed (the ERP pushes nothing: its change log is polled)."""
+    `BookingWrites`), PersonalDataPort (`PersonalData`) and ChangeFeed (the ERP pushes nothing:
+    its change log is polled)."""
 
     def __init__(
         self,

@@ -165,3 +165,6 @@ BOOKING_FIELDS = {
 }
 """The request elements of a booking write → the fields they come from, in the portal's
 terms (`Attendee[2]/Email` is `participants.1.email`)."""
+
+ERASURE_CLASSES = {"PROFILE": "PARTNER", "SALES": "SALES", "INVOICES": "BILLING"}
+"""The privacy categories the ERP holds → its object classes (EraseCustomerData)."""

@@ -26,7 +26,9 @@ from connectors.base.records import (
     Delivery,
     DeliveryLine,
     DocumentLine,
+    ErasureOutcome,
     Invoice,
+    LegalHold,
     OpenItem,
     Order,
     Participant,
@@ -410,3 +412,22 @@ def _refused_field(element: str | None, fields: Mapping[str, str]) -> str | None
         return None
     inner = [fields[child]] if child is not None and child in fields else []
     return ".".join([fields[parent], str(int(index) - 1), *inner])
+
+
+def erasure(written: Written) -> ErasureOutcome:
+    """EraseCustomerData's answer: the records erased and those blocked (kept)."""
+    erased = tuple(
+        CaseRef(item.required("ObjectType", str).upper(), item.required("ObjectId", str))
+        for item in written.answer.records("Erased")
+    )
+    holds = tuple(
+        LegalHold(
+            system=System.ERP,
+            kind=item.required("ObjectType", str).upper(),
+            record_id=item.required("ObjectId", str),
+            reason=item.required("Reason", str),
+            retain_until=item.optional("RetainUntil", date),
+        )
+        for item in written.answer.records("Blocked")
+    )
+    return ErasureOutcome(System.ERP, "HELD" if holds else "DONE", erased, holds)

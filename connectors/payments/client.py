@@ -19,14 +19,16 @@ from connectors.base.payload import Payload
 from connectors.base.records import Amount, Payment, PaymentStart, Refund, System
 from connectors.base.rest import RestAdapter, collect_pages, grouped
 from connectors.payments import mapping
+from connectors.payments.privacy import PaymentsPrivacy
 
 T = TypeVar("T")
 EXPAND_CHARGE = "latest_charge"
 """Stripe returns the latest charge as an id unless expanded; its refunds decide the status."""
 
 
-class PaymentsAdapter(RestAdapter):
-    """`PaymentPort` for a Stripe-style payment provider."""
+class PaymentsAdapter(PaymentsPrivacy, RestAdapter):
+    """`PaymentPort` for a Stripe-style payment provider, and its `PersonalDataPort`
+    (`PaymentsPrivacy`)."""
 
     system = System.PAYMENTS
 

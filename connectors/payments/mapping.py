@@ -169,3 +169,20 @@ def refund(payload: Payload) -> Refund:
         reason=opt_text(payload, "reason"),
         created_at=unix_time(payload, "created"),
     )
+
+
+REDACTION_STATES = {"validating": "PENDING", "ready": "PENDING", "redacting": "PENDING",
+                    "succeeded": "DONE"}  # fmt: skip
+"""A redaction job's states that lead to the customer's data being gone (a job that failed
+or was cancelled does not)."""
+
+
+def redaction_form(customers: list[str]) -> dict[str, str]:
+    return {f"objects[customers][{n}]": customer_id(c) for n, c in enumerate(customers)}
+
+
+@stripe
+def redaction_job(body: object) -> tuple[str, str]:
+    """A redaction job's ID and where it stands (PENDING or DONE)."""
+    job = as_object(body)
+    return text(job, "id"), choice(job, "status", REDACTION_STATES)

@@ -8,7 +8,8 @@ or to an ERP record the CRM links to (order, invoice, quote), like Odoo's `mail.
 include internal notes, flagged `"internal": true`, as the real helpdesk's API does: dropping
 them is the gateway's job. Read states say which message a portal user has seen last per
 record. Contact persons are written in `contacts.py`; tickets, messages and read states in
-`writes.py`; consents in `consents.py`.
+`writes.py`; consents in `consents.py`; privacy requests in `privacy_requests.py`, and the
+privacy lookup and erasure in `privacy.py`.
 """
 
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from starlette.routing import Route
 from sandbox.advance import Advance, advance_route
 from sandbox.crm.consents import ConsentRegister
 from sandbox.crm.contacts import ContactWrites, contact_json
+from sandbox.crm.privacy import PrivacyTools
+from sandbox.crm.privacy_requests import PrivacyRequests
 from sandbox.crm.writes import CrmWrites, read_state_json
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
@@ -240,6 +243,8 @@ def create_crm_app(
         comment_json,
         crm_error,
     )
+    requests = PrivacyRequests(seed, api.clock, crm_error)
+    privacy = PrivacyTools(seed, writes.render_ticket, comment_json, crm_error)
     guard = guarded(token, crm_error)
 
     def write(handler: Handler) -> Handler:
@@ -266,6 +271,11 @@ def create_crm_app(
         Route("/api/v1/consents", guard(consents.list), methods=["GET"]),
         Route("/api/v1/consents", guard(consents.record), methods=["POST"]),
         Route("/api/v1/consent_texts", guard(consents.texts), methods=["GET"]),
+        Route("/api/v1/privacy_requests", guard(requests.list), methods=["GET"]),
+        Route("/api/v1/privacy_requests", guard(requests.create), methods=["POST"]),
+        Route("/api/v1/privacy_requests/{request_id}", guard(requests.update), methods=["PATCH"]),
+        Route("/api/v1/privacy/lookup", guard(privacy.lookup), methods=["GET"]),
+        Route("/api/v1/privacy/erasures", guard(privacy.erase), methods=["POST"]),
         *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=crm_error)

@@ -8,7 +8,7 @@ first, as CMIS `getAllVersions` returns them; each lists its renditions (thumbna
 image, preview PDF) with their state, and a ready one is served under
 `…/versions/{id}/renditions/{kind}`. Errors are CMIS browser-binding JSON
 `{"exception", "message"}` (with a `reason` when a write is refused). The writes (a new
-document, a new version) are in `writes.py`.
+document, a new version) are in `writes.py`, deleting one in `deletion.py`.
 """
 
 import hashlib
@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.advance import Advance, advance_route
+from sandbox.dms.deletion import Deletion
 from sandbox.dms.renditions import rendition
 from sandbox.dms.writes import DmsLimits, DmsWrites
 from sandbox.faults import Faults
@@ -44,14 +45,15 @@ from sandbox.webhooks import Webhooks
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
 CMIS_EXCEPTIONS = {400: "invalidArgument", 401: "unauthorized", 404: "objectNotFound",
-                   413: "constraint", 415: "streamNotSupported", 422: "constraint"}  # fmt: skip
+                   409: "constraint", 413: "constraint", 415: "streamNotSupported",
+                   422: "constraint"}  # fmt: skip
 THUMBNAIL_MIME = "image/png"
 
 
-def dms_error(status: int, text: str, reason: str | None = None) -> Response:
+def dms_error(status: int, text: str, reason: str | None = None, **details: str) -> Response:
     exception = CMIS_EXCEPTIONS.get(status, "runtime")
     body = {"exception": exception, "message": text} | ({"reason": reason} if reason else {})
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body | details, status_code=status)
 
 
 def preview_status(version: DocumentVersion) -> str:
@@ -224,11 +226,13 @@ def create_dms_app(
     `POST /_advance`."""
     api = DmsApi(seed)
     writes = DmsWrites(seed, clock, limits or DmsLimits(), webhooks, document_json, dms_error)
+    deletion = Deletion(seed, clock, dms_error)
     guard = guarded(token, dms_error)
     routes = [
         Route("/api/documents", guard(api.documents), methods=["GET"]),
         Route("/api/documents", guard(writes.create_document), methods=["POST"]),
         Route("/api/documents/versions", guard(api.versions), methods=["GET"]),
+        Route("/api/documents/{document_id}", guard(deletion.delete), methods=["DELETE"]),
         Route("/api/documents/{document_id}/versions", guard(writes.add_version), methods=["POST"]),
         Route(
             "/api/documents/{document_id}/versions/{version_id}/content",

@@ -10,7 +10,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 import sandbox.erp.booking_writes  # (its writes register themselves in WRITES)
-import sandbox.erp.masterdata  # noqa: F401  (its writes register themselves in WRITES)
+import sandbox.erp.masterdata  # (its writes register themselves in WRITES)
+import sandbox.erp.privacy  # noqa: F401  (its write registers itself in WRITES)
 from sandbox.advance import Advance, advance_route
 from sandbox.erp.envelope import (
     ERP_NS,

@@ -5,7 +5,8 @@ Authentication is the secret key as `Bearer`. Lists are Stripe list objects (new
 intent's ERP customer and invoice allocations travel in its `metadata` (strings, as Stripe
 requires). `latest_charge` is always expanded, as if the client sent `expand[]`. Like Stripe,
 there is no batch read by ids: clients read payment intents one by one and refunds by list.
-The writes (create and cancel an intent, with idempotency keys) are in `writes.py`.
+The writes (create and cancel an intent, with idempotency keys) are in `writes.py`, the
+redaction of customers' personal data in `redaction.py`.
 """
 
 import json
@@ -21,8 +22,9 @@ from sandbox.advance import Advance, advance_route
 from sandbox.faults import Faults
 from sandbox.instrument import instrumented_app
 from sandbox.model import PaymentIntent, Refund, Seed
+from sandbox.payments.redaction import Redactions
 from sandbox.payments.writes import PaymentWrites
-from sandbox.rest import BadRequest, guarded, int_param
+from sandbox.rest import BadRequest, Clock, Handler, advancing_clock, guarded, int_param
 from sandbox.stats import RequestStats
 
 MAX_LIMIT = 100
@@ -170,12 +172,23 @@ def create_payments_app(
     stats: RequestStats,
     secret_key: str,
     advances: Mapping[str, Advance] | None = None,
+    clock: Clock | None = None,
 ) -> Starlette:
     """The payment provider on `seed`; clients authenticate with `secret_key` (`sk_test_…`);
-    `advances` serve `POST /_advance`."""
+    `advances` serve `POST /_advance`; redaction jobs run on `clock` (default: the seed's
+    `now`, advancing)."""
     api = PaymentsApi(seed)
     writes = PaymentWrites(seed, intent_json, stripe_error)
-    guard = guarded(secret_key, stripe_error)
+    redactions = Redactions(seed, clock or advancing_clock(seed.now), stripe_error)
+    authenticated = guarded(secret_key, stripe_error)
+
+    def guard(handler: Handler) -> Handler:
+        async def after_due_jobs(request: Request) -> Response:
+            redactions.finish_due()
+            return await handler(request)
+
+        return authenticated(after_due_jobs)
+
     routes = [
         Route("/v1/payment_intents", guard(api.payment_intents), methods=["GET"]),
         Route("/v1/payment_intents", guard(writes.create_payment_intent), methods=["POST"]),
@@ -186,6 +199,8 @@ def create_payments_app(
             methods=["POST"],
         ),
         Route("/v1/refunds", guard(api.refunds), methods=["GET"]),
+        Route("/v1/privacy/redaction_jobs", guard(redactions.create), methods=["POST"]),
+        Route("/v1/privacy/redaction_jobs/{job_id}", guard(redactions.retrieve), methods=["GET"]),
         *([advance_route(advances)] if advances else []),
     ]
     return instrumented_app(routes, stats, faults, failure=stripe_error)

@@ -45,7 +45,7 @@ OBJECT_LEVELS = 5
 LIST_ARGS = "(first: 100)"
 ROOT_LISTS = ("viewer", "organization", "accountBalance", "cases", "quotes", "orders", "invoices",
               "tickets", "documents", "insights", "consents", "consentHistory", "thread",
-              "serviceOfferings", "availableSlots", "bookings")  # fmt: skip
+              "serviceOfferings", "availableSlots", "bookings", "privacyRequests")  # fmt: skip
 ROOT_ARGS = {
     "insights": '(from: "2026-03-01", to: "2026-03-10")',
     "thread": f'(subjectId: "{global_id("Ticket", "crm", "TCK-1001")}")',  # a seeded ticket
