@@ -28,6 +28,9 @@ from tests.ws_client import ws_client
 
 FAILOVER_DEADLINE_S = 20.0
 """From the kill to a promoted replica that serves, and again to a healthy topology."""
+DELIVERY_DEADLINE_S = 60.0
+"""For each message to reach a subscriber: generous, as the bed, the load and the sandbox
+share two cores, and a subscriber's replica resumes its stream only after the promotion."""
 LOAD_S = 14.0
 PATIENCE_S = 25.0
 """How long the sandbox retries a refused webhook (below `advance`'s 30 s timeout)."""
@@ -94,7 +97,10 @@ async def test_a_failover_under_load_loses_nothing_acknowledged(
         healthy_at = time.monotonic()
         await posting
         await post_all(live_sandbox, bodies[9:])
-        received = [[body_of(await c.next("m")) for _ in bodies] for c in (through_nginx, direct)]
+        received = [
+            [body_of(await c.next("m", DELIVERY_DEADLINE_S)) for _ in bodies]
+            for c in (through_nginx, direct)
+        ]
         result = await load
     acknowledged = list(hooks.acknowledged)[logged:]
     published = await published_ids(bed, set(acknowledged))
