@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.processes import wait_until_ready
+from bench.processes import stop, wait_until_ready
 from bench.topologies import binary, free_port
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "portalgraph.conf"
@@ -63,9 +63,4 @@ def load_balancer(replicas: Sequence[str]) -> Iterator[str]:
             wait_until_ready(f"{url}/healthz")
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_DEADLINE_S)
+            stop(process, STOP_DEADLINE_S)

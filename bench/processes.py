@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 READY_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 15.0
 
 
 def wait_until_ready(url: str, deadline_s: float = READY_DEADLINE_S) -> None:
@@ -25,6 +27,16 @@ def wait_until_ready(url: str, deadline_s: float = READY_DEADLINE_S) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} not ready after {deadline_s}s")
         time.sleep(0.1)
+
+
+def stop(child: subprocess.Popen[Any], deadline_s: float = STOP_DEADLINE_S) -> None:
+    """Terminate a child and wait for it; kill it if it has not ended within `deadline_s`."""
+    child.terminate()
+    try:
+        child.wait(timeout=deadline_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(timeout=deadline_s)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -47,8 +59,7 @@ def process(
         wait_until_ready(ready_url)
         yield child
     finally:
-        child.terminate()
-        child.wait(timeout=15)
+        stop(child)
 
 
 def sandbox_env(base_port: int) -> dict[str, str]:

@@ -9,9 +9,11 @@ from contextlib import contextmanager
 
 import redis
 
+from bench.processes import stop
 from sandbox.server import bind
 
 START_DEADLINE_S = 10.0
+STOP_DEADLINE_S = 10.0
 
 
 def answers(url: str) -> bool:
@@ -24,32 +26,34 @@ def answers(url: str) -> bool:
         client.close()
 
 
-class RedisServer:
-    """A `redis-server` of the tests' own on a free port; a test may kill it and start it
-    again on the same port (a Redis outage and its end)."""
+class RedisProcess:
+    """One `redis-server` (or `redis-sentinel`) process on a fixed port with fixed arguments;
+    it may be killed, as a crash would, and started again on the same port."""
 
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed; `make test` installs it")
-        self._binary = binary
-        sock = bind()
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+    def __init__(
+        self, port: int, args: list[str], start_deadline_s: float = START_DEADLINE_S
+    ) -> None:
+        self.port = port
+        self._args = args
+        self._start_deadline_s = start_deadline_s
         self._process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=1)
+
     def start(self) -> None:
+        """Start it and wait, boundedly, until it answers."""
         self._process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
-            [self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + START_DEADLINE_S
-        while not answers(self.url):
+            self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + self._start_deadline_s
+        while not answers(f"redis://{self.address}"):
             if self._process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on port {self.port} did not start")
+                raise RuntimeError(f"{self._args[0]} on port {self.port} did not start")
             time.sleep(0.05)
 
     @property
@@ -60,14 +64,32 @@ class RedisServer:
         """Stop it at once (SIGKILL), as a crash would."""
         if self._process is not None:
             self._process.kill()
-            self._process.wait(timeout=10)
+            self._process.wait(timeout=STOP_DEADLINE_S)
             self._process = None
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
+            stop(self._process, STOP_DEADLINE_S)
             self._process = None
+
+
+class RedisServer(RedisProcess):
+    """A `redis-server` of the tests' own on a free port, without persistence; a test may kill
+    it and start it again on the same port (a Redis outage and its end)."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed; `make test` installs it")
+        sock = bind()
+        port = sock.getsockname()[1]
+        sock.close()
+        super().__init__(
+            port,
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+        )  # fmt: skip
+        self.url = f"redis://127.0.0.1:{port}/0"
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 
-from bench.redis_server import answers
+from bench.redis_server import RedisProcess
 from sandbox.server import bind
 
 START_DEADLINE_S = 30.0
@@ -60,57 +60,14 @@ def free_port(bus: bool = False) -> int:
             return port
 
 
-class Node:
-    """One `redis-server` (or sentinel) process on a fixed port with fixed arguments."""
-
-    def __init__(self, port: int, args: list[str]) -> None:
-        self.port = port
-        self._args = args
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=1)
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(  # noqa: S603 - Debian's binaries, fixed arguments
-            self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_for(lambda: answers(f"redis://{self.address}"), f"redis on port {self.port}")
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-            self._process = None
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=10)
-            self._process = None
-
-
-def server(port: int, folder: Path, *extra: str) -> Node:
+def server(port: int, folder: Path, *extra: str) -> RedisProcess:
     """A redis-server without persistence, as the gateway's Redis needs none."""
     args = [binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
             "--dir", str(folder), "--save", "", "--appendonly", "no", *extra]  # fmt: skip
-    return Node(port, args)
+    return RedisProcess(port, args, START_DEADLINE_S)
 
 
-def info(node: Node, section: str) -> dict[str, Any]:
+def info(node: RedisProcess, section: str) -> dict[str, Any]:
     with node.client() as client:
         return dict(client.info(section))
 
@@ -153,24 +110,24 @@ class LocalCluster:
     def wait_healthy(self, deadline_s: float = START_DEADLINE_S) -> None:
         wait_for(self.healthy, "a healthy Redis Cluster", deadline_s)
 
-    def _roles(self) -> dict[str, list[Node]]:
-        roles: dict[str, list[Node]] = {"master": [], "slave": []}
+    def _roles(self) -> dict[str, list[RedisProcess]]:
+        roles: dict[str, list[RedisProcess]] = {"master": [], "slave": []}
         for node in self.nodes:
             if node.running:
                 roles.setdefault(info(node, "replication")["role"], []).append(node)
         return roles
 
-    def primaries(self) -> list[Node]:
+    def primaries(self) -> list[RedisProcess]:
         return self._roles()["master"]
 
-    def replicas(self) -> list[Node]:
+    def replicas(self) -> list[RedisProcess]:
         return self._roles()["slave"]
 
-    def wait_failover(self, old: Node, deadline_s: float) -> None:
+    def wait_failover(self, old: RedisProcess, deadline_s: float) -> None:
         """Until the cluster is healthy again without the (dead) primary `old`."""
         wait_for(lambda: not old.running and self.healthy(), "a cluster failover", deadline_s)
 
-    def primary_of(self, key: str) -> Node:
+    def primary_of(self, key: str) -> RedisProcess:
         """The primary serving the key's slot now."""
         with self.primaries()[0].client() as client:
             slot = int(client.execute_command("CLUSTER", "KEYSLOT", key))
@@ -183,7 +140,7 @@ class LocalCluster:
             node.stop()
 
 
-def info_cluster(node: Node) -> dict[str, Any]:
+def info_cluster(node: RedisProcess) -> dict[str, Any]:
     with node.client() as client:
         return dict(client.cluster("INFO"))
 
@@ -200,7 +157,7 @@ class SentinelGroup:
         self.sentinels = [self._sentinel(free_port(), folder, primary_port) for _ in range(3)]
 
     @staticmethod
-    def _sentinel(port: int, folder: Path, primary_port: int) -> Node:
+    def _sentinel(port: int, folder: Path, primary_port: int) -> RedisProcess:
         config = folder / f"sentinel-{port}.conf"  # sentinels rewrite their own file
         config.write_text(
             f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
@@ -208,7 +165,7 @@ class SentinelGroup:
             f"sentinel down-after-milliseconds {SERVICE} {NODE_TIMEOUT_MS}\n"
             f"sentinel failover-timeout {SERVICE} 3000\n"
         )
-        return Node(port, [binary("redis-sentinel"), str(config)])
+        return RedisProcess(port, [binary("redis-sentinel"), str(config)], START_DEADLINE_S)
 
     @property
     def url(self) -> str:
@@ -220,13 +177,13 @@ class SentinelGroup:
             node.start()
         self.wait_healthy()
 
-    def primary(self) -> Node:
+    def primary(self) -> RedisProcess:
         """The server the sentinels name as primary."""
         with self.sentinels[0].client() as client:
             _, port = client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
         return next(node for node in self.servers if node.port == int(port))
 
-    def wait_failover(self, old: Node, deadline_s: float) -> None:
+    def wait_failover(self, old: RedisProcess, deadline_s: float) -> None:
         """Until the sentinels have promoted another server than `old`, and it answers."""
 
         def promoted() -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.processes import wait_until_ready
+from bench.processes import stop, wait_until_ready
 from sandbox.server import Sandbox
 from tests.live_stack import LIVE_SETTINGS
 from tests.stack import SANDBOX_NOW, sandbox_urls
@@ -82,11 +82,6 @@ def replica(sandbox: Sandbox, name: str, **settings: Any) -> Iterator[Replica]:
         yield Replica(name, url, process)
     finally:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_DEADLINE_S)
+            stop(process, STOP_DEADLINE_S)
         if process.stdout is not None:
             process.stdout.close()

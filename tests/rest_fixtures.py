@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from connectors.base.guard import Guard, GuardPolicy
 from connectors.base.http import HttpLimits, create_client
@@ -22,6 +23,7 @@ from connectors.dms import DmsAdapter
 from connectors.payments import PaymentsAdapter
 from sandbox.crm import create_crm_app
 from sandbox.dms import create_dms_app
+from sandbox.dms.writes import DmsLimits
 from sandbox.faults import Faults
 from sandbox.model import Seed
 from sandbox.payments import create_payments_app
@@ -84,9 +86,25 @@ async def controlled(url: str) -> AsyncIterator[SandboxControl]:
         await control.aclose()
 
 
+def pinned_seed() -> Seed:
+    """A fresh seed at `SANDBOX_NOW`."""
+    return build_seed(parse_now(SANDBOX_NOW))
+
+
+def dms_app(seed: Seed, limits: DmsLimits | None = None) -> Starlette:
+    """The DMS on `seed`, its writes dated by the seed's `now`."""
+    return create_dms_app(
+        seed, Faults(), RequestStats(), DMS_TOKEN, lambda: seed.now, Webhooks(), limits
+    )
+
+
+def dms_adapter_on(url: str) -> DmsAdapter:
+    return DmsAdapter(bearer_client(url, DMS_TOKEN), fast_guard(System.DMS))
+
+
 @pytest.fixture(scope="session")
 def rest_seed() -> Seed:
-    return build_seed(parse_now(SANDBOX_NOW))
+    return pinned_seed()
 
 
 @pytest.fixture(scope="session")
@@ -100,10 +118,7 @@ def crm_url(rest_seed: Seed) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def dms_url(rest_seed: Seed) -> Iterator[str]:
-    app = create_dms_app(
-        rest_seed, Faults(), RequestStats(), DMS_TOKEN, lambda: rest_seed.now, Webhooks()
-    )
-    with serve_in_thread(app) as url:
+    with serve_in_thread(dms_app(rest_seed)) as url:
         yield url
 
 
@@ -141,7 +156,7 @@ async def crm_adapter(crm_url: str) -> AsyncIterator[CrmAdapter]:
 
 @pytest.fixture
 async def dms_adapter(dms_url: str) -> AsyncIterator[DmsAdapter]:
-    adapter = DmsAdapter(bearer_client(dms_url, DMS_TOKEN), fast_guard(System.DMS))
+    adapter = dms_adapter_on(dms_url)
     yield adapter
     await adapter.aclose()
 

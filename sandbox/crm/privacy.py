@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from sandbox.crm.consents import consent_json
 from sandbox.crm.contacts import contact_json, detail, refusal
 from sandbox.crm.privacy_requests import request_json
-from sandbox.crm.writes import read_state_json
+from sandbox.crm.writes import read_state_json, subjects
 from sandbox.faults import FailureResponse
 from sandbox.model import Comment, Seed, Ticket
 from sandbox.rest import BadRequest, json_object
@@ -94,15 +94,11 @@ class PrivacyTools:
 
     def _subjects(self, company: str) -> set[tuple[str, str]]:
         """The company's records messages can be on: its tickets and its ERP records."""
-        records: dict[str, list[Any]] = {
-            "ticket": self.seed.tickets,
-            "order": self.seed.orders,
-            "invoice": self.seed.invoices,
-            "quote": self.seed.quotes,
-            "booking": self.seed.bookings,
-        }
         return {
-            (kind, r.id) for kind, found in records.items() for r in found if r.customer == company
+            (kind, r.id)
+            for kind, found in subjects(self.seed).items()
+            for r in found
+            if r.customer == company
         }
 
     def _tickets(self, person: Person) -> list[Ticket]:

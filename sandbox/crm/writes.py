@@ -38,6 +38,17 @@ LIMITS = {"subject": 200, "description": 10_000, "created_by": 100, "body": 20_0
 MAX_ATTACHMENTS = 10
 
 
+def subjects(seed: Seed) -> dict[str, list[Any]]:
+    """The records of each of the `SUBJECT_TYPES`."""
+    return {
+        "ticket": seed.tickets,
+        "order": seed.orders,
+        "invoice": seed.invoices,
+        "quote": seed.quotes,
+        "booking": seed.bookings,
+    }
+
+
 class Refused(Exception):
     """A write the CRM refuses: 422 for a value (`field`, `code`), else 404 or 409."""
 
@@ -212,14 +223,7 @@ class CrmWrites:
         if not isinstance(value, dict) or value.get("type") not in types:
             raise invalid(field, f"'{field}' must be {{'type': one of {list(types)}, 'id'}}")
         kind, record_id = str(value["type"]), value.get("id")
-        records: dict[str, list[Any]] = {
-            "ticket": self.seed.tickets,
-            "order": self.seed.orders,
-            "invoice": self.seed.invoices,
-            "quote": self.seed.quotes,
-            "booking": self.seed.bookings,
-        }
-        if not any(r.id == record_id and r.customer == company for r in records[kind]):
+        if not any(r.id == record_id and r.customer == company for r in subjects(self.seed)[kind]):
             raise Refused(404, f"no {kind} {record_id!r} of company {company!r}")
         return kind, str(record_id)
 

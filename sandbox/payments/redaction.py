@@ -11,19 +11,17 @@ Every request to the provider first finishes the jobs that are due. An unknown c
 """
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sandbox.model import RedactionJob, Seed
+from sandbox.payments.idempotency import Failure, Idempotent, keyed_form
 from sandbox.rest import BadRequest, Clock
 
 REDACTION_S = 1.0
-Failure = Callable[[int, str, str], Response]
 
 
 def job_json(job: RedactionJob) -> dict[str, Any]:
@@ -43,7 +41,7 @@ class Redactions:
         self.seed = seed
         self.clock = clock
         self.failure = failure
-        self.answered: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+        self.answered: Idempotent[dict[str, Any]] = Idempotent(lambda answer: answer, failure)
 
     def finish_due(self) -> None:
         """Apply the jobs whose time has come."""
@@ -67,18 +65,10 @@ class Redactions:
         )
 
     async def create(self, request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode("latin-1")))
-        key = request.headers.get("idempotency-key")
-        if key is not None and key in self.answered:
-            first_form, answer = self.answered[key]
-            if first_form != form:
-                return self.failure(
-                    400,
-                    "Keys for idempotent requests can only be used with the same parameters "
-                    "they were first used with.",
-                    "idempotency_error",
-                )
-            return JSONResponse(answer)
+        form, key = await keyed_form(request)
+        replayed = self.answered.replay(key, form)
+        if replayed is not None:
+            return replayed
         customers = [v for k, v in sorted(form.items()) if k.startswith("objects[customers][")]
         if not customers:
             raise BadRequest("'objects[customers]' must name at least one customer")
@@ -91,10 +81,7 @@ class Redactions:
             now + timedelta(seconds=REDACTION_S),
         )  # fmt: skip
         self.seed.redaction_jobs.append(job)
-        answer = job_json(job)
-        if key is not None:
-            self.answered[key] = (form, answer)
-        return JSONResponse(answer)
+        return self.answered.answer(key, form, job_json(job))
 
     async def retrieve(self, request: Request) -> Response:
         job_id = request.path_params["job_id"]

@@ -10,12 +10,13 @@ import json
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from sandbox.model import PaymentIntent, Seed
+from sandbox.payments.idempotency import Failure, Idempotent, keyed_form
 from sandbox.rest import BadRequest
 
 METHODS = frozenset({"card", "twint", "postfinance"})
@@ -25,7 +26,6 @@ CANCELABLE = frozenset(
 CHECKOUT_URL = "https://checkout.sandbox.example/pay/{intent}?{query}"
 
 IntentRenderer = Callable[[PaymentIntent], dict[str, Any]]
-Failure = Callable[[int, str, str], Response]
 
 
 class PaymentWrites:
@@ -35,26 +35,16 @@ class PaymentWrites:
         self.seed = seed
         self.render = render
         self.failure = failure
-        self.created_by_key: dict[str, tuple[dict[str, str], PaymentIntent]] = {}
+        self.created_by_key = Idempotent(render, failure)
 
     async def create_payment_intent(self, request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode("latin-1")))
-        key = request.headers.get("idempotency-key")
-        if key is not None and key in self.created_by_key:
-            first_form, intent = self.created_by_key[key]
-            if first_form != form:
-                return self.failure(
-                    400,
-                    "Keys for idempotent requests can only be used with the same parameters "
-                    "they were first used with.",
-                    "idempotency_error",
-                )
-            return JSONResponse(self.render(intent))
+        form, key = await keyed_form(request)
+        replayed = self.created_by_key.replay(key, form)
+        if replayed is not None:
+            return replayed
         intent = self._new_intent(form)
         self.seed.payment_intents.append(intent)
-        if key is not None:
-            self.created_by_key[key] = (form, intent)
-        return JSONResponse(self.render(intent))
+        return self.created_by_key.answer(key, form, intent)
 
     def _new_intent(self, form: dict[str, str]) -> PaymentIntent:
         customer, amount, currency = form.get("customer"), form.get("amount"), form.get("currency")

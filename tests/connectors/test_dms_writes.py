@@ -8,23 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from connectors.base.errors import UpstreamRefused, UpstreamRejected, UpstreamUnavailable
-from connectors.base.records import CaseRef, FileContent, NewDocument, NewVersion, System
+from connectors.base.records import CaseRef, FileContent, NewDocument, NewVersion
 from connectors.dms import DmsAdapter
-from sandbox.dms import create_dms_app
 from sandbox.dms.writes import EICAR, DmsLimits
-from sandbox.faults import Faults
 from sandbox.model import Seed
-from sandbox.seed import MUSTER, build_seed, parse_now
-from sandbox.stats import RequestStats
-from sandbox.webhooks import Webhooks
-from tests.rest_fixtures import (
-    DMS_TOKEN,
-    SANDBOX_NOW,
-    SandboxControl,
-    bearer_client,
-    controlled,
-    fast_guard,
-)
+from sandbox.seed import MUSTER
+from tests.rest_fixtures import SandboxControl, controlled, dms_adapter_on, dms_app, pinned_seed
 from tests.servers import serve_in_thread
 
 CREATE, ADD = "POST /api/documents", "POST /api/documents/{document_id}/versions"
@@ -34,17 +23,12 @@ PDF = b"%PDF-1.7\n" + b"x" * 100
 
 @pytest.fixture(scope="module")
 def writable_seed() -> Seed:
-    return build_seed(parse_now(SANDBOX_NOW))
+    return pinned_seed()
 
 
 @pytest.fixture(scope="module")
 def writable_url(writable_seed: Seed) -> Iterator[str]:
-    limits = DmsLimits(max_bytes=LIMIT)
-    app = create_dms_app(
-        writable_seed, Faults(), RequestStats(), DMS_TOKEN, lambda: writable_seed.now,
-        Webhooks(), limits,
-    )  # fmt: skip
-    with serve_in_thread(app) as url:
+    with serve_in_thread(dms_app(writable_seed, DmsLimits(max_bytes=LIMIT))) as url:
         yield url
 
 
@@ -56,7 +40,7 @@ async def control(writable_url: str) -> AsyncIterator[SandboxControl]:
 
 @pytest.fixture
 async def adapter(writable_url: str) -> AsyncIterator[DmsAdapter]:
-    made = DmsAdapter(bearer_client(writable_url, DMS_TOKEN), fast_guard(System.DMS))
+    made = dms_adapter_on(writable_url)
     yield made
     await made.aclose()
 

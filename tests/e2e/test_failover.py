@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from bench.load import drive
-from bench.topologies import LocalCluster, Node
+from bench.redis_server import RedisProcess
+from bench.topologies import LocalCluster
 from infra.events import stream_key
 from portalgraph.pipeline import INBOX
 from sandbox.server import Sandbox
@@ -58,7 +59,7 @@ def failing(request: pytest.FixtureRequest, live_sandbox: Sandbox) -> Iterator[B
             hooks.patience_s = 0.0
 
 
-def primary_to_kill(redis_topology: Topology, prefix: str) -> Node:
+def primary_to_kill(redis_topology: Topology, prefix: str) -> RedisProcess:
     if isinstance(redis_topology, LocalCluster):
         return redis_topology.primary_of(stream_key(prefix, INBOX))
     return redis_topology.primary()
