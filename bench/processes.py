@@ -7,9 +7,13 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+from sandbox.idp.export import load_realm
+from sandbox.idp.otp import totp_code
 
 READY_DEADLINE_S = 30.0
 
@@ -62,16 +66,22 @@ def sandbox_env(base_port: int) -> dict[str, str]:
     }
 
 
-def demo_token(base_port: int, username: str = "anna") -> str:
-    """An access token of a demo user from the sandbox identity provider on P+1."""
+def demo_token(base_port: int, username: str = "anna", mfa: bool = False) -> str:
+    """An access token of a demo user from the sandbox identity provider on P+1; with `mfa`,
+    signed in with the user's second factor too (its current TOTP code)."""
+    form = {
+        "grant_type": "password",
+        "client_id": "portal-frontend",
+        "username": username,
+        "password": "demo",
+    }
+    if mfa:
+        user = load_realm().user_by_username(username)
+        if user is None or user.totp is None:
+            raise ValueError(f"the demo user {username!r} has no second factor")
+        form["totp"] = totp_code(user.totp, datetime.now(UTC))
     response = httpx.post(
-        f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "portal-frontend",
-            "username": username,
-            "password": "demo",
-        },
+        f"http://127.0.0.1:{base_port + 1}/realms/portal/protocol/openid-connect/token", data=form
     )
     response.raise_for_status()
     return str(response.json()["access_token"])

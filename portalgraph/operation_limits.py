@@ -8,10 +8,12 @@ its subtree by that number (20 when omitted, as the lists page), any other list 
 fragment bomb costs its true size without being expanded.
 """
 
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -175,15 +177,46 @@ class Measurer:
         return 1
 
 
+class Measured:
+    """A bounded LRU of measures by document text, operation name and variables, shared by the
+    requests of a process: a client sends the same few documents again and again."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._measures: OrderedDict[tuple[str, str | None, bytes], Measure] = OrderedDict()
+
+    def get(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any],
+        measure: Callable[[], Measure],
+    ) -> Measure:
+        try:
+            key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        except TypeError:  # a variable that is no JSON (an uploaded file): measure it anew
+            return measure()
+        found = self._measures.get(key)
+        if found is None:
+            found = self._measures[key] = measure()
+            if len(self._measures) > self._maxsize:
+                self._measures.popitem(last=False)
+        else:
+            self._measures.move_to_end(key)
+        return found
+
+
 class OperationLimits(SchemaExtension):
     """Refuse operations beyond the configured limits before they run.
 
     Example:
-        build_schema([partial(OperationLimits, limits=Limits(5000, 12, 30, 50_000))])
+        build_schema([partial(OperationLimits, limits=Limits(5000, 12, 30, 50_000),
+                              measured=Measured(1000))])
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, measured: Measured) -> None:
         self.limits = limits
+        self.measured = measured
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
@@ -202,9 +235,21 @@ class OperationLimits(SchemaExtension):
                 errors[0].message, errors[0].extensions = limit.message, limit.extensions
 
     def on_validate(self) -> Iterator[None]:
-        document = self.execution_context.graphql_document
+        context = self.execution_context
+        document = context.graphql_document
         if document is not None:
-            exceeded = self._exceeded(self._measure(document.definitions))
+
+            def measure() -> Measure:
+                return self._measure(document.definitions)
+
+            measured = (
+                measure()
+                if context.query is None
+                else self.measured.get(
+                    context.query, context.operation_name, context.variables or {}, measure
+                )
+            )
+            exceeded = self._exceeded(measured)
             if exceeded is not None:
                 refuse(self.execution_context, exceeded)
         yield

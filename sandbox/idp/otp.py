@@ -20,15 +20,24 @@ class _DemoSecretTotp(pyotp.TOTP):
         return base64.b32decode(padded, casefold=True)
 
 
-def totp_valid(credential: Totp, code: str, at: datetime) -> bool:
-    """Whether `code` is valid at `at`, one period either side (Keycloak's look-ahead window).
-
-    python-keycloak sends the code as an int, so leading zeros may have been lost on the way.
-    """
-    otp = _DemoSecretTotp(
+def _otp(credential: Totp) -> pyotp.TOTP:
+    return _DemoSecretTotp(
         credential.secret,
         digits=credential.digits,
         interval=credential.period,
         digest=_DIGESTS[credential.algorithm],
     )
+
+
+def totp_valid(credential: Totp, code: str, at: datetime) -> bool:
+    """Whether `code` is valid at `at`, one period either side (Keycloak's look-ahead window).
+
+    python-keycloak sends the code as an int, so leading zeros may have been lost on the way.
+    """
+    otp = _otp(credential)
     return bool(otp.verify(code.zfill(credential.digits), for_time=at, valid_window=1))
+
+
+def totp_code(credential: Totp, at: datetime) -> str:
+    """The code an authenticator app shows at `at` (for the benchmarks' demo users)."""
+    return str(_otp(credential).at(at))
