@@ -119,7 +119,7 @@ SCENARIOS = {
             cached=False,
             concurrency=4,
             latency_ms=20,
-            upstream_per_query=9,
+            upstream_per_query=8,
             prepare=detailed_order,
         ),
         Scenario(

@@ -111,3 +111,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+            # the connections' transports close on the loop's next turn; let them, or a loop
+            # stopped right after leaves their sockets open
+            await asyncio.sleep(0)
