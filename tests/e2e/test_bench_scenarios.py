@@ -2,7 +2,7 @@
 each query makes, cold and warm, pinned, so that a regression in batching or caching fails
 here rather than only slowing the benchmark down. Timings are the benchmark's business."""
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -20,10 +20,10 @@ NO_TTL = parse_pairs(NO_CACHE)
 
 
 @pytest.fixture
-def counters(own_sandbox: Sandbox) -> Iterator[Upstream]:
+def counters(own_sandbox: Sandbox) -> Upstream:
     upstream = Upstream(own_sandbox)
     upstream.reset()
-    yield upstream
+    return upstream
 
 
 def cache_lookups(url: str) -> dict[str, float]:
