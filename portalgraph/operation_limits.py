@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -177,13 +176,29 @@ class Measurer:
         return 1
 
 
+MeasureKey = tuple[str, str | None, tuple[tuple[str, int], ...]]
+
+
+def sizes_of(variables: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """What of the variables a measure depends on: integers (`first`, `last`) and the lengths
+    of lists (`ids`); a mutation's input or an idempotency key changes nothing."""
+    return tuple(
+        sorted(
+            (name, value if isinstance(value, int) else len(value))
+            for name, value in variables.items()
+            if isinstance(value, int | list)
+        )
+    )
+
+
 class Measured:
-    """A bounded LRU of measures by document text, operation name and variables, shared by the
-    requests of a process: a client sends the same few documents again and again."""
+    """A bounded LRU of measures by document text, operation name and the variables' sizes,
+    shared by the requests of a process: a client sends the same few documents again and
+    again."""
 
     def __init__(self, maxsize: int) -> None:
         self._maxsize = maxsize
-        self._measures: OrderedDict[tuple[str, str | None, bytes], Measure] = OrderedDict()
+        self._measures: OrderedDict[MeasureKey, Measure] = OrderedDict()
 
     def get(
         self,
@@ -192,10 +207,7 @@ class Measured:
         variables: Mapping[str, Any],
         measure: Callable[[], Measure],
     ) -> Measure:
-        try:
-            key = (query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
-        except TypeError:  # a variable that is no JSON (an uploaded file): measure it anew
-            return measure()
+        key = (query, operation_name, sizes_of(variables))
         found = self._measures.get(key)
         if found is None:
             found = self._measures[key] = measure()
