@@ -13,8 +13,11 @@ calls alongside the load).
 The processes: the sandbox (one process, all systems), one gateway process per configuration
 and cache mode, a Redis of the benchmark's own when `redis-server` is installed (else the
 gateways' in-memory cache), and this process as the load driver (`bench.load`). All are
-stopped at the end, whatever happens. With `--profile`, py-spy records a flame graph of the
-optimized gateway per scenario (`<out>/<scenario>.svg`).
+stopped at the end, whatever happens. With `--profile`, py-spy records the stacks of each
+gateway per scenario and configuration (`<out>/<scenario>-<configuration>.folded`, summed up
+by `python -m bench.stacks`). `--baseline DIR` runs the gateway of another checkout (the
+revision before, say) as a third configuration; `--workers N` serves each gateway with N
+worker processes (their CPU summed).
 
 Knobs (environment, or the options): BENCH_SCENARIOS (default: all, then "fanout"),
 BENCH_SECONDS (default 10 per row), BENCH_PORT (default 18100); the fan-out's own are in
@@ -30,6 +33,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +58,29 @@ UNLIMITED = {
     ),
 }
 """The benchmark measures throughput, not the rate limits that protect a real deployment."""
-CONFIGURATIONS: dict[str, dict[str, str]] = {
-    "optimized": {},
-    "naive": {
+
+
+@dataclass(frozen=True)
+class Configuration:
+    name: str
+    env: Mapping[str, str]
+    source: Path | None = None
+    """Another checkout to run the gateway from (`--baseline`: the revision before)."""
+
+    @property
+    def has_cache(self) -> bool:
+        return "PORTALGRAPH_CACHE_TTL_S" not in self.env
+
+
+OPTIMIZED = Configuration("optimized", {})
+NAIVE = Configuration(
+    "naive",
+    {
         "PORTALGRAPH_CACHE_TTL_S": NO_CACHE,
         "PORTALGRAPH_LOADER_BATCHING": "false",
         "PORTALGRAPH_UPSTREAM_TRANSPORT": "httpx",
     },
-}
+)
 UPSTREAMS = ("erp", "crm", "dms", "payments")
 WARMUP_S = 2.0
 PROFILE_RATE = 200
@@ -103,28 +122,30 @@ class Gateway:
 
 @contextlib.contextmanager
 def gateways(
-    port: int, names: list[str], redis_url: str | None
+    port: int, configurations: list[Configuration], redis_url: str | None, workers: int
 ) -> Iterator[dict[tuple[str, bool], Gateway]]:
     """One gateway per configuration and cache mode (a configuration without a cache serves
     both modes)."""
     with ExitStack() as stack:
         running: dict[tuple[str, bool], Gateway] = {}
         next_port = port + 50
-        for name in names:
-            has_cache = "PORTALGRAPH_CACHE_TTL_S" not in CONFIGURATIONS[name]
-            for cached in (True, False) if has_cache else (False,):
-                env = {**sandbox_env(port), **UNLIMITED, **CONFIGURATIONS[name]}
+        for configuration in configurations:
+            name = configuration.name
+            for cached in (True, False) if configuration.has_cache else (False,):
+                env = {**sandbox_env(port), **UNLIMITED, **configuration.env}
                 if not cached:
                     env["PORTALGRAPH_CACHE_TTL_S"] = NO_CACHE
                 if redis_url is not None:
                     env |= {"PORTALGRAPH_REDIS_URL": redis_url,
                             "PORTALGRAPH_CACHE_PREFIX": f"bench-{name}-{cached}"}  # fmt: skip
                 url = f"http://127.0.0.1:{next_port}"
-                serve = ["serve", "--host", "127.0.0.1", "--port", str(next_port)]
-                child = stack.enter_context(process(serve, env, f"{url}/readyz"))
+                serve = ["serve", "--host", "127.0.0.1", "--port", str(next_port),
+                         "--workers", str(workers)]  # fmt: skip
+                ready = f"{url}/readyz"
+                child = stack.enter_context(process(serve, env, ready, configuration.source))
                 running[(name, cached)] = Gateway(url, child.pid)
                 next_port += 1
-            if not has_cache:
+            if not configuration.has_cache:
                 running[(name, True)] = running[(name, False)]
         yield running
 
@@ -253,7 +274,15 @@ def options() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 18100)))
     parser.add_argument("--out", type=Path, default=Path(".bench"))
-    parser.add_argument("--profile", action="store_true", help="py-spy flame graphs per scenario")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`portalgraph serve --workers N` (CPU summed)"
+    )
+    parser.add_argument("--profile", action="store_true", help="py-spy stacks per scenario")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another revision: its gateway runs as the 'baseline' configuration",
+    )
     return parser.parse_args()
 
 
@@ -263,12 +292,15 @@ def main() -> None:
     unknown = set(chosen) - {*SCENARIOS, "fanout"}
     if unknown:
         raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {[*SCENARIOS, 'fanout']}")
-    configurations = ["optimized", "naive"] if args.compare else ["optimized"]
+    configurations = [OPTIMIZED, NAIVE] if args.compare else [OPTIMIZED]
+    if args.baseline is not None:
+        configurations.insert(0, Configuration("baseline", {}, args.baseline.resolve()))
     args.out.mkdir(parents=True, exist_ok=True)
     scenarios = [SCENARIOS[name] for name in chosen if name in SCENARIOS]
     rows: list[Row] = []
     if scenarios:
-        print(f"{len(scenarios)} scenarios × {configurations}, {args.seconds:.0f} s each\n")
+        names = [configuration.name for configuration in configurations]
+        print(f"{len(scenarios)} scenarios × {names}, {args.seconds:.0f} s each\n")
         rows = http_scenarios(scenarios, configurations, args)
         table = markdown(rows)
         print(table, "\n", targets(rows), sep="\n", flush=True)
@@ -278,7 +310,7 @@ def main() -> None:
 
 
 def http_scenarios(
-    scenarios: list[Scenario], configurations: list[str], args: argparse.Namespace
+    scenarios: list[Scenario], configurations: list[Configuration], args: argparse.Namespace
 ) -> list[Row]:
     port: int = args.port
     rows: list[Row] = []
@@ -288,16 +320,16 @@ def http_scenarios(
             redis_url = stack.enter_context(own_redis_server()).url
         sandbox = ["sandbox", "--port", str(port)]
         stack.enter_context(process(sandbox, {}, f"http://127.0.0.1:{port + 3}/_stats"))
-        running = stack.enter_context(gateways(port, configurations, redis_url))
+        running = stack.enter_context(gateways(port, configurations, redis_url, args.workers))
         for scenario in scenarios:
             for configuration in configurations:
-                gateway = running[(configuration, scenario.cached)]
+                gateway = running[(configuration.name, scenario.cached)]
                 profile = None
-                if args.profile and configuration == "optimized":
-                    profile = args.out / f"{scenario.name}.folded"
+                if args.profile:
+                    profile = args.out / f"{scenario.name}-{configuration.name}.folded"
                 row = measure(
                     scenario,
-                    configuration,
+                    configuration.name,
                     gateway,
                     demo_token(port, scenario.user, scenario.mfa),  # tokens live 5 minutes
                     port,
