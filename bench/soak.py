@@ -34,14 +34,15 @@ from bench.processes import demo_token, process, sandbox_env
 from bench.redis_server import own_redis_server
 from bench.scenarios import SCENARIOS, Variables
 from resolvers.loaders import ENTITIES
-from schema.common import global_id
+from sandbox.seed import MUSTER, build_seed, parse_now
 
 SHORT_TTLS = ",".join(f"{name}=3" for name in ENTITIES)
 """Entries expire and refill all the time, as they do over a production day."""
 FLAT_WITHIN = 0.05
-PAYMENTS_PER_S = 1.0
-TICKET = "TCK-1006"
-"""A closed ticket of Muster's: its growing thread is on no dashboard."""
+PAYMENTS_PER_S = 0.1
+"""Each payment session adds to the customer's payments, which every dashboard reads: a
+steady trickle, not a growing data set that would look like growing memory."""
+CLOSED_TICKETS = 30
 SETTLE_S = 2.0
 
 
@@ -94,21 +95,30 @@ async def queries(gateway: str, port: int, seconds: float) -> int:
     return dashboards.requests + details.requests + paid
 
 
-async def subscriptions(gateway: str, port: int, count: int, events: int) -> int:
-    """`count` subscribers receive `events` messages each and close; answers deliveries."""
+def closed_tickets() -> list[str]:
+    """Closed tickets of Muster's: no dashboard shows them, and spreading the messages over
+    them keeps every thread short, as in production (a round adds one message to each)."""
+    seed = build_seed(parse_now(None))
+    closed = [t.id for t in seed.tickets if t.customer == MUSTER and t.stage == "closed"]
+    return closed[:CLOSED_TICKETS]
+
+
+async def subscriptions(gateway: str, port: int, count: int, tickets: list[str]) -> int:
+    """`count` subscribers of all of Muster's messages receive one on each of `tickets` and
+    close; answers the deliveries."""
     token = demo_token(port)
     crm = f"http://127.0.0.1:{port + 3}"
     tally = Tally()
     clients = [Subscriber(tally) for _ in range(count)]
     ws_url = gateway.replace("http://", "ws://") + "/graphql"
-    subject = global_id("Ticket", "crm", TICKET)
     sockets: list[ClientConnection] = await asyncio.gather(
-        *(client.open(ws_url, token, subject) for client in clients)
+        *(client.open(ws_url, token, None) for client in clients)
     )
     listeners = [asyncio.create_task(c.listen(s)) for c, s in zip(clients, sockets, strict=True)]
     await asyncio.sleep(0.5)  # the gateway settles the subscriptions
-    tally.expected = events * count
-    await send_events(crm, TICKET, rate=10, seconds=events / 10)
+    tally.expected = len(tickets) * count
+    for ticket in tickets:
+        await send_events(crm, ticket, rate=10, seconds=0.1)
     with contextlib.suppress(TimeoutError):  # the round reports what was delivered
         await asyncio.wait_for(tally.done.wait(), 30)
     for socket in sockets:
@@ -123,13 +133,12 @@ async def idle_subscriptions(gateway: str, port: int, count: int, pid: int) -> t
     """KiB per idle subscription, and the resident KiB once they closed again."""
     token = demo_token(port)
     ws_url = gateway.replace("http://", "ws://") + "/graphql"
-    subject = global_id("Ticket", "crm", TICKET)
     before = resident_kib(pid)
     clients = [Subscriber(Tally()) for _ in range(count)]
     sockets: list[ClientConnection] = []
     for start in range(0, count, 50):
         batch = clients[start : start + 50]
-        sockets += await asyncio.gather(*(c.open(ws_url, token, subject) for c in batch))
+        sockets += await asyncio.gather(*(c.open(ws_url, token, None) for c in batch))
     await asyncio.sleep(SETTLE_S)
     per_subscription = (resident_kib(pid) - before) / count
     for socket in sockets:
@@ -195,7 +204,7 @@ def main() -> None:
 
 async def one_round(gateway: str, port: int, round_s: float, churn: int) -> tuple[int, int]:
     answered, delivered = await asyncio.gather(
-        queries(gateway, port, round_s), subscriptions(gateway, port, churn, events=20)
+        queries(gateway, port, round_s), subscriptions(gateway, port, churn, closed_tickets())
     )
     return answered, delivered
 

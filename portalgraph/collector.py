@@ -10,7 +10,7 @@ soak in `bench.soak` checks it).
 
 import gc
 
-THRESHOLDS = (10_000, 50, 100)
+THRESHOLDS = (10_000, 10, 10)
 """Young collections every 10,000 net allocations; the middle one every 50 young, the oldest
 every 100 middle ones (CPython's: 700, 10, 10)."""
 

@@ -6,13 +6,13 @@ unavailable or timeout. The total time of a call (a trickling body included) is 
 `connectors.base.guard`, since httpx's read timeout restarts with every chunk.
 """
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+import orjson
 
 from connectors.base.aiohttp_transport import AiohttpTransport
 from connectors.base.errors import (
@@ -150,8 +150,8 @@ async def upstream_errors(system: System) -> AsyncIterator[None]:
 def parse_json(system: System, response: httpx.Response) -> Any:
     """The response's JSON body, or UpstreamBadResponse."""
     try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as error:
+        return orjson.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as error:  # orjson's errors are ValueErrors
         raise UpstreamBadResponse(
             system, f"invalid JSON from {response.request.url.path}"
         ) from error
