@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SCHEMA_BASE ?= main
 
-.PHONY: demo test lint check-schema validate-deploy bench chaos install clean
+.PHONY: demo test lint check-schema validate-deploy bench soak chaos install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,13 @@ test: $(STAMP) lint check-schema
 validate-deploy:
 	scripts/validate-deploy
 
+# every scenario, the naive configuration side by side (.bench/results.md and .json)
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --compare
+
+# ten minutes of mixed load: the gateway's memory stays flat; what a subscription costs
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos

@@ -74,7 +74,8 @@ class Subscriber:
         self.latencies_ms: list[float] = []
         self.tally = tally
 
-    async def open(self, ws_url: str, token: str, subject: str) -> ClientConnection:
+    async def open(self, ws_url: str, token: str, subject: str | None) -> ClientConnection:
+        """Subscribed to the messages on `subject` (None: on every case the user sees)."""
         socket = await connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")])
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
         await socket.send(json.dumps(init))

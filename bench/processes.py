@@ -39,19 +39,32 @@ def stop(child: subprocess.Popen[Any], deadline_s: float = STOP_DEADLINE_S) -> N
         child.wait(timeout=deadline_s)
 
 
+def children(pid: int) -> list[int]:
+    """The process's child processes (Linux `/proc`)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux `/proc`)."""
+    """User + system CPU time a process and its children (uvicorn's workers) have used so far
+    (Linux `/proc`)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in children(pid))
 
 
 @contextmanager
 def process(
-    args: list[str], env: Mapping[str, str], ready_url: str
+    args: list[str], env: Mapping[str, str], ready_url: str, source: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """`portalgraph <args>` until the block ends; from the checkout at `source` if given (its
+    packages come first on the path), to compare with another revision."""
     child = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
         [sys.executable, "-m", "portalgraph", *args],
         env={**os.environ, **env},
+        cwd=source,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -65,6 +65,7 @@ class Fanout(Generic[T]):
         self.batch = batch
         self._read_timeout_s = read_timeout_s
         self._subscribers: dict[str, set[Subscription[T]]] = {}
+        self._listeners: list[Callable[[T], None]] = []
         self.position = "0-0"
         self._reader: asyncio.Task[None] | None = None
 
@@ -87,6 +88,11 @@ class Fanout(Generic[T]):
         subscription = Subscription(self, key, after)
         self._subscribers.setdefault(key, set()).add(subscription)
         return subscription
+
+    def listen(self, listener: Callable[[T], None]) -> None:
+        """Call `listener` with every live entry, whatever its key (and before subscribers
+        get it): for what this process must do with each, such as evicting cached entries."""
+        self._listeners.append(listener)
 
     def _remove(self, subscription: "Subscription[T]") -> None:
         group = self._subscribers.get(subscription.key)
@@ -122,6 +128,8 @@ class Fanout(Generic[T]):
         item = self.decode(entry)
         if item is None:
             return
+        for listener in self._listeners:
+            listener(item)
         key = self._route(item) or BROADCAST
         targets = (
             [s for group in self._subscribers.values() for s in group]

@@ -28,6 +28,7 @@ from connectors.base.caching import ReadThrough
 from connectors.base.changes import Change
 from connectors.base.guard import CallObserver, Guard, GuardPolicy
 from connectors.base.http import HttpLimits
+from connectors.base.local import Evicting, LocalEntries
 from connectors.base.ports import DocumentPort
 from connectors.base.records import System
 from connectors.base.retry import RetryPolicy
@@ -59,7 +60,7 @@ from portalgraph.hygiene import REQUEST_ID_HEADER, CsrfGuard, RequestId, Securit
 from portalgraph.infrastructure import Infrastructure, open_infrastructure
 from portalgraph.limits import BodySizeLimit
 from portalgraph.metrics import GuardObserver, metrics_endpoint
-from portalgraph.operation_limits import Limits, OperationLimits
+from portalgraph.operation_limits import Limits, Measured, OperationLimits
 from portalgraph.persisted import DocumentPolicy, TrustedDocumentsOnly, read_manifest
 from portalgraph.pipeline import Pipeline
 from portalgraph.portal import portal_routes
@@ -72,6 +73,7 @@ from resolvers.account_data import AccountData
 from resolvers.derived_files import PRIVACY_EXPORT, QR_BILL, RENDITION
 from resolvers.directory import Directory
 from resolvers.downloads import DownloadLinks
+from resolvers.invalidation import evict_locally
 from resolvers.loaders import Loaders, configured_entities
 from resolvers.privacy_jobs import PrivacyJobs
 from resolvers.renditions import Renditions
@@ -142,6 +144,7 @@ def upstream_configs(
         total_timeout_s=settings.upstream_total_timeout_s,
         max_connections=settings.upstream_max_connections,
         max_body_bytes=settings.upstream_max_body_bytes,
+        transport=settings.upstream_transport,
     )
     urls_and_tokens = {
         System.ERP: (str(settings.erp_url), None),
@@ -201,7 +204,8 @@ def schema_extensions(
     ]
     if settings.trusted_documents_only:
         extensions.append(partial(TrustedDocumentsOnly, store=infra.documents))
-    extensions.append(partial(OperationLimits, limits=limits))
+    measured = Measured(settings.document_cache_size)
+    extensions.append(partial(OperationLimits, limits=limits, measured=measured))
     if not (settings.introspection or settings.demo_mode):
         extensions.append(DisableIntrospection)
     return [
@@ -290,7 +294,9 @@ def create_app(
             guards = build_guards(settings, GuardObserver())
             configs = upstream_configs(settings, guards)
             ports = await build_adapters(configs, settings.adapters, stack)
-            read = ReadThrough(infra.cache, clock)
+            local = LocalEntries(settings.cache_local_ttl_s, settings.cache_local_max_entries)
+            cache = Evicting(infra.cache, local)  # what invalidates, evicts locally too
+            read = ReadThrough(cache, clock, local)
             stack.push_async_callback(read.aclose)  # before the adapters its refreshes use
             probe_client = httpx.AsyncClient()
             stack.push_async_callback(probe_client.aclose)
@@ -306,10 +312,11 @@ def create_app(
                 settings,
                 upstreams,
                 ports.values(),
-                infra.cache,
+                cache,
                 lambda: Loaders(upstreams, read, entities),
                 clock,
                 stack,
+                partial(evict_locally, local),
             )
             runtime.pipeline = realtime.pipeline
             jobs = PrivacyJobs(
@@ -323,7 +330,7 @@ def create_app(
             stack.push_async_callback(jobs.aclose)
             renditions = Renditions(
                 upstreams.documents,
-                infra.cache,
+                cache,
                 Renderer(settings.render_limits),
                 settings.rendition_cache_ttl_s,
                 settings.rendition_wait_s,
@@ -345,7 +352,7 @@ def create_app(
                 usage=usage,
                 roi=settings.roi,
                 idempotency=open_idempotency(settings, infra),
-                cache=infra.cache,
+                cache=cache,
                 creditor=settings.creditor,
                 renditions=renditions,
                 privacy=jobs,
@@ -354,6 +361,7 @@ def create_app(
                 uploads=UploadPolicy(
                     settings.upload_max_bytes, frozenset(settings.upload_media_types)
                 ),
+                batching=settings.loader_batching,
             )
             yield
             runtime.services = None

@@ -8,7 +8,8 @@ its subtree by that number (20 when omitted, as the lists page), any other list 
 fragment bomb costs its true size without being expanded.
 """
 
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,15 +176,59 @@ class Measurer:
         return 1
 
 
+MeasureKey = tuple[str, str | None, tuple[tuple[str, int], ...]]
+
+
+def sizes_of(variables: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """What of the variables a measure depends on: integers (`first`, `last`) and the lengths
+    of lists (`ids`); a mutation's input or an idempotency key changes nothing."""
+    return tuple(
+        sorted(
+            (name, value if isinstance(value, int) else len(value))
+            for name, value in variables.items()
+            if isinstance(value, int | list)
+        )
+    )
+
+
+class Measured:
+    """A bounded LRU of measures by document text, operation name and the variables' sizes,
+    shared by the requests of a process: a client sends the same few documents again and
+    again."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._measures: OrderedDict[MeasureKey, Measure] = OrderedDict()
+
+    def get(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any],
+        measure: Callable[[], Measure],
+    ) -> Measure:
+        key = (query, operation_name, sizes_of(variables))
+        found = self._measures.get(key)
+        if found is None:
+            found = self._measures[key] = measure()
+            if len(self._measures) > self._maxsize:
+                self._measures.popitem(last=False)
+        else:
+            self._measures.move_to_end(key)
+        return found
+
+
 class OperationLimits(SchemaExtension):
     """Refuse operations beyond the configured limits before they run.
 
     Example:
-        build_schema([partial(OperationLimits, limits=Limits(5000, 12, 30, 50_000))])
+        build_schema([partial(OperationLimits, limits=Limits(5000, 12, 30, 50_000),
+                              measured=Measured(1000))])
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, measured: Measured) -> None:
         self.limits = limits
+        self.measured = measured
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
@@ -202,9 +247,21 @@ class OperationLimits(SchemaExtension):
                 errors[0].message, errors[0].extensions = limit.message, limit.extensions
 
     def on_validate(self) -> Iterator[None]:
-        document = self.execution_context.graphql_document
+        context = self.execution_context
+        document = context.graphql_document
         if document is not None:
-            exceeded = self._exceeded(self._measure(document.definitions))
+
+            def measure() -> Measure:
+                return self._measure(document.definitions)
+
+            measured = (
+                measure()
+                if context.query is None
+                else self.measured.get(
+                    context.query, context.operation_name, context.variables or {}, measure
+                )
+            )
+            exceeded = self._exceeded(measured)
             if exceeded is not None:
                 refuse(self.execution_context, exceeded)
         yield

@@ -71,10 +71,14 @@ async def start_realtime(
     new_loaders: Callable[[], Loaders],
     clock: Callable[[], datetime],
     stack: AsyncExitStack,
+    on_change: Callable[[Change], None] | None = None,
 ) -> Realtime:
-    """Start everything; `stack` stops it in reverse order (pollers release their leases)."""
+    """Start everything; `stack` stops it in reverse order (pollers release their leases).
+    `on_change` is told of every change published, by whichever replica processed it."""
     stream, coordination = _stores(settings, stack)
     fanout: Fanout[Change] = Fanout(stream, GRAPH, decode, lambda change: change.customer)
+    if on_change is not None:
+        fanout.listen(on_change)
     await fanout.start()
     stack.push_async_callback(fanout.aclose)
     pipeline = Pipeline(stream, upstreams, cache, settings.replica_id, settings.events_claim_idle_s)

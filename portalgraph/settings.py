@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     upstream_read_timeout_s: float = Field(5.0, gt=0)
     upstream_total_timeout_s: float = Field(8.0, gt=0)
     upstream_max_connections: int = Field(100, ge=1)
+    upstream_transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    """What sends upstream requests under httpx's API: aiohttp (a third of the CPU per
+    request) or httpx's own transport (httpcore)."""
     upstream_retry_attempts: int = Field(2, ge=1, le=5)
     upstream_max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     """Larger upstream answers are cut off as bad responses."""
@@ -106,6 +109,10 @@ class Settings(BaseSettings):
     """Per entity type TTL overrides, `entity=seconds` pairs, comma separated; 0 = no caching."""
     cache_max_stale_s: Annotated[dict[str, float], NoDecode] = {}
     """Per entity type: how long past its TTL an entry is served when its system fails."""
+    cache_local_ttl_s: float = Field(1.0, ge=0)
+    """How long each process keeps fresh entries decoded in memory (0: not at all); what
+    another replica invalidated may be served this long, unless its event arrives first."""
+    cache_local_max_entries: int = Field(10_000, ge=1)
 
     # limits
     rate_limit_window_s: float = Field(60.0, gt=0)
@@ -161,6 +168,9 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(50_000, ge=1)
     """The estimated cost budget of one operation (see `portalgraph.operation_limits`)."""
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    loader_batching: bool = True
+    """Batch the keys a loader is asked for in one event-loop tick into one upstream call;
+    off only to measure what batching saves (the benchmark's naive configuration)."""
     document_cache_size: int = Field(1000, ge=1)
     """How many parsed and validated documents each process keeps (LRU)."""
     persisted_queries: bool = True

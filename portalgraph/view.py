@@ -102,6 +102,7 @@ class RequestServices:
     feed: EventFeed | None = None
     flags: FeatureFlags = field(default_factory=lambda: FeatureFlags({}))
     uploads: UploadPolicy = field(default_factory=UploadPolicy)
+    batching: bool = True
 
     def writes(self) -> Writes:
         return Writes(self.upstreams, self.idempotency, self.cache, self.entities)
@@ -110,7 +111,7 @@ class RequestServices:
         """Fresh loaders spending the principal's organization's upstream budget."""
         tenant = principal.tenant if principal else None
         budget = UpstreamBudget(self.limiter, self.rate_policy, tenant)
-        return Loaders(self.upstreams, self.read, self.entities, budget.spend)
+        return Loaders(self.upstreams, self.read, self.entities, budget.spend, self.batching)
 
 
 Verify = Callable[[str, str | None], Awaitable[Principal]]

@@ -6,6 +6,7 @@ everything of its organization stale: the records, their relations, every list."
 from dataclasses import dataclass, field
 
 from connectors.base.changes import Change
+from connectors.base.local import LocalEntries
 from connectors.base.records import CaseRef
 from infra.cache import Cache
 from resolvers.loaders import ENTITIES, case_key
@@ -114,3 +115,10 @@ async def invalidate(cache: Cache, change: Change) -> None:
     stale = stale_entries(change)
     await cache.delete_many(sorted(stale.keys))
     await cache.delete_tagged(sorted(stale.tags))
+
+
+def evict_locally(local: LocalEntries, change: Change) -> None:
+    """Drop what a change makes stale from this process's first level (a change another
+    replica ingested, from the graph stream)."""
+    stale = stale_entries(change)
+    local.evict(stale.keys, stale.tags)

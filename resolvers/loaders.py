@@ -158,7 +158,7 @@ def failing_keys(
 ) -> Callable[[list[K]], Coroutine[Any, Any, list[V]]]:
     """A batch function whose failed keys hold their exception: aiodataloader fails exactly
     those keys, though its types do not say so."""
-    return cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], load)
+    return cast("Callable[[list[K]], Coroutine[Any, Any, list[V]]]", load)
 
 
 def batch_span(name: str, keys: Sequence[object]) -> AbstractContextManager[Span]:
@@ -191,8 +191,12 @@ class Loaders:
         read: ReadThrough,
         entities: Mapping[str, CachedEntity[Any]],
         spend: Spend | None = None,
+        batch: bool = True,
     ) -> None:
+        """`batch=False` gives every key its own upstream call (to measure what batching
+        saves)."""
         self._read = read
+        self._batch = batch
         self._entities = entities
         self._spend = spend
         self._upstreams = upstreams
@@ -395,7 +399,7 @@ class Loaders:
             with batch_span(name, keys):
                 return self._settle(await self._read.get_many(entity, keys, fetch))
 
-        return DataLoader(failing_keys(load))
+        return DataLoader(failing_keys(load), batch=self._batch)
 
     def _relation(
         self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[list[T]]]]
@@ -409,7 +413,7 @@ class Loaders:
                 settled = self._settle(await self._read.get_many(entity, keys, fetch))
             return [[] if items is None else items for items in settled]
 
-        return DataLoader(failing_keys(load))
+        return DataLoader(failing_keys(load), batch=self._batch)
 
     def _settle(self, outcomes: list[Outcome[T]]) -> list[T | UpstreamFailure | None]:
         """Values to return (their freshness noted) and failures to raise, key by key; one
@@ -450,7 +454,7 @@ class Loaders:
                 by_cache_key[key.cache_key()] = key
             return await inner.load_many([key.cache_key() for key in keys])
 
-        return DataLoader(load)
+        return DataLoader(load, batch=self._batch)
 
     def _by_case(
         self, name: str, fetch: Callable[[Sequence[r.CaseRef]], Awaitable[list[list[T]]]]
@@ -466,4 +470,4 @@ class Loaders:
         async def load(refs: list[r.CaseRef]) -> list[list[T]]:
             return await inner.load_many([case_key(ref) for ref in refs])
 
-        return DataLoader(load)
+        return DataLoader(load, batch=self._batch)

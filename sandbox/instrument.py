@@ -2,6 +2,7 @@
 request counting and fault injection around the system's own routes."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -12,7 +13,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.faults import BodyFault, FailureResponse, Faults, plain_failure
-from sandbox.stats import RequestStats
+from sandbox.stats import Call, RequestStats
 
 OperationOf = Callable[[Request], Awaitable[str]]
 """Names the operation of a request; the default is `<METHOD> <route template>`."""
@@ -40,6 +41,9 @@ def control_routes(stats: RequestStats, faults: Faults) -> list[Route]:
     async def read_traceparents(_: Request) -> Response:
         return JSONResponse(stats.traceparent_snapshot())
 
+    async def read_calls(_: Request) -> Response:
+        return JSONResponse(stats.calls_snapshot())
+
     async def reset_stats(_: Request) -> Response:
         stats.reset()
         return JSONResponse(stats.snapshot())
@@ -61,6 +65,7 @@ def control_routes(stats: RequestStats, faults: Faults) -> list[Route]:
         Route("/_stats", read_stats, methods=["GET"]),
         Route("/_stats/reset", reset_stats, methods=["POST"]),
         Route("/_stats/traceparents", read_traceparents, methods=["GET"]),
+        Route("/_stats/calls", read_calls, methods=["GET"]),
         Route("/_faults", set_faults, methods=["POST"]),
         Route("/_faults", read_faults, methods=["GET"]),
     ]
@@ -91,6 +96,7 @@ class Instrumentation:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
+        started = time.monotonic()
         request = Request(scope, receive)
         body = await request.body()  # after the body, `receive` answers only at disconnect
         operation = await self.operation_of(request)
@@ -112,6 +118,18 @@ class Instrumentation:
             await self.app(scope, replay, send)
         else:
             await self._faulty_answer(scope, replay, send, faulty)
+        self.stats.calls.append(
+            Call(
+                operation,
+                request.method,
+                request.url.path,
+                request.url.query,
+                tuple(request.headers.items()),
+                body,
+                started,
+                time.monotonic(),
+            )
+        )
 
     async def _faulty_answer(
         self, scope: Scope, receive: Receive, send: Send, fault: BodyFault

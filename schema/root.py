@@ -59,6 +59,7 @@ from schema.inputs import (
 )
 from schema.insights import Insights
 from schema.invoices import AccountBalance, Invoice
+from schema.lean import lean_resolvers
 from schema.member_mutations import MemberMutations
 from schema.order_mutations import OrderMutations
 from schema.orders import Delivery, Order
@@ -424,7 +425,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -432,3 +433,5 @@ def build_schema(
         types=[Delivery, Payment, Quote, Order, Invoice, Ticket, Booking, *RECOMMENDATIONS],
         extensions=list(extensions),
     )
+    lean_resolvers(schema)
+    return schema

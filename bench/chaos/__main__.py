@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from bench.chaos.report import Phase, Sample, table
-from bench.load import DASHBOARD, drive
+from bench.load import DASHBOARD, Answer, drive
 from bench.processes import process, sandbox_env
 from bench.redis_server import RedisServer, own_redis_server
 from portalgraph.demo import demo_token
@@ -66,7 +66,7 @@ async def run(url: str, access_token: str, port: int, redis: RedisServer) -> str
     samples: list[Sample] = []
     phases: list[Phase] = []
 
-    def observe(sent: float, latency_ms: float, response: httpx.Response) -> None:
+    def observe(sent: float, latency_ms: float, response: Answer) -> None:
         body = response.json() if response.status_code == 200 else {"errors": [{}]}
         sources = body.get("extensions", {}).get("sources", {}).values()
         stale = any(source["status"] == "stale" for source in sources)

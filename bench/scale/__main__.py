@@ -14,11 +14,9 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-import httpx
-
 from bench.__main__ import NO_CACHE, UNLIMITED
 from bench.chaos.report import Sample, percentile, recovery_s
-from bench.load import DASHBOARD, LoadResult, drive
+from bench.load import DASHBOARD, Answer, LoadResult, drive
 from bench.nginx import load_balancer
 from bench.processes import process, sandbox_env
 from bench.topologies import LocalCluster, SentinelGroup, free_port, local_cluster, sentinel_group
@@ -73,8 +71,8 @@ def failover(
     third into the run and restarted once another is promoted."""
     samples: list[Sample] = []
 
-    def observe(sent: float, latency_ms: float, response: httpx.Response) -> None:
-        failed = response.status_code != 200 or "errors" in response.json()
+    def observe(sent: float, latency_ms: float, response: Answer) -> None:
+        failed = response.failed
         samples.append(Sample(sent, latency_ms, failed, False))
 
     async def kill_and_restore() -> tuple[float, float, float]:

@@ -17,6 +17,8 @@ Keys are `<system>:<entity>:<id>`; authorization runs after the cache (records c
 customer), so one entry serves every tenant's check safely. `None` results are not cached; a
 TTL of 0 switches caching off for the entity type. Hits, misses and stale serves are counted
 per entity type (`infra.metrics`) and per request (`infra.tally`).
+Fresh entries are also kept decoded in this process for a moment (`connectors.base.local`),
+so that a hot entry costs neither a round trip nor decoding.
 An entity whose keys come in variants (a customer's list, once per filter) files each entry
 under the tag of its group, so an event can drop all variants at once (`CachedEntity.tag`).
 """
@@ -33,6 +35,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from connectors.base import deadline
 from connectors.base.errors import UpstreamError, UpstreamTimeout
+from connectors.base.local import LocalEntries
 from connectors.base.records import System
 from connectors.base.sources import current_report
 from infra.cache import Cache
@@ -117,9 +120,14 @@ def decode(entity: CachedEntity[T], raw: bytes | None) -> Entry[T] | None:
 class ReadThrough:
     """The gateway's cache in front of the ports; one per process, shared by all requests."""
 
-    def __init__(self, cache: Cache, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, cache: Cache, clock: Callable[[], datetime], local: LocalEntries | None = None
+    ) -> None:
+        """`local`: the first level in this process (none by default); `cache` must then be
+        its `Evicting` wrapper of the shared cache, so that invalidations reach it."""
         self.cache = cache
         self._clock = clock
+        self.local = local if local is not None else LocalEntries(ttl_s=0, max_entries=0)
         self._flights: dict[str, asyncio.Future[Outcome[Any]]] = {}
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -131,17 +139,22 @@ class ReadThrough:
         """Per key, in key order: an entry (stale ones flagged) or an upstream error."""
         if entity.ttl_s <= 0:  # caching switched off for this entity type
             return await self._uncached(keys, fetch)
-        stored = await self.cache.get_many([entity.key(key) for key in keys])
+        generation = self.local.generation
         now = self._clock()
-        kept = {key: e for key, raw in zip(keys, stored, strict=True) if (e := decode(entity, raw))}
-        found: dict[str, Outcome[T]] = {}
-        revalidate: list[str] = []
-        missing: list[str] = []
 
         def age(entry: Entry[T]) -> float:
             return (now - entry.as_of).total_seconds()
 
-        for key in dict.fromkeys(keys):
+        found: dict[str, Outcome[T]] = self._from_local(entity, keys, age)
+        in_process = set(found)
+        asked = [key for key in dict.fromkeys(keys) if key not in found]
+        stored = await self.cache.get_many([entity.key(key) for key in asked]) if asked else []
+        kept = {
+            key: e for key, raw in zip(asked, stored, strict=True) if (e := decode(entity, raw))
+        }
+        revalidate: list[str] = []
+        missing: list[str] = []
+        for key in asked:
             entry = kept.get(key)
             if entry is not None and age(entry) < 2 * entity.ttl_s:
                 found[key] = entry
@@ -164,8 +177,43 @@ class ReadThrough:
                     found[key] = replace(entry, stale=True)
                 else:
                     found[key] = outcome
+        self._keep_local(entity, found, in_process, age, generation)
         self._report(entity, list(found.values()))
         return [found[key] for key in keys]
+
+    def _from_local(
+        self, entity: CachedEntity[T], keys: Sequence[str], age: Callable[[Entry[T]], float]
+    ) -> dict[str, Outcome[T]]:
+        """The fresh entries of `keys` this process holds decoded."""
+        if not self.local.enabled:
+            return {}
+        found: dict[str, Outcome[T]] = {}
+        for key in keys:
+            entry = self.local.get(entity.key(key))
+            if entry is not None and age(entry) < entity.ttl_s:
+                found[key] = entry
+        return found
+
+    def _keep_local(
+        self,
+        entity: CachedEntity[T],
+        found: dict[str, Outcome[T]],
+        in_process: set[str],
+        age: Callable[[Entry[T]], float],
+        generation: int,
+    ) -> None:
+        """Keep the fresh entries read from the shared cache or the upstream in this process,
+        for the rest of their freshness (at most the first level's TTL)."""
+        if not self.local.enabled:
+            return
+        group_of = entity.group_of
+        for key, outcome in found.items():
+            if key in in_process or not isinstance(outcome, Entry) or outcome.value is None:
+                continue
+            if not outcome.stale:
+                tag = entity.tag(group_of(key)) if group_of else None
+                left = entity.ttl_s - max(0.0, age(outcome))
+                self.local.put(entity.key(key), outcome, left, tag, generation)
 
     async def _uncached(self, keys: Sequence[str], fetch: Fetch[T]) -> list[Outcome[T]]:
         try:

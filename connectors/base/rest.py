@@ -3,11 +3,11 @@ batch reads in upstream-sized chunks, bounded paging, and regrouping results in 
 the keys asked for."""
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import httpx
+import orjson
 
 from connectors.base.errors import UpstreamRefused
 from connectors.base.guard import Guard
@@ -32,7 +32,7 @@ RefusalReader = Callable[[int, Any], UpstreamRefused | None]
 
 def _json_or_none(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content)
+        return orjson.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -59,6 +59,26 @@ async def test_bombs_and_huge_bodies_never_reach_an_upstream(
     assert upstream.total() == 0
 
 
+async def test_a_measure_remembered_for_a_document_still_follows_its_variables(
+    gateway_url: str, tokens: Tokens, upstream: Upstream
+) -> None:
+    """Measures are kept per document and the sizes its variables give: the same document
+    asks for little, then for too much, then for little again."""
+    query = """query($n: Int) { orders(first: $n) { edges { node { lines { total { amount } }
+        invoices { payments { refunds { amount { amount } } }
+        documents { versions { edges { node { id } } } } } } } } }"""
+    headers = {"Authorization": f"Bearer {await tokens('anna')}"}
+    async with httpx.AsyncClient(base_url=gateway_url, headers=headers, timeout=30) as http:
+        answers = [
+            (await http.post("/graphql", json={"query": query, "variables": {"n": n}})).json()
+            for n in (1, 100, 1)
+        ]
+    small, big, again = answers
+    assert "errors" not in small, small
+    assert too_complex(big, "cost"), big
+    assert again["data"] == small["data"]
+
+
 def limited(
     sandbox: Sandbox, redis_url: str, redis_prefix: str, **settings: Any
 ) -> AbstractContextManager[str]:

@@ -1,0 +1,98 @@
+"""The benchmark's scenarios (`bench.scenarios`) through a real gateway: the upstream requests
+each query makes, cold and warm, pinned, so that a regression in batching or caching fails
+here rather than only slowing the benchmark down. Timings are the benchmark's business."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.__main__ import NO_CACHE
+from bench.scenarios import SCENARIOS, Scenario, Variables
+from portalgraph.settings import parse_pairs
+from sandbox.server import Sandbox
+from tests.stack import GraphQLClient, Tokens, Upstream, running_gateway
+
+COLD = [s for s in SCENARIOS.values() if not s.cached]
+CACHED = [s for s in SCENARIOS.values() if s.cached]
+NO_TTL = parse_pairs(NO_CACHE)
+
+
+@pytest.fixture
+def counters(own_sandbox: Sandbox) -> Upstream:
+    upstream = Upstream(own_sandbox)
+    upstream.reset()
+    return upstream
+
+
+def cache_lookups(url: str) -> dict[str, float]:
+    """The gateway's cache lookups so far by result (hit, miss), over every entity type."""
+    totals: dict[str, float] = {"hit": 0.0, "miss": 0.0}
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith("portalgraph_cache_lookups_total{"):
+            for result in totals:
+                if f'result="{result}"' in line:
+                    totals[result] += float(line.rsplit(" ", 1)[1])
+    return totals
+
+
+async def variables_of(scenario: Scenario, client: GraphQLClient) -> Variables:
+    async def ask(query: str, variables: Mapping[str, object] | None) -> Mapping[str, Any]:
+        return await client.query(query, dict(variables or {}))
+
+    return await scenario.prepare(ask)
+
+
+async def run(scenario: Scenario, client: GraphQLClient, variables: Variables, n: int) -> None:
+    data = await client.query(scenario.query, dict(variables(n)))
+    for payload in data.values():
+        assert not (isinstance(payload, dict) and payload.get("userErrors")), payload
+
+
+@pytest.mark.parametrize("scenario", COLD, ids=lambda s: s.name)
+async def test_a_cold_query_makes_one_request_per_entity_type_and_level(
+    scenario: Scenario, own_sandbox: Sandbox, own_tokens: Tokens, counters: Upstream
+) -> None:
+    with running_gateway(own_sandbox, cache_ttl_s=NO_TTL) as url:
+        client = GraphQLClient(url, await own_tokens(scenario.user, mfa=scenario.mfa))
+        variables = await variables_of(scenario, client)
+        for n in range(2):  # no cache: the second query asks the upstreams again
+            counters.reset()
+            await run(scenario, client, variables, n)
+            assert counters.total() == scenario.upstream_per_query
+        await client.aclose()
+
+
+@pytest.mark.parametrize("scenario", CACHED, ids=lambda s: s.name)
+async def test_a_warm_query_asks_only_for_what_it_writes(
+    scenario: Scenario, own_sandbox: Sandbox, own_tokens: Tokens, counters: Upstream
+) -> None:
+    with running_gateway(own_sandbox) as url:
+        client = GraphQLClient(url, await own_tokens(scenario.user, mfa=scenario.mfa))
+        variables = await variables_of(scenario, client)
+        await run(scenario, client, variables, 0)  # warms the cache
+        counters.reset()
+        before = cache_lookups(url)
+        await run(scenario, client, variables, 1)
+        after = cache_lookups(url)
+        await client.aclose()
+    assert counters.total() == scenario.upstream_per_query
+    assert after["miss"] == before["miss"]  # every record read came from the cache
+    assert after["hit"] > before["hit"]
+
+
+async def test_the_naive_configuration_asks_per_key(
+    own_sandbox: Sandbox, own_tokens: Tokens, counters: Upstream
+) -> None:
+    """What the benchmark's naive configuration is measured against: without batching the
+    dashboard asks the ERP for each order's lines, deliveries and invoices one by one."""
+    dashboard = SCENARIOS["dashboard-cold"]
+    with running_gateway(own_sandbox, cache_ttl_s=NO_TTL, loader_batching=False) as url:
+        client = GraphQLClient(url, await own_tokens(dashboard.user))
+        data = await client.query(dashboard.query)
+        await client.aclose()
+    orders = len(data["orders"]["edges"])
+    erp = counters.counts("erp")
+    assert erp["GetOrderLines"] == erp["GetDeliveriesByOrders"] == orders
+    assert counters.total() > dashboard.upstream_per_query + 2 * orders
