@@ -92,18 +92,18 @@ class Pipeline:
                 entries += await self.stream.read_group(
                     INBOX, GROUP, self._consumer, BATCH, READ_TIMEOUT_S
                 )
-                unfinished = [entry for entry in entries if not await self.process(entry)]
-                if unfinished:  # an upstream failed: try those again soon, not at the next claim
-                    recovering = True
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                else:
-                    backoff = 0.1
+                once = {entry.id: entry for entry in entries}  # own pending may be claimed too
+                unfinished = [entry for entry in once.values() if not await self.process(entry)]
+                failed = bool(unfinished)  # an upstream failed: again soon, not at the next claim
             except Exception:
                 log.exception("processing %s failed; retrying in %.1fs", INBOX, backoff)
+                failed = True
+            if failed:
                 recovering = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            else:
+                backoff = 0.1
 
     async def process(self, entry: Entry) -> bool:
         """Read back, invalidate, publish once (keyed by the inbox id), acknowledge; True when
