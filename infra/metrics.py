@@ -68,6 +68,13 @@ CACHE_LOOKUPS = Counter(
     "Cache lookups by entity type and result (hit, miss, stale: served stale on failure).",
     ["entity", "result"],
 )
+RESPONSE_CACHE = Counter(
+    "portalgraph_response_cache",
+    "Queries by what the response cache did: hit (answered from it), miss (executed, and "
+    "cached if it could be), bypass (not cacheable: a mutation, `Cache-Control: no-cache` or "
+    "`no-store`, a WebSocket, the cache off).",
+    ["result"],
+)
 CIRCUIT_STATE = Enum(
     "portalgraph_circuit_state",
     "The circuit breaker state of each upstream system.",
@@ -160,6 +167,10 @@ def count_cache(entity: str, hits: int, misses: int) -> None:
         CACHE_LOOKUPS.labels(entity, "hit").inc(hits)
     if misses:
         CACHE_LOOKUPS.labels(entity, "miss").inc(misses)
+
+
+def count_response_cache(result: Literal["hit", "miss", "bypass"]) -> None:
+    RESPONSE_CACHE.labels(result).inc()
 
 
 def cache_stale_served(entity: str, count: int = 1) -> None:

@@ -42,6 +42,7 @@ from infra.rendering import Renderer
 from infra.usage import MemoryUsage, RedisUsage, UsageStore
 from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
+from portalgraph.cached_responses import CachePolicy, CacheResponses
 from portalgraph.derived_files import privacy_export_file, qr_bill_file, rendition_file
 from portalgraph.draining import GoingAway, WebSocketDrain
 from portalgraph.extensions import (
@@ -66,6 +67,7 @@ from portalgraph.pipeline import Pipeline
 from portalgraph.portal import portal_routes
 from portalgraph.ratelimits import RateLimits, RatePolicy
 from portalgraph.realtime import start_realtime
+from portalgraph.response_cache import EntityEvictions, ResponseCache
 from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
@@ -181,7 +183,11 @@ def user_admin(settings: Settings) -> UserAdmin:
 
 
 def schema_extensions(
-    settings: Settings, infra: Infrastructure, sink: AuditSink, clock: Clock
+    settings: Settings,
+    infra: Infrastructure,
+    sink: AuditSink,
+    clock: Clock,
+    responses: ResponseCache | None = None,
 ) -> list[Callable[[], SchemaExtension]]:
     """In the order their hooks run: audit around everything; then, while parsing, rate limits
     and trusted documents; before validation, the operation limits; the rest around execution."""
@@ -208,15 +214,31 @@ def schema_extensions(
     extensions.append(partial(OperationLimits, limits=limits, measured=measured))
     if not (settings.introspection or settings.demo_mode):
         extensions.append(DisableIntrospection)
+    # after authentication's refusal, around execution only
+    cached = [] if responses is None else [
+        partial(CacheResponses, cache=responses, policy=cache_policy(settings))
+    ]  # fmt: skip
     return [
         *extensions,
         partial(RequireAuthentication, allow_anonymous_introspection=settings.demo_mode),
         # last of the validation hooks, so that refusals before it stand
         partial(CachedValidation, maxsize=settings.document_cache_size),
+        *cached,
         partial(MaskUnexpectedErrors, detailed=settings.demo_mode),
         RecordUsage,
         EventCursor,
     ]
+
+
+def cache_policy(settings: Settings) -> CachePolicy:
+    return CachePolicy(settings.response_cache_ttl_s, settings.response_cache_max_ttl_s)
+
+
+def response_cache(settings: Settings, clock: Clock) -> ResponseCache | None:
+    """This process's response cache; None when it is switched off."""
+    if settings.response_cache_max_ttl_s <= 0 or settings.response_cache_max_bytes <= 0:
+        return None
+    return ResponseCache(settings.response_cache_max_bytes, clock)
 
 
 def rate_policy(settings: Settings) -> RatePolicy:
@@ -265,7 +287,8 @@ def create_app(
     )
     infra = open_infrastructure(settings)
     sink = AuditSink(settings.audit_sink)
-    schema = build_schema(schema_extensions(settings, infra, sink, clock))
+    responses = response_cache(settings, clock)
+    schema = build_schema(schema_extensions(settings, infra, sink, clock, responses))
     view = GatewayView(
         schema,
         runtime.request_services,
@@ -295,6 +318,9 @@ def create_app(
             configs = upstream_configs(settings, guards)
             ports = await build_adapters(configs, settings.adapters, stack)
             local = LocalEntries(settings.cache_local_ttl_s, settings.cache_local_max_entries)
+            if responses is not None:  # answers go with the entries they read
+                local.follow(EntityEvictions(responses))
+                stack.callback(responses.clear)
             cache = Evicting(infra.cache, local)  # what invalidates, evicts locally too
             read = ReadThrough(cache, clock, local)
             stack.push_async_callback(read.aclose)  # before the adapters its refreshes use

@@ -113,6 +113,14 @@ class Settings(BaseSettings):
     """How long each process keeps fresh entries decoded in memory (0: not at all); what
     another replica invalidated may be served this long, unless its event arrives first."""
     cache_local_max_entries: int = Field(10_000, ge=1)
+    response_cache_ttl_s: float = Field(2.0, ge=0)
+    """How long each process may answer a query again, to the same caller, from its response
+    cache (0: only operations marked `@cached(ttl:)`); evicted sooner by the changes of what
+    the answer read, by the caller's own mutations and when an entity it read goes stale."""
+    response_cache_max_ttl_s: float = Field(30.0, ge=0)
+    """The longest `@cached(ttl:)` an operation may ask for (0: no response cache at all)."""
+    response_cache_max_bytes: int = Field(64 * 1024 * 1024, ge=0)
+    """Memory each process spends on cached answers (LRU)."""
 
     # limits
     rate_limit_window_s: float = Field(60.0, gt=0)

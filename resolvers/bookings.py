@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from connectors.base import records as r
 from connectors.base.ports import ListFilter
+from connectors.base.reads import valid_until
 from resolvers.access import owned
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, NotFound
@@ -43,8 +44,15 @@ class BookingFilter:
         return (
             (not self.statuses or booking.status in self.statuses)
             and (not self.offering_ids or booking.offering_id in self.offering_ids)
-            and (self.upcoming is None or (booking.start > now) == self.upcoming)
+            and (self.upcoming is None or self._upcoming(booking, now) == self.upcoming)
         )
+
+    @staticmethod
+    def _upcoming(booking: r.Booking, now: datetime) -> bool:
+        if booking.start > now:
+            valid_until(booking.start)
+            return True
+        return False
 
 
 def seats_of(offering: r.ServiceOffering, participants: int) -> int:
@@ -69,7 +77,10 @@ async def available_slots(ctx: Context, offering_id: str, first: date, last: dat
     if await offering(ctx, offering_id) is None:
         raise NotFound("service offering")
     found: list[r.Slot] = await ctx.loaders.slots.load(SlotRange(offering_id, first, last))
-    return [slot for slot in found if slot.start > ctx.now and slot.capacity_left > 0]
+    shown = [slot for slot in found if slot.start > ctx.now and slot.capacity_left > 0]
+    if shown:  # until the first one starts
+        valid_until(min(slot.start for slot in shown))
+    return shown
 
 
 async def slot_with_offering(

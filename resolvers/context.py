@@ -1,12 +1,13 @@
 """The typed per-request context every resolver receives as `info.context`."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from auth.principal import Principal
+from connectors.base.reads import valid_until
 from infra.flags import FeatureFlags
 from infra.usage import UsageStore
 from resolvers.downloads import DownloadLinks
@@ -53,7 +54,11 @@ class Context:
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The day of `now`; an answer derived from it changes at midnight (the response
+        cache is told)."""
+        today = self.now.date()
+        valid_until(datetime.combine(today + timedelta(days=1), time(), self.now.tzinfo))
+        return today
 
     @property
     def tenant(self) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from auth.principal import Principal
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError
+from connectors.base.reads import untracked, valid_until
 from resolvers.consents import NO_EMAIL, email_of
 from resolvers.context import Context
 from resolvers.derived_files import PRIVACY_EXPORT, derived_url
@@ -78,10 +79,13 @@ async def systems(ctx: Context, request: r.PrivacyRequest) -> dict[r.System, str
     """How far each system got: as the CRM recorded it, or the running job's progress."""
     if request.outcomes:
         return {outcome.system: outcome.status for outcome in request.outcomes}
+    untracked("a privacy job's progress")
     return await ctx.privacy.progress(request.id)
 
 
 def downloadable(request: r.PrivacyRequest, now: datetime) -> bool:
+    if request.expires_at is not None and request.expires_at > now:
+        valid_until(request.expires_at)
     return (
         request.type == "EXPORT"
         and request.status in DOWNLOADABLE

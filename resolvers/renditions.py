@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError
 from connectors.base.ports import DocumentPort
+from connectors.base.reads import untracked
 from infra.cache import Cache
 from infra.rendering import Renderer, RenderFailed, read_input
 
@@ -167,6 +168,7 @@ async def views(
         if upstream is not None and upstream.status == READY:
             return RenditionView(kind, READY, upstream.mime_type, served=True)
         if renditions.renders(version):
+            untracked("the gateway's renditions")
             status = await renditions.status(document, version, kind)
             return RenditionView(kind, status, PNG, served=status == READY)
         status = PENDING if upstream is not None and upstream.status == PENDING else UNAVAILABLE

@@ -29,6 +29,7 @@ from resolvers.errors import NotFound, Unauthenticated, is_unexpected
 from schema.address_mutations import AddressMutations
 from schema.booking_mutations import BookingMutations
 from schema.bookings import Booking, ServiceOffering, Slot
+from schema.cached import declare_cached
 from schema.cases import Case
 from schema.common import SCALARS, Connection, Node, connection, external_id
 from schema.consents import ConsentMutations, ConsentQueries
@@ -434,4 +435,5 @@ def build_schema(
         extensions=list(extensions),
     )
     lean_resolvers(schema)
+    declare_cached(schema._schema)
     return schema

@@ -28,7 +28,7 @@ import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -36,6 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 from connectors.base import deadline
 from connectors.base.errors import UpstreamError, UpstreamTimeout
 from connectors.base.local import LocalEntries
+from connectors.base.reads import current_reads, filling, untracked
 from connectors.base.records import System
 from connectors.base.sources import current_report
 from infra.cache import Cache
@@ -138,6 +139,7 @@ class ReadThrough:
     ) -> list[Outcome[T]]:
         """Per key, in key order: an entry (stale ones flagged) or an upstream error."""
         if entity.ttl_s <= 0:  # caching switched off for this entity type
+            untracked(f"{entity.namespace} is not cached")
             return await self._uncached(keys, fetch)
         generation = self.local.generation
         now = self._clock()
@@ -179,7 +181,21 @@ class ReadThrough:
                     found[key] = outcome
         self._keep_local(entity, found, in_process, age, generation)
         self._report(entity, list(found.values()))
+        self._note_reads(entity, found)
         return [found[key] for key in keys]
+
+    def _note_reads(self, entity: CachedEntity[T], found: dict[str, Outcome[T]]) -> None:
+        """The entries an answer read, for the response cache (`connectors.base.reads`)."""
+        reads = current_reads()
+        if reads is None:
+            return
+        group_of = entity.group_of
+        for key, outcome in found.items():
+            if not isinstance(outcome, Entry) or outcome.stale:
+                reads.untracked = reads.untracked or f"{entity.namespace} failed or is stale"
+                continue
+            tag = entity.tag(group_of(key)) if group_of else None
+            reads.entry(entity.key(key), tag, outcome.as_of + timedelta(seconds=entity.ttl_s))
 
     def _from_local(
         self, entity: CachedEntity[T], keys: Sequence[str], age: Callable[[Entry[T]], float]
@@ -320,7 +336,8 @@ class ReadThrough:
         self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
     ) -> dict[str, Outcome[T]]:
         try:
-            values = await fetch(keys)
+            with filling():
+                values = await fetch(keys)
         except UpstreamError as error:
             return dict.fromkeys(keys, error)
         as_of = self._stamp()

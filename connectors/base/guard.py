@@ -18,6 +18,7 @@ from connectors.base import deadline
 from connectors.base.breaker import BreakerPolicy, CircuitBreaker
 from connectors.base.bulkhead import Bulkhead
 from connectors.base.errors import UpstreamError, UpstreamRejected, UpstreamTimeout
+from connectors.base.reads import upstream_called
 from connectors.base.records import System
 from connectors.base.retry import RetryPolicy, with_retries
 from connectors.base.sources import current_report, request_id
@@ -122,3 +123,4 @@ class Guard:
         report = current_report()
         if report is not None and attempted:
             report.call(self.system, seconds)
+            upstream_called()

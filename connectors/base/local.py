@@ -8,19 +8,29 @@ then, and at most for its TTL, this level may serve what another replica has jus
 invalidated: the bound on cross-replica staleness the TTL sets.
 
 A fill that began before an eviction of its key is not kept, so a read racing a write on this
-replica cannot put the old record back here. Entries are shared by
-every request: records are frozen dataclasses and resolvers never change the lists they get.
+replica cannot put the old record back here. Whatever caches more in this process, built from
+these entries (the response cache), follows the same evictions (`LocalEntries.follow`).
+Entries are shared by every request: records are frozen dataclasses and resolvers never change
+the lists they get.
 """
 
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from infra.cache import Cache, CacheStats
 
 RECENT_EVICTIONS = 256
 """Evictions remembered, to tell whether one since a fill began concerned its key."""
+
+
+class Follower(Protocol):
+    """A cache built from this level's entries, evicted with them."""
+
+    def evict(self, keys: frozenset[str], tags: frozenset[str]) -> None: ...
+
+    def clear(self) -> None: ...
 
 
 class LocalEntries:
@@ -39,6 +49,12 @@ class LocalEntries:
         self._evictions: deque[tuple[int, frozenset[str], frozenset[str]]] = deque(
             maxlen=RECENT_EVICTIONS
         )
+        self._followers: list[Follower] = []
+
+    def follow(self, follower: "Follower") -> None:
+        """Tell `follower` of every eviction (keys, tags) from now on; all keys and tags when
+        the level is cleared."""
+        self._followers.append(follower)
 
     @property
     def enabled(self) -> bool:
@@ -78,12 +94,16 @@ class LocalEntries:
         for tag in tags:
             for key in self._tagged.pop(tag, set()):
                 self._entries.pop(key, None)
+        for follower in self._followers:
+            follower.evict(keys, tags)
 
     def clear(self) -> None:
         self.generation += 1
         self._evictions.clear()  # so no fill under way is kept
         self._entries.clear()
         self._tagged.clear()
+        for follower in self._followers:
+            follower.clear()
 
     def _untouched(self, key: str, tag: str | None, since: int) -> bool:
         newer = [(keys, tags) for generation, keys, tags in self._evictions if generation > since]

@@ -1,0 +1,204 @@
+"""Answers queries again from the response cache (`portalgraph.response_cache`): a hit skips
+execution and encoding, and nothing else. Authentication, rate limits, usage counting (with
+its consent check), audit and metrics run for every request as they do for a fresh answer.
+
+The key is everything an answer can depend on besides the entities it reads: the document,
+operation name and variables; the caller (every claim of the principal but the token's expiry
+and session id, so the subject, organization, roles, scopes and second factor); the
+negotiated locale; the base URL of download links. Feature flags are evaluated from the
+principal and the organization's segment, an entity read like any other. A cached answer is
+therefore only ever served to the principal it was computed for.
+
+Cached: queries over HTTP whose answer has no error, read only fresh entity cache entries
+(no upstream call outside the read-through cache, nothing stale, none of the gateway's own
+state) and consulted only systems that answered. It is served until the first of: its TTL
+(`@cached(ttl:)`, at most the maximum setting, or the default setting), the first entity it
+read going stale, the first value it derived from the clock changing (`connectors.base.reads`),
+an eviction of anything it read, a mutation by its caller. Not looked up with
+`Cache-Control: no-cache` (the fresh answer replaces the cached one) or `no-store` (not kept
+either).
+
+A hit answers as a fresh answer from a warm entity cache would: the same `data`,
+`extensions.sources` naming the systems it consulted with no upstream call; it adds an `Age`
+header (seconds since it was computed), and fields "as of now" (`sync.asOf` of a record read
+nowhere) say when that was.
+"""
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+
+import orjson
+from graphql import ExecutionResult, IntValueNode, VariableNode, get_operation_ast
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from auth.principal import Principal
+from connectors.base.reads import Reads, recording
+from connectors.base.sources import current_report
+from infra.metrics import count_response_cache
+from portalgraph.response_cache import Answer, ResponseCache, subject_dependency
+from resolvers.context import Context
+from resolvers.subscriptions import StreamContext
+from schema.cached import CACHED
+
+PRINCIPAL_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Principal) if f.name not in {"expires_at", "session_id"}
+)
+"""What of a principal can change an answer: all but what differs between two tokens of one
+login (checked by the tests: a new claim is part of the key unless excluded here)."""
+
+
+Key = tuple[object, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class CachePolicy:
+    default_ttl_s: float
+    """For queries without `@cached(ttl:)`; 0: only those with it are cached."""
+    max_ttl_s: float
+    """The most `@cached(ttl:)` may ask for; 0: nothing is cached."""
+
+
+class CacheResponses(SchemaExtension):
+    """Put it after `RequireAuthentication`, so that anonymous callers never reach it.
+
+    Example:
+        build_schema([..., partial(CacheResponses, cache=cache, policy=policy)])
+    """
+
+    def __init__(self, cache: ResponseCache, policy: CachePolicy) -> None:
+        self.cache = cache
+        self.policy = policy
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if (
+            execution.result is not None  # refused (anonymous)
+            or not isinstance(context, Context)
+            or context.principal is None
+        ):
+            yield
+            return
+        kind = execution.operation_type
+        if kind is OperationType.MUTATION:
+            yield
+            self.cache.evict([subject_dependency(context.principal.subject)])
+            return
+        plan = self._plan(context) if kind is OperationType.QUERY else None
+        if plan is None:
+            count_response_cache("bypass")
+            yield
+            return
+        key, ttl_s, directives = plan
+        if "no-store" in directives:
+            count_response_cache("bypass")
+            yield
+            return
+        answer = None if "no-cache" in directives else self.cache.get(key)
+        if answer is not None:
+            count_response_cache("hit")
+            self._serve(context, answer)
+            yield
+            return
+        count_response_cache("bypass" if "no-cache" in directives else "miss")
+        since, reads = self.cache.begin(), Reads()
+        with recording(reads):
+            yield
+        self._keep(context, key, ttl_s, reads, since)
+
+    def _plan(self, context: Context) -> tuple[Key, float, frozenset[str]] | None:
+        """The answer's key, its TTL and the request's cache directives; None when it is not
+        to be cached."""
+        request, response = context.request, context.response
+        if (
+            isinstance(context, StreamContext)
+            or not isinstance(request, Request)
+            or not isinstance(response, Response)
+        ):
+            return None
+        ttl_s = self._ttl_s()
+        if ttl_s <= 0:
+            return None
+        execution = self.execution_context
+        try:
+            variables = orjson.dumps(execution.variables or {}, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # a value JSON cannot say (an upload)
+            return None
+        principal = context.principal
+        key = (
+            execution.query,
+            execution.operation_name,
+            variables,
+            tuple(getattr(principal, name) for name in PRINCIPAL_FIELDS),
+            context.locale,
+            context.downloads.base_url,
+        )
+        header = request.headers.get("cache-control", "")
+        directives = frozenset(part.strip().lower() for part in header.split(","))
+        return key, ttl_s, directives
+
+    def _ttl_s(self) -> float:
+        """`@cached(ttl:)` of the operation, within the maximum; else the default."""
+        policy, execution = self.policy, self.execution_context
+        document = execution.graphql_document
+        operation = (
+            get_operation_ast(document, execution.operation_name) if document is not None else None
+        )
+        for directive in (operation.directives or ()) if operation is not None else ():
+            if directive.name.value != CACHED.name:
+                continue
+            for argument in directive.arguments or ():
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    return min(float(value.value), policy.max_ttl_s)
+                if isinstance(value, VariableNode):
+                    given = (execution.variables or {}).get(value.name.value)
+                    if isinstance(given, int):
+                        return min(float(given), policy.max_ttl_s)
+        return min(policy.default_ttl_s, policy.max_ttl_s)
+
+    def _serve(self, context: Context, answer: Answer) -> None:
+        report = current_report()
+        if report is not None:
+            for system in answer.systems:
+                report.consulted(system)
+        age = max(0.0, (context.now - answer.stored_at).total_seconds())
+        context.response.headers["Age"] = str(int(age))
+        self.execution_context.result = ExecutionResult(data=answer.data())
+
+    def _keep(self, context: Context, key: Key, ttl_s: float, reads: Reads, since: int) -> None:
+        result, report = self.execution_context.result, current_report()
+        if (
+            not isinstance(result, ExecutionResult)
+            or result.errors
+            or result.data is None
+            or reads.untracked is not None
+            or report is None
+            or any(s.error or s.stale_as_of for s in report.systems.values())
+            or context.principal is None
+        ):
+            return
+        stored_at = context.now
+        expires_at = stored_at + timedelta(seconds=ttl_s)
+        if reads.valid_until is not None:
+            expires_at = min(expires_at, reads.valid_until)
+        if expires_at <= stored_at:
+            return
+        dependencies = frozenset(
+            [
+                *(f"key:{k}" for k in reads.keys),
+                *(f"tag:{t}" for t in reads.tags),
+                subject_dependency(context.principal.subject),
+            ]
+        )
+        answer = Answer.of(result.data, tuple(report.systems), stored_at, expires_at)
+        self.cache.put(key, answer, dependencies, since, _key_bytes(key))
+
+
+def _key_bytes(key: Key) -> int:
+    """Roughly what the key holds: its document and variables."""
+    return sum(len(part) for part in key if isinstance(part, str | bytes))
