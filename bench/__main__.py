@@ -174,7 +174,7 @@ def plan_of(scenario: Scenario, gateway: str, token: str, body: Body, port: int)
     reset_stats(port)
 
     async def once() -> Answer:
-        async with session_for(gateway, token, 1) as session:
+        async with session_for(gateway, token, 1, scenario.headers) as session:
             return await post(session, body(0))
 
     answer = asyncio.run(once())
@@ -198,7 +198,8 @@ def measure(
     def body(n: int) -> Mapping[str, object]:
         return {"query": scenario.query, "variables": variables(n)}
 
-    asyncio.run(drive(gateway.url, token, body, scenario.concurrency, WARMUP_S))
+    headers = scenario.headers
+    asyncio.run(drive(gateway.url, token, body, scenario.concurrency, WARMUP_S, None, headers))
     plan = plan_of(scenario, gateway.url, token, body, port)
     reset_stats(port)
     hits_before, misses_before = cache_lookups(gateway.url)
@@ -235,7 +236,7 @@ async def run(
     loop = asyncio.get_running_loop()
     stop_at = loop.time() + seconds
     load, critical = await asyncio.gather(
-        drive(url, token, body, scenario.concurrency, seconds),
+        drive(url, token, body, scenario.concurrency, seconds, None, scenario.headers),
         replay_until(plan, stop_at),
     )
     return load, critical

@@ -80,10 +80,12 @@ async def post(session: aiohttp.ClientSession, body: Mapping[str, object]) -> An
     return Answer(response.status, parsed if isinstance(parsed, dict) else {})
 
 
-def session_for(url: str, token: str, concurrency: int) -> aiohttp.ClientSession:
+def session_for(
+    url: str, token: str, concurrency: int, headers: Mapping[str, str] | None = None
+) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         base_url=url,
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", **(headers or {})},
         connector=aiohttp.TCPConnector(limit=concurrency),
         timeout=aiohttp.ClientTimeout(total=TIMEOUT_S),
     )
@@ -96,14 +98,16 @@ async def drive(
     concurrency: int,
     seconds: float,
     observe: Observer | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """Run `concurrency` clients for `seconds`; an answer with `errors`, without `data` or
-    not 200 counts as an error (and its latency as any other's)."""
+    """Run `concurrency` clients for `seconds`, each request with `headers` besides the token;
+    an answer with `errors`, without `data` or not 200 counts as an error (and its latency as
+    any other's)."""
     body = body_of(query)
     latencies: list[float] = []
     errors = 0
     sequence = 0
-    async with session_for(url, token, concurrency) as session:
+    async with session_for(url, token, concurrency, headers) as session:
         stop_at = time.monotonic() + seconds
 
         async def client() -> None:

@@ -88,16 +88,15 @@ class CacheResponses(SchemaExtension):
             yield
             self.cache.evict([subject_dependency(context.principal.subject)])
             return
-        plan = self._plan(context) if kind is OperationType.QUERY else None
+        directives = _cache_control(context)
+        plan = None
+        if kind is OperationType.QUERY and "no-store" not in directives:
+            plan = self._plan(context)
         if plan is None:
             count_response_cache("bypass")
             yield
             return
-        key, ttl_s, directives = plan
-        if "no-store" in directives:
-            count_response_cache("bypass")
-            yield
-            return
+        key, ttl_s = plan
         answer = None if "no-cache" in directives else self.cache.get(key)
         if answer is not None:
             count_response_cache("hit")
@@ -110,16 +109,8 @@ class CacheResponses(SchemaExtension):
             yield
         self._keep(context, key, ttl_s, reads, since)
 
-    def _plan(self, context: Context) -> tuple[Key, float, frozenset[str]] | None:
-        """The answer's key, its TTL and the request's cache directives; None when it is not
-        to be cached."""
-        request, response = context.request, context.response
-        if (
-            isinstance(context, StreamContext)
-            or not isinstance(request, Request)
-            or not isinstance(response, Response)
-        ):
-            return None
+    def _plan(self, context: Context) -> tuple[Key, float] | None:
+        """The answer's key and TTL; None when it is not to be cached."""
         ttl_s = self._ttl_s()
         if ttl_s <= 0:
             return None
@@ -137,9 +128,7 @@ class CacheResponses(SchemaExtension):
             context.locale,
             context.downloads.base_url,
         )
-        header = request.headers.get("cache-control", "")
-        directives = frozenset(part.strip().lower() for part in header.split(","))
-        return key, ttl_s, directives
+        return key, ttl_s
 
     def _ttl_s(self) -> float:
         """`@cached(ttl:)` of the operation, within the maximum; else the default."""
@@ -197,6 +186,20 @@ class CacheResponses(SchemaExtension):
         )
         answer = Answer.of(result.data, tuple(report.systems), stored_at, expires_at)
         self.cache.put(key, answer, dependencies, since, _key_bytes(key))
+
+
+def _cache_control(context: Context) -> frozenset[str]:
+    """The request's `Cache-Control` directives; `no-store` for what is no plain HTTP request
+    (a WebSocket, a stream), which is never cached."""
+    request, response = context.request, context.response
+    if (
+        isinstance(context, StreamContext)
+        or not isinstance(request, Request)
+        or not isinstance(response, Response)
+    ):
+        return frozenset({"no-store"})
+    header = request.headers.get("cache-control", "")
+    return frozenset(part.strip().lower() for part in header.split(","))
 
 
 def _key_bytes(key: Key) -> int:
