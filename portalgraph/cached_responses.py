@@ -24,8 +24,9 @@ header (seconds since it was computed), and fields "as of now" (`sync.asOf` of a
 nowhere) say when that was.
 """
 
+import asyncio
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import orjson
@@ -36,6 +37,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from auth.principal import Principal
+from connectors.base import deadline
 from connectors.base.reads import Reads, recording
 from connectors.base.sources import current_report
 from infra.metrics import count_response_cache
@@ -73,7 +75,7 @@ class CacheResponses(SchemaExtension):
         self.cache = cache
         self.policy = policy
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         context = execution.context
         if (
@@ -97,17 +99,37 @@ class CacheResponses(SchemaExtension):
             yield
             return
         key, ttl_s = plan
-        answer = None if "no-cache" in directives else self.cache.get(key)
+        fresh = "no-cache" in directives
+        answer = None if fresh else await self._answer(key)
         if answer is not None:
             count_response_cache("hit")
             self._serve(context, answer)
             yield
             return
-        count_response_cache("bypass" if "no-cache" in directives else "miss")
-        since, reads = self.cache.begin(), Reads()
-        with recording(reads):
-            yield
-        self._keep(context, key, ttl_s, reads, since)
+        count_response_cache("bypass" if fresh else "miss")
+        leading = self.cache.take_off(key)
+        answer = None
+        try:
+            since, reads = self.cache.begin(), Reads()
+            with recording(reads):
+                yield
+            answer = self._keep(context, key, ttl_s, reads, since)
+        finally:
+            if leading:
+                self.cache.land(key, answer)
+
+    async def _answer(self, key: Key) -> Answer | None:
+        """The cached answer, or the one being computed for the same key (waited for within
+        the request's deadline); None: this request executes."""
+        found = self.cache.get(key)
+        flight = self.cache.flight(key) if found is None else None
+        if flight is None:
+            return found
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                return await asyncio.shield(flight)
+        except TimeoutError:
+            return None
 
     def _plan(self, context: Context) -> tuple[Key, float] | None:
         """The answer's key and TTL; None when it is not to be cached."""
@@ -159,7 +181,10 @@ class CacheResponses(SchemaExtension):
         context.response.headers["Age"] = str(int(age))
         self.execution_context.result = ExecutionResult(data=answer.data())
 
-    def _keep(self, context: Context, key: Key, ttl_s: float, reads: Reads, since: int) -> None:
+    def _keep(
+        self, context: Context, key: Key, ttl_s: float, reads: Reads, since: int
+    ) -> Answer | None:
+        """The answer, kept if it may be; None if it may not be served again."""
         result, report = self.execution_context.result, current_report()
         if (
             not isinstance(result, ExecutionResult)
@@ -170,13 +195,13 @@ class CacheResponses(SchemaExtension):
             or any(s.error or s.stale_as_of for s in report.systems.values())
             or context.principal is None
         ):
-            return
-        stored_at = context.now
-        expires_at = stored_at + timedelta(seconds=ttl_s)
+            return None
+        stored_at = context.now  # what it says is as of then
+        expires_at = self.cache.now() + timedelta(seconds=ttl_s)
         if reads.valid_until is not None:
             expires_at = min(expires_at, reads.valid_until)
-        if expires_at <= stored_at:
-            return
+        if expires_at <= self.cache.now():
+            return None
         dependencies = frozenset(
             [
                 *(f"key:{k}" for k in reads.keys),
@@ -185,7 +210,8 @@ class CacheResponses(SchemaExtension):
             ]
         )
         answer = Answer.of(result.data, tuple(report.systems), stored_at, expires_at)
-        self.cache.put(key, answer, dependencies, since, _key_bytes(key))
+        kept = self.cache.put(key, answer, dependencies, since, _key_bytes(key))
+        return answer if kept else None
 
 
 def _cache_control(context: Context) -> frozenset[str]:

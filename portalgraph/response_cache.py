@@ -6,6 +6,9 @@ dependencies, the strings whose eviction makes it stale:
     tag:<entity cache tag>    a customer's list it read, in any variant
     subject:<token subject>   its caller, whose own mutations evict all their answers
 
+Concurrent identical queries share one execution (`flight`, `land`): the first computes the
+answer, the others wait for it rather than execute too, as when an answer expires under load.
+
 The entity cache's first level tells it of every eviction (`LocalEntries.follow`): those of
 this replica's writes and webhooks, and those other replicas ingested, from the graph stream.
 An answer computed while one of its dependencies was evicted is not kept (`begin`, `put`), so
@@ -19,6 +22,7 @@ keeping its own answers for a few seconds needs no coordination: the bound on cr
 staleness is the first level's.
 """
 
+import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -90,9 +94,13 @@ class ResponseCache:
         self.generation = 0
         """Moves on with every eviction; an execution notes it when it begins."""
         self._evictions: deque[tuple[int, frozenset[str]]] = deque(maxlen=RECENT_EVICTIONS)
+        self._flights: dict[Hashable, asyncio.Future[Answer | None]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def now(self) -> datetime:
+        return self._clock()
 
     def get(self, key: Hashable) -> Answer | None:
         kept = self._entries.get(key)
@@ -103,6 +111,24 @@ class ResponseCache:
             return None
         self._entries.move_to_end(key)
         return kept.answer
+
+    def flight(self, key: Hashable) -> "asyncio.Future[Answer | None] | None":
+        """The answer to `key` being computed now, if it is."""
+        return self._flights.get(key)
+
+    def take_off(self, key: Hashable) -> bool:
+        """Become the one computing `key`'s answer (False: another already is); whoever takes
+        off must `land`."""
+        if key in self._flights:
+            return False
+        self._flights[key] = asyncio.get_running_loop().create_future()
+        return True
+
+    def land(self, key: Hashable, answer: Answer | None) -> None:
+        """The answer computed (None: none to share), for those waiting for it."""
+        flight = self._flights.pop(key, None)
+        if flight is not None and not flight.done():
+            flight.set_result(answer)
 
     def begin(self) -> int:
         """The generation to pass to `put` for an answer whose execution begins now."""
