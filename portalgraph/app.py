@@ -448,8 +448,9 @@ def create_app(
                     ORGANIZATION_HEADER,
                     "GraphQL-Require-Preflight",
                     REQUEST_ID_HEADER,
+                    "Cache-Control",  # no-cache, no-store: past the response cache
                 ],
-                expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+                expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Age"],
                 max_age=600,
             ),
             Middleware(CsrfGuard, path="/graphql"),

@@ -9,7 +9,8 @@ negotiated locale; the base URL of download links. Feature flags are evaluated f
 principal and the organization's segment, an entity read like any other. A cached answer is
 therefore only ever served to the principal it was computed for.
 
-Cached: queries over HTTP whose answer has no error, read only fresh entity cache entries
+Cached: queries over HTTP, but the provider staff's (audited with the IDs they were
+answered), whose answer has no error, read only fresh entity cache entries
 (no upstream call outside the read-through cache, nothing stale, none of the gateway's own
 state) and consulted only systems that answered. It is served until the first of: its TTL
 (`@cached(ttl:)`, at most the maximum setting, or the default setting), the first entity it
@@ -36,6 +37,7 @@ from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from auth.policy import is_staff
 from auth.principal import Principal
 from connectors.base import deadline
 from connectors.base.reads import Reads, recording
@@ -132,16 +134,18 @@ class CacheResponses(SchemaExtension):
             return None
 
     def _plan(self, context: Context) -> tuple[Key, float] | None:
-        """The answer's key and TTL; None when it is not to be cached."""
+        """The answer's key and TTL; None when it is not to be cached: staff's reads are
+        audited with the IDs their answers hold (`portalgraph.audit`), which a hit's encoded
+        answer would not show."""
         ttl_s = self._ttl_s()
-        if ttl_s <= 0:
+        principal = context.principal
+        if ttl_s <= 0 or principal is None or is_staff(principal):
             return None
         execution = self.execution_context
         try:
             variables = orjson.dumps(execution.variables or {}, option=orjson.OPT_SORT_KEYS)
         except TypeError:  # a value JSON cannot say (an upload)
             return None
-        principal = context.principal
         key = (
             execution.query,
             execution.operation_name,

@@ -120,6 +120,16 @@ async def test_every_other_caller_or_input_misses(client: Any) -> None:
     assert luc["viewer"]["user"]["username"] == "luc"  # its own answer, now cached for luc
 
 
+async def test_staff_reads_are_never_cached_being_audited_with_what_they_returned(
+    client: Any,
+) -> None:
+    sandra = await client("sandra")
+    for _ in range(2):
+        response = await sandra.post("{ viewer { user { username } } }")
+        assert response.json()["data"]["viewer"]["user"]["username"] == "sandra"
+        assert not hit(response)
+
+
 async def test_answers_with_errors_and_mutations_are_never_cached(client: Any) -> None:
     anna = await client("anna")
     for _ in range(2):
