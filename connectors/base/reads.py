@@ -13,11 +13,12 @@ The record lives in a context variable set per operation, like the source report
 (a background refresh, a mutation) nothing is recorded.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from connectors.base.scoped import scoped
 
 
 @dataclass
@@ -50,23 +51,13 @@ def current_reads() -> Reads | None:
     return _READS.get()
 
 
-@contextmanager
-def recording(reads: Reads) -> Iterator[Reads]:
-    token = _READS.set(reads)
-    try:
-        yield reads
-    finally:
-        _READS.reset(token)
+def recording(reads: Reads) -> AbstractContextManager[Reads | None]:
+    return scoped(_READS, reads)
 
 
-@contextmanager
-def filling() -> Iterator[None]:
+def filling() -> AbstractContextManager[bool]:
     """Upstream calls made inside are the read-through cache's fills: tracked by its keys."""
-    token = _FILLING.set(True)
-    try:
-        yield
-    finally:
-        _FILLING.reset(token)
+    return scoped(_FILLING, True)
 
 
 def untracked(reason: str) -> None:

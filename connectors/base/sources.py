@@ -8,14 +8,14 @@ lives in a context variable set per request, like the deadline; outside a reques
 recorded.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from connectors.base.errors import UpstreamError
 from connectors.base.records import System
+from connectors.base.scoped import scoped
 
 
 @dataclass
@@ -85,10 +85,5 @@ def request_id() -> str:
     return report.request_id if report is not None else "-"
 
 
-@contextmanager
-def reporting(report: SourceReport) -> Iterator[SourceReport]:
-    token = _REPORT.set(report)
-    try:
-        yield report
-    finally:
-        _REPORT.reset(token)
+def reporting(report: SourceReport) -> AbstractContextManager[SourceReport | None]:
+    return scoped(_REPORT, report)

@@ -72,22 +72,31 @@ async def test_a_cold_query_makes_one_request_per_entity_type_and_level(
         await client.aclose()
 
 
-@pytest.mark.parametrize("scenario", EXECUTED_WARM, ids=lambda s: s.name)
-async def test_a_warm_query_asks_only_for_what_it_writes(
-    scenario: Scenario, own_sandbox: Sandbox, own_tokens: Tokens, counters: Upstream
-) -> None:
-    with running_gateway(own_sandbox) as url:
-        client = GraphQLClient(url, await own_tokens(scenario.user, mfa=scenario.mfa))
+async def run_again(
+    scenario: Scenario, sandbox: Sandbox, tokens: Tokens, counters: Upstream
+) -> tuple[httpx.Response, dict[str, float]]:
+    """The scenario's second request on a fresh gateway, and the entity cache lookups it made
+    by result (the upstream requests it made are left in `counters`)."""
+    with running_gateway(sandbox) as url:
+        client = GraphQLClient(url, await tokens(scenario.user, mfa=scenario.mfa))
         variables = await variables_of(scenario, client)
         await run(scenario, client, variables, 0)  # warms the cache
         counters.reset()
         before = cache_lookups(url)
-        await run(scenario, client, variables, 1)
+        again = await run(scenario, client, variables, 1)
         after = cache_lookups(url)
         await client.aclose()
+    return again, {result: after[result] - before[result] for result in after}
+
+
+@pytest.mark.parametrize("scenario", EXECUTED_WARM, ids=lambda s: s.name)
+async def test_a_warm_query_asks_only_for_what_it_writes(
+    scenario: Scenario, own_sandbox: Sandbox, own_tokens: Tokens, counters: Upstream
+) -> None:
+    _, lookups = await run_again(scenario, own_sandbox, own_tokens, counters)
     assert counters.total() == scenario.upstream_per_query
-    assert after["miss"] == before["miss"]  # every record read came from the cache
-    assert after["hit"] > before["hit"]
+    assert lookups["miss"] == 0  # every record read came from the cache
+    assert lookups["hit"] > 0
 
 
 @pytest.mark.parametrize("scenario", ANSWERED_AGAIN, ids=lambda s: s.name)
@@ -95,18 +104,10 @@ async def test_a_repeated_query_costs_no_upstream_request_and_no_cache_lookup(
     scenario: Scenario, own_sandbox: Sandbox, own_tokens: Tokens, counters: Upstream
 ) -> None:
     """A response cache hit: nothing upstream, no loader, so no entity cache lookup either."""
-    with running_gateway(own_sandbox) as url:
-        client = GraphQLClient(url, await own_tokens(scenario.user, mfa=scenario.mfa))
-        variables = await variables_of(scenario, client)
-        await run(scenario, client, variables, 0)
-        counters.reset()
-        before = cache_lookups(url)
-        again = await run(scenario, client, variables, 1)
-        after = cache_lookups(url)
-        await client.aclose()
+    again, lookups = await run_again(scenario, own_sandbox, own_tokens, counters)
     assert "age" in again.headers  # answered from the response cache
     assert counters.total() == scenario.upstream_per_query == 0
-    assert after == before
+    assert lookups == {"hit": 0, "miss": 0}
 
 
 async def test_the_naive_configuration_asks_per_key(

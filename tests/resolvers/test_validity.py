@@ -34,7 +34,8 @@ def ticket(sla: r.SlaClock) -> r.Ticket:
 
 def test_the_percentage_elapsed_is_valid_until_its_next_tenth() -> None:
     now = CREATED + timedelta(hours=1)  # 10.0 % of 10 hours
-    with recording(Reads()) as reads:
+    reads = Reads()
+    with recording(reads):
         assert sla_percent_elapsed(clock(), CREATED, now) == 10.0
     # 10.05 % of 10 hours: 3618 s after creation, when it rounds to 10.1
     assert reads.valid_until == CREATED + timedelta(seconds=3618)
@@ -45,7 +46,8 @@ def test_the_percentage_elapsed_is_valid_until_its_next_tenth() -> None:
 
 def test_the_status_is_valid_until_a_due_date_passes() -> None:
     now = CREATED + timedelta(seconds=3599)  # 9.997 %: the next tenth comes after the due date
-    with recording(Reads()) as reads:
+    reads = Reads()
+    with recording(reads):
         sla_status(ticket(clock(responded=False)), now)
     assert reads.valid_until == CREATED + timedelta(hours=1)  # the first response is due
     assert sla_status(ticket(clock(responded=False)), reads.valid_until) == "ON_TRACK"
@@ -60,6 +62,7 @@ def test_nothing_is_recorded_outside_an_answer() -> None:
 def test_a_day_derived_answer_is_valid_until_midnight() -> None:
     context = object.__new__(Context)
     context.now = datetime(2026, 3, 10, 23, 59, 30, tzinfo=UTC)
-    with recording(Reads()) as reads:
+    reads = Reads()
+    with recording(reads):
         assert context.today.day == 10
     assert reads.valid_until == datetime(2026, 3, 11, tzinfo=UTC)
