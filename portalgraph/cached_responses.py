@@ -89,6 +89,7 @@ class CacheResponses(SchemaExtension):
             return
         kind = execution.operation_type
         if kind is OperationType.MUTATION:
+            count_response_cache("bypass")
             yield
             self.cache.evict([subject_dependency(context.principal.subject)])
             return

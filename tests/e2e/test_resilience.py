@@ -234,8 +234,10 @@ async def test_the_gateway_serves_through_a_redis_outage_and_uses_redis_again_af
     token = await tokens("anna")
     with (
         own_redis_server() as server,
-        # without the in-process first level, so that every read shows in Redis
-        running_gateway(sandbox, redis_url=server.url, cache_local_ttl_s=0) as url,
+        # without the in-process first level and response cache: every read shows in Redis
+        running_gateway(
+            sandbox, redis_url=server.url, cache_local_ttl_s=0, response_cache_ttl_s=0
+        ) as url,
     ):
         before = await ask(url, token)
         assert cached_keys(server)

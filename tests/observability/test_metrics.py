@@ -12,6 +12,7 @@ from tests.stack import GraphQLClient, Tokens, Upstream, running_gateway
 UPSTREAM = "portalgraph_upstream_requests_total"
 CACHE = "portalgraph_cache_lookups_total"
 OPERATIONS = "portalgraph_graphql_requests_total"
+RESPONSES = "portalgraph_response_cache_total"
 
 
 async def test_dashboard_twice_moves_each_counter_by_its_traffic(
@@ -21,8 +22,11 @@ async def test_dashboard_twice_moves_each_counter_by_its_traffic(
     before = scrape(fresh_gateway_url)
     await client.query(DASHBOARD)
     after_first = scrape(fresh_gateway_url)
-    await client.query(DASHBOARD)
+    executed = await client.post(DASHBOARD, None, **{"Cache-Control": "no-cache"})  # not answered
+    assert "errors" not in executed.json()  # from the response cache: executed again
     after_second = scrape(fresh_gateway_url)
+    await client.query(DASHBOARD)  # answered from the response cache
+    after_third = scrape(fresh_gateway_url)
     await client.aclose()
 
     for system, expected in EXPECTED_DASHBOARD_REQUESTS.items():
@@ -47,11 +51,17 @@ async def test_dashboard_twice_moves_each_counter_by_its_traffic(
     assert delta(after_first, after_second, CACHE, result="miss") == 0
     assert delta(before, after_first, CACHE, entity="erp:orders-of-customer", result="miss") == 1
 
+    assert delta(after_second, after_third, UPSTREAM) == 0
+    assert delta(after_second, after_third, CACHE) == 0  # no loader ran
+    assert delta(after_second, after_third, RESPONSES, result="hit") == 1
+    assert delta(before, after_third, RESPONSES, result="miss") == 1
+    assert delta(before, after_third, RESPONSES, result="bypass") == 1
+
     labels = {"operation": "Dashboard", "type": "query"}
-    assert delta(before, after_second, OPERATIONS, outcome="ok", **labels) == 2
+    assert delta(before, after_third, OPERATIONS, outcome="ok", **labels) == 3
     assert (
-        delta(before, after_second, "portalgraph_graphql_request_duration_seconds_count", **labels)
-        == 2
+        delta(before, after_third, "portalgraph_graphql_request_duration_seconds_count", **labels)
+        == 3
     )
 
 
