@@ -11,6 +11,7 @@ webhooks, the event stream) are declared here too, so a dashboard can rely on th
     set_bulkhead_queue_depth("erp", 3)      # resilience: callers waiting for a slot
     subscription_opened("caseUpdated") / subscription_closed("caseUpdated")
     event_delivered("order.status_changed")
+    subscription_executed()                 # multiplex: one payload for a group of subscribers
     webhook_verified("stripe", "ok" | "bad_signature" | "stale" | "duplicate")
     set_event_lag("events", seconds)        # age of the oldest event not yet consumed
 """
@@ -99,6 +100,11 @@ SUBSCRIPTIONS_OPEN = Gauge(
 )
 EVENTS_DELIVERED = Counter(
     "portalgraph_events_delivered", "Graph events delivered to subscribers by type.", ["event"]
+)
+SUBSCRIPTION_EXECUTIONS = Counter(
+    "portalgraph_subscription_executions",
+    "Subscription payloads executed: one per event and group of subscribers sharing a "
+    "document, its variables and an authorization scope (graphql-transport-ws).",
 )
 WEBHOOK_VERIFICATIONS = Counter(
     "portalgraph_webhook_verifications",
@@ -194,6 +200,10 @@ def subscription_closed(subscription: str) -> None:
 
 def event_delivered(event: str, count: int = 1) -> None:
     EVENTS_DELIVERED.labels(event).inc(count)
+
+
+def subscription_executed() -> None:
+    SUBSCRIPTION_EXECUTIONS.inc()
 
 
 def webhook_verified(source: str, outcome: str) -> None:

@@ -54,6 +54,7 @@ from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
 from portalgraph.multipart import read_form
+from portalgraph.multiplex import Multiplexer
 from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from portalgraph.sse import ResumableSSETransport
@@ -196,6 +197,8 @@ class GatewayView(GraphQL[Context, None]):
         self._verify = verify
         self.token_leeway_s = token_leeway_s
         """How long past its `exp` a token is still accepted (the verifier's leeway)."""
+        self.multiplexer = Multiplexer(schema, self.encode_json)
+        """Shares one execution per event among equal graphql-transport-ws subscriptions."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As strawberry's, but the request is closed once answered: its spooled upload files

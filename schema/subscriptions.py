@@ -183,8 +183,7 @@ class Subscription:
             on = next((ref for ref in change.related if ref.type in CaseType.__members__), None)
             if on is None or subject not in (None, on) or await resolve_case(info, on) is None:
                 return None
-            thread = await threads.messages(info.context, on)
-            found = next((m for m in thread if m.id == change.entity_id), None)
+            found = await threads.message(info.context, on, change.entity_id)
             return Message.of(found, info) if found else None
 
         return await stream(info, ("tickets",), after, {"message.created"}, message)
