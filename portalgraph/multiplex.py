@@ -29,7 +29,7 @@ from strawberry.schema import BaseSchema
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from infra.metrics import subscription_executed
+from infra.metrics import subscription_executed, subscription_grouped
 from resolvers.subscriptions import SHARED_START, StreamContext
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,14 @@ class Group:
     def join(self, operation_id: str, cursor: str) -> Member:
         member = Member(self, operation_id, cursor, self._multiplexer.backlog)
         self.members.add(member)
+        subscription_grouped(0, 1)
         return member
 
     def leave(self, member: Member) -> None:
-        self.members.discard(member)
+        if member not in self.members:
+            return
+        self.members.remove(member)
+        subscription_grouped(0, -1)
         if not self.members:
             self._multiplexer.discard(self)
             self._task.cancel()
@@ -159,7 +163,7 @@ class Group:
         finally:
             self._multiplexer.discard(self)
             for member in list(self.members):
-                member.offer(outcome)
+                member.offer(outcome)  # each leaves once it has sent it
 
     async def _execute(self) -> Outcome:
         """Broadcast each result; answers how the execution ended."""
@@ -213,6 +217,7 @@ class Seat:
             shared = replace(self._context, last_event_id=position, shared=True)
             group = Group(self._multiplexer, self._key, shared, self._request)
             self._multiplexer.groups[self._key] = group
+            subscription_grouped(1, 0)
         self.member = group.join(self._operation_id, position)
         return True
 
@@ -240,6 +245,7 @@ class Multiplexer:
     def discard(self, group: Group) -> None:
         if self.groups.get(group.key) is group:
             del self.groups[group.key]
+            subscription_grouped(-1, 0)
 
     def frame(self, result: ExecutionResult) -> Frame:
         """The result as a `next` message's payload, encoded once for every member."""

@@ -126,12 +126,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         multiplexer: Multiplexer | None = getattr(self.view, "multiplexer", None)
+        seat = None
         if multiplexer is not None:
             request = Request(operation.query, operation.variables, operation.operation_name)
             seat = multiplexer.seat(self.context, operation.id, request)
-            _SEAT.set(seat)  # the operation's own task: its context is its own
-            SHARED_START.set(seat.take if seat is not None else None)
-        await super().run_operation(operation)
+        _SEAT.set(seat)  # the operation's own task: its context is its own
+        SHARED_START.set(seat.take if seat is not None else None)
+        try:
+            await super().run_operation(operation)
+        finally:  # completed, failed or cancelled (the connection closed) at any point
+            if seat is not None and seat.member is not None:
+                seat.member.group.leave(seat.member)
 
     async def _send_result_stream(
         self, operation: Operation[Context, None], result_source: StreamResult
@@ -146,20 +151,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         ends; a subscriber that lagged behind continues on its own from its last event."""
         websocket = self.websocket
         assert isinstance(websocket, TextFrames)  # the view's adapter
-        try:
-            while not operation.completed:
-                outcome = await member.next()
-                if outcome is None:
-                    await self._resume(operation, member.cursor)
-                    return
-                if isinstance(outcome, Failed):
-                    await operation.send_initial_errors(outcome.errors)
-                    return
-                if isinstance(outcome, Ended):
-                    return
-                await websocket.send_text(member.message(outcome))
-        finally:
-            member.group.leave(member)
+        while not operation.completed:
+            outcome = await member.next()
+            if outcome is None:
+                await self._resume(operation, member.cursor)
+                return
+            if isinstance(outcome, Failed):
+                await operation.send_initial_errors(outcome.errors)
+                return
+            if isinstance(outcome, Ended):
+                return
+            await websocket.send_text(member.message(outcome))
 
     async def _resume(self, operation: Operation[Context, None], cursor: str) -> None:
         SHARED_START.set(None)
