@@ -34,8 +34,6 @@ from resolvers.subscriptions import SHARED_START, StreamContext
 
 log = logging.getLogger(__name__)
 
-BACKLOG = 256
-"""Payloads a subscriber may have waiting for its socket before it continues on its own."""
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
@@ -225,9 +223,9 @@ class Seat:
 class Multiplexer:
     """The groups of one gateway process."""
 
-    def __init__(
-        self, schema: BaseSchema, encode: Callable[[Any], bytes], backlog: int = BACKLOG
-    ) -> None:
+    def __init__(self, schema: BaseSchema, encode: Callable[[Any], bytes], backlog: int) -> None:
+        """`backlog`: payloads a subscriber may have waiting for its socket before it continues
+        on its own (`ws_shared_backlog`)."""
         self.schema = schema
         self.backlog = backlog
         self.groups: dict[Hashable, Group] = {}

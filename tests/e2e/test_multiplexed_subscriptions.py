@@ -120,3 +120,26 @@ async def test_a_completed_subscriber_leaves_its_group_and_the_others_continue(
         rest = await bodies(second, "1", 1)
     assert both == ["both", "both"]
     assert rest == ["second only"]
+
+
+async def test_a_subscriber_that_falls_behind_continues_alone_and_misses_nothing(
+    live_sandbox: Sandbox, live_tokens: Tokens
+) -> None:
+    """With no backlog allowed, each subscriber falls behind its group at the first payload:
+    it resumes on an execution of its own after the last event it was sent."""
+    token = await live_tokens("anna")
+    subscribers = gauge("subscribers")
+    with live_gateway(live_sandbox, ws_shared_backlog=0) as url:
+        async with ws_client(url, token) as first, ws_client(url, token) as second:
+            await first.start("1", MESSAGES)
+            await second.start("1", MESSAGES)
+
+            async def joined() -> bool:
+                return gauge("subscribers") - subscribers == 2
+
+            await wait_until(joined)
+            sent = [f"behind-{index}" for index in range(EVENTS)]
+            for body in sent:
+                await post_message(live_sandbox, body)
+            received = [await bodies(first, "1", EVENTS), await bodies(second, "1", EVENTS)]
+    assert received == [sent, sent]
