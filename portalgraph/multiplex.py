@@ -187,36 +187,29 @@ class Group:
         return ENDED
 
 
+@dataclass
 class Seat:
     """A subscriber's offer to share: `take` (called by `open_changes` once the subscriber's
     checks passed) puts it into the group of its key, made if there is none."""
 
-    def __init__(
-        self,
-        multiplexer: "Multiplexer",
-        key: Hashable,
-        context: StreamContext,
-        request: Request,
-        operation_id: str,
-    ) -> None:
-        self._multiplexer = multiplexer
-        self._key = key
-        self._context = context
-        self._request = request
-        self._operation_id = operation_id
-        self.member: Member | None = None
+    multiplexer: "Multiplexer"
+    key: Hashable
+    context: StreamContext
+    request: Request
+    operation_id: str
+    member: Member | None = None
 
     def take(self) -> bool:
-        feed = self._context.feed
+        feed = self.context.feed
         assert feed is not None  # group_key answers None without a feed
         position = feed.fanout.position
-        group = self._multiplexer.groups.get(self._key)
+        group = self.multiplexer.groups.get(self.key)
         if group is None:
-            shared = replace(self._context, last_event_id=position, shared=True)
-            group = Group(self._multiplexer, self._key, shared, self._request)
-            self._multiplexer.groups[self._key] = group
+            shared = replace(self.context, last_event_id=position, shared=True)
+            group = Group(self.multiplexer, self.key, shared, self.request)
+            self.multiplexer.groups[self.key] = group
             subscription_grouped(1, 0)
-        self.member = group.join(self._operation_id, position)
+        self.member = group.join(self.operation_id, position)
         return True
 
 

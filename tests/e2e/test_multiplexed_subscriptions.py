@@ -33,6 +33,15 @@ def executions() -> float:
     return REGISTRY.get_sample_value("portalgraph_subscription_executions_total") or 0.0
 
 
+async def joined(subscribers: float, more: int) -> None:
+    """Until `more` subscribers than `subscribers` are in shared executions."""
+
+    async def grouped() -> bool:
+        return gauge("subscribers") - subscribers == more
+
+    await wait_until(grouped)
+
+
 async def bodies(client: WsClient, op_id: str, count: int) -> list[str]:
     return [(await client.next(op_id))["data"]["messageAdded"]["body"] for _ in range(count)]
 
@@ -104,18 +113,12 @@ async def test_a_completed_subscriber_leaves_its_group_and_the_others_continue(
         await first.start("1", MESSAGES)
         await second.start("1", MESSAGES)
 
-        async def joined() -> bool:
-            return gauge("subscribers") - subscribers == 2
-
-        await wait_until(joined)
+        await joined(subscribers, 2)
         await post_message(live_sandbox, "both")
         both = await bodies(first, "1", 1) + await bodies(second, "1", 1)
         await first.send({"id": "1", "type": "complete"})
 
-        async def left() -> bool:
-            return gauge("subscribers") - subscribers == 1
-
-        await wait_until(left)
+        await joined(subscribers, 1)  # the first left
         await post_message(live_sandbox, "second only")
         rest = await bodies(second, "1", 1)
     assert both == ["both", "both"]
@@ -134,10 +137,7 @@ async def test_a_subscriber_that_falls_behind_continues_alone_and_misses_nothing
             await first.start("1", MESSAGES)
             await second.start("1", MESSAGES)
 
-            async def joined() -> bool:
-                return gauge("subscribers") - subscribers == 2
-
-            await wait_until(joined)
+            await joined(subscribers, 2)
             sent = [f"behind-{index}" for index in range(EVENTS)]
             for body in sent:
                 await post_message(live_sandbox, body)
