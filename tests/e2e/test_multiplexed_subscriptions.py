@@ -121,6 +121,7 @@ async def test_a_completed_subscriber_leaves_its_group_and_the_others_continue(
         await joined(subscribers, 1)  # the first left
         await post_message(live_sandbox, "second only")
         rest = await bodies(second, "1", 1)
+    await joined(subscribers, 0)  # released, so that the next test counts from here
     assert both == ["both", "both"]
     assert rest == ["second only"]
 
@@ -142,4 +143,5 @@ async def test_a_subscriber_that_falls_behind_continues_alone_and_misses_nothing
             for body in sent:
                 await post_message(live_sandbox, body)
             received = [await bodies(first, "1", EVENTS), await bodies(second, "1", EVENTS)]
+        await joined(subscribers, 0)
     assert received == [sent, sent]
