@@ -1,7 +1,12 @@
 """Fan-out: N subscribers of `messageAdded` on one gateway replica (graphql-transport-ws),
 events at a fixed rate (the sandbox CRM records a message and sends its signed webhook), and
 per delivered event the latency from the gateway's receipt of the webhook (`receivedAt` in
-the payload's extensions) to the client; plus the gateway's resident memory per subscriber.
+the payload's extensions) to the client; the gateway's CPU time per event while the events are
+sent and delivered (`/proc`); plus the gateway's resident memory per subscriber.
+
+Every subscriber is the same user: the gateway's per-principal and per-organization rate
+limits (600 and 3,000 operations a minute) would refuse most of 1,000 subscriptions, so they are
+raised for this benchmark (`refused` counts the subscriptions answered with an error anyway).
 
 Knobs (environment): BENCH_FANOUT_SUBSCRIBERS (default "10,100,1000"), BENCH_FANOUT_RATE
 (events per second, default 10), BENCH_FANOUT_SECONDS (default 10), BENCH_REDIS_URL (default:
@@ -13,6 +18,7 @@ import contextlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from bench.load import LoadResult
-from bench.processes import process, sandbox_env
+from bench.processes import cpu_seconds, process, sandbox_env
 from portalgraph.demo import demo_token
 from sandbox.seed import MUSTER, build_seed, parse_now
 from schema.common import global_id
@@ -32,6 +38,10 @@ from schema.common import global_id
 QUERY = "subscription($subject: ID) { messageAdded(subjectId: $subject) { body } }"
 DRAIN_S = 30.0
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+UNLIMITED = {
+    "PORTALGRAPH_RATE_LIMIT_PER_PRINCIPAL": "1000000",
+    "PORTALGRAPH_RATE_LIMIT_PER_ORGANIZATION": "1000000",
+}
 
 
 def resident_kib(pid: int) -> int:
@@ -60,6 +70,7 @@ class Tally:
 
     def __init__(self) -> None:
         self.count = 0
+        self.refused = 0
         self.expected = -1
         self.done = asyncio.Event()
 
@@ -91,6 +102,8 @@ class Subscriber:
                 received = datetime.fromisoformat(message["payload"]["extensions"]["receivedAt"])
                 self.latencies_ms.append((time.time() - received.timestamp()) * 1000)
                 self.tally.add()
+            elif message.get("type") == "error":
+                self.tally.refused += 1
 
 
 async def send_events(crm_url: str, ticket: str, rate: float, seconds: float) -> int:
@@ -115,8 +128,8 @@ async def round_of(
     pid: int,
     rate: float,
     seconds: float,
-) -> tuple[LoadResult, int, float]:
-    """One measurement: latencies, delivered events, KiB per subscriber."""
+) -> "Round":
+    """One measurement."""
     baseline = resident_kib(pid)
     ws_url = gateway.replace("http://", "ws://") + "/graphql"
     subject = global_id("Ticket", "crm", ticket)
@@ -130,16 +143,32 @@ async def round_of(
     await asyncio.sleep(1.0)  # let the gateway settle the subscriptions before measuring
     per_subscriber = (resident_kib(pid) - baseline) / subscribers
     tally.expected = int(rate * seconds) * subscribers
+    cpu_before = cpu_seconds(pid)
     sent = await send_events(crm_url, ticket, rate, seconds)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(tally.done.wait(), DRAIN_S)
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / max(1, sent)
     for socket in sockets:
         await socket.close()
     for listener in listeners:
         listener.cancel()
     await asyncio.gather(*listeners, return_exceptions=True)
     latencies = [ms for c in clients for ms in c.latencies_ms]
-    return LoadResult(len(latencies), 0, seconds, latencies), sent * subscribers, per_subscriber
+    return Round(
+        LoadResult(len(latencies), tally.refused, seconds, latencies),
+        sent * subscribers,
+        per_subscriber,
+        cpu_ms,
+    )
+
+
+@dataclass(frozen=True)
+class Round:
+    result: LoadResult
+    """Deliveries and their latencies; `errors` are the subscriptions refused."""
+    expected: int
+    kib_per_subscriber: float
+    cpu_ms_per_event: float
 
 
 def run(port: int) -> None:
@@ -157,10 +186,13 @@ def run(port: int) -> None:
         f"{seconds:.0f} s, event stream in {'Redis' if redis else 'memory'}; latency from "
         "webhook receipt to client\n"
     )
-    print("| subscribers | delivered | p50 ms | p99 ms | max ms | RSS per subscriber |")
-    print("|------------:|----------:|-------:|-------:|-------:|-------------------:|")
+    print(
+        "| subscribers | delivered | refused | p50 ms | p99 ms | max ms | gateway CPU ms/event "
+        "| RSS per subscriber |"
+    )
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|")
     sandbox_args = ["sandbox", "--port", str(port), "--webhook-url", f"{gateway}/webhooks"]
-    env: dict[str, Any] = {**sandbox_env(port), "PORTALGRAPH_POLLING": "false"}
+    env: dict[str, Any] = {**sandbox_env(port), **UNLIMITED, "PORTALGRAPH_POLLING": "false"}
     if redis:
         env |= {"PORTALGRAPH_REDIS_URL": redis, "PORTALGRAPH_CACHE_PREFIX": prefix}
     try:
@@ -170,7 +202,7 @@ def run(port: int) -> None:
                 serve = ["serve", "--host", "127.0.0.1", "--port", str(gateway_port)]
                 with process(serve, env, f"{gateway}/readyz") as child:
                     crm = f"http://127.0.0.1:{port + 3}"
-                    result, expected, kib = asyncio.run(
+                    measured = asyncio.run(
                         round_of(
                             subscribers,
                             gateway,
@@ -182,10 +214,12 @@ def run(port: int) -> None:
                             seconds,
                         )
                     )
+                result = measured.result
                 print(
-                    f"| {subscribers:>11} | {result.requests:>4}/{expected:<4} | "
-                    f"{result.percentile(0.5):>6.1f} | {result.percentile(0.99):>6.1f} | "
-                    f"{max(result.latencies_ms, default=0):>6.1f} | {kib:>14.1f} KiB |",
+                    f"| {subscribers} | {result.requests}/{measured.expected} | "
+                    f"{result.errors} | {result.percentile(0.5):.1f} | "
+                    f"{result.percentile(0.99):.1f} | {max(result.latencies_ms, default=0):.1f} | "
+                    f"{measured.cpu_ms_per_event:.1f} | {measured.kib_per_subscriber:.1f} KiB |",
                     flush=True,
                 )
     finally:

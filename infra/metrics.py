@@ -11,6 +11,8 @@ webhooks, the event stream) are declared here too, so a dashboard can rely on th
     set_bulkhead_queue_depth("erp", 3)      # resilience: callers waiting for a slot
     subscription_opened("caseUpdated") / subscription_closed("caseUpdated")
     event_delivered("order.status_changed")
+    subscription_executed()                 # multiplex: one payload for a group of subscribers
+    subscription_grouped(1, 0) / subscription_grouped(0, -1)  # groups, their subscribers
     webhook_verified("stripe", "ok" | "bad_signature" | "stale" | "duplicate")
     set_event_lag("events", seconds)        # age of the oldest event not yet consumed
 """
@@ -106,6 +108,16 @@ SUBSCRIPTIONS_OPEN = Gauge(
 )
 EVENTS_DELIVERED = Counter(
     "portalgraph_events_delivered", "Graph events delivered to subscribers by type.", ["event"]
+)
+SUBSCRIPTION_EXECUTIONS = Counter(
+    "portalgraph_subscription_executions",
+    "Subscription payloads executed: one per event and group of subscribers sharing a "
+    "document, its variables and an authorization scope (graphql-transport-ws).",
+)
+SUBSCRIPTION_GROUPS = Gauge(
+    "portalgraph_subscription_groups",
+    "Shared subscription executions running, and the subscribers they serve.",
+    ["count"],
 )
 WEBHOOK_VERIFICATIONS = Counter(
     "portalgraph_webhook_verifications",
@@ -205,6 +217,16 @@ def subscription_closed(subscription: str) -> None:
 
 def event_delivered(event: str, count: int = 1) -> None:
     EVENTS_DELIVERED.labels(event).inc(count)
+
+
+def subscription_executed() -> None:
+    SUBSCRIPTION_EXECUTIONS.inc()
+
+
+def subscription_grouped(groups: int, members: int) -> None:
+    """A shared execution started or ended (`groups` ±1), subscribers joined or left one."""
+    SUBSCRIPTION_GROUPS.labels("groups").inc(groups)
+    SUBSCRIPTION_GROUPS.labels("subscribers").inc(members)
 
 
 def webhook_verified(source: str, outcome: str) -> None:

@@ -295,6 +295,7 @@ def create_app(
         verifier.verify,
         token_leeway_s=settings.oidc_leeway_s,
         keep_alive_s=settings.ws_keep_alive_s,
+        shared_backlog=settings.ws_shared_backlog,
         graphql_ide="graphiql" if settings.demo_mode else None,
         allow_queries_via_get=True,
         allowed_origins=list(settings.cors_origins),

@@ -19,6 +19,7 @@ from infra.topology import hash_tag
 from portalgraph.extensions import refuse
 from resolvers.context import Context
 from resolvers.errors import RateLimited
+from resolvers.subscriptions import StreamContext
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,11 @@ class RateLimits(SchemaExtension):
 
     async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if isinstance(context, Context) and self.execution_context.pre_execution_errors is None:
+        if (
+            isinstance(context, Context)
+            and self.execution_context.pre_execution_errors is None
+            and not (isinstance(context, StreamContext) and context.shared)
+        ):  # a shared execution's subscribers were each counted when they subscribed
             await self._count(context)
         yield
 

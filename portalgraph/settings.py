@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     """This replica's name in consumer groups and leases; unique per running process."""
     ws_keep_alive_s: float = Field(15.0, gt=0)
     """How often WebSocket connections get a keep-alive (`ping`, `ka`)."""
+    ws_shared_backlog: int = Field(256, ge=0)
+    """Payloads of a shared subscription execution that may wait for one subscriber's socket;
+    past them the subscriber continues on its own execution from its last event."""
 
     # the demo
     sandbox_now: str | None = None

@@ -54,6 +54,7 @@ from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
 from portalgraph.multipart import read_form
+from portalgraph.multiplex import Multiplexer
 from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from portalgraph.sse import ResumableSSETransport
@@ -177,6 +178,7 @@ class GatewayView(GraphQL[Context, None]):
         verify: Verify,
         token_leeway_s: float = 0.0,
         keep_alive_s: float = 15.0,
+        shared_backlog: int = 256,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -196,6 +198,8 @@ class GatewayView(GraphQL[Context, None]):
         self._verify = verify
         self.token_leeway_s = token_leeway_s
         """How long past its `exp` a token is still accepted (the verifier's leeway)."""
+        self.multiplexer = Multiplexer(schema, self.encode_json, shared_backlog)
+        """Shares one execution per event among equal graphql-transport-ws subscriptions."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As strawberry's, but the request is closed once answered: its spooled upload files

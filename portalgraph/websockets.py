@@ -1,22 +1,27 @@
 """The WebSocket side of subscriptions, beyond what strawberry's protocol handlers do:
 messages as text frames (the protocols' JSON is text; a browser gets a binary frame as a Blob
 that `JSON.parse` cannot read), keep-alive pings for graphql-transport-ws (graphql-ws sends
-its `ka` itself), and closing a connection when its token expires, with 4403 ("Forbidden",
+its `ka` itself), closing a connection when its token expires, with 4403 ("Forbidden",
 which graphql-ws clients treat as retryable: they reconnect with a fresh token and resume
-from their last cursor).
+from their last cursor), and graphql-transport-ws subscribers sharing one execution per
+event with their equals (`portalgraph.multiplex`).
 """
 
 import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.schema import StreamResult
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -25,8 +30,11 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage as LegacyConnectionInitMessage,
 )
+from strawberry.utils.aio import aclosing
 
+from portalgraph.multiplex import Ended, Failed, Member, Multiplexer, Request, Seat
 from resolvers.context import Context
+from resolvers.subscriptions import SHARED_START, StreamContext
 
 TOKEN_EXPIRED = 4403
 TOKEN_EXPIRED_REASON = "Forbidden: token expired"
@@ -37,8 +45,12 @@ class TextFrames(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         encoded = self.view.encode_json(message)
+        await self.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+
+    async def send_text(self, text: str) -> None:
+        """A message encoded already (a shared subscription payload)."""
         try:
-            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+            await self.ws.send_text(text)
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
 
@@ -82,8 +94,15 @@ async def close_at_expiry(
     await close(TOKEN_EXPIRED, TOKEN_EXPIRED_REASON)
 
 
+_SEAT: ContextVar[Seat | None] = ContextVar("seat", default=None)
+"""The seat offered to the operation of the current task (see `TransportWSHandler`)."""
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, with pings and the token's expiry."""
+    """graphql-transport-ws, with pings, the token's expiry and multiplexing: an operation runs
+    as strawberry runs it, and a subscription that `open_changes` hands to a shared execution
+    ends there without events; this handler then relays the shared payloads until that
+    execution ends or the operation is completed, and `complete` follows as usual."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,6 +123,60 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def shutdown(self) -> None:
         await self.guard.stop()
         await super().shutdown()
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        multiplexer: Multiplexer | None = getattr(self.view, "multiplexer", None)
+        seat = None
+        if multiplexer is not None:
+            request = Request(operation.query, operation.variables, operation.operation_name)
+            seat = multiplexer.seat(self.context, operation.id, request)
+        _SEAT.set(seat)  # the operation's own task: its context is its own
+        SHARED_START.set(seat.take if seat is not None else None)
+        try:
+            await super().run_operation(operation)
+        finally:  # completed, failed or cancelled (the connection closed) at any point
+            if seat is not None and seat.member is not None:
+                seat.member.group.leave(seat.member)
+
+    async def _send_result_stream(
+        self, operation: Operation[Context, None], result_source: StreamResult
+    ) -> None:
+        await super()._send_result_stream(operation, result_source)
+        seat = _SEAT.get()
+        if seat is not None and seat.member is not None:
+            await self._relay(operation, seat.member)
+
+    async def _relay(self, operation: Operation[Context, None], member: Member) -> None:
+        """The shared payloads, each sent as this operation's `next`, until the execution
+        ends; a subscriber that lagged behind continues on its own from its last event."""
+        websocket = self.websocket
+        assert isinstance(websocket, TextFrames)  # the view's adapter
+        while not operation.completed:
+            outcome = await member.next()
+            if outcome is None:
+                await self._resume(operation, member.cursor)
+                return
+            if isinstance(outcome, Failed):
+                await operation.send_initial_errors(outcome.errors)
+                return
+            if isinstance(outcome, Ended):
+                return
+            await websocket.send_text(member.message(outcome))
+
+    async def _resume(self, operation: Operation[Context, None], cursor: str) -> None:
+        SHARED_START.set(None)
+        context = self.context
+        if isinstance(context, StreamContext):
+            context = replace(context, last_event_id=cursor)
+        source = await self.schema.stream(
+            operation.query,
+            variable_values=operation.variables,
+            context_value=context,
+            root_value=self.root_value,
+            operation_name=operation.operation_name,
+        )
+        async with aclosing(source):
+            await super()._send_result_stream(operation, source)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):

@@ -5,6 +5,11 @@ Filtering happens here, from the token: the organization is the principal's tena
 client argument), the areas are those `event_access.may_receive` grants. Each delivered event
 is current in `CURRENT_EVENT` while its payload is executed, so the schema extension can put
 its cursor into the payload's `extensions`.
+
+A WebSocket subscriber whose events can come from an execution shared with others (equal
+document, variables and authorization scope: `portalgraph.multiplex`) is first checked here
+like any other, then handed to that execution through `SHARED_START` instead of following the
+stream itself.
 """
 
 import time
@@ -24,6 +29,10 @@ from resolvers.event_access import ENTITY_AREAS, may_receive
 from resolvers.loaders import Loaders
 
 CURRENT_EVENT: ContextVar[Delivery[Change] | None] = ContextVar("current_event", default=None)
+SHARED_START: ContextVar[Callable[[], bool] | None] = ContextVar("shared_start", default=None)
+"""Set while a subscriber that may share an execution subscribes: called once its checks
+passed, it answers whether a shared execution took the subscriber (which then follows no
+stream of its own)."""
 SHARED_LOADERS = 64
 """How many recent events keep their loaders for the subscribers still resolving them."""
 
@@ -66,10 +75,14 @@ class StreamContext(Context):
 
     feed: EventFeed | None = None
     last_event_id: str | None = None
-    """SSE's `Last-Event-ID`: where a reconnecting stream resumes."""
+    """SSE's `Last-Event-ID`: where a reconnecting stream resumes (and where an execution
+    shared by several subscribers starts)."""
     expires_at: datetime | None = None
     """When the stream must end because its token expires (SSE; a WebSocket is closed by its
     connection handler)."""
+    shared: bool = False
+    """The context of an execution shared by several subscribers, each checked and counted
+    (rate limits) when it subscribed."""
 
 
 def _feed(ctx: Context) -> tuple[StreamContext, EventFeed]:
@@ -102,7 +115,14 @@ async def open_changes(
             raise BadUserInput("`after` is not an event cursor.", "after") from None
         except CursorExpired:
             raise CursorTooOld() from None
+    elif (share := SHARED_START.get()) is not None and share():
+        return _none()
     return _changes(stream, feed, feed.fanout.subscribe(tenant, cursor), areas)
+
+
+async def _none() -> AsyncIterator[Change]:
+    return
+    yield  # an async generator that ends at once
 
 
 async def _changes(

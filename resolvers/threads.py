@@ -20,6 +20,14 @@ async def messages(ctx: Context, subject: r.CaseRef) -> list[r.Message]:
     return [replace(message, body=sanitize(message.body)) for message in found]
 
 
+async def message(ctx: Context, subject: r.CaseRef, message_id: str) -> r.Message | None:
+    """One message of the thread, the only one sanitized (an event names one message; its
+    thread grows with every event)."""
+    found: list[r.Message] = await ctx.loaders.messages.load(subject)
+    one = next((m for m in reversed(found) if m.id == message_id), None)
+    return replace(one, body=sanitize(one.body)) if one is not None else None
+
+
 async def unread_count(ctx: Context, subject: r.CaseRef) -> int:
     principal = ctx.principal
     if principal is None:

@@ -6,6 +6,7 @@ The organization and the permission come from the token (resolvers.subscriptions
 arguments only narrow the stream further.
 """
 
+import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
 from typing import Annotated, TypeVar
 
@@ -181,11 +182,12 @@ class Subscription:
 
         async def message(change: Change) -> Message | None:
             on = next((ref for ref in change.related if ref.type in CaseType.__members__), None)
-            if on is None or subject not in (None, on) or await resolve_case(info, on) is None:
+            if on is None or subject not in (None, on):
                 return None
-            thread = await threads.messages(info.context, on)
-            found = next((m for m in thread if m.id == change.entity_id), None)
-            return Message.of(found, info) if found else None
+            case, found = await asyncio.gather(  # one wait for both reads, not two
+                resolve_case(info, on), threads.message(info.context, on, change.entity_id)
+            )
+            return Message.of(found, info) if case is not None and found is not None else None
 
         return await stream(info, ("tickets",), after, {"message.created"}, message)
 

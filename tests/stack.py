@@ -176,7 +176,9 @@ that a test gets one valid for minutes however long the session has run."""
 
 
 class Tokens:
-    """Access tokens of the demo users from the sandbox identity provider, one per user."""
+    """Access tokens of the demo users from the sandbox identity provider, one per user, each
+    fetched again once it is `TOKEN_REUSE_S` old: a suite slower than the tokens' lifetime
+    (300 s) on a loaded machine must not fail for it."""
 
     def __init__(self, idp_url: str) -> None:
         self.idp_url = idp_url
