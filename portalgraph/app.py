@@ -39,7 +39,7 @@ from infra.flags import FeatureFlags
 from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempotency
 from infra.metrics import OperationNames
 from infra.rendering import Renderer
-from infra.usage import MemoryUsage, RedisUsage, UsageStore
+from infra.usage import BatchedUsage, MemoryUsage, RedisUsage, Tallies, UsageStore
 from portalgraph.access import AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
 from portalgraph.derived_files import privacy_export_file, qr_bill_file, rendition_file
@@ -70,6 +70,7 @@ from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
 from resolvers.account_data import AccountData
+from resolvers.analytics_notes import AnalyticsNotes
 from resolvers.derived_files import PRIVACY_EXPORT, QR_BILL, RENDITION
 from resolvers.directory import Directory
 from resolvers.downloads import DownloadLinks
@@ -228,12 +229,14 @@ def rate_policy(settings: Settings) -> RatePolicy:
     )
 
 
-def open_usage(settings: Settings) -> UsageStore:
+def open_usage(settings: Settings) -> BatchedUsage:
+    """Counted in the process, added to Redis (or this process's memory) in batches."""
+    tallies: Tallies = MemoryUsage()
     if settings.redis_url:
-        return RedisUsage.from_url(
+        tallies = RedisUsage.from_url(
             settings.redis_url, settings.cache_prefix, settings.usage_retention_days
         )
-    return MemoryUsage()
+    return BatchedUsage(tallies, settings.usage_flush_s)
 
 
 def open_idempotency(settings: Settings, infra: Infrastructure) -> IdempotencyStore:
@@ -288,9 +291,10 @@ def create_app(
                     read_manifest(settings.trusted_documents_manifest)
                 )
             usage = open_usage(settings)
-            stack.push_async_callback(usage.aclose)
+            stack.push_async_callback(usage.aclose)  # the last batch: nothing lost on a stop
             if prepare_usage is not None:
                 await prepare_usage(usage)
+            usage.start()
             guards = build_guards(settings, GuardObserver())
             configs = upstream_configs(settings, guards)
             ports = await build_adapters(configs, settings.adapters, stack)
@@ -353,6 +357,7 @@ def create_app(
                 roi=settings.roi,
                 idempotency=open_idempotency(settings, infra),
                 cache=cache,
+                notes=AnalyticsNotes(cache, settings.cache_local_ttl_s),
                 creditor=settings.creditor,
                 renditions=renditions,
                 privacy=jobs,

@@ -32,7 +32,6 @@ from infra.metrics import (
 )
 from infra.tally import current_tally
 from infra.topology import REDIS_ERRORS
-from resolvers import consents
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, is_unexpected
 from resolvers.insights import actions_of
@@ -237,7 +236,7 @@ class RecordUsage(SchemaExtension):
     """Counts each organization member's request for the insights: the member as active today,
     their session as a login, and the self-service actions among the root fields answered.
     Service accounts and provider staff are not portal usage, and neither is a member known to
-    have revoked the ANALYTICS consent (`resolvers.consents.analytics_revoked`). A failing
+    have revoked the ANALYTICS consent (`resolvers.analytics_notes`). A failing
     usage store costs the count, never the answer.
 
     Example:
@@ -253,9 +252,7 @@ class RecordUsage(SchemaExtension):
         principal = context.principal
         if principal is None or principal.tenant is None or principal.is_service_account:
             return
-        if await consents.analytics_revoked(
-            context.writes.cache, principal.tenant, principal.email
-        ):
+        if await context.writes.notes.revoked(principal.tenant, principal.email):
             return
         actions = actions_of(self._answered_fields(result.data))
         for action in actions:
