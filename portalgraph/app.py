@@ -40,7 +40,7 @@ from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempote
 from infra.metrics import OperationNames
 from infra.rendering import Renderer
 from infra.usage import BatchedUsage, MemoryUsage, RedisUsage, Tallies, UsageStore
-from portalgraph.access import AccessLog
+from portalgraph.access import REQUEST_ID_HEADER, AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
 from portalgraph.derived_files import privacy_export_file, qr_bill_file, rendition_file
 from portalgraph.draining import GoingAway, WebSocketDrain
@@ -56,7 +56,7 @@ from portalgraph.extensions import (
 )
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
-from portalgraph.hygiene import REQUEST_ID_HEADER, CsrfGuard, RequestId, SecurityHeaders
+from portalgraph.hygiene import CsrfGuard, SecurityHeaders
 from portalgraph.infrastructure import Infrastructure, open_infrastructure
 from portalgraph.limits import BodySizeLimit
 from portalgraph.metrics import GuardObserver, metrics_endpoint
@@ -414,8 +414,7 @@ def create_app(
         ],
         middleware=[
             Middleware(GoingAway, drain=drain),
-            Middleware(RequestId),
-            Middleware(AccessLog, quiet_paths=QUIET_PATHS),
+            Middleware(AccessLog, quiet_paths=QUIET_PATHS),  # and the request ID
             Middleware(SecurityHeaders),
             Middleware(
                 CORSMiddleware,
