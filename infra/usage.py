@@ -291,4 +291,7 @@ class BatchedUsage:
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.interval_s)
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception:  # a bug must not end the flushing; the batch stays kept
+                log.exception("usage flush failed")
