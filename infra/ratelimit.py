@@ -176,9 +176,11 @@ class RedisRateLimiter:
         keys = [self._prefix + q.key for q in (*quotas, *(q for q, _ in refills))]
         try:
             result = await self._script(keys=keys, args=args)
-        except REDIS_ERRORS as error:
+        except BaseException as error:  # a Redis error, or the request cancelled meanwhile
             for quota, (_, back) in refills:
                 self._failed_refill(quota.key, back)
+            if not isinstance(error, REDIS_ERRORS):
+                raise
             # a Redis outage must not take the gateway down with it: no limits meanwhile
             log.warning("rate limits not counted, Redis unavailable: %s", error)
             return None
