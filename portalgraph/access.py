@@ -1,22 +1,28 @@
-"""Around each HTTP request (inside `RequestId`, which names it): a server span that continues
-the client's W3C `traceparent`, a tally of what it caused, and one access log line when it
-ends.
+"""Around each request: its ID (the caller's `X-Request-ID` if well-formed, else a new one) in
+`scope["state"]["request_id"]` and echoed in the answer's header; and around each HTTP
+request, a server span that continues the client's W3C `traceparent`, a tally of what it
+caused, and one access log line when it ends. One middleware, so one wrapper of `send`.
 
 Probe and scrape endpoints (`quiet_paths`) get neither span nor log line. Paths are logged as
 their route template, so a signed download link never reaches the log.
 """
 
 import logging
+import re
 import time
+import uuid
 from collections.abc import Collection
 from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.tally import close_tally, open_tally
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 log = logging.getLogger("portalgraph.access")
 tracer = trace.get_tracer(__name__)
@@ -31,25 +37,38 @@ def route_of(scope: Scope) -> str:
 
 
 class AccessLog:
+    """The request's ID, and for HTTP outside `quiet_paths` its span, tally and log line.
+
+    Example:
+        Middleware(AccessLog, quiet_paths=("/healthz",))
+    """
+
     def __init__(self, app: ASGIApp, quiet_paths: Collection[str] = ()) -> None:
         self.app = app
         self.quiet_paths = frozenset(quiet_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.quiet_paths:
+        if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        request_id: str = scope["state"]["request_id"]
+        given = headers.get(REQUEST_ID_HEADER)
+        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
         status = 500
-        tally, token = open_tally(request_id)
-        started = time.perf_counter()
 
         async def send_noting_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
+
+        if scope["type"] != "http" or scope["path"] in self.quiet_paths:
+            await self.app(scope, receive, send_noting_status)
+            return
+        tally, token = open_tally(request_id)
+        started = time.perf_counter()
 
         try:
             with tracer.start_as_current_span(

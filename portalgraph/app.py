@@ -39,8 +39,8 @@ from infra.flags import FeatureFlags
 from infra.idempotency import IdempotencyStore, MemoryIdempotency, RedisIdempotency
 from infra.metrics import OperationNames
 from infra.rendering import Renderer
-from infra.usage import MemoryUsage, RedisUsage, UsageStore
-from portalgraph.access import AccessLog
+from infra.usage import BatchedUsage, MemoryUsage, RedisUsage, Tallies, UsageStore
+from portalgraph.access import REQUEST_ID_HEADER, AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
 from portalgraph.cached_responses import CachePolicy, CacheResponses
 from portalgraph.derived_files import privacy_export_file, qr_bill_file, rendition_file
@@ -57,7 +57,7 @@ from portalgraph.extensions import (
 )
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
-from portalgraph.hygiene import REQUEST_ID_HEADER, CsrfGuard, RequestId, SecurityHeaders
+from portalgraph.hygiene import CsrfGuard, SecurityHeaders
 from portalgraph.infrastructure import Infrastructure, open_infrastructure
 from portalgraph.limits import BodySizeLimit
 from portalgraph.metrics import GuardObserver, metrics_endpoint
@@ -72,6 +72,7 @@ from portalgraph.settings import Settings
 from portalgraph.view import GatewayView, RequestServices
 from portalgraph.webhooks import webhook_endpoint, webhook_sources
 from resolvers.account_data import AccountData
+from resolvers.analytics_notes import AnalyticsNotes
 from resolvers.derived_files import PRIVACY_EXPORT, QR_BILL, RENDITION
 from resolvers.directory import Directory
 from resolvers.downloads import DownloadLinks
@@ -250,12 +251,14 @@ def rate_policy(settings: Settings) -> RatePolicy:
     )
 
 
-def open_usage(settings: Settings) -> UsageStore:
+def open_usage(settings: Settings) -> BatchedUsage:
+    """Counted in the process, added to Redis (or this process's memory) in batches."""
+    tallies: Tallies = MemoryUsage()
     if settings.redis_url:
-        return RedisUsage.from_url(
+        tallies = RedisUsage.from_url(
             settings.redis_url, settings.cache_prefix, settings.usage_retention_days
         )
-    return MemoryUsage()
+    return BatchedUsage(tallies, settings.usage_flush_s)
 
 
 def open_idempotency(settings: Settings, infra: Infrastructure) -> IdempotencyStore:
@@ -312,9 +315,10 @@ def create_app(
                     read_manifest(settings.trusted_documents_manifest)
                 )
             usage = open_usage(settings)
-            stack.push_async_callback(usage.aclose)
+            stack.push_async_callback(usage.aclose)  # the last batch: nothing lost on a stop
             if prepare_usage is not None:
                 await prepare_usage(usage)
+            usage.start()
             guards = build_guards(settings, GuardObserver())
             configs = upstream_configs(settings, guards)
             ports = await build_adapters(configs, settings.adapters, stack)
@@ -380,6 +384,7 @@ def create_app(
                 roi=settings.roi,
                 idempotency=open_idempotency(settings, infra),
                 cache=cache,
+                notes=AnalyticsNotes(cache, settings.cache_local_ttl_s),
                 creditor=settings.creditor,
                 renditions=renditions,
                 privacy=jobs,
@@ -436,8 +441,7 @@ def create_app(
         ],
         middleware=[
             Middleware(GoingAway, drain=drain),
-            Middleware(RequestId),
-            Middleware(AccessLog, quiet_paths=QUIET_PATHS),
+            Middleware(AccessLog, quiet_paths=QUIET_PATHS),  # and the request ID
             Middleware(SecurityHeaders),
             Middleware(
                 CORSMiddleware,

@@ -3,7 +3,6 @@ operation is measured and traced, and its upstream scope (deadline, request id, 
 
 import contextlib
 import functools
-import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -31,8 +30,6 @@ from infra.metrics import (
     observe_operation,
 )
 from infra.tally import current_tally
-from infra.topology import REDIS_ERRORS
-from resolvers import consents
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, is_unexpected
 from resolvers.insights import actions_of
@@ -41,7 +38,6 @@ from resolvers.subscriptions import CURRENT_EVENT
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 
 tracer = trace.get_tracer(__name__)
-log = logging.getLogger(__name__)
 
 
 def refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
@@ -237,8 +233,9 @@ class RecordUsage(SchemaExtension):
     """Counts each organization member's request for the insights: the member as active today,
     their session as a login, and the self-service actions among the root fields answered.
     Service accounts and provider staff are not portal usage, and neither is a member known to
-    have revoked the ANALYTICS consent (`resolvers.consents.analytics_revoked`). A failing
-    usage store costs the count, never the answer.
+    have revoked the ANALYTICS consent (`resolvers.analytics_notes`). Counted in the process
+    and added to the store in batches (`infra.usage.BatchedUsage`): a failing store delays the
+    count, never the answer.
 
     Example:
         build_schema([RecordUsage()])
@@ -253,20 +250,15 @@ class RecordUsage(SchemaExtension):
         principal = context.principal
         if principal is None or principal.tenant is None or principal.is_service_account:
             return
-        if await consents.analytics_revoked(
-            context.writes.cache, principal.tenant, principal.email
-        ):
+        if await context.writes.notes.revoked(principal.tenant, principal.email):
             return
         actions = actions_of(self._answered_fields(result.data))
         for action in actions:
             count_self_service_action(action)
         session = principal.session_id or principal.subject
-        try:
-            await context.usage.record(
-                principal.tenant, context.today, principal.subject, session, actions
-            )
-        except REDIS_ERRORS as error:
-            log.warning("usage not recorded: %s", error)
+        await context.usage.record(
+            principal.tenant, context.today, principal.subject, session, actions
+        )
 
     def _answered_fields(self, data: dict[str, object]) -> list[str]:
         """Root fields (by name, whatever their alias) that answered with data."""

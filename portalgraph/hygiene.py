@@ -1,5 +1,5 @@
-"""Web hygiene middlewares: a request ID on every request, security headers on every answer,
-and CSRF protection for the GraphQL endpoint.
+"""Web hygiene middlewares: security headers on every answer and CSRF protection for the
+GraphQL endpoint (each request's ID is `portalgraph.access`'s).
 
 CSRF: a browser sends a cross-site request without a CORS preflight only when it is "simple"
 (GET, or POST with a form or text content type, and no custom headers). The GraphQL endpoint
@@ -7,15 +7,10 @@ refuses such a request unless it carries a header no simple request can have, as
 Server's CSRF prevention does; JSON POSTs and requests with `Authorization` always pass.
 """
 
-import re
-import uuid
-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 SIMPLE_CONTENT_TYPES = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
 )
@@ -31,33 +26,6 @@ SECURITY_HEADERS = {
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 """For API answers; the demo's GraphiQL page (HTML) keeps only `frame-ancestors`."""
-
-
-class RequestId:
-    """Give each request an ID (the caller's `X-Request-ID` if well-formed), in
-    `scope["state"]["request_id"]` and echoed in the answer's header.
-
-    Example:
-        Middleware(RequestId)
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"}:
-            await self.app(scope, receive, send)
-            return
-        given = Headers(scope=scope).get(REQUEST_ID_HEADER)
-        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 class SecurityHeaders:

@@ -20,6 +20,7 @@ class Infrastructure:
     redis: RedisClient | None
 
     async def aclose(self) -> None:
+        await self.limiter.aclose()  # gives back reserved hits, on the client closed next
         await self.cache.aclose()  # the shared Redis client too, with the cache's own tasks
 
 

@@ -269,6 +269,9 @@ class Settings(BaseSettings):
 
     # insights
     usage_retention_days: int = Field(400, ge=1)
+    usage_flush_s: float = Field(1.0, gt=0)
+    """Requests are counted in the process and added to the store this often (and at a
+    graceful stop): what a crash can lose of the usage counts."""
     roi: RoiAssumptions = RoiAssumptions()
     """ROI assumptions (a mapping in the YAML file, JSON in the environment)."""
 

@@ -59,6 +59,7 @@ from portalgraph.persisted import DocumentPolicy, resolve_document
 from portalgraph.ratelimits import RatePolicy, UpstreamBudget
 from portalgraph.sse import ResumableSSETransport
 from portalgraph.websockets import LegacyWSHandler, TextFrames, TransportWSHandler
+from resolvers.analytics_notes import AnalyticsNotes
 from resolvers.context import Context
 from resolvers.downloads import DownloadLinks
 from resolvers.labels import negotiate_locale
@@ -97,6 +98,7 @@ class RequestServices:
     roi: RoiAssumptions
     idempotency: IdempotencyStore
     cache: Cache
+    notes: AnalyticsNotes
     creditor: Creditor
     renditions: Renditions
     privacy: PrivacyJobs
@@ -106,7 +108,7 @@ class RequestServices:
     batching: bool = True
 
     def writes(self) -> Writes:
-        return Writes(self.upstreams, self.idempotency, self.cache, self.entities)
+        return Writes(self.upstreams, self.idempotency, self.cache, self.entities, self.notes)
 
     def loaders(self, principal: Principal | None) -> Loaders:
         """Fresh loaders spending the principal's organization's upstream budget."""

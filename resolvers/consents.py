@@ -9,12 +9,10 @@ address, kept as long as the usage data), and the counters skip whoever is noted
 in the portal takes effect at once, one made elsewhere once the portal has read it.
 """
 
-import hashlib
-
 from connectors.base import records as r
 from connectors.base.errors import UpstreamError, UpstreamRejected
-from infra.cache import Cache
 from resolvers.access import owned_all
+from resolvers.analytics_notes import AnalyticsNotes
 from resolvers.context import Context
 from resolvers.errors import client_failure
 from resolvers.loaders import Loaders
@@ -22,9 +20,6 @@ from resolvers.writes import Problem
 
 PURPOSES = ("MARKETING_EMAIL", "ANALYTICS", "PERSONALIZATION", "EBILL_DATA_SHARING")
 MAX_TEXT_VERSION = 32
-REVOKED, ALLOWED = b"revoked", b"allowed"
-NOTE_TTL_S = 400 * 24 * 3600.0
-"""As long as usage is kept (`usage_retention_days`' default)."""
 
 
 NO_EMAIL = Problem(
@@ -58,30 +53,16 @@ async def history(ctx: Context) -> list[r.Consent]:
     if email is None:
         return []
     found = owned_all(ctx, await decisions_of(ctx.loaders, ctx.tenant, email))
-    await note_analytics(ctx.writes.cache, ctx.tenant, email, found)
+    await note_analytics(ctx.writes.notes, ctx.tenant, email, found)
     return found
 
 
-def analytics_key(customer: str, email: str) -> str:
-    digest = hashlib.sha256(f"{customer}:{email.lower()}".encode()).hexdigest()
-    return f"consent:analytics:{digest}"
-
-
 async def note_analytics(
-    cache: Cache, customer: str, email: str, decisions: list[r.Consent]
+    notes: AnalyticsNotes, customer: str, email: str, decisions: list[r.Consent]
 ) -> None:
     """Note the ANALYTICS decision in force among `decisions` (newest first) for the counters."""
     decision = in_force(decisions).get("ANALYTICS")
-    value = REVOKED if decision is not None and not decision.granted else ALLOWED
-    await cache.set_many({analytics_key(customer, email): value}, NOTE_TTL_S)
-
-
-async def analytics_revoked(cache: Cache, customer: str | None, email: str | None) -> bool:
-    """Whether a person is noted as having revoked ANALYTICS."""
-    if not customer or not email:
-        return False
-    [noted] = await cache.get_many([analytics_key(customer, email)])
-    return noted == REVOKED
+    await notes.note(customer, email, revoked=decision is not None and not decision.granted)
 
 
 async def current(ctx: Context) -> list[r.Consent]:
@@ -154,5 +135,5 @@ async def decide(
         raise client_failure(error) from error
     await ctx.writes.invalidate({"consents": [ctx.tenant]})
     if purpose == "ANALYTICS":
-        await note_analytics(ctx.writes.cache, ctx.tenant, email, [recorded])
+        await note_analytics(ctx.writes.notes, ctx.tenant, email, [recorded])
     return recorded

@@ -19,6 +19,7 @@ from connectors.base.caching import CachedEntity
 from connectors.base.errors import UpstreamError, UpstreamRefused
 from infra.cache import Cache
 from infra.idempotency import IdempotencyStore
+from resolvers.analytics_notes import AnalyticsNotes
 from resolvers.errors import client_failure
 from resolvers.loaders import ListKey, Loaders
 from resolvers.upstreams import Upstreams
@@ -42,6 +43,8 @@ class Writes:
     idempotency: IdempotencyStore
     cache: Cache
     entities: Mapping[str, CachedEntity[Any]]
+    notes: AnalyticsNotes
+    """Who revoked ANALYTICS, for the usage counters (`resolvers.consents`)."""
 
     async def invalidate(
         self,
