@@ -6,6 +6,9 @@ that sorts SOAP failures into the upstream error tree.
 
 zeep is untyped; its objects stay in here: `SoapService.call` answers plain Python data
 (`zeep.helpers.serialize_object`), which the adapters' mapping modules check and convert.
+zeep builds the requests; the answers are read by readers compiled from the WSDL
+(`soap_reader`), and by zeep whenever a reader does not recognise one (faults, errors, any
+shape it does not decode exactly as zeep would).
 """
 
 import functools
@@ -21,6 +24,7 @@ from zeep.exceptions import Fault, TransportError, ValidationError
 from zeep.helpers import serialize_object
 from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport, Transport
+from zeep.utils import get_media_type
 from zeep.wsdl import Document
 
 from connectors.base.errors import (
@@ -31,10 +35,15 @@ from connectors.base.errors import (
 )
 from connectors.base.http import classify_transport_error
 from connectors.base.records import System
+from connectors.base.soap_reader import AnswerReader, Unrecognised, compile_readers
 
 T = TypeVar("T")
 
 _SETTINGS = Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+_RAW_SETTINGS = Settings(
+    strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, raw_response=True
+)
+"""The clients': zeep sends and answers the HTTP response, read by `SoapService._answer`."""
 _CLIENT_FAULTS = frozenset({"Client", "Sender", "VersionMismatch", "MustUnderstand"})
 """SOAP 1.1 (and 1.2) fault codes that blame the request; any other fault blames the server."""
 
@@ -48,6 +57,12 @@ def load_wsdl(path: Path) -> Any:
         return Document(str(path), transport, settings=_SETTINGS)  # type: ignore[arg-type]
     finally:
         transport.session.close()
+
+
+@functools.cache
+def answer_readers(path: Path, binding: str) -> dict[str, AnswerReader]:
+    """The compiled answer readers of `binding`'s operations in the WSDL at `path`."""
+    return compile_readers(load_wsdl(path).bindings[binding])
 
 
 class _NoDocumentFetching:
@@ -88,10 +103,19 @@ def transport_error(system: System, error: TransportError) -> UpstreamError:
 class SoapService:
     """One SOAP endpoint of one upstream system."""
 
-    def __init__(self, system: System, client: Any, service: Any) -> None:
+    def __init__(
+        self,
+        system: System,
+        client: Any,
+        service: Any,
+        readers: dict[str, AnswerReader] | None = None,
+    ) -> None:
+        """`client` must answer raw responses (zeep's `raw_response` setting)."""
         self._system = system
         self._client = client
         self._service = service
+        self._binding = service._binding
+        self._readers = readers or {}
 
     @classmethod
     def create(
@@ -102,10 +126,10 @@ class SoapService:
         headers = http.headers.copy()
         transport = AsyncTransport(client=http, wsdl_client=_NoDocumentFetching())
         http.headers = headers  # zeep's transport replaces the client's headers; keep ours
-        client = AsyncClient(load_wsdl(wsdl), transport=transport, settings=_SETTINGS)
+        client = AsyncClient(load_wsdl(wsdl), transport=transport, settings=_RAW_SETTINGS)
         # `create_service` would bind a synchronous proxy; the async one is built directly.
         service = AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)
-        return cls(system, client, service)
+        return cls(system, client, service, answer_readers(wsdl, binding))
 
     async def call(self, operation: str, **params: object) -> object:
         """Call `operation`; its answer as plain data (lists, dicts, Decimal, date, ...).
@@ -116,7 +140,8 @@ class SoapService:
         """
         system = self._system
         try:
-            result = await self._service[operation](**params)
+            response = await self._service[operation](**params)
+            return self._answer(operation, response)
         except Fault as fault:
             raise fault_error(system, fault) from fault
         except TransportError as error:
@@ -128,7 +153,23 @@ class SoapService:
         except (ZeepError, etree.LxmlError, ValueError, ArithmeticError) as error:
             detail = f"unreadable answer to {operation}: {type(error).__name__}: {error}"
             raise UpstreamBadResponse(system, detail[:300]) from error
-        return plain(result)
+
+    def _answer(self, operation: str, response: Any) -> object:
+        """The answer as plain data: by the operation's compiled reader when it recognises the
+        answer, else by zeep (which raises what the answer is: a fault, not XML, ...)."""
+        reader = self._readers.get(operation)
+        if (
+            reader is not None
+            and response.status_code == 200
+            and get_media_type(response.headers.get("Content-Type", "text/xml"))
+            != "multipart/related"
+        ):
+            try:
+                return reader.read(response.content)
+            except Unrecognised:
+                pass
+        binding = self._binding
+        return plain(binding.process_reply(self._client, binding.get(operation), response))
 
     async def aclose(self) -> None:
         await self._client.transport.aclose()

@@ -1,0 +1,311 @@
+# mypy: allow-untyped-calls
+# zeep ships py.typed but leaves most functions unannotated; its schema objects are walked here.
+"""Decodes SOAP answers without zeep's deserializer: a reader per operation, compiled once from
+zeep's parsed WSDL, turns an answer into exactly the plain data `SoapService.call` got from
+zeep (`plain(result)`), at a fraction of the CPU (bench/README.md, "Where the CPU goes").
+
+zeep's deserializer walks generic schema objects per element (a deque, QName objects, a
+CompoundValue per record, isodate's regular expressions per date); the compiled plan is a
+dictionary per complex type (child tag -> position, key, reader, repeated?) and one converter
+per simple type. The reader only answers what it decodes exactly as zeep would: anything else
+(a SOAP fault, a DOCTYPE, any attribute such as xsi:nil or xsi:type, an unknown or misplaced
+element, a missing required element, a value in a lexical form it does not know or cannot
+convert) raises `Unrecognised`, and the caller lets zeep decode that answer, with the errors and
+the None values it gives today. Operations whose answer uses schema features the compiler
+does not know (choices, attributes, defaults, bounded repeats, other simple types) get no
+reader at all and stay with zeep.
+
+Parsing: lxml without entity resolution, network access or huge trees (and comments dropped,
+as zeep's parser drops them, so that texts read the same).
+"""
+
+import functools
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+from zeep.wsdl.messages.soap import DocumentMessage
+from zeep.xsd.elements import Element
+from zeep.xsd.elements.indicators import Sequence
+from zeep.xsd.types import builtins
+from zeep.xsd.types.complex import ComplexType
+from zeep.xsd.types.simple import AnySimpleType
+
+SOAP_ENVELOPE = "{http://schemas.xmlsoap.org/soap/envelope/}Envelope"
+SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
+
+Read = Callable[[Any], object]
+"""Reads one element (an `etree._Element`) into its plain value."""
+
+
+class Unrecognised(Exception):
+    """The answer is not one the reader decodes exactly as zeep does: zeep decodes it."""
+
+
+class NotCompilable(Exception):
+    """The operation's answer uses a schema feature the compiler does not know."""
+
+
+# -- simple types: zeep's conversion for the lexical forms known here, else Unrecognised --
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?)"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def _boolean(text: str) -> bool:
+    """zeep: `text in ("true", "1")` after collapsing whitespace; any other text is left to it."""
+    return _BOOLEANS[text]
+
+
+def _date(text: str) -> date:
+    if _DATE.fullmatch(text) is None:
+        raise Unrecognised(f"date {text!r}")
+    return date.fromisoformat(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(designator: str) -> tzinfo | None:
+    """The tzinfo zeep (isodate) gives a time with this designator ("Z", "+01:00"): the very
+    same class (isodate's UTC or FixedOffset) and offset."""
+    parsed: datetime = builtins.DateTime().pythonvalue("2000-01-01T00:00:00" + designator)
+    return parsed.tzinfo
+
+
+def _datetime(text: str) -> datetime:
+    match = _DATETIME.fullmatch(text)
+    if match is None:
+        raise Unrecognised(f"dateTime {text!r}")
+    moment = datetime.fromisoformat(match[1])
+    designator = match[2]
+    return moment if designator is None else moment.replace(tzinfo=_zone(designator))
+
+
+_CONVERTERS: Mapping[object, Callable[[str], object]] = {
+    builtins.String.pythonvalue: str,
+    builtins.Boolean.pythonvalue: _boolean,
+    builtins.Decimal.pythonvalue: Decimal,
+    builtins.Integer.pythonvalue: int,
+    builtins.Long.pythonvalue: int,
+    builtins.Date.pythonvalue: _date,
+    builtins.DateTime.pythonvalue: _datetime,
+}
+"""zeep's `pythonvalue` -> the same conversion. Decimal and int are zeep's own functions (zeep's
+whitespace collapsing before Decimal changes nothing Decimal does not ignore itself); the
+others accept only the canonical forms and leave the rest to zeep."""
+
+
+def _text(element: Any) -> object:
+    return element.text
+
+
+def _simple(convert: Callable[[str], object]) -> Read:
+    if convert is str:
+        return _text
+
+    def read(element: Any) -> object:
+        text = element.text
+        return None if text is None else convert(text)
+
+    return read
+
+
+# -- complex types ------------------------------------------------------------------------
+
+
+class Record:
+    """A complex type with a plain sequence of elements, read into a dict with zeep's keys in
+    zeep's order: absent optional elements None, absent repeated ones []."""
+
+    def __init__(self) -> None:
+        self.names: tuple[str, ...] = ()
+        self._repeated: tuple[str, ...] = ()
+        self._by_tag: dict[str, tuple[int, str, Read, bool]] = {}
+        self._next_required: tuple[int, ...] = ()
+
+    def define(self, children: list[tuple[str, str, Read, bool, bool]]) -> None:
+        """`children`: (key, tag, read, repeated, required) in sequence order (set apart from
+        the constructor, so that a type can refer to itself)."""
+        self.names = tuple(key for key, *_ in children)
+        self._repeated = tuple(key for key, _, _, repeated, _ in children if repeated)
+        self._by_tag = {
+            tag: (index, key, read, repeated)
+            for index, (key, tag, read, repeated, _) in enumerate(children)
+        }
+        # the first required element at or after each position (len(children) when none)
+        after = [len(children)] * (len(children) + 1)
+        for index in range(len(children) - 1, -1, -1):
+            after[index] = index if children[index][4] else after[index + 1]
+        self._next_required = tuple(after)
+
+    def fields(self, element: Any) -> dict[str, object]:
+        """The element's children, in sequence order: each at most once unless repeated (and
+        then contiguous), no required one skipped. zeep raises for anything else in strict mode,
+        or reads it leniently (a required element missing at the end): Unrecognised."""
+        values: dict[str, object] = dict.fromkeys(self.names)
+        for key in self._repeated:
+            values[key] = []
+        by_tag = self._by_tag
+        next_required = self._next_required
+        position = 0
+        for child in element:
+            try:
+                index, key, read, repeated = by_tag[child.tag]
+            except KeyError:
+                raise Unrecognised(f"unexpected element {child.tag!r}") from None
+            if index < position:
+                if not repeated or index != position - 1:
+                    raise Unrecognised(f"misplaced element {child.tag!r}")
+            elif next_required[position] < index:
+                raise Unrecognised(f"{child.tag!r} before a required element")
+            if repeated:
+                values[key].append(read(child))  # type: ignore[attr-defined]
+            else:
+                values[key] = read(child)
+            position = index + 1
+        if next_required[position] < len(self.names):
+            raise Unrecognised(f"{element.tag!r} lacks a required element")
+        return values
+
+    def read(self, element: Any) -> dict[str, object] | None:
+        """A child record: None when it has no children (as zeep reads `<Line/>`)."""
+        return self.fields(element) if len(element) else None
+
+
+class _Compiler:
+    """Builds the records of a schema's complex types, once per type."""
+
+    def __init__(self) -> None:
+        self._records: dict[int, Record] = {}
+
+    def record(self, xsd_type: Any) -> Record:
+        known = self._records.get(id(xsd_type))
+        if known is not None:
+            return known
+        if not isinstance(xsd_type, ComplexType) or xsd_type.attributes:
+            raise NotCompilable(f"{xsd_type!r}: attributes or not a complex type")
+        if getattr(xsd_type, "_array_type", None) is not None:
+            raise NotCompilable(f"{xsd_type!r}: a SOAP-encoded array")
+        nested = xsd_type.elements_nested
+        if len(nested) != 1 or type(nested[0][1]) is not Sequence:
+            raise NotCompilable(f"{xsd_type!r}: not one plain sequence")
+        sequence = nested[0][1]
+        if sequence.accepts_multiple or sequence.min_occurs != 1:
+            raise NotCompilable(f"{xsd_type!r}: a repeated or optional sequence")
+        record = self._records[id(xsd_type)] = Record()
+        children = [self._child(key, element) for key, element in sequence.elements]
+        record.define(children)
+        return record
+
+    def _child(self, key: str, element: Any) -> tuple[str, str, Read, bool, bool]:
+        if type(element) is not Element or element.default is not None:
+            raise NotCompilable(f"{key}: not a plain element")
+        if element.max_occurs not in (1, "unbounded") or element.min_occurs not in (0, 1):
+            raise NotCompilable(f"{key}: occurs {element.min_occurs}..{element.max_occurs}")
+        return (
+            key,
+            element.qname.text,
+            self._reader(element.type),
+            element.max_occurs != 1,
+            element.min_occurs == 1,
+        )
+
+    def _reader(self, xsd_type: Any) -> Read:
+        if isinstance(xsd_type, AnySimpleType):
+            kind = type(xsd_type)
+            convert = _CONVERTERS.get(kind.pythonvalue)
+            if convert is None or kind.parse_xmlelement is not AnySimpleType.parse_xmlelement:
+                raise NotCompilable(f"{xsd_type!r}: a simple type without a converter")
+            return _simple(convert)
+        return self.record(xsd_type).read
+
+
+class AnswerReader:
+    """Reads one operation's answer (the HTTP body of a 200) into zeep's plain result."""
+
+    _local = threading.local()
+
+    def __init__(self, tag: str, record: Record, single: str | None, inner: str | None) -> None:
+        self._tag = tag
+        self._record = record
+        self._single = single
+        self._inner = inner
+
+    @classmethod
+    def _parser(cls) -> etree.XMLParser:
+        """One parser per thread (lxml parsers must not be shared between threads)."""
+        parser: etree.XMLParser | None = getattr(cls._local, "parser", None)
+        if parser is None:
+            parser = cls._local.parser = etree.XMLParser(
+                remove_comments=True, resolve_entities=False, no_network=True, huge_tree=False
+            )
+        return parser
+
+    def read(self, content: bytes) -> object:
+        try:
+            root = etree.fromstring(content, self._parser())
+        except etree.XMLSyntaxError as error:
+            raise Unrecognised("not XML") from error
+        if root.getroottree().docinfo.doctype or _any_attribute(root):
+            raise Unrecognised("a DOCTYPE or attributes")
+        if root.tag != SOAP_ENVELOPE or len(root) != 1:
+            raise Unrecognised("not an envelope with only a body")
+        body = root[0]
+        if body.tag != SOAP_BODY or len(body) != 1 or body[0].tag != self._tag:
+            raise Unrecognised("not the answer expected")
+        try:
+            values = self._record.fields(body[0])
+        except (ValueError, ArithmeticError, TypeError, KeyError) as error:
+            raise Unrecognised(f"a value zeep converts otherwise: {error!r}") from error
+        return self._unwrap(values)
+
+    def _unwrap(self, values: dict[str, object]) -> object:
+        """zeep's `DocumentMessage.deserialize`: an answer of one element is that element's
+        value, and a record of one element (no attributes) within it that element's value."""
+        if self._single is None:
+            return values
+        value = values[self._single]
+        if self._inner is not None and isinstance(value, dict):
+            return value[self._inner]
+        return value
+
+
+_any_attribute = etree.XPath("boolean(//@*)")
+
+
+def compile_reader(message: Any) -> AnswerReader:
+    """The reader of an operation's output message (`binding.get(name).output`)."""
+    if type(message) is not DocumentMessage or message._is_body_wrapped:
+        raise NotCompilable("not a document/literal message with one part")
+    if message.header.type._element:
+        raise NotCompilable("SOAP headers in the answer")
+    element = message.body
+    compiler = _Compiler()
+    record = compiler.record(element.type)
+    single = inner = None
+    if len(record.names) == 1:
+        [single] = record.names
+        [(_, child)] = element.type.elements
+        if isinstance(child.type, ComplexType) and child.max_occurs == 1:
+            child_record = compiler.record(child.type)
+            if len(child_record.names) == 1:
+                [inner] = child_record.names
+    return AnswerReader(element.qname.text, record, single, inner)
+
+
+def compile_readers(binding: Any) -> dict[str, AnswerReader]:
+    """A reader for each operation of a zeep binding whose answer the compiler knows."""
+    readers = {}
+    for name, operation in binding.all().items():
+        try:
+            readers[name] = compile_reader(operation.output)
+        except NotCompilable:
+            continue
+    return readers
