@@ -19,7 +19,6 @@ Parsing: lxml without entity resolution, network access or huge trees (and comme
 as zeep's parser drops them, so that texts read the same).
 """
 
-import functools
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -38,10 +37,6 @@ from zeep.xsd.types.simple import AnySimpleType
 SOAP_ENVELOPE = "{http://schemas.xmlsoap.org/soap/envelope/}Envelope"
 SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
 
-Read = Callable[[Any], object]
-"""Reads one element (an `etree._Element`) into its plain value."""
-
-
 class Unrecognised(Exception):
     """The answer is not one the reader decodes exactly as zeep does: zeep decodes it."""
 
@@ -54,10 +49,8 @@ class NotCompilable(Exception):
 
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATETIME = re.compile(
-    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?)"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
-)
+_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?")
+_ZONES: dict[str, tzinfo] = {}
 
 
 def _boolean(text: str) -> bool:
@@ -66,30 +59,41 @@ def _boolean(text: str) -> bool:
 
 
 def _date(text: str) -> date:
+    """Only the canonical form (YYYY-MM-DD), which isodate reads as the standard library."""
     if _DATE.fullmatch(text) is None:
         raise Unrecognised(f"date {text!r}")
     return date.fromisoformat(text)
 
 
-@functools.lru_cache(maxsize=64)
-def _zone(designator: str) -> tzinfo | None:
+def _zone(designator: str) -> tzinfo:
     """The tzinfo zeep (isodate) gives a time with this designator ("Z", "+01:00"): the very
-    same class (isodate's UTC or FixedOffset) and offset."""
-    parsed: datetime = builtins.DateTime().pythonvalue("2000-01-01T00:00:00" + designator)
-    return parsed.tzinfo
+    same class (isodate's UTC or FixedOffset) and offset. Kept per designator (only the few
+    thousand isodate reads exist)."""
+    zone = _ZONES.get(designator)
+    if zone is None:
+        parsed = builtins.DateTime().pythonvalue("2000-01-01T00:00:00" + designator)
+        zone = _ZONES[designator] = parsed.tzinfo
+        if zone is None:
+            raise Unrecognised(f"time zone {designator!r}")
+    return zone
 
 
 def _datetime(text: str) -> datetime:
-    match = _DATETIME.fullmatch(text)
+    """The date and time in canonical form (YYYY-MM-DDTHH:MM:SS, up to six digits of
+    fraction), which isodate reads as the standard library does; the time zone designator after
+    it as isodate reads it."""
+    match = _DATETIME.match(text)
     if match is None:
         raise Unrecognised(f"dateTime {text!r}")
-    moment = datetime.fromisoformat(match[1])
-    designator = match[2]
-    return moment if designator is None else moment.replace(tzinfo=_zone(designator))
+    end = match.end()
+    if end == len(text):
+        return datetime.fromisoformat(text)
+    local = datetime.fromisoformat(text[:end])
+    return datetime.combine(local.date(), local.time(), _zone(text[end:]))
 
 
-_CONVERTERS: Mapping[object, Callable[[str], object]] = {
-    builtins.String.pythonvalue: str,
+_CONVERTERS: Mapping[object, Callable[[str], object] | None] = {
+    builtins.String.pythonvalue: None,
     builtins.Boolean.pythonvalue: _boolean,
     builtins.Decimal.pythonvalue: Decimal,
     builtins.Integer.pythonvalue: int,
@@ -97,27 +101,17 @@ _CONVERTERS: Mapping[object, Callable[[str], object]] = {
     builtins.Date.pythonvalue: _date,
     builtins.DateTime.pythonvalue: _datetime,
 }
-"""zeep's `pythonvalue` -> the same conversion. Decimal and int are zeep's own functions (zeep's
-whitespace collapsing before Decimal changes nothing Decimal does not ignore itself); the
-others accept only the canonical forms and leave the rest to zeep."""
-
-
-def _text(element: Any) -> object:
-    return element.text
-
-
-def _simple(convert: Callable[[str], object]) -> Read:
-    if convert is str:
-        return _text
-
-    def read(element: Any) -> object:
-        text = element.text
-        return None if text is None else convert(text)
-
-    return read
+"""zeep's `pythonvalue` -> the same conversion (None: the text itself). Decimal and int are
+zeep's own functions (zeep's whitespace collapsing before Decimal changes nothing Decimal does
+not ignore itself); the others accept only the canonical forms and leave the rest to zeep."""
 
 
 # -- complex types ------------------------------------------------------------------------
+
+
+Child = tuple[str, str, Callable[[Any], object] | None, bool, bool, bool]
+"""A child element of a record: (key, tag, read, simple?, repeated?, required?). A simple
+child's `read` converts its text (None: the text itself), a complex child's reads the element."""
 
 
 class Record:
@@ -127,54 +121,60 @@ class Record:
     def __init__(self) -> None:
         self.names: tuple[str, ...] = ()
         self._repeated: tuple[str, ...] = ()
-        self._by_tag: dict[str, tuple[int, str, Read, bool]] = {}
+        self._by_tag: dict[str, tuple[int, str, Callable[[Any], object] | None, bool, bool]] = {}
         self._next_required: tuple[int, ...] = ()
 
-    def define(self, children: list[tuple[str, str, Read, bool, bool]]) -> None:
-        """`children`: (key, tag, read, repeated, required) in sequence order (set apart from
-        the constructor, so that a type can refer to itself)."""
-        self.names = tuple(key for key, *_ in children)
-        self._repeated = tuple(key for key, _, _, repeated, _ in children if repeated)
+    def define(self, children: list[Child]) -> None:
+        """`children` in sequence order (set apart from the constructor, so that a type can
+        contain itself)."""
+        self.names = tuple(child[0] for child in children)
+        self._repeated = tuple(child[0] for child in children if child[4])
         self._by_tag = {
-            tag: (index, key, read, repeated)
-            for index, (key, tag, read, repeated, _) in enumerate(children)
+            tag: (index, key, read, simple, repeated)
+            for index, (key, tag, read, simple, repeated, _) in enumerate(children)
         }
         # the first required element at or after each position (len(children) when none)
         after = [len(children)] * (len(children) + 1)
         for index in range(len(children) - 1, -1, -1):
-            after[index] = index if children[index][4] else after[index + 1]
+            after[index] = index if children[index][5] else after[index + 1]
         self._next_required = tuple(after)
 
-    def fields(self, element: Any) -> dict[str, object]:
+    def fields(self, element: Any) -> dict[str, Any]:
         """The element's children, in sequence order: each at most once unless repeated (and
         then contiguous), no required one skipped. zeep raises for anything else in strict mode,
         or reads it leniently (a required element missing at the end): Unrecognised."""
-        values: dict[str, object] = dict.fromkeys(self.names)
+        values: dict[str, Any] = dict.fromkeys(self.names)
         for key in self._repeated:
             values[key] = []
         by_tag = self._by_tag
         next_required = self._next_required
         position = 0
         for child in element:
-            try:
-                index, key, read, repeated = by_tag[child.tag]
-            except KeyError:
-                raise Unrecognised(f"unexpected element {child.tag!r}") from None
+            entry = by_tag.get(child.tag)
+            if entry is None:
+                raise Unrecognised(f"unexpected element {child.tag!r}")
+            index, key, read, simple, repeated = entry
             if index < position:
                 if not repeated or index != position - 1:
                     raise Unrecognised(f"misplaced element {child.tag!r}")
             elif next_required[position] < index:
                 raise Unrecognised(f"{child.tag!r} before a required element")
-            if repeated:
-                values[key].append(read(child))  # type: ignore[attr-defined]
+            if simple:
+                value = child.text
+                if read is not None and value is not None:
+                    value = read(value)
             else:
-                values[key] = read(child)
+                value = read(child)  # type: ignore[misc]  # complex children have a reader
+            if repeated:
+                values[key].append(value)
+            else:
+                values[key] = value
             position = index + 1
         if next_required[position] < len(self.names):
             raise Unrecognised(f"{element.tag!r} lacks a required element")
         return values
 
-    def read(self, element: Any) -> dict[str, object] | None:
+    def read(self, element: Any) -> dict[str, Any] | None:
         """A child record: None when it has no children (as zeep reads `<Line/>`)."""
         return self.fields(element) if len(element) else None
 
@@ -200,31 +200,28 @@ class _Compiler:
         if sequence.accepts_multiple or sequence.min_occurs != 1:
             raise NotCompilable(f"{xsd_type!r}: a repeated or optional sequence")
         record = self._records[id(xsd_type)] = Record()
-        children = [self._child(key, element) for key, element in sequence.elements]
-        record.define(children)
+        record.define([self._child(key, element) for key, element in sequence.elements])
         return record
 
-    def _child(self, key: str, element: Any) -> tuple[str, str, Read, bool, bool]:
+    def _child(self, key: str, element: Any) -> Child:
         if type(element) is not Element or element.default is not None:
             raise NotCompilable(f"{key}: not a plain element")
         if element.max_occurs not in (1, "unbounded") or element.min_occurs not in (0, 1):
             raise NotCompilable(f"{key}: occurs {element.min_occurs}..{element.max_occurs}")
-        return (
-            key,
-            element.qname.text,
-            self._reader(element.type),
-            element.max_occurs != 1,
-            element.min_occurs == 1,
-        )
-
-    def _reader(self, xsd_type: Any) -> Read:
-        if isinstance(xsd_type, AnySimpleType):
+        xsd_type = element.type
+        simple = isinstance(xsd_type, AnySimpleType)
+        if simple:
             kind = type(xsd_type)
-            convert = _CONVERTERS.get(kind.pythonvalue)
-            if convert is None or kind.parse_xmlelement is not AnySimpleType.parse_xmlelement:
-                raise NotCompilable(f"{xsd_type!r}: a simple type without a converter")
-            return _simple(convert)
-        return self.record(xsd_type).read
+            if (
+                kind.pythonvalue not in _CONVERTERS
+                or kind.parse_xmlelement is not AnySimpleType.parse_xmlelement
+            ):
+                raise NotCompilable(f"{key}: a simple type without a converter")
+            read = _CONVERTERS[kind.pythonvalue]
+        else:
+            read = self.record(xsd_type).read
+        tag = element.qname.text
+        return key, tag, read, simple, element.max_occurs != 1, element.min_occurs == 1
 
 
 class AnswerReader:
