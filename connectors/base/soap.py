@@ -119,17 +119,25 @@ class SoapService:
 
     @classmethod
     def create(
-        cls, system: System, wsdl: Path, binding: str, address: str, http: httpx.AsyncClient
+        cls,
+        system: System,
+        wsdl: Path,
+        binding: str,
+        address: str,
+        http: httpx.AsyncClient,
+        compiled_readers: bool = True,
     ) -> "SoapService":
         """Bind `binding` (a QName, `{namespace}Name`) of the shipped `wsdl` to `address`,
-        sending over `http`, which the service then owns (`aclose` closes it)."""
+        sending over `http`, which the service then owns (`aclose` closes it). Without
+        `compiled_readers`, zeep decodes every answer (the reference the readers are held to)."""
         headers = http.headers.copy()
         transport = AsyncTransport(client=http, wsdl_client=_NoDocumentFetching())
         http.headers = headers  # zeep's transport replaces the client's headers; keep ours
         client = AsyncClient(load_wsdl(wsdl), transport=transport, settings=_RAW_SETTINGS)
         # `create_service` would bind a synchronous proxy; the async one is built directly.
         service = AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)
-        return cls(system, client, service, answer_readers(wsdl, binding))
+        readers = answer_readers(wsdl, binding) if compiled_readers else {}
+        return cls(system, client, service, readers)
 
     async def call(self, operation: str, **params: object) -> object:
         """Call `operation`; its answer as plain data (lists, dicts, Decimal, date, ...).

@@ -37,6 +37,7 @@ from zeep.xsd.types.simple import AnySimpleType
 SOAP_ENVELOPE = "{http://schemas.xmlsoap.org/soap/envelope/}Envelope"
 SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
 
+
 class Unrecognised(Exception):
     """The answer is not one the reader decodes exactly as zeep does: zeep decodes it."""
 
@@ -250,7 +251,8 @@ class AnswerReader:
             root = etree.fromstring(content, self._parser())
         except etree.XMLSyntaxError as error:
             raise Unrecognised("not XML") from error
-        if root.getroottree().docinfo.doctype or _any_attribute(root):
+        docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack `doctype`
+        if docinfo.doctype or _any_attribute(root):
             raise Unrecognised("a DOCTYPE or attributes")
         if root.tag != SOAP_ENVELOPE or len(root) != 1:
             raise Unrecognised("not an envelope with only a body")
@@ -281,9 +283,11 @@ def compile_reader(message: Any) -> AnswerReader:
     """The reader of an operation's output message (`binding.get(name).output`)."""
     if type(message) is not DocumentMessage or message._is_body_wrapped:
         raise NotCompilable("not a document/literal message with one part")
-    if message.header.type._element:
+    # zeep's few annotations have its header and body Optional; both are set by now
+    header: Any = message.header
+    element: Any = message.body
+    if header.type._element:
         raise NotCompilable("SOAP headers in the answer")
-    element = message.body
     compiler = _Compiler()
     record = compiler.record(element.type)
     single = inner = None
