@@ -237,22 +237,24 @@ class AnswerReader:
         self._inner = inner
 
     @classmethod
-    def _parser(cls) -> etree.XMLParser:
-        """One parser per thread (lxml parsers must not be shared between threads)."""
-        parser: etree.XMLParser | None = getattr(cls._local, "parser", None)
-        if parser is None:
-            parser = cls._local.parser = etree.XMLParser(
+    def _tools(cls) -> tuple[etree.XMLParser, etree.XPath]:
+        """This thread's parser and attribute finder (lxml's must not be shared by threads)."""
+        tools: tuple[etree.XMLParser, etree.XPath] | None = getattr(cls._local, "tools", None)
+        if tools is None:
+            parser = etree.XMLParser(
                 remove_comments=True, resolve_entities=False, no_network=True, huge_tree=False
             )
-        return parser
+            tools = cls._local.tools = (parser, etree.XPath("boolean(//@*)"))
+        return tools
 
     def read(self, content: bytes) -> object:
+        parser, any_attribute = self._tools()
         try:
-            root = etree.fromstring(content, self._parser())
+            root = etree.fromstring(content, parser)
         except etree.XMLSyntaxError as error:
             raise Unrecognised("not XML") from error
         docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack `doctype`
-        if docinfo.doctype or _any_attribute(root):
+        if docinfo.doctype or any_attribute(root):
             raise Unrecognised("a DOCTYPE or attributes")
         if root.tag != SOAP_ENVELOPE or len(root) != 1:
             raise Unrecognised("not an envelope with only a body")
@@ -274,9 +276,6 @@ class AnswerReader:
         if self._inner is not None and isinstance(value, dict):
             return value[self._inner]
         return value
-
-
-_any_attribute = etree.XPath("boolean(//@*)")
 
 
 def compile_reader(message: Any) -> AnswerReader:
