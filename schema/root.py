@@ -35,6 +35,7 @@ from schema.consents import ConsentMutations, ConsentQueries
 from schema.contact_mutations import ContactPersonMutations
 from schema.document_mutations import DocumentMutations
 from schema.documents import Document
+from schema.execution import executor_for
 from schema.inputs import (
     BookingFilterInput,
     BookingSort,
@@ -434,4 +435,5 @@ def build_schema(
         extensions=list(extensions),
     )
     lean_resolvers(schema)
+    schema.execution_context_class = executor_for(schema._schema)
     return schema

@@ -1,0 +1,431 @@
+"""The executor the schema runs its operations with: graphql-core's own (as Strawberry
+configures it), with a fast path for the fields that only read an attribute.
+
+Why: most of a large answer's fields read an attribute of an object the resolvers built
+(`schema.lean`; ~700 of a dashboard's ~900). graphql-core spends more on each of them than
+the read costs: a `GraphQLResolveInfo` and a `Path`, a look-up of the field and of the
+middleware, and the generic completion (`complete_value` asks of every value whether its type
+is non-null, a list, a leaf, abstract or an object, in as many calls).
+
+What the fast path does instead, per lean field: what the field reads (attribute, the
+permissions its `requires` names) and how its value completes (non-null or not, leaf, list
+of, object) are decided once per (parent type, field) when the schema is built
+(`plan_fields`); at run time it checks the permissions, reads the attribute and completes
+the value by that plan, building a `Path` only for values with fields of their own and for
+errors, and a `GraphQLResolveInfo` never. `__typename` is answered from the parent type.
+
+What it keeps: the control flow and the errors are graphql-core's, call for call. A
+permission refusal, an exception, a null on a non-null field or a value a scalar cannot
+serialize goes to the executor's own `handle_field_error` with the path and nodes the
+standard path gives it (built then), so the error, its path and locations and the nulling
+of the nearest nullable parent are what they are without the fast path; awaitables are
+gathered the same way. Fields with a resolver (relations, arguments) go through the
+standard `execute_field`.
+
+When it stands aside: an operation with resolver middleware (a schema extension with a
+`resolve` hook) or an abort signal runs entirely the standard way; a value of an abstract
+type, an object type whose `is_type_of` is not Strawberry's own, an async iterable or an
+awaitable list item completes the standard way (with an info built for it). Lean values are
+data the types' constructors set, never awaitables: an awaitable attribute would be
+awaited by the standard path and serialized (and refused) by this one.
+
+Example:
+    schema.execution_context_class = executor_for(schema._schema)
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    Undefined,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import (
+    collect_iterator_awaitables,
+    invalid_return_type_error,
+    to_nodes,
+)
+from graphql.pyutils import Path, gather_with_cancel, is_iterable
+from strawberry.schema import schema_converter
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from auth.permissions import check
+from schema.lean import AttributeResolver
+
+
+class Kind(Enum):
+    LEAF = "leaf"
+    OBJECT = "object"
+    LIST = "list"
+    OTHER = "other"
+    """Completed the standard way: abstract types, objects with a foreign `is_type_of`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How a value of `graphql_type` completes, decided once per type."""
+
+    graphql_type: GraphQLOutputType
+    nullable_type: GraphQLOutputType
+    non_null: bool
+    kind: Kind
+    coerce: Callable[[Any], Any] | None = None
+    object_type: GraphQLObjectType | None = None
+    is_type_of: Callable[[Any, Any], Any] | None = None
+    item: "Shape | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeanField:
+    """A field that reads `attribute` after checking `requirements`."""
+
+    parent_type: GraphQLObjectType
+    field_name: str
+    field: GraphQLField
+    attribute: str
+    requirements: tuple[str, ...]
+    shape: Shape
+    null_message: str
+
+
+Plans = Mapping[str, Mapping[str, LeanField]]
+NO_LEAN_FIELDS: Mapping[str, LeanField] = {}
+
+
+def _strawberry_is_type_of(is_type_of: Callable[..., Any]) -> bool:
+    """Whether `is_type_of` is the one Strawberry generates for types with interfaces: it
+    reads only the object (its info parameter is `_info`), so it can be called without one."""
+    return getattr(is_type_of, "__module__", None) == schema_converter.__name__ and getattr(
+        is_type_of, "__qualname__", ""
+    ).endswith("_get_is_type_of.<locals>.is_type_of")
+
+
+def shape_of(graphql_type: GraphQLOutputType) -> Shape:
+    non_null = isinstance(graphql_type, GraphQLNonNull)
+    nullable = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+    if isinstance(nullable, GraphQLLeafType):
+        return Shape(
+            graphql_type, nullable, non_null, Kind.LEAF, coerce=nullable.coerce_output_value
+        )
+    if isinstance(nullable, GraphQLList):
+        return Shape(graphql_type, nullable, non_null, Kind.LIST, item=shape_of(nullable.of_type))
+    if isinstance(nullable, GraphQLObjectType) and (
+        nullable.is_type_of is None or _strawberry_is_type_of(nullable.is_type_of)
+    ):
+        return Shape(
+            graphql_type,
+            nullable,
+            non_null,
+            Kind.OBJECT,
+            object_type=nullable,
+            is_type_of=nullable.is_type_of,
+        )
+    return Shape(graphql_type, nullable, non_null, Kind.OTHER)
+
+
+def plan_fields(schema: GraphQLSchema) -> Plans:
+    """The lean fields of every object type, by type name and field name."""
+    plans: dict[str, dict[str, LeanField]] = {}
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for name, field in graphql_type.fields.items():
+            if isinstance(field.resolve, AttributeResolver):
+                plans.setdefault(graphql_type.name, {})[name] = LeanField(
+                    graphql_type,
+                    name,
+                    field,
+                    field.resolve.name,
+                    field.resolve.requirements,
+                    shape_of(field.type),
+                    f"Cannot return null for non-nullable field {graphql_type.name}.{name}.",
+                )
+    return plans
+
+
+class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor with the fast path for lean fields (`executor_for` gives it
+    its schema's plans)."""
+
+    plans: ClassVar[Plans] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        middleware = self.middleware_manager
+        self.fast = self.abort_signal is None and (middleware is None or not middleware.middlewares)
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_fields`, with lean fields and `__typename` resolved
+        by their plan."""
+        if not self.fast:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        lean_fields = self.plans.get(parent_type.name, NO_LEAN_FIELDS)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                field_name = field_details_list[0].node.name.value
+                lean = lean_fields.get(field_name)
+                if lean is not None:
+                    result = self.execute_lean_field(
+                        lean, source_value, field_details_list, path, response_name
+                    )
+                elif field_name == "__typename":
+                    result = parent_type.name
+                else:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def execute_lean_field(
+        self,
+        lean: LeanField,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path | None,
+        response_name: str,
+    ) -> Any:
+        """`execute_field` for a lean field: its resolver's checks and read, then
+        `complete_value` by its plan."""
+        field_path: Path | None = None
+        try:
+            if lean.requirements:
+                principal = self.context_value.principal
+                for requirement in lean.requirements:
+                    check(principal, requirement)
+            value = getattr(source, lean.attribute)
+            shape = lean.shape
+            if shape.kind is Kind.LEAF:
+                return self.complete_leaf(shape, lean, value)
+            field_path = Path(path, response_name, lean.parent_type.name)
+            completed = self.complete_planned(shape, lean, field_details_list, field_path, value)
+            if self.is_awaitable(completed):
+                return self.settle(completed, shape.graphql_type, field_details_list, field_path)
+            return completed
+        except Exception as raw_error:
+            if field_path is None:
+                field_path = Path(path, response_name, lean.parent_type.name)
+            self.handle_field_error(raw_error, lean.field.type, field_details_list, field_path)
+            return None
+
+    async def settle(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """A completion that turned out asynchronous, its error handled at `path`."""
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    def complete_leaf(self, shape: Shape, lean: LeanField, value: Any) -> Any:
+        """`complete_value` for a (non-null) scalar or enum."""
+        if value is None or value is Undefined:
+            if shape.non_null:
+                raise TypeError(lean.null_message)
+            return None
+        if isinstance(value, Exception):
+            raise value
+        assert shape.coerce is not None
+        coerced = shape.coerce(value)
+        if coerced is None or coerced is Undefined:
+            # graphql-core's own raises its error for this value
+            return self.complete_leaf_value(shape.nullable_type, value)  # type: ignore[arg-type]
+        return coerced
+
+    def complete_planned(
+        self,
+        shape: Shape,
+        lean: LeanField,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+    ) -> Any:
+        """`complete_value` by a shape."""
+        if shape.kind is Kind.LEAF:
+            return self.complete_leaf(shape, lean, value)
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            if shape.non_null:
+                raise TypeError(lean.null_message)
+            return None
+        if shape.kind is Kind.OBJECT:
+            completed = self.complete_object(shape, field_details_list, path, value)
+        elif shape.kind is Kind.LIST:
+            completed = self.complete_list(shape, lean, field_details_list, path, value)
+        else:
+            info = self.build_resolve_info(
+                lean.field, to_nodes(field_details_list), lean.parent_type, path
+            )
+            completed = self.complete_value(
+                shape.nullable_type, field_details_list, info, path, value, None
+            )
+        if completed is None and shape.non_null:
+            raise TypeError(lean.null_message)
+        return completed
+
+    def complete_object(
+        self, shape: Shape, field_details_list: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        object_type = shape.object_type
+        assert object_type is not None
+        if shape.is_type_of is not None and not shape.is_type_of(value, None):
+            raise invalid_return_type_error(object_type, value, field_details_list)
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if new_defer_usages:
+            return self.execute_collected_subfields(
+                object_type, value, path, grouped_field_set, new_defer_usages, None
+            )
+        return self.execute_fields(object_type, value, path, grouped_field_set, None)
+
+    def complete_list(
+        self,
+        shape: Shape,
+        lean: LeanField,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+    ) -> Any:
+        """`complete_list_value` and `complete_iterable_value` by a shape."""
+        item = shape.item
+        assert item is not None
+        if self.is_async_iterable(value) or not is_iterable(value) or item.kind is Kind.OTHER:
+            info = self.build_resolve_info(
+                lean.field, to_nodes(field_details_list), lean.parent_type, path
+            )
+            return self.complete_list_value(
+                shape.nullable_type,  # type: ignore[arg-type]
+                field_details_list,
+                info,
+                path,
+                value,
+                None,
+            )
+        is_awaitable = self.is_awaitable
+        completed_results: list[Any] = []
+        awaitable_indices: list[int] = []
+        iterator = iter(value)
+        try:
+            for index, element in enumerate(iterator):
+                if is_awaitable(element):
+                    info = self.build_resolve_info(
+                        lean.field, to_nodes(field_details_list), lean.parent_type, path
+                    )
+                    completed_results.append(
+                        self.complete_awaitable_list_item_value(
+                            element,
+                            item.graphql_type,
+                            field_details_list,
+                            info,
+                            path.add_key(index, None),
+                            None,
+                        )
+                    )
+                    awaitable_indices.append(index)
+                    continue
+                item_path: Path | None = None
+                try:
+                    if item.kind is Kind.LEAF:
+                        completed = self.complete_leaf(item, lean, element)
+                    else:
+                        item_path = path.add_key(index, None)
+                        completed = self.complete_planned(
+                            item, lean, field_details_list, item_path, element
+                        )
+                        if is_awaitable(completed):
+                            completed_results.append(
+                                self.settle(
+                                    completed, item.graphql_type, field_details_list, item_path
+                                )
+                            )
+                            awaitable_indices.append(index)
+                            continue
+                except Exception as raw_error:
+                    if item_path is None:
+                        item_path = path.add_key(index, None)
+                    self.handle_field_error(
+                        raw_error, item.graphql_type, field_details_list, item_path
+                    )
+                    completed = None
+                completed_results.append(completed)
+        except Exception:
+            maybe_awaitables = [completed_results[i] for i in awaitable_indices]
+            maybe_awaitables.extend(collect_iterator_awaitables(iterator, is_awaitable))
+            if maybe_awaitables:
+                self.settle_in_background(maybe_awaitables)
+            raise
+
+        if not awaitable_indices:
+            return completed_results
+
+        async def get_completed_results() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                index = awaitable_indices[0]
+                completed_results[index] = await completed_results[index]
+            else:
+                awaited = await gather_with_cancel(
+                    *(completed_results[index] for index in awaitable_indices)
+                )
+                for index, sub_result in zip(awaitable_indices, awaited, strict=True):
+                    completed_results[index] = sub_result
+            return completed_results
+
+        return get_completed_results()
+
+
+def executor_for(schema: GraphQLSchema) -> type[GatewayExecutor]:
+    """The executor class for `schema`, with its fields planned once."""
+    return type("GatewayExecutor", (GatewayExecutor,), {"plans": plan_fields(schema)})
