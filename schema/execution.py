@@ -35,7 +35,6 @@ Example:
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, ClassVar
 
 from graphql import (
@@ -54,6 +53,7 @@ from graphql.execution.executor import (
     invalid_return_type_error,
     to_nodes,
 )
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel, is_iterable
 from strawberry.schema import schema_converter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -61,13 +61,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from auth.permissions import check
 from schema.lean import AttributeResolver
 
-
-class Kind(Enum):
-    LEAF = "leaf"
-    OBJECT = "object"
-    LIST = "list"
-    OTHER = "other"
-    """Completed the standard way: abstract types, objects with a foreign `is_type_of`."""
+LEAF, OBJECT, LIST, OTHER = range(4)
+"""The kinds of shape (ints: an Enum's members cost a descriptor call per use). OTHER values
+complete the standard way: abstract types, objects with an `is_type_of` of their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +73,7 @@ class Shape:
     graphql_type: GraphQLOutputType
     nullable_type: GraphQLOutputType
     non_null: bool
-    kind: Kind
+    kind: int
     coerce: Callable[[Any], Any] | None = None
     object_type: GraphQLObjectType | None = None
     is_type_of: Callable[[Any, Any], Any] | None = None
@@ -85,20 +81,21 @@ class Shape:
 
 
 @dataclass(frozen=True, slots=True)
-class LeanField:
-    """A field that reads `attribute` after checking `requirements`."""
+class FieldPlan:
+    """How a field resolves and completes: a lean one reads `attribute` after checking
+    `requirements`; any other (`attribute` None) calls its resolver."""
 
     parent_type: GraphQLObjectType
     field_name: str
     field: GraphQLField
-    attribute: str
+    attribute: str | None
     requirements: tuple[str, ...]
     shape: Shape
     null_message: str
 
 
-Plans = Mapping[str, Mapping[str, LeanField]]
-NO_LEAN_FIELDS: Mapping[str, LeanField] = {}
+Plans = Mapping[str, Mapping[str, FieldPlan]]
+NO_FIELDS: Mapping[str, FieldPlan] = {}
 
 
 def _strawberry_is_type_of(is_type_of: Callable[..., Any]) -> bool:
@@ -113,11 +110,9 @@ def shape_of(graphql_type: GraphQLOutputType) -> Shape:
     non_null = isinstance(graphql_type, GraphQLNonNull)
     nullable = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
     if isinstance(nullable, GraphQLLeafType):
-        return Shape(
-            graphql_type, nullable, non_null, Kind.LEAF, coerce=nullable.coerce_output_value
-        )
+        return Shape(graphql_type, nullable, non_null, LEAF, coerce=nullable.coerce_output_value)
     if isinstance(nullable, GraphQLList):
-        return Shape(graphql_type, nullable, non_null, Kind.LIST, item=shape_of(nullable.of_type))
+        return Shape(graphql_type, nullable, non_null, LIST, item=shape_of(nullable.of_type))
     if isinstance(nullable, GraphQLObjectType) and (
         nullable.is_type_of is None or _strawberry_is_type_of(nullable.is_type_of)
     ):
@@ -125,36 +120,37 @@ def shape_of(graphql_type: GraphQLOutputType) -> Shape:
             graphql_type,
             nullable,
             non_null,
-            Kind.OBJECT,
+            OBJECT,
             object_type=nullable,
             is_type_of=nullable.is_type_of,
         )
-    return Shape(graphql_type, nullable, non_null, Kind.OTHER)
+    return Shape(graphql_type, nullable, non_null, OTHER)
 
 
 def plan_fields(schema: GraphQLSchema) -> Plans:
-    """The lean fields of every object type, by type name and field name."""
-    plans: dict[str, dict[str, LeanField]] = {}
+    """The plans of every field of every object type, by type name and field name
+    (introspection's types and fields keep the standard path)."""
+    plans: dict[str, dict[str, FieldPlan]] = {}
     for graphql_type in schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType):
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for name, field in graphql_type.fields.items():
-            if isinstance(field.resolve, AttributeResolver):
-                plans.setdefault(graphql_type.name, {})[name] = LeanField(
-                    graphql_type,
-                    name,
-                    field,
-                    field.resolve.name,
-                    field.resolve.requirements,
-                    shape_of(field.type),
-                    f"Cannot return null for non-nullable field {graphql_type.name}.{name}.",
-                )
+            resolve = field.resolve
+            plans.setdefault(graphql_type.name, {})[name] = FieldPlan(
+                graphql_type,
+                name,
+                field,
+                resolve.name if isinstance(resolve, AttributeResolver) else None,
+                resolve.requirements if isinstance(resolve, AttributeResolver) else (),
+                shape_of(field.type),
+                f"Cannot return null for non-nullable field {graphql_type.name}.{name}.",
+            )
     return plans
 
 
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor with the fast path for lean fields (`executor_for` gives it
-    its schema's plans)."""
+    """Strawberry's executor with fields executed by their plans (`executor_for` gives it its
+    schema's)."""
 
     plans: ClassVar[Plans] = {}
 
@@ -171,36 +167,41 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        """graphql-core's `execute_fields`, with lean fields and `__typename` resolved
-        by their plan."""
+        """graphql-core's `execute_fields`, each field executed by its plan."""
         if not self.fast:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        lean_fields = self.plans.get(parent_type.name, NO_LEAN_FIELDS)
+        plans = self.plans.get(parent_type.name, NO_FIELDS)
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
+        result: Any
         try:
             for response_name, field_details_list in grouped_field_set.items():
                 field_name = field_details_list[0].node.name.value
-                lean = lean_fields.get(field_name)
-                if lean is not None:
+                plan = plans.get(field_name)
+                if plan is None:
+                    if field_name == "__typename":
+                        result = parent_type.name
+                    else:  # introspection's __schema and __type
+                        result = self.execute_field(
+                            parent_type,
+                            source_value,
+                            field_details_list,
+                            Path(path, response_name, parent_type.name),
+                            position_context,
+                        )
+                        if result is Undefined:
+                            continue
+                elif plan.attribute is not None:
                     result = self.execute_lean_field(
-                        lean, source_value, field_details_list, path, response_name
+                        plan, source_value, field_details_list, path, response_name
                     )
-                elif field_name == "__typename":
-                    result = parent_type.name
                 else:
-                    result = self.execute_field(
-                        parent_type,
-                        source_value,
-                        field_details_list,
-                        Path(path, response_name, parent_type.name),
-                        position_context,
+                    result = self.execute_resolved_field(
+                        plan, source_value, field_details_list, path, response_name
                     )
-                    if result is Undefined:
-                        continue
                 results[response_name] = result
                 if is_awaitable(result):
                     awaitable_fields.append(response_name)
@@ -225,34 +226,100 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def execute_lean_field(
         self,
-        lean: LeanField,
+        plan: FieldPlan,
         source: Any,
         field_details_list: FieldDetailsList,
         path: Path | None,
         response_name: str,
     ) -> Any:
-        """`execute_field` for a lean field: its resolver's checks and read, then
-        `complete_value` by its plan."""
+        """`execute_field` for a lean field: its resolver's checks and read, without
+        calling it, then its completion by plan."""
         field_path: Path | None = None
         try:
-            if lean.requirements:
+            if plan.requirements:
                 principal = self.context_value.principal
-                for requirement in lean.requirements:
+                for requirement in plan.requirements:
                     check(principal, requirement)
-            value = getattr(source, lean.attribute)
-            shape = lean.shape
-            if shape.kind is Kind.LEAF:
-                return self.complete_leaf(shape, lean, value)
-            field_path = Path(path, response_name, lean.parent_type.name)
-            completed = self.complete_planned(shape, lean, field_details_list, field_path, value)
+            value = getattr(source, plan.attribute)  # type: ignore[arg-type]
+            shape = plan.shape
+            if shape.kind == LEAF:
+                return self.complete_leaf(shape, plan, value)
+            field_path = Path(path, response_name, plan.parent_type.name)
+            completed = self.complete_planned(
+                shape, plan, field_details_list, field_path, value, None
+            )
             if self.is_awaitable(completed):
-                return self.settle(completed, shape.graphql_type, field_details_list, field_path)
+                return self.settle(completed, plan.field.type, field_details_list, field_path)
             return completed
         except Exception as raw_error:
             if field_path is None:
-                field_path = Path(path, response_name, lean.parent_type.name)
-            self.handle_field_error(raw_error, lean.field.type, field_details_list, field_path)
+                field_path = Path(path, response_name, plan.parent_type.name)
+            self.handle_field_error(raw_error, plan.field.type, field_details_list, field_path)
             return None
+
+    def execute_resolved_field(
+        self,
+        plan: FieldPlan,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path | None,
+        response_name: str,
+    ) -> Any:
+        """`execute_field` for a field with a resolver: called as graphql-core calls it, its
+        value (awaited if need be) completed by plan."""
+        field_path = Path(path, response_name, plan.parent_type.name)
+        field = plan.field
+        first_field_details = field_details_list[0]
+        first_field_node = first_field_details.node
+        resolve = field.resolve or self.field_resolver
+        info = self.build_resolve_info(
+            field, to_nodes(field_details_list), plan.parent_type, field_path
+        )
+        try:
+            args = (
+                get_argument_values(
+                    field,
+                    first_field_node,
+                    self.variable_values,
+                    first_field_details.fragment_variable_values,
+                    self.hide_suggestions,
+                )
+                if field.args or first_field_node.arguments
+                else {}
+            )
+            result = resolve(source, info, **args)
+            if self.is_awaitable(result):
+                return self.complete_resolved(plan, field_details_list, info, field_path, result)
+            completed = self.complete_planned(
+                plan.shape, plan, field_details_list, field_path, result, info
+            )
+            if self.is_awaitable(completed):
+                return self.settle(completed, field.type, field_details_list, field_path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field.type, field_details_list, field_path)
+            return None
+        return completed
+
+    async def complete_resolved(
+        self,
+        plan: FieldPlan,
+        field_details_list: FieldDetailsList,
+        info: Any,
+        path: Path,
+        result: Awaitable[Any],
+    ) -> Any:
+        """`complete_awaitable_value` by plan (without an abort signal to race against)."""
+        try:
+            resolved = await result
+            completed = self.complete_planned(
+                plan.shape, plan, field_details_list, path, resolved, info
+            )
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.field.type, field_details_list, path)
+            completed = None
+        return completed
 
     async def settle(
         self,
@@ -268,16 +335,15 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
 
-    def complete_leaf(self, shape: Shape, lean: LeanField, value: Any) -> Any:
+    def complete_leaf(self, shape: Shape, plan: FieldPlan, value: Any) -> Any:
         """`complete_value` for a (non-null) scalar or enum."""
         if value is None or value is Undefined:
             if shape.non_null:
-                raise TypeError(lean.null_message)
+                raise TypeError(plan.null_message)
             return None
         if isinstance(value, Exception):
             raise value
-        assert shape.coerce is not None
-        coerced = shape.coerce(value)
+        coerced = shape.coerce(value)  # type: ignore[misc]
         if coerced is None or coerced is Undefined:
             # graphql-core's own raises its error for this value
             return self.complete_leaf_value(shape.nullable_type, value)  # type: ignore[arg-type]
@@ -286,38 +352,49 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     def complete_planned(
         self,
         shape: Shape,
-        lean: LeanField,
+        plan: FieldPlan,
         field_details_list: FieldDetailsList,
         path: Path,
         value: Any,
+        info: Any,
     ) -> Any:
-        """`complete_value` by a shape."""
-        if shape.kind is Kind.LEAF:
-            return self.complete_leaf(shape, lean, value)
+        """`complete_value` by a shape; `info` is the field's if it has one yet (the
+        standard completion of an OTHER value needs it)."""
+        kind = shape.kind
+        if kind == LEAF:
+            return self.complete_leaf(shape, plan, value)
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
             if shape.non_null:
-                raise TypeError(lean.null_message)
+                raise TypeError(plan.null_message)
             return None
-        if shape.kind is Kind.OBJECT:
+        if kind == OBJECT:
             completed = self.complete_object(shape, field_details_list, path, value)
-        elif shape.kind is Kind.LIST:
-            completed = self.complete_list(shape, lean, field_details_list, path, value)
+        elif kind == LIST:
+            completed = self.complete_list(shape, plan, field_details_list, path, value, info)
         else:
-            info = self.build_resolve_info(
-                lean.field, to_nodes(field_details_list), lean.parent_type, path
-            )
             completed = self.complete_value(
-                shape.nullable_type, field_details_list, info, path, value, None
+                shape.nullable_type,
+                field_details_list,
+                info or self.info_for(plan, field_details_list, path),
+                path,
+                value,
+                None,
             )
         if completed is None and shape.non_null:
-            raise TypeError(lean.null_message)
+            raise TypeError(plan.null_message)
         return completed
+
+    def info_for(self, plan: FieldPlan, field_details_list: FieldDetailsList, path: Path) -> Any:
+        return self.build_resolve_info(
+            plan.field, to_nodes(field_details_list), plan.parent_type, path
+        )
 
     def complete_object(
         self, shape: Shape, field_details_list: FieldDetailsList, path: Path, value: Any
     ) -> Any:
+        """`complete_object_value` for a type whose `is_type_of`, if any, needs no info."""
         object_type = shape.object_type
         assert object_type is not None
         if shape.is_type_of is not None and not shape.is_type_of(value, None):
@@ -334,22 +411,20 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     def complete_list(
         self,
         shape: Shape,
-        lean: LeanField,
+        plan: FieldPlan,
         field_details_list: FieldDetailsList,
         path: Path,
         value: Any,
+        info: Any,
     ) -> Any:
         """`complete_list_value` and `complete_iterable_value` by a shape."""
         item = shape.item
         assert item is not None
-        if self.is_async_iterable(value) or not is_iterable(value) or item.kind is Kind.OTHER:
-            info = self.build_resolve_info(
-                lean.field, to_nodes(field_details_list), lean.parent_type, path
-            )
+        if self.is_async_iterable(value) or not is_iterable(value) or item.kind == OTHER:
             return self.complete_list_value(
                 shape.nullable_type,  # type: ignore[arg-type]
                 field_details_list,
-                info,
+                info or self.info_for(plan, field_details_list, path),
                 path,
                 value,
                 None,
@@ -361,15 +436,12 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for index, element in enumerate(iterator):
                 if is_awaitable(element):
-                    info = self.build_resolve_info(
-                        lean.field, to_nodes(field_details_list), lean.parent_type, path
-                    )
                     completed_results.append(
                         self.complete_awaitable_list_item_value(
                             element,
                             item.graphql_type,
                             field_details_list,
-                            info,
+                            info or self.info_for(plan, field_details_list, path),
                             path.add_key(index, None),
                             None,
                         )
@@ -378,12 +450,12 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path: Path | None = None
                 try:
-                    if item.kind is Kind.LEAF:
-                        completed = self.complete_leaf(item, lean, element)
+                    if item.kind == LEAF:
+                        completed = self.complete_leaf(item, plan, element)
                     else:
                         item_path = path.add_key(index, None)
                         completed = self.complete_planned(
-                            item, lean, field_details_list, item_path, element
+                            item, plan, field_details_list, item_path, element, info
                         )
                         if is_awaitable(completed):
                             completed_results.append(
