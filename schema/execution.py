@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import strawberry
 from graphql import (
     GraphQLField,
     GraphQLLeafType,
@@ -44,7 +45,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLSchema,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -57,9 +57,12 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel, is_iterable
 from strawberry.schema import schema_converter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+from strawberry.types.info import Info
 
 from auth.permissions import check
-from schema.lean import AttributeResolver
+from schema.lean import AttributeResolver, guard_of
 
 LEAF, OBJECT, LIST, OTHER = range(4)
 """The kinds of shape (ints: an Enum's members cost a descriptor call per use). OTHER values
@@ -81,9 +84,22 @@ class Shape:
 
 
 @dataclass(frozen=True, slots=True)
+class Relation:
+    """An async resolver without arguments behind `requires` at most (a relation such as
+    `Order.invoices`): called as Strawberry's wrappers would call it, without them."""
+
+    field: StrawberryField
+    resolver: Callable[..., Awaitable[Any]]
+    passes_self: bool
+    info_name: str | None
+    info_class: type[Info[Any, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class FieldPlan:
     """How a field resolves and completes: a lean one reads `attribute` after checking
-    `requirements`; any other (`attribute` None) calls its resolver."""
+    `requirements`, a relation checks them and calls its resolver; any other calls the
+    resolver graphql-core would."""
 
     parent_type: GraphQLObjectType
     field_name: str
@@ -92,6 +108,7 @@ class FieldPlan:
     requirements: tuple[str, ...]
     shape: Shape
     null_message: str
+    relation: Relation | None = None
 
 
 Plans = Mapping[str, Mapping[str, FieldPlan]]
@@ -127,23 +144,67 @@ def shape_of(graphql_type: GraphQLOutputType) -> Shape:
     return Shape(graphql_type, nullable, non_null, OTHER)
 
 
-def plan_fields(schema: GraphQLSchema) -> Plans:
+def relation_of(
+    schema: strawberry.Schema, field: GraphQLField
+) -> tuple[Relation, list[str]] | None:
+    """The relation plan of a field and its requirements, if Strawberry would do no more than
+    check them and call the resolver with its object and info: an async resolver without
+    arguments (nor root or parent parameters), no extension but `requires`, no exception
+    handler."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        type(definition) is not StrawberryField
+        or not definition.is_async
+        or definition.is_subscription
+    ):
+        return None
+    resolver = definition.base_resolver
+    requirements = guard_of(definition)
+    if (
+        resolver is None
+        or requirements is None
+        or definition.arguments
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or getattr(field.resolve, "__name__", None) != "_async_resolver"
+        or schema.schema_converter._get_field_exception_handlers(definition)
+    ):
+        return None
+    info = resolver.info_parameter
+    relation = Relation(
+        definition,
+        resolver,
+        resolver.self_parameter is not None,
+        info.name if info is not None else None,
+        schema.config.info_class,
+    )
+    return relation, requirements
+
+
+def plan_fields(schema: strawberry.Schema) -> Plans:
     """The plans of every field of every object type, by type name and field name
-    (introspection's types and fields keep the standard path)."""
+    (introspection's types keep the standard path)."""
     plans: dict[str, dict[str, FieldPlan]] = {}
-    for graphql_type in schema.type_map.values():
+    for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for name, field in graphql_type.fields.items():
-            resolve = field.resolve
+            attribute: str | None = None
+            requirements: tuple[str, ...] = ()
+            relation: Relation | None = None
+            if isinstance(field.resolve, AttributeResolver):
+                attribute, requirements = field.resolve.name, field.resolve.requirements
+            elif (found := relation_of(schema, field)) is not None:
+                relation, requirements = found[0], tuple(found[1])
             plans.setdefault(graphql_type.name, {})[name] = FieldPlan(
                 graphql_type,
                 name,
                 field,
-                resolve.name if isinstance(resolve, AttributeResolver) else None,
-                resolve.requirements if isinstance(resolve, AttributeResolver) else (),
+                attribute,
+                requirements,
                 shape_of(field.type),
                 f"Cannot return null for non-nullable field {graphql_type.name}.{name}.",
+                relation,
             )
     return plans
 
@@ -275,6 +336,8 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         info = self.build_resolve_info(
             field, to_nodes(field_details_list), plan.parent_type, field_path
         )
+        if plan.relation is not None:
+            return self.complete_relation(plan, field_details_list, info, field_path, source)
         try:
             args = (
                 get_argument_values(
@@ -311,6 +374,38 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         """`complete_awaitable_value` by plan (without an abort signal to race against)."""
         try:
             resolved = await result
+            completed = self.complete_planned(
+                plan.shape, plan, field_details_list, path, resolved, info
+            )
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.field.type, field_details_list, path)
+            completed = None
+        return completed
+
+    async def complete_relation(
+        self,
+        plan: FieldPlan,
+        field_details_list: FieldDetailsList,
+        info: Any,
+        path: Path,
+        source: Any,
+    ) -> Any:
+        """What Strawberry's resolver wrappers, its permission extension and
+        `complete_awaitable_value` do for a relation, in one coroutine: the same steps in the
+        same order (the checks and the call happen when it first runs, as theirs do)."""
+        relation = plan.relation
+        assert relation is not None
+        try:
+            strawberry_info = relation.info_class(_raw_info=info, _field=relation.field)
+            if plan.requirements:
+                principal = info.context.principal
+                for requirement in plan.requirements:
+                    check(principal, requirement)
+            args = (source,) if relation.passes_self else ()
+            kwargs = {relation.info_name: strawberry_info} if relation.info_name else {}
+            resolved = await relation.resolver(*args, **kwargs)
             completed = self.complete_planned(
                 plan.shape, plan, field_details_list, path, resolved, info
             )
@@ -498,6 +593,6 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         return get_completed_results()
 
 
-def executor_for(schema: GraphQLSchema) -> type[GatewayExecutor]:
+def executor_for(schema: strawberry.Schema) -> type[GatewayExecutor]:
     """The executor class for `schema`, with its fields planned once."""
     return type("GatewayExecutor", (GatewayExecutor,), {"plans": plan_fields(schema)})

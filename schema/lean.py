@@ -25,6 +25,12 @@ def requirements_of(field: StrawberryField) -> list[str] | None:
     other field (a resolver, an extension other than `requires`)."""
     if field.base_resolver is not None:
         return None
+    return guard_of(field)
+
+
+def guard_of(field: StrawberryField) -> list[str] | None:
+    """The requirements of a field whose only extensions are `requires` (`[]`: none); None
+    for a field with any other extension."""
     requirements = []
     for extension in field.extensions:
         if not isinstance(extension, PermissionExtension) or extension.fail_silently:

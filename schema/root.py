@@ -435,5 +435,5 @@ def build_schema(
         extensions=list(extensions),
     )
     lean_resolvers(schema)
-    schema.execution_context_class = executor_for(schema._schema)
+    schema.execution_context_class = executor_for(schema)
     return schema

@@ -64,6 +64,18 @@ class Part(Named):
     async def siblings(self) -> list["Part"] | None:
         return [PARTS[1], BROKEN] if self is PARTS[0] else list(PARTS)
 
+    @strawberry.field(extensions=requires(Permission.PRICES_READ))  # type: ignore[untyped-decorator]
+    async def priced_sibling(self, info: strawberry.Info) -> "Part | None":
+        return PARTS[1] if info.path.prev is not None else None
+
+    @strawberry.field(extensions=requires(Permission.PRICES_READ))  # type: ignore[untyped-decorator]
+    async def strict_cost(self) -> Decimal:
+        return self.cost
+
+    @strawberry.field
+    async def where(self, info: strawberry.Info) -> str:
+        return f"{info.field_name} at {info.path.as_list()} as {info.python_name}"
+
     @strawberry.field
     def fails(self) -> str | None:
         raise ValueError(f"{self.name} fails")
@@ -135,7 +147,7 @@ def _config() -> StrawberryConfig:
 
 
 SCHEMA = build()
-FAST = executor_for(SCHEMA._schema)
+FAST = executor_for(SCHEMA)
 
 FIELDS = """
   name colour made weight note tags maybeTags cost
@@ -149,6 +161,9 @@ DOCUMENTS = {
     "a null item in a list of non-null items": "{ broken { name tags maybeTags } }",
     "resolvers, async lists, errors": """
         { parts { name fails sibling { name sibling { name } } siblings { name weight } } }
+    """,
+    "relations behind permissions, with their info": """
+        { parts { pricedSibling { name where } where } broken { strictCost } }
     """,
     "arguments and aliases": """
         { first: part(name: "gear") { label(prefix: "no. ") other: label n: name }
@@ -235,6 +250,8 @@ async def test_the_documents_cover_the_errors_that_matter() -> None:
     paths = [e["path"] for a in answers for e in a["errors"]]
     assert ["parts", 0, "cost"] in paths
     assert ["broken", "tags", 1] in paths
+    assert ["parts", 0, "pricedSibling"] in paths
+    assert ["broken", "strictCost"] in paths
 
 
 class Counting(GatewayExecutor):
@@ -266,7 +283,7 @@ async def test_resolver_middleware_runs_the_standard_way() -> None:
 
     watched = strawberry.Schema(query=Query, types=[Tool], config=_config(), extensions=[Watch])
     lean_resolvers(watched)
-    watched.execution_context_class = executor_for(watched._schema)
+    watched.execution_context_class = executor_for(watched)
     result = await watched.execute(
         "{ parts { name } }", context_value=SimpleNamespace(principal=None)
     )
