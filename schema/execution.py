@@ -259,6 +259,9 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                     result = self.execute_lean_field(
                         plan, source_value, field_details_list, path, response_name
                     )
+                    if plan.shape.kind == LEAF:  # a scalar or None, never awaitable
+                        results[response_name] = result
+                        continue
                 else:
                     result = self.execute_resolved_field(
                         plan, source_value, field_details_list, path, response_name
