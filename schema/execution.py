@@ -340,7 +340,8 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
             field, to_nodes(field_details_list), plan.parent_type, field_path
         )
         if plan.relation is not None:
-            return self.complete_relation(plan, field_details_list, info, field_path, source)
+            called = self.call_relation(plan, info, source)
+            return self.complete_resolved(plan, field_details_list, info, field_path, called)
         try:
             args = (
                 get_argument_values(
@@ -387,37 +388,20 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
             completed = None
         return completed
 
-    async def complete_relation(
-        self,
-        plan: FieldPlan,
-        field_details_list: FieldDetailsList,
-        info: Any,
-        path: Path,
-        source: Any,
-    ) -> Any:
-        """What Strawberry's resolver wrappers, its permission extension and
-        `complete_awaitable_value` do for a relation, in one coroutine: the same steps in the
-        same order (the checks and the call happen when it first runs, as theirs do)."""
+    async def call_relation(self, plan: FieldPlan, info: Any, source: Any) -> Any:
+        """What Strawberry's resolver wrappers and its permission extension do for a
+        relation, in one coroutine: the same steps in the same order (the checks and the call
+        happen when it first runs, as theirs do)."""
         relation = plan.relation
         assert relation is not None
-        try:
-            strawberry_info = relation.info_class(_raw_info=info, _field=relation.field)
-            if plan.requirements:
-                principal = info.context.principal
-                for requirement in plan.requirements:
-                    check(principal, requirement)
-            args = (source,) if relation.passes_self else ()
-            kwargs = {relation.info_name: strawberry_info} if relation.info_name else {}
-            resolved = await relation.resolver(*args, **kwargs)
-            completed = self.complete_planned(
-                plan.shape, plan, field_details_list, path, resolved, info
-            )
-            if self.is_awaitable(completed):
-                completed = await completed
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, plan.field.type, field_details_list, path)
-            completed = None
-        return completed
+        strawberry_info = relation.info_class(_raw_info=info, _field=relation.field)
+        if plan.requirements:
+            principal = info.context.principal
+            for requirement in plan.requirements:
+                check(principal, requirement)
+        args = (source,) if relation.passes_self else ()
+        kwargs = {relation.info_name: strawberry_info} if relation.info_name else {}
+        return await relation.resolver(*args, **kwargs)
 
     async def settle(
         self,
