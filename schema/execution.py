@@ -1,36 +1,42 @@
 """The executor the schema runs its operations with: graphql-core's own (as Strawberry
-configures it), with a fast path for the fields that only read an attribute.
+configures it), with each field executed by a plan made when the schema is built.
 
 Why: most of a large answer's fields read an attribute of an object the resolvers built
 (`schema.lean`; ~700 of a dashboard's ~900). graphql-core spends more on each of them than
 the read costs: a `GraphQLResolveInfo` and a `Path`, a look-up of the field and of the
 middleware, and the generic completion (`complete_value` asks of every value whether its type
-is non-null, a list, a leaf, abstract or an object, in as many calls).
+is non-null, a list, a leaf, abstract or an object, in as many calls). Relations (async
+resolvers such as `Order.invoices`) went through up to four coroutines of Strawberry's
+(resolver wrapper, `await_maybe`, permission extension, `await_maybe`) and two of
+graphql-core's (`complete_awaitable_value`, `with_abort_signal`).
 
-What the fast path does instead, per lean field: what the field reads (attribute, the
-permissions its `requires` names) and how its value completes (non-null or not, leaf, list
-of, object) are decided once per (parent type, field) when the schema is built
-(`plan_fields`); at run time it checks the permissions, reads the attribute and completes
-the value by that plan, building a `Path` only for values with fields of their own and for
-errors, and a `GraphQLResolveInfo` never. `__typename` is answered from the parent type.
+The plans (`plan_fields`, once per (parent type, field)): what the field does (reads an
+attribute, calls a relation's resolver, or calls whatever resolver graphql-core would), the
+permissions its `requires` names, and how its type completes (non-null or not, leaf, list of,
+object). At run time a lean field checks the permissions, reads the attribute and completes
+the value by the plan, building a `Path` only for values with fields of their own and for
+errors, and a `GraphQLResolveInfo` never; a relation is checked, called and completed in one
+coroutine plus its resolver's own; any other resolver is called as graphql-core calls it,
+its value completed by the plan. `__typename` is answered from the parent type.
 
 What it keeps: the control flow and the errors are graphql-core's, call for call. A
 permission refusal, an exception, a null on a non-null field or a value a scalar cannot
 serialize goes to the executor's own `handle_field_error` with the path and nodes the
 standard path gives it (built then), so the error, its path and locations and the nulling
-of the nearest nullable parent are what they are without the fast path; awaitables are
-gathered the same way. Fields with a resolver (relations, arguments) go through the
-standard `execute_field`.
+of the nearest nullable parent are what they are without the plans; awaitables are gathered
+the same way, and a relation's checks and call happen when its coroutine first runs, as
+Strawberry's do, so the loaders see their keys in the same order.
 
 When it stands aside: an operation with resolver middleware (a schema extension with a
-`resolve` hook) or an abort signal runs entirely the standard way; a value of an abstract
-type, an object type whose `is_type_of` is not Strawberry's own, an async iterable or an
-awaitable list item completes the standard way (with an info built for it). Lean values are
-data the types' constructors set, never awaitables: an awaitable attribute would be
-awaited by the standard path and serialized (and refused) by this one.
+`resolve` hook) or an abort signal runs entirely the standard way; mutations' serial root
+fields, introspection, a value of an abstract type, an object type whose `is_type_of` is
+not Strawberry's own, an async iterable or an awaitable list item go through graphql-core's
+own code (with an info built for them). Lean values are data the types' constructors set,
+never awaitables: an awaitable attribute would be awaited by the standard path and
+serialized (and refused) by this one.
 
 Example:
-    schema.execution_context_class = executor_for(schema._schema)
+    schema.execution_context_class = executor_for(schema)
 """
 
 from collections.abc import Awaitable, Callable, Mapping
