@@ -8,7 +8,7 @@ checks the same requirements (`auth.permissions.check`, raising the same errors)
 the same attribute; the types, the SDL and every other field stay Strawberry's.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -19,14 +19,18 @@ from strawberry.types.field import StrawberryField
 
 from auth.permissions import Requires, check
 
-Resolve = Callable[..., Any]
-
 
 def requirements_of(field: StrawberryField) -> list[str] | None:
     """The requirements of a field that only reads an attribute (`[]`: none); None for any
     other field (a resolver, an extension other than `requires`)."""
     if field.base_resolver is not None:
         return None
+    return guard_of(field)
+
+
+def guard_of(field: StrawberryField) -> list[str] | None:
+    """The requirements of a field whose only extensions are `requires` (`[]`: none); None
+    for a field with any other extension."""
     requirements = []
     for extension in field.extensions:
         if not isinstance(extension, PermissionExtension) or extension.fail_silently:
@@ -41,19 +45,24 @@ def requirements_of(field: StrawberryField) -> list[str] | None:
 Info = GraphQLResolveInfo[Any]
 
 
-def attribute(name: str, requirements: Sequence[str]) -> Resolve:
-    def read(source: Any, _: Info, **__: Any) -> Any:
-        return getattr(source, name)
+class AttributeResolver:
+    """Reads attribute `name` of its object after checking `requirements` against the
+    caller. A class rather than a closure, so that the executor (`schema.execution`) can see
+    what the field reads and resolve it without calling it."""
 
-    def guarded(source: Any, info: Info, **__: Any) -> Any:
-        principal = info.context.principal
-        for requirement in requirements:
-            check(principal, requirement)
-        return getattr(source, name)
+    __slots__ = ("name", "requirements")
+    _is_default = True  # as Strawberry marks its own attribute resolvers
 
-    resolve: Resolve = guarded if requirements else read
-    setattr(resolve, "_is_default", True)  # noqa: B010 - as Strawberry marks its own
-    return resolve
+    def __init__(self, name: str, requirements: Sequence[str]) -> None:
+        self.name = name
+        self.requirements = tuple(requirements)
+
+    def __call__(self, source: Any, info: Info, **_: Any) -> Any:
+        if self.requirements:
+            principal = info.context.principal
+            for requirement in self.requirements:
+                check(principal, requirement)
+        return getattr(source, self.name)
 
 
 def lean_resolvers(schema: strawberry.Schema) -> None:
@@ -66,4 +75,4 @@ def lean_resolvers(schema: strawberry.Schema) -> None:
                 continue
             requirements = requirements_of(field)
             if requirements is not None:
-                graphql_field.resolve = attribute(field.python_name, requirements)
+                graphql_field.resolve = AttributeResolver(field.python_name, requirements)

@@ -36,6 +36,7 @@ from schema.consents import ConsentMutations, ConsentQueries
 from schema.contact_mutations import ContactPersonMutations
 from schema.document_mutations import DocumentMutations
 from schema.documents import Document
+from schema.execution import executor_for
 from schema.inputs import (
     BookingFilterInput,
     BookingSort,
@@ -436,4 +437,5 @@ def build_schema(
     )
     lean_resolvers(schema)
     declare_cached(schema._schema)
+    schema.execution_context_class = executor_for(schema)
     return schema

@@ -1,0 +1,291 @@
+"""The gateway's executor (`schema.execution`) answers exactly as graphql-core's standard one:
+the same documents, executed with each, give the same data (key order included) and the same
+errors (messages, paths, locations, extensions, order), for lean fields with and without
+permissions, resolvers, enums, custom scalars, lists, nulls on non-null fields, values a
+scalar refuses, abstract types, aliases, fragments, @include/@skip and __typename."""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLResolveInfo
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from auth.permissions import requires
+from auth.policy import Permission
+from schema.common import SCALARS, CurrencyCode
+from schema.execution import GatewayExecutor, executor_for
+from schema.lean import lean_resolvers
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "RED"
+    BLUE = "BLUE"
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Price:
+    amount: Decimal
+    currency: CurrencyCode
+
+
+@strawberry.type
+class Part(Named):
+    name: str
+    colour: Colour
+    made: datetime
+    weight: int
+    note: str
+    tags: list[str]
+    maybe_tags: list[str | None] | None
+    price: Price | None = strawberry.field(extensions=requires(Permission.PRICES_READ))
+    cost: Decimal = strawberry.field(extensions=requires(Permission.PRICES_READ))
+    parts: list["Part"]
+
+    @strawberry.field
+    async def sibling(self) -> "Part | None":
+        return PARTS[1] if self is PARTS[0] else None
+
+    @strawberry.field
+    async def siblings(self) -> list["Part"] | None:
+        return [PARTS[1], BROKEN] if self is PARTS[0] else list(PARTS)
+
+    @strawberry.field(extensions=requires(Permission.PRICES_READ))  # type: ignore[untyped-decorator]
+    async def priced_sibling(self, info: strawberry.Info) -> "Part | None":
+        return PARTS[1] if info.path.prev is not None else None
+
+    @strawberry.field(extensions=requires(Permission.PRICES_READ))  # type: ignore[untyped-decorator]
+    async def strict_cost(self) -> Decimal:
+        return self.cost
+
+    @strawberry.field
+    async def where(self, info: strawberry.Info) -> str:
+        return f"{info.field_name} at {info.path.as_list()} as {info.python_name}"
+
+    @strawberry.field
+    def fails(self) -> str | None:
+        raise ValueError(f"{self.name} fails")
+
+    @strawberry.field
+    async def label(self, prefix: str = "#") -> str:
+        return f"{prefix}{self.name}"
+
+
+@strawberry.type
+class Tool(Named):
+    name: str
+    uses: int
+
+
+def part(name: str, **values: Any) -> Part:
+    defaults: dict[str, Any] = {
+        "colour": Colour.RED,
+        "made": datetime(2026, 3, 10, 9, 0, tzinfo=UTC),
+        "weight": 3,
+        "note": "fine",
+        "tags": ["a", "b"],
+        "maybe_tags": ["x", None],
+        "price": Price(amount=Decimal("12.50"), currency=CurrencyCode("CHF")),
+        "cost": Decimal("7.05"),
+        "parts": [],
+    }
+    return Part(name=name, **{**defaults, **values})
+
+
+PARTS = [
+    part("gear", parts=[part("tooth"), part("axle", colour=Colour.BLUE)]),
+    part("belt", maybe_tags=None, tags=[]),
+]
+BROKEN = part("broken", note=None, weight="heavy", tags=["ok", None], colour="GREEN")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def parts(self) -> list[Part] | None:
+        return PARTS
+
+    @strawberry.field
+    async def part(self, name: str) -> Part | None:
+        return next((p for p in [*PARTS, BROKEN] if p.name == name), None)
+
+    @strawberry.field
+    def broken(self) -> Part | None:
+        return BROKEN
+
+    @strawberry.field
+    def strict_broken(self) -> list[Part]:
+        return [PARTS[0], BROKEN]
+
+    @strawberry.field
+    def named(self) -> list[Named]:
+        return [PARTS[1], Tool(name="spanner", uses=4)]
+
+
+def build() -> strawberry.Schema:
+    schema = strawberry.Schema(query=Query, types=[Tool], config=_config())
+    lean_resolvers(schema)
+    return schema
+
+
+def _config() -> StrawberryConfig:
+    return StrawberryConfig(scalar_map=SCALARS)
+
+
+SCHEMA = build()
+FAST = executor_for(SCHEMA)
+
+FIELDS = """
+  name colour made weight note tags maybeTags cost
+  price { amount currency }
+  parts { name colour }
+"""
+DOCUMENTS = {
+    "lean fields and prices": f"{{ parts {{ {FIELDS} }} }}",
+    "nulls and refused values": f"{{ broken {{ {FIELDS} }} }}",
+    "a non-null list nulled by its item": "{ strictBroken { name note } }",
+    "a null item in a list of non-null items": "{ broken { name tags maybeTags } }",
+    "resolvers, async lists, errors": """
+        { parts { name fails sibling { name sibling { name } } siblings { name weight } } }
+    """,
+    "relations behind permissions, with their info": """
+        { parts { pricedSibling { name where } where } broken { strictCost } }
+    """,
+    "arguments and aliases": """
+        { first: part(name: "gear") { label(prefix: "no. ") other: label n: name }
+          missing: part(name: "none") { name } }
+    """,
+    "fragments, abstract types, __typename": """
+        query { __typename named { __typename name ... on Tool { uses } ...P } }
+        fragment P on Part { colour tags price { ...M } }
+        fragment M on Price { amount currency __typename }
+    """,
+    "include and skip": """
+        query ($yes: Boolean!, $no: Boolean!) {
+          parts { name @include(if: $yes) colour @skip(if: $yes) tags @include(if: $no)
+                  price @skip(if: $no) { amount } }
+        }
+    """,
+    "one field merged from two selections": """
+        { parts { price { amount } price { currency } ... on Part { name price { amount } } } }
+    """,
+    "introspection beside data": '{ __type(name: "Part") { name } parts { name } }',
+}
+PRINCIPALS = {
+    "with prices": SimpleNamespace(
+        roles=frozenset(),
+        scopes=frozenset({Permission.PRICES_READ}),
+        is_service_account=True,
+        prices_visible=None,
+        has_mfa=True,
+    ),
+    "without prices": SimpleNamespace(
+        roles=frozenset(),
+        scopes=frozenset(),
+        is_service_account=False,
+        prices_visible=False,
+        has_mfa=True,
+    ),
+    "anonymous": None,
+}
+
+
+@pytest.fixture
+def executor_class() -> Iterator[None]:
+    yield
+    SCHEMA.execution_context_class = StrawberryGraphQLCoreExecutionContext
+
+
+async def answer(executor: type, document: str, principal: object) -> str:
+    SCHEMA.execution_context_class = executor
+    result = await SCHEMA.execute(
+        document,
+        variable_values={"yes": True, "no": False},
+        context_value=SimpleNamespace(principal=principal),
+    )
+    errors = [error.formatted for error in result.errors or ()]
+    return json.dumps({"data": result.data, "errors": errors}, default=str)
+
+
+@pytest.mark.usefixtures("executor_class")
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=list(PRINCIPALS))
+@pytest.mark.parametrize("document", DOCUMENTS, ids=list(DOCUMENTS))
+async def test_the_same_answer_as_the_standard_executor(document: str, principal: str) -> None:
+    standard = await answer(
+        StrawberryGraphQLCoreExecutionContext, DOCUMENTS[document], PRINCIPALS[principal]
+    )
+    fast = await answer(FAST, DOCUMENTS[document], PRINCIPALS[principal])
+    assert fast == standard
+    assert '"data": null' not in standard or document == "a non-null list nulled by its item"
+
+
+@pytest.mark.usefixtures("executor_class")
+async def test_the_documents_cover_the_errors_that_matter() -> None:
+    """The cases above are not vacuous: refusals, nulls on non-null fields, refused values
+    and resolver errors all occur, with their paths."""
+    answers = [
+        json.loads(await answer(FAST, document, PRINCIPALS["without prices"]))
+        for document in DOCUMENTS.values()
+    ]
+    messages = " ".join(e["message"] for a in answers for e in a["errors"])
+    assert "Your roles do not permit this (prices:read)." in messages
+    assert "Cannot return null for non-nullable field Part.note." in messages
+    assert "Int cannot represent non-integer value: 'heavy'" in messages
+    assert "Enum 'Colour' cannot represent value: 'GREEN'" in messages
+    assert "gear fails" in messages
+    paths = [e["path"] for a in answers for e in a["errors"]]
+    assert ["parts", 0, "cost"] in paths
+    assert ["broken", "tags", 1] in paths
+    assert ["parts", 0, "pricedSibling"] in paths
+    assert ["broken", "strictCost"] in paths
+
+
+class Counting(GatewayExecutor):
+    infos = 0
+
+    def build_resolve_info(self, *args: Any) -> GraphQLResolveInfo[Any]:
+        Counting.infos += 1
+        return super().build_resolve_info(*args)
+
+
+@pytest.mark.usefixtures("executor_class")
+async def test_lean_fields_need_no_resolve_info() -> None:
+    Counting.plans = FAST.plans
+    Counting.infos = 0
+    await answer(Counting, DOCUMENTS["lean fields and prices"], PRINCIPALS["with prices"])
+    assert Counting.infos == 1  # the root field `parts`, which has a resolver
+
+
+@pytest.mark.usefixtures("executor_class")
+async def test_resolver_middleware_runs_the_standard_way() -> None:
+    """With an extension's `resolve` hook every field goes through it, as without the fast
+    path."""
+    seen: list[str] = []
+
+    class Watch(SchemaExtension):
+        def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+            seen.append(info.field_name)
+            return _next(root, info, *args, **kwargs)
+
+    watched = strawberry.Schema(query=Query, types=[Tool], config=_config(), extensions=[Watch])
+    lean_resolvers(watched)
+    watched.execution_context_class = executor_for(watched)
+    result = await watched.execute(
+        "{ parts { name } }", context_value=SimpleNamespace(principal=None)
+    )
+    assert result.data == {"parts": [{"name": "gear"}, {"name": "belt"}]}
+    assert seen == ["parts", "name", "name"]
