@@ -74,3 +74,8 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # httpx logs every upstream request at INFO, between the answer's headers and its body:
+    # a JSON line per request on the way from an answer to the requests that depend on it.
+    # Upstream requests are counted, timed and traced by `connectors.base.observed`, and
+    # their number is in each request's access log line; httpx's warnings still show.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

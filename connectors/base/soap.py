@@ -18,6 +18,7 @@ from typing import Any, NoReturn, Self, TypeVar
 
 import httpx
 from lxml import etree
+from requests import Response
 from zeep import AsyncClient, Settings
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault, TransportError, ValidationError
@@ -100,6 +101,21 @@ def transport_error(system: System, error: TransportError) -> UpstreamError:
     return UpstreamBadResponse(system, f"not a SOAP answer ({detail})")
 
 
+class _Transport(AsyncTransport):
+    """zeep's transport, handing on an answer without its cookies: zeep's `new_response` copies
+    them over (httpx parses the headers for them, about 25 µs an answer, before the answer is
+    read), and neither zeep's reply processing nor the readers look at them; upstream clients
+    keep none anyway (`connectors.base.http.UpstreamClient`)."""
+
+    def new_response(self, response: httpx.Response) -> Any:
+        answer = Response()
+        answer._content = response.read()
+        answer.status_code = response.status_code
+        answer.headers = response.headers  # type: ignore[assignment]  # as zeep does: a mapping
+        answer.encoding = response.encoding
+        return answer
+
+
 class SoapService:
     """One SOAP endpoint of one upstream system."""
 
@@ -131,7 +147,7 @@ class SoapService:
         sending over `http`, which the service then owns (`aclose` closes it). Without
         `compiled_readers`, zeep decodes every answer (the reference the readers are held to)."""
         headers = http.headers.copy()
-        transport = AsyncTransport(client=http, wsdl_client=_NoDocumentFetching())
+        transport = _Transport(client=http, wsdl_client=_NoDocumentFetching())
         http.headers = headers  # zeep's transport replaces the client's headers; keep ours
         client = AsyncClient(load_wsdl(wsdl), transport=transport, settings=_RAW_SETTINGS)
         # `create_service` would bind a synchronous proxy; the async one is built directly.
