@@ -7,7 +7,7 @@ from typing import Literal
 import httpx
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import BaseTestServer, TestServer
 
 from connectors.base.http import HttpLimits, create_client
 
@@ -25,7 +25,7 @@ async def echoes_cookie(request: web.Request) -> web.Response:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[TestServer]:
+async def server() -> AsyncIterator[BaseTestServer]:
     app = web.Application()
     app.router.add_get("/set", sets_cookie)
     app.router.add_get("/echo", echoes_cookie)
@@ -35,7 +35,7 @@ async def server() -> AsyncIterator[TestServer]:
 
 @pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
 async def test_a_cookie_set_by_an_answer_is_not_sent_again(
-    server: TestServer, transport: Transport
+    server: BaseTestServer, transport: Transport
 ) -> None:
     http = create_client(str(server.make_url("")), HttpLimits(transport=transport))
     try:
@@ -54,7 +54,7 @@ def test_cookies_cannot_be_given_to_an_upstream_client() -> None:
         http.cookies = {"session": "x"}
 
 
-async def test_a_plain_httpx_client_would_send_it_back(server: TestServer) -> None:
+async def test_a_plain_httpx_client_would_send_it_back(server: BaseTestServer) -> None:
     """For contrast: the server's cookie does reach an ordinary client's next request."""
     url = str(server.make_url(""))
     async with httpx.AsyncClient(base_url=url) as plain:
