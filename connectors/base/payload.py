@@ -41,9 +41,17 @@ def mapper(system: System) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def as_object(value: object, what: str = "payload") -> Payload:
-    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+    if not isinstance(value, Mapping) or not _string_keys(value):
         raise PayloadError(f"{what} is not an object")
     return value
+
+
+def _string_keys(value: Mapping[object, object]) -> bool:
+    # the types of the keys collected in C first: decoded JSON has only `str` keys
+    return _STR.issuperset(map(type, value)) or all(isinstance(key, str) for key in value)
+
+
+_STR = frozenset({str})
 
 
 def as_objects(value: object, what: str = "payload") -> list[Payload]:
