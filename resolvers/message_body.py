@@ -8,6 +8,8 @@ never allowed; links keep only http, https and mailto targets (so no `javascript
 cleaned when written and again when read, because the CRM's staff write there too.
 """
 
+import functools
+
 import nh3
 
 TAGS = frozenset({"p", "br", "strong", "em", "b", "i", "u", "s", "ul", "ol", "li",
@@ -19,8 +21,19 @@ MAX_LENGTH = 10_000
 MAX_ATTACHMENTS = 10
 
 
+REMEMBERED = 1024
+REMEMBERED_LENGTH = 2_000
+"""A thread is read again and again, and each read sanitized every message anew (nh3 parses
+the HTML): the fragments of the last `REMEMBERED` bodies of up to `REMEMBERED_LENGTH`
+characters are kept (at most a few MB), longer ones are cleaned every time."""
+
+
 def sanitize(body: str) -> str:
     """The safe fragment of `body`, without surrounding whitespace."""
+    return _remembered(body) if len(body) <= REMEMBERED_LENGTH else _clean(body)
+
+
+def _clean(body: str) -> str:
     return nh3.clean(
         body,
         tags=set(TAGS),
@@ -29,6 +42,9 @@ def sanitize(body: str) -> str:
         clean_content_tags={"script", "style"},
         strip_comments=True,
     ).strip()
+
+
+_remembered = functools.lru_cache(maxsize=REMEMBERED)(_clean)
 
 
 def has_text(fragment: str) -> bool:

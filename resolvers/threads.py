@@ -17,7 +17,7 @@ from resolvers.message_body import sanitize
 
 async def messages(ctx: Context, subject: r.CaseRef) -> list[r.Message]:
     found: list[r.Message] = await ctx.loaders.messages.load(subject)
-    return [replace(message, body=sanitize(message.body)) for message in found]
+    return [sanitized(message) for message in found]
 
 
 async def message(ctx: Context, subject: r.CaseRef, message_id: str) -> r.Message | None:
@@ -25,7 +25,14 @@ async def message(ctx: Context, subject: r.CaseRef, message_id: str) -> r.Messag
     thread grows with every event)."""
     found: list[r.Message] = await ctx.loaders.messages.load(subject)
     one = next((m for m in reversed(found) if m.id == message_id), None)
-    return replace(one, body=sanitize(one.body)) if one is not None else None
+    return sanitized(one) if one is not None else None
+
+
+def sanitized(message: r.Message) -> r.Message:
+    """The message with its body sanitized; the message itself when that changes nothing (the
+    portal's own messages were sanitized when written)."""
+    body = sanitize(message.body)
+    return message if body == message.body else replace(message, body=body)
 
 
 async def unread_count(ctx: Context, subject: r.CaseRef) -> int:

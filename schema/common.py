@@ -40,8 +40,7 @@ class GlobalId:
     external_id: str
 
     def encode(self) -> str:
-        raw = f"{self.type_name}:{self.system}:{self.external_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encoded_id(self.type_name, self.system, self.external_id)
 
     @classmethod
     def decode(cls, value: str) -> "GlobalId | None":
@@ -56,8 +55,15 @@ class GlobalId:
         return cls(*parts)
 
 
+def encoded_id(type_name: str, system: str, external_id: str) -> str:
+    raw = f"{type_name}:{system}:{external_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def global_id(type_name: str, system: str, external_id: str) -> strawberry.ID:
-    return strawberry.ID(GlobalId(type_name, system, external_id).encode())
+    """`GlobalId(...).encode()`, without the frozen dataclass (every object of every answer
+    has one)."""
+    return strawberry.ID(encoded_id(type_name, system, external_id))
 
 
 def external_id(node_id: strawberry.ID, type_name: str) -> str:
