@@ -1,5 +1,6 @@
 """Who is calling: the identity, roles and organization a verified access token carries."""
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,19 @@ class Principal:
     @property
     def has_mfa(self) -> bool:
         return "otp" in self.amr
+
+
+SCOPE_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Principal) if f.name not in {"expires_at", "session_id"}
+)
+"""What of a principal can change an answer to it: all but what differs between two tokens of
+one login."""
+
+
+def answer_scope(principal: Principal) -> tuple[object, ...]:
+    """The principal as far as an answer can depend on it: answers kept or shared for one
+    scope (the response cache, multiplexed subscriptions) may go to any principal with it."""
+    return tuple(getattr(principal, name) for name in SCOPE_FIELDS)
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:

@@ -38,7 +38,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from auth.policy import is_staff
-from auth.principal import Principal
+from auth.principal import answer_scope
 from connectors.base import deadline
 from connectors.base.reads import Reads, recording
 from connectors.base.sources import current_report
@@ -47,13 +47,6 @@ from portalgraph.response_cache import Answer, ResponseCache, subject_dependency
 from resolvers.context import Context
 from resolvers.subscriptions import StreamContext
 from schema.cached import CACHED
-
-PRINCIPAL_FIELDS = tuple(
-    f.name for f in dataclasses.fields(Principal) if f.name not in {"expires_at", "session_id"}
-)
-"""What of a principal can change an answer: all but what differs between two tokens of one
-login (checked by the tests: a new claim is part of the key unless excluded here)."""
-
 
 Key = tuple[object, ...]
 
@@ -151,7 +144,7 @@ class CacheResponses(SchemaExtension):
             execution.query,
             execution.operation_name,
             variables,
-            tuple(getattr(principal, name) for name in PRINCIPAL_FIELDS),
+            answer_scope(principal),
             context.locale,
             context.downloads.base_url,
         )

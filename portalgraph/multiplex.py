@@ -20,7 +20,6 @@ import logging
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -29,12 +28,11 @@ from strawberry.schema import BaseSchema
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from auth.principal import answer_scope
 from infra.metrics import subscription_executed, subscription_grouped
 from resolvers.subscriptions import SHARED_START, StreamContext
 
 log = logging.getLogger(__name__)
-
-_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ def group_key(context: StreamContext, request: Request) -> Hashable | None:
         variables = orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return None
-    scope = replace(principal, expires_at=_EPOCH, session_id=None)
+    scope = answer_scope(principal)
     return (scope, context.locale, request.query, request.operation_name, variables)
 
 
