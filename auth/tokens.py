@@ -51,6 +51,20 @@ VERIFIED_TOKENS_KEPT = 10_000
 """Tokens whose signature is remembered as checked (32-byte hashes and their claims)."""
 
 
+class Verified:
+    """A token whose signature checked out: its claims, and the principal they make, derived
+    once they first pass the checks (which run on every use) instead of on every request."""
+
+    def __init__(self, claims: Claims) -> None:
+        self.claims = claims
+        self._principal: Principal | None = None
+
+    def principal(self) -> Principal:
+        if self._principal is None:
+            self._principal = principal_from_claims(self.claims)
+        return self._principal
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -89,39 +103,43 @@ class TokenVerifier:
         self._refresh_interval = jwks_refresh_interval
         self._keys: jwk.JWKSet | None = None
         self._keys_refetched_at = -math.inf
-        self._verified: OrderedDict[bytes, Claims] = OrderedDict()
+        self._verified: OrderedDict[bytes, Verified] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def verify(self, token: str, organization: str | None = None) -> Principal:
         """The principal of a valid token, acting for `organization` if given (one of the
         token's organizations, or any for provider staff: `auth.policy.act_for`). Raises
         InvalidToken."""
-        claims = (
-            await self._introspect(token) if token.count(".") != 2 else await self._decode(token)
-        )
-        await self._check_claims(claims)
+        if token.count(".") != 2:
+            claims = await self._introspect(token)
+            await self._check_claims(claims)
+            principal = principal_from_claims(claims)
+        else:
+            verified = await self._decode(token)
+            await self._check_claims(verified.claims)
+            principal = verified.principal()
         try:
-            return act_for(principal_from_claims(claims), organization)
+            return act_for(principal, organization)
         except OrganizationNotAllowed as error:
             raise OrganizationNotInToken(str(error)) from error
 
     async def aclose(self) -> None:
         await self._openid.connection.aclose()
 
-    async def _decode(self, token: str) -> Claims:
-        """The claims of a token whose signature checks out. A signature is checked once per
-        token (a bounded LRU keyed by its hash); the claims (expiry, issuer, audience) are
-        checked by the caller on every use."""
+    async def _decode(self, token: str) -> Verified:
+        """A token whose signature checks out. A signature is checked once per token (a
+        bounded LRU keyed by its hash); the claims (expiry, issuer, audience) are checked by
+        the caller on every use."""
         digest = hashlib.sha256(token.encode()).digest()
-        claims = self._verified.get(digest)
-        if claims is None:
-            claims = await self._verify_signature(token)
-            self._verified[digest] = claims
+        verified = self._verified.get(digest)
+        if verified is None:
+            verified = Verified(await self._verify_signature(token))
+            self._verified[digest] = verified
             if len(self._verified) > VERIFIED_TOKENS_KEPT:
                 self._verified.popitem(last=False)
         else:
             self._verified.move_to_end(digest)
-        return claims
+        return verified
 
     async def _verify_signature(self, token: str) -> Claims:
         header = _json_object(token.split(".")[0])

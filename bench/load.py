@@ -10,13 +10,11 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
 
-DASHBOARD = (Path(__file__).parent / "queries" / "dashboard.graphql").read_text()
 TIMEOUT_S = 30.0
 
 

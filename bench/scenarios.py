@@ -14,6 +14,9 @@ DASHBOARD = (QUERIES / "dashboard.graphql").read_text()
 ORDER_DETAIL = (QUERIES / "order_detail.graphql").read_text()
 TICKETS_WITH_MESSAGES = (QUERIES / "tickets_with_messages.graphql").read_text()
 CREATE_PAYMENT_SESSION = (QUERIES / "create_payment_session.graphql").read_text()
+EXECUTED = {"Cache-Control": "no-store"}
+"""Headers that make the gateway execute a query instead of answering it from its response
+cache (where one user's repeated query is answered for a few seconds)."""
 
 Ask = Callable[[str, Mapping[str, object] | None], Awaitable[Mapping[str, Any]]]
 """Runs a query as the scenario's user and answers its `data` (for finding IDs to use)."""
@@ -97,7 +100,7 @@ class Scenario:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {} if self.response_cache else {"Cache-Control": "no-store"}
+        return {} if self.response_cache else dict(EXECUTED)
 
 
 SCENARIOS = {

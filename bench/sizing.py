@@ -12,9 +12,9 @@ from collections import defaultdict
 import httpx
 import redis
 
-from bench.load import DASHBOARD
 from bench.processes import process, sandbox_env
 from bench.redis_server import own_redis_server
+from bench.scenarios import DASHBOARD
 from infra.events import stream_key
 from portalgraph.demo import demo_token
 from sandbox.seed import MUSTER, build_seed, parse_now

@@ -42,6 +42,7 @@ from infra.rendering import Renderer
 from infra.usage import BatchedUsage, MemoryUsage, RedisUsage, Tallies, UsageStore
 from portalgraph.access import REQUEST_ID_HEADER, AccessLog
 from portalgraph.audit import AuditSink, AuditTrail
+from portalgraph.cache_hits import CacheHits
 from portalgraph.cached_responses import CachePolicy, CacheResponses
 from portalgraph.derived_files import privacy_export_file, qr_bill_file, rendition_file
 from portalgraph.draining import GoingAway, WebSocketDrain
@@ -54,6 +55,7 @@ from portalgraph.extensions import (
     RecordUsage,
     RequireAuthentication,
     UpstreamScope,
+    parser,
 )
 from portalgraph.files import download_endpoint
 from portalgraph.health import Probe, healthz, http_probe, readyz
@@ -188,6 +190,7 @@ def schema_extensions(
     infra: Infrastructure,
     sink: AuditSink,
     clock: Clock,
+    names: OperationNames,
     responses: ResponseCache | None = None,
 ) -> list[Callable[[], SchemaExtension]]:
     """In the order their hooks run: audit around everything; then, while parsing, rate limits
@@ -201,7 +204,7 @@ def schema_extensions(
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(
             ObserveOperations,
-            names=OperationNames(settings.metrics_max_operation_names),
+            names=names,
             tenant_label=settings.metrics_tenant_label,
         ),
         partial(UpstreamScope, deadline_s=settings.request_deadline_s),
@@ -229,6 +232,25 @@ def schema_extensions(
         RecordUsage,
         EventCursor,
     ]
+
+
+def cache_hits(
+    settings: Settings, infra: Infrastructure, responses: ResponseCache, names: OperationNames
+) -> CacheHits | None:
+    """Hits answered before the operation pipeline, configured as its extensions are (see
+    `schema_extensions`); None in trusted documents mode, whose check is the pipeline's."""
+    if settings.trusted_documents_only:
+        return None
+    return CacheHits(
+        responses,
+        parser(settings.document_cache_size),
+        settings.max_query_tokens,
+        names,
+        settings.metrics_tenant_label,
+        settings.request_deadline_s,
+        infra.limiter,
+        rate_policy(settings),
+    )
 
 
 def cache_policy(settings: Settings) -> CachePolicy:
@@ -291,7 +313,8 @@ def create_app(
     infra = open_infrastructure(settings)
     sink = AuditSink(settings.audit_sink)
     responses = response_cache(settings, clock)
-    schema = build_schema(schema_extensions(settings, infra, sink, clock, responses))
+    names = OperationNames(settings.metrics_max_operation_names)
+    schema = build_schema(schema_extensions(settings, infra, sink, clock, names, responses))
     view = GatewayView(
         schema,
         runtime.request_services,
@@ -299,6 +322,7 @@ def create_app(
         token_leeway_s=settings.oidc_leeway_s,
         keep_alive_s=settings.ws_keep_alive_s,
         shared_backlog=settings.ws_shared_backlog,
+        hits=None if responses is None else cache_hits(settings, infra, responses, names),
         graphql_ide="graphiql" if settings.demo_mode else None,
         allow_queries_via_get=True,
         allowed_origins=list(settings.cors_origins),

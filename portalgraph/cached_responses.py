@@ -19,6 +19,11 @@ an eviction of anything it read, a mutation by its caller. Not looked up with
 `Cache-Control: no-cache` (the fresh answer replaces the cached one) or `no-store` (not kept
 either).
 
+Most hits are answered before the operation pipeline, by `portalgraph.cache_hits`, with this
+module's key and serving (`answer_key`, `served`); this extension computes and keeps answers,
+and answers the hits that go the pipeline's way (one being computed when asked for, trusted
+documents mode).
+
 A hit answers as a fresh answer from a warm entity cache would: the same `data`,
 `extensions.sources` naming the systems it consulted with no upstream call; it adds an `Age`
 header (seconds since it was computed), and fields "as of now" (`sync.asOf` of a record read
@@ -27,7 +32,7 @@ nowhere) say when that was.
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 
 import orjson
@@ -38,7 +43,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from auth.policy import is_staff
-from auth.principal import answer_scope
+from auth.principal import Principal, answer_scope
 from connectors.base import deadline
 from connectors.base.reads import Reads, recording
 from connectors.base.sources import current_report
@@ -86,7 +91,7 @@ class CacheResponses(SchemaExtension):
             yield
             self.cache.evict([subject_dependency(context.principal.subject)])
             return
-        directives = _cache_control(context)
+        directives = cache_control(context)
         plan = None
         if kind is OperationType.QUERY and "no-store" not in directives:
             plan = self._plan(context)
@@ -99,7 +104,7 @@ class CacheResponses(SchemaExtension):
         answer = None if fresh else await self._answer(key)
         if answer is not None:
             count_response_cache("hit")
-            self._serve(context, answer)
+            self.execution_context.result = ExecutionResult(data=served(context, answer))
             yield
             return
         count_response_cache("bypass" if fresh else "miss")
@@ -136,19 +141,10 @@ class CacheResponses(SchemaExtension):
         if ttl_s <= 0 or principal is None or is_staff(principal):
             return None
         execution = self.execution_context
-        try:
-            variables = orjson.dumps(execution.variables or {}, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # a value JSON cannot say (an upload)
-            return None
-        key = (
-            execution.query,
-            execution.operation_name,
-            variables,
-            answer_scope(principal),
-            context.locale,
-            context.downloads.base_url,
+        key = answer_key(
+            context, principal, execution.query, execution.operation_name, execution.variables
         )
-        return key, ttl_s
+        return None if key is None else (key, ttl_s)
 
     def _ttl_s(self) -> float:
         """`@cached(ttl:)` of the operation, within the maximum; else the default."""
@@ -169,15 +165,6 @@ class CacheResponses(SchemaExtension):
                     if isinstance(given, int):
                         return min(float(given), policy.max_ttl_s)
         return min(policy.default_ttl_s, policy.max_ttl_s)
-
-    def _serve(self, context: Context, answer: Answer) -> None:
-        report = current_report()
-        if report is not None:
-            for system in answer.systems:
-                report.consulted(system)
-        age = max(0.0, (context.now - answer.stored_at).total_seconds())
-        context.response.headers["Age"] = str(int(age))
-        self.execution_context.result = ExecutionResult(data=answer.data())
 
     def _keep(
         self, context: Context, key: Key, ttl_s: float, reads: Reads, since: int
@@ -212,7 +199,43 @@ class CacheResponses(SchemaExtension):
         return answer if kept else None
 
 
-def _cache_control(context: Context) -> frozenset[str]:
+def answer_key(
+    context: Context,
+    principal: Principal,
+    query: str | None,
+    operation_name: str | None,
+    variables: Mapping[str, object] | None,
+) -> Key | None:
+    """The key of the answer to an operation for `principal`, the context's caller; None for
+    variables JSON cannot say (an upload): not cached. `operation_name` as strawberry's
+    `ExecutionContext.operation_name`: the document's first operation's when the request
+    names none."""
+    try:
+        encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    return (
+        query,
+        operation_name,
+        encoded,
+        answer_scope(principal),
+        context.locale,
+        context.downloads.base_url,
+    )
+
+
+def served(context: Context, answer: Answer) -> dict[str, object]:
+    """A hit's `data`: the systems it consulted reported, its age in the `Age` header."""
+    report = current_report()
+    if report is not None:
+        for system in answer.systems:
+            report.consulted(system)
+    age = max(0.0, (context.now - answer.stored_at).total_seconds())
+    context.response.headers["Age"] = str(int(age))
+    return answer.data()
+
+
+def cache_control(context: Context) -> frozenset[str]:
     """The request's `Cache-Control` directives; `no-store` for what is no plain HTTP request
     (a WebSocket, a stream), which is never cached."""
     request, response = context.request, context.response

@@ -5,22 +5,29 @@ import contextlib
 import functools
 import re
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     FieldNode,
     GraphQLError,
+    GraphQLSchema,
     OperationDefinitionNode,
     parse,
 )
+from graphql.execution import InitialIncrementalExecutionResult
 from opentelemetry import trace
+from opentelemetry.trace import Span
 from starlette.responses import Response
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionResult as StrawberryResult
 
+from auth.principal import Principal
 from connectors.base.deadline import deadline_after
 from connectors.base.sources import SourceReport, reporting
 from infra.metrics import (
@@ -35,9 +42,13 @@ from resolvers.errors import ErrorCode, is_unexpected
 from resolvers.insights import actions_of
 from resolvers.subscriptions import CURRENT_EVENT
 
+Result = ExecutionResult | InitialIncrementalExecutionResult | StrawberryResult
+"""What an operation answers, as strawberry's `ExecutionContext.result` holds it."""
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
 
 tracer = trace.get_tracer(__name__)
+OPERATION_SPAN = "graphql.operation"
+"""Each operation's span, named `graphql <type> <name>` once it is known."""
 
 
 def refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
@@ -49,7 +60,7 @@ def refuse(execution_context: ExecutionContext, error: GraphQLError) -> None:
 
 
 @functools.cache
-def _parser(maxsize: int) -> Callable[..., DocumentNode]:
+def parser(maxsize: int) -> Callable[..., DocumentNode]:
     """One LRU of parsed documents per size, shared by every request of the process."""
     return functools.lru_cache(maxsize=maxsize)(parse)
 
@@ -64,7 +75,7 @@ class CachedParse(SchemaExtension):
     """
 
     def __init__(self, maxsize: int) -> None:
-        self.parse = _parser(maxsize)
+        self.parse = parser(maxsize)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -74,16 +85,47 @@ class CachedParse(SchemaExtension):
         yield
 
 
+Rules = tuple[type[ASTValidationRule], ...]
+
+
+class Validations:
+    """Validation results, the least recently used first out, keyed by the identity of the
+    schema and the document and by the rule classes. Documents come from `CachedParse`, one
+    object per text, so identity finds them: hashing a document (a frozen dataclass) walks its
+    whole tree on every request, ~250 nodes for the dashboard. Each entry keeps its document
+    and schema, so their ids name no other object while it is kept."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._results: OrderedDict[
+            tuple[int, int, Rules], tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]
+        ] = OrderedDict()
+
+    def __call__(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: Rules
+    ) -> list[GraphQLError]:
+        key = (id(schema), id(document), rules)
+        found = self._results.get(key)
+        if found is not None and found[0] is schema and found[1] is document:
+            self._results.move_to_end(key)
+            return found[2]
+        errors = validate_document(schema, document, rules)
+        self._results[key] = (schema, document, errors)
+        if len(self._results) > self.maxsize:
+            self._results.popitem(last=False)
+        return errors
+
+
 @functools.cache
-def _validator(maxsize: int) -> Callable[..., list[GraphQLError]]:
-    """One LRU of validation results per size, shared by every request of the process."""
-    return functools.lru_cache(maxsize=maxsize)(validate_document)
+def _validator(maxsize: int) -> Validations:
+    """One cache of validation results per size, shared by every request of the process."""
+    return Validations(maxsize)
 
 
 class CachedValidation(SchemaExtension):
-    """Validate through a process-wide LRU keyed by schema, document and rule classes, unless
-    an earlier hook already refused the operation (strawberry's `ValidationCache` would
-    overwrite that refusal). Rule classes must be stable across requests to hit the cache.
+    """Validate through a process-wide cache (`Validations`), unless an earlier hook already
+    refused the operation (strawberry's `ValidationCache` would overwrite that refusal). Rule
+    classes must be stable across requests to hit the cache.
 
     Example:
         build_schema([..., partial(CachedValidation, maxsize=1000)])
@@ -194,27 +236,18 @@ class ObserveOperations(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        with tracer.start_as_current_span("graphql.operation") as span:
+        with tracer.start_as_current_span(OPERATION_SPAN) as span:
             yield
             context = self.execution_context
-            name = self.names.label(context.operation_name)
-            kind = self._kind()
-            outcome = self._outcome()
-            span.update_name(f"graphql {kind} {name}")
-            span.set_attribute("graphql.operation.name", name)
-            span.set_attribute("graphql.operation.type", kind)
-            span.set_attribute("portalgraph.outcome", outcome)
-            observe_operation(name, kind, outcome, time.perf_counter() - started)
-            if (tally := current_tally()) is not None:
-                tally.operation, tally.operation_type = name, kind
-            principal = getattr(context.context, "principal", None)
-            if self.tenant_label and principal is not None and principal.tenant:
-                count_tenant_request(principal.tenant)
-            span_context = span.get_span_context()
-            if context.result is not None and context.result.errors and span_context.is_valid:
-                trace_id = trace.format_trace_id(span_context.trace_id)
-                for error in context.result.errors:
-                    error.extensions = {**(error.extensions or {}), "traceId": trace_id}
+            observed(
+                span,
+                started,
+                self.names.label(context.operation_name),
+                self._kind(),
+                context.result,
+                getattr(context.context, "principal", None),
+                self.tenant_label,
+            )
 
     def _kind(self) -> str:
         try:
@@ -222,11 +255,39 @@ class ObserveOperations(SchemaExtension):
         except RuntimeError:  # the document did not parse, or names no such operation
             return "unknown"
 
-    def _outcome(self) -> str:
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return "ok"
-        return "error" if result.data is None else "partial"
+
+def observed(
+    span: Span,
+    started: float,
+    name: str,
+    kind: str,
+    result: Result | None,
+    principal: Principal | None,
+    tenant_label: bool,
+) -> None:
+    """What `ObserveOperations` records of an operation that ran since `started`
+    (`time.perf_counter()`) in `span`; `name` as `OperationNames.label` gave it."""
+    outcome = _outcome(result)
+    span.update_name(f"graphql {kind} {name}")
+    span.set_attribute("graphql.operation.name", name)
+    span.set_attribute("graphql.operation.type", kind)
+    span.set_attribute("portalgraph.outcome", outcome)
+    observe_operation(name, kind, outcome, time.perf_counter() - started)
+    if (tally := current_tally()) is not None:
+        tally.operation, tally.operation_type = name, kind
+    if tenant_label and principal is not None and principal.tenant:
+        count_tenant_request(principal.tenant)
+    span_context = span.get_span_context()
+    if result is not None and result.errors and span_context.is_valid:
+        trace_id = trace.format_trace_id(span_context.trace_id)
+        for error in result.errors:
+            error.extensions = {**(error.extensions or {}), "traceId": trace_id}
+
+
+def _outcome(result: Result | None) -> str:
+    if result is None or not result.errors:
+        return "ok"
+    return "error" if result.data is None else "partial"
 
 
 class RecordUsage(SchemaExtension):
@@ -247,32 +308,37 @@ class RecordUsage(SchemaExtension):
         result = self.execution_context.result
         if not isinstance(context, Context) or result is None or not result.data:
             return
-        principal = context.principal
-        if principal is None or principal.tenant is None or principal.is_service_account:
-            return
-        if await context.writes.notes.revoked(principal.tenant, principal.email):
-            return
-        actions = actions_of(self._answered_fields(result.data))
-        for action in actions:
-            count_self_service_action(action)
-        session = principal.session_id or principal.subject
-        await context.usage.record(
-            principal.tenant, context.today, principal.subject, session, actions
-        )
+        await record_usage(context, self.execution_context.graphql_document, result.data)
 
-    def _answered_fields(self, data: dict[str, object]) -> list[str]:
-        """Root fields (by name, whatever their alias) that answered with data."""
-        document = self.execution_context.graphql_document
-        if document is None:
-            return []
-        return [
-            selection.name.value
-            for definition in document.definitions
-            if isinstance(definition, OperationDefinitionNode)
-            for selection in definition.selection_set.selections
-            if isinstance(selection, FieldNode)
-            and data.get((selection.alias or selection.name).value) is not None
-        ]
+
+async def record_usage(
+    context: Context, document: DocumentNode | None, data: dict[str, object]
+) -> None:
+    """What `RecordUsage` counts of an answer with `data` to `document`."""
+    principal = context.principal
+    if principal is None or principal.tenant is None or principal.is_service_account:
+        return
+    if await context.writes.notes.revoked(principal.tenant, principal.email):
+        return
+    actions = actions_of(answered_fields(document, data))
+    for action in actions:
+        count_self_service_action(action)
+    session = principal.session_id or principal.subject
+    await context.usage.record(principal.tenant, context.today, principal.subject, session, actions)
+
+
+def answered_fields(document: DocumentNode | None, data: dict[str, object]) -> list[str]:
+    """Root fields (by name, whatever their alias) that answered with data."""
+    if document is None:
+        return []
+    return [
+        selection.name.value
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        for selection in definition.selection_set.selections
+        if isinstance(selection, FieldNode)
+        and data.get((selection.alias or selection.name).value) is not None
+    ]
 
 
 class UpstreamScope(SchemaExtension):
@@ -294,9 +360,14 @@ class UpstreamScope(SchemaExtension):
             yield
 
     def get_results(self) -> dict[str, object]:
-        if self.report is None or not self.report.systems:
-            return {}
-        return {"sources": self.report.summary()}
+        return sources_of(self.report)
+
+
+def sources_of(report: SourceReport | None) -> dict[str, object]:
+    """`UpstreamScope`'s part of an answer's `extensions`: the systems `report` names."""
+    if report is None or not report.systems:
+        return {}
+    return {"sources": report.summary()}
 
 
 class EventCursor(SchemaExtension):

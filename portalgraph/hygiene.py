@@ -45,17 +45,35 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                html = headers.get("content-type", "").startswith("text/html")
-                headers.setdefault(
-                    "Content-Security-Policy", "frame-ancestors 'none'" if html else API_CSP
-                )
-                headers.setdefault("Cache-Control", "no-store")
+                add_missing(MutableHeaders(scope=message).raw)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+
+
+_ALWAYS = _encoded(SECURITY_HEADERS)
+_FOR_HTML = _encoded(
+    {"Content-Security-Policy": "frame-ancestors 'none'", "Cache-Control": "no-store"}
+)
+_FOR_API = _encoded({"Content-Security-Policy": API_CSP, "Cache-Control": "no-store"})
+
+
+def add_missing(raw: list[tuple[bytes, bytes]]) -> None:
+    """Append each of `SECURITY_HEADERS`, the policy and `Cache-Control` that the answer's
+    raw headers do not name (as `MutableHeaders.setdefault` would, each encoded once here)."""
+    present = {name for name, _ in raw}
+    content_type = next((value for name, value in raw if name == b"content-type"), b"")
+    policy = _FOR_HTML if content_type.startswith(b"text/html") else _FOR_API
+    for name, value in (*_ALWAYS, *policy):
+        if name not in present:
+            raw.append((name, value))
+            present.add(name)
 
 
 class CsrfGuard:

@@ -6,6 +6,7 @@ reach the output: bearer tokens and JWTs are masked wherever they appear, and fi
 like credentials are dropped to `[redacted]`.
 """
 
+import functools
 import logging
 import re
 import sys
@@ -24,12 +25,32 @@ _SECRET_KEY = re.compile(r"(?i)authorization|password|passwd|secret|token|cookie
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
+CLEAN_TEXTS_KEPT = 1024
+"""Texts remembered to hold nothing to mask (an access line's method, path, operation), each
+of up to `CLEAN_TEXT_CHARS`: most of a line's fields, every line again."""
+CLEAN_TEXT_CHARS = 200
+_clean_texts: set[str] = set()
+
+
 def redact(text: str) -> str:
-    return _BEARER.sub(rf"\1 {REDACTED}", _JWT.sub(REDACTED, text))
+    if text in _clean_texts:
+        return text
+    redacted = _BEARER.sub(rf"\1 {REDACTED}", _JWT.sub(REDACTED, text))
+    if redacted == text and len(text) <= CLEAN_TEXT_CHARS:  # never a text that held a secret
+        if len(_clean_texts) >= CLEAN_TEXTS_KEPT:
+            _clean_texts.clear()
+        _clean_texts.add(text)
+    return redacted
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_key(key: str) -> bool:
+    """A field named like a credential (the names are the code's, so few)."""
+    return _SECRET_KEY.search(key) is not None
 
 
 def _clean(key: str, value: Any) -> Any:
-    if _SECRET_KEY.search(key):
+    if _secret_key(key):
         return REDACTED
     if isinstance(value, str):
         return redact(value)

@@ -9,7 +9,9 @@ the organization as a hash tag (one slot on a Redis Cluster), as do the organiza
 the operation's hit names them to be reserved on (`infra.ratelimit`), so that a busy
 organization's upstream calls are counted without a Redis round trip of their own."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from graphql import GraphQLError
@@ -52,33 +54,65 @@ class RateLimits(SchemaExtension):
             and self.execution_context.pre_execution_errors is None
             and not (isinstance(context, StreamContext) and context.shared)
         ):  # a shared execution's subscribers were each counted when they subscribed
-            await self._count(context)
+            given = _COUNTED.get()
+            wait = (
+                given.wait
+                if given is not None
+                else await count_operation(self.limiter, self.policy, context)
+            )
+            if wait is not None:
+                self._refuse(context, wait)
         yield
 
-    async def _count(self, context: Context) -> None:
-        policy, principal = self.policy, context.principal
-        if principal is None:
-            client = context.request.client
-            quotas = [Quota(f"ip:{client.host if client else '-'}", policy.per_principal,
-                            policy.window_s)]  # fmt: skip
-        else:
-            # counted together, so in one slot of a Redis Cluster: the organization's
-            scope = hash_tag(principal.tenant) if principal.tenant is not None else ""
-            quotas = [Quota(f"{scope}p:{principal.subject}", policy.per_principal, policy.window_s)]
-            if principal.tenant is not None:
-                quotas.append(Quota(f"{scope}o", policy.per_organization, policy.window_s))
-        tenant = principal.tenant if principal is not None else None
-        budgets = [
-            budget_quota(policy, tenant, system) for system in policy.upstream_per_organization
-        ]
-        wait = await self.limiter.hit(quotas, prefetch=[q for q in budgets if q is not None])
-        if wait is None:
-            return
+    def _refuse(self, context: Context, wait: float) -> None:
         error = RateLimited("Too many requests; retry later.", wait)
         if isinstance(context.response, Response):
             context.response.status_code = 429
             context.response.headers["Retry-After"] = str(error.extensions["retryAfter"])
         refuse(self.execution_context, GraphQLError(str(error), extensions=error.extensions))
+
+
+async def count_operation(
+    limiter: RateLimiter, policy: RatePolicy, context: Context
+) -> float | None:
+    """Count one operation against its caller and organization (the client address for
+    anonymous callers), reserving on the organization's upstream budgets; the seconds to
+    wait when either is over its limit, else None."""
+    principal = context.principal
+    if principal is None:
+        client = context.request.client
+        quotas = [Quota(f"ip:{client.host if client else '-'}", policy.per_principal,
+                        policy.window_s)]  # fmt: skip
+    else:
+        # counted together, so in one slot of a Redis Cluster: the organization's
+        scope = hash_tag(principal.tenant) if principal.tenant is not None else ""
+        quotas = [Quota(f"{scope}p:{principal.subject}", policy.per_principal, policy.window_s)]
+        if principal.tenant is not None:
+            quotas.append(Quota(f"{scope}o", policy.per_organization, policy.window_s))
+    tenant = principal.tenant if principal is not None else None
+    budgets = [budget_quota(policy, tenant, system) for system in policy.upstream_per_organization]
+    return await limiter.hit(quotas, prefetch=[q for q in budgets if q is not None])
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The operation was counted already, before the pipeline (`portalgraph.cache_hits`):
+    `RateLimits` refuses it with this wait (None: allowed) instead of counting it again."""
+
+    wait: float | None
+
+
+_COUNTED: ContextVar[Counted | None] = ContextVar("portalgraph_counted", default=None)
+
+
+@contextmanager
+def counted(given: Counted | None) -> Iterator[None]:
+    """Run the operation pipeline inside: `given` is what its `RateLimits` goes by."""
+    token = _COUNTED.set(given)
+    try:
+        yield
+    finally:
+        _COUNTED.reset(token)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, FormData, HTTPException, StarletteRequestAdapter
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as GraphQLOperationType
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
@@ -41,6 +42,7 @@ from strawberry.subscriptions import (
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.backend import ORGANIZATION_HEADER, PrincipalUser
@@ -53,10 +55,11 @@ from infra.flags import FeatureFlags
 from infra.idempotency import IdempotencyStore
 from infra.ratelimit import RateLimiter
 from infra.usage import UsageStore
+from portalgraph.cache_hits import CacheHits
 from portalgraph.multipart import read_form
 from portalgraph.multiplex import Multiplexer
 from portalgraph.persisted import DocumentPolicy, resolve_document
-from portalgraph.ratelimits import RatePolicy, UpstreamBudget
+from portalgraph.ratelimits import RatePolicy, UpstreamBudget, counted
 from portalgraph.sse import ResumableSSETransport
 from portalgraph.websockets import LegacyWSHandler, TextFrames, TransportWSHandler
 from resolvers.analytics_notes import AnalyticsNotes
@@ -181,6 +184,7 @@ class GatewayView(GraphQL[Context, None]):
         token_leeway_s: float = 0.0,
         keep_alive_s: float = 15.0,
         shared_backlog: int = 256,
+        hits: CacheHits | None = None,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -202,6 +206,8 @@ class GatewayView(GraphQL[Context, None]):
         """How long past its `exp` a token is still accepted (the verifier's leeway)."""
         self.multiplexer = Multiplexer(schema, self.encode_json, shared_backlog)
         """Shares one execution per event among equal graphql-transport-ws subscriptions."""
+        self.hits = hits
+        """Answers response cache hits before the operation pipeline (None: the pipeline)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As strawberry's, but the request is closed once answered: its spooled upload files
@@ -269,9 +275,10 @@ class GatewayView(GraphQL[Context, None]):
         )
 
     def should_render_graphql_ide(self, request: Any) -> bool:
-        """Not for a persisted query over GET (only `extensions`, no `query`)."""
-        return "extensions" not in request.query_params and super().should_render_graphql_ide(
-            request
+        """Not for a persisted query over GET (only `extensions`, no `query`). Strawberry's
+        answer first: it is no for anything but a GET, whose query string then goes unread."""
+        return super().should_render_graphql_ide(request) and "extensions" not in (
+            request.query_params
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -352,6 +359,9 @@ class GatewayView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        """As strawberry's, once a persisted query has its text; a response cache hit is
+        answered before the operation pipeline (`hits`), which gets what else there is, with
+        its rate limit count when `hits` counted it."""
         services = self._services()
         if services.persisted_queries or services.documents.trusted_only:
             resolved = await resolve_document(
@@ -362,9 +372,19 @@ class GatewayView(GraphQL[Context, None]):
             request_data = resolved
         if is_multipart(request_adapter.content_type) and not _is_mutation(request_data):
             raise HTTPException(400, "A multipart request (a file upload) carries a mutation.")
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        given = None
+        if self.hits is not None:
+            allowed = OperationType.from_http(request_adapter.method)
+            if not self.allow_queries_via_get and request_adapter.method == "GET":
+                allowed = allowed - {OperationType.QUERY}
+            answered = await self.hits.answer(context, request_data, allowed)
+            if isinstance(answered, ExecutionResult):
+                return answered
+            given = answered
+        with counted(given):
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -437,4 +457,4 @@ def _is_mutation(request_data: GraphQLRequestData) -> bool:
     except GraphQLError:
         return True
     operation = get_operation_ast(document, request_data.operation_name)
-    return operation is None or operation.operation is OperationType.MUTATION
+    return operation is None or operation.operation is GraphQLOperationType.MUTATION

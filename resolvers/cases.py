@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from connectors.base import records as r
+from connectors.base.instants import comparable
 from resolvers import bookings, invoices, orders, quotes, tickets
 from resolvers.context import Context
 from resolvers.derived import is_overdue, quote_status
@@ -81,7 +82,7 @@ async def cases(ctx: Context, where: CaseFilter, page: PageArgs) -> Slice[CaseRe
     found: list[CaseRecord] = [case for records in lists for case in records]
     matching = sorted(
         (case for case in found if where.accepts(case, ctx)),
-        key=lambda case: (case.updated_at, case_type(case), case.id),
+        key=lambda case: (comparable(case.updated_at), case_type(case), case.id),
         reverse=True,
     )
     return paginate(matching, lambda case: f"{case_type(case)}:{case.id}", "cases", page)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from connectors.base import records as r
+from connectors.base.instants import comparable
 from connectors.base.ports import ListFilter
 from resolvers.access import readable, readable_all
 from resolvers.context import Context
@@ -63,7 +64,9 @@ async def readable_by_id(ctx: Context, ids: list[str]) -> list[r.Document | None
 
 async def of_subject(ctx: Context, subject: r.CaseRef) -> list[r.Document]:
     found: list[r.Document] = await ctx.loaders.subject_documents.load(subject)
-    return sorted(readable_all(ctx, found), key=lambda d: (d.created_at, d.id), reverse=True)
+    return sorted(
+        readable_all(ctx, found), key=lambda d: (comparable(d.created_at), d.id), reverse=True
+    )
 
 
 async def versions(ctx: Context, document: r.Document) -> list[r.DocumentVersion]:

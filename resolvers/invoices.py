@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from connectors.base import records as r
+from connectors.base.instants import comparable
 from connectors.base.ports import ListFilter
 from resolvers.access import owned, owned_all
 from resolvers.context import Context
@@ -86,7 +87,7 @@ async def payments(ctx: Context, invoice: r.Invoice) -> list[r.Payment]:
         for payment in owned_all(ctx, found)
         if any(allocation.invoice_id == invoice.id for allocation in payment.allocations)
     ]
-    return sorted(allocated, key=lambda payment: (payment.created_at, payment.id))
+    return sorted(allocated, key=lambda payment: (comparable(payment.created_at), payment.id))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar
 
+from connectors.base.instants import comparable
 from resolvers.pagination import PageArgs, Slice, paginate
 
 
@@ -43,6 +44,6 @@ def page_of(
     """Sort by the chosen field (the ID breaks ties, so the order is total) and slice a page."""
     key = sort_keys[sort.field]
     ordered: Sequence[T] = sorted(
-        items, key=lambda item: (key(item), item.id), reverse=sort.descending
+        items, key=lambda item: (comparable(key(item)), item.id), reverse=sort.descending
     )
     return paginate(ordered, lambda item: item.id, kind, page)

@@ -13,11 +13,12 @@ graphql-core's (`complete_awaitable_value`, `with_abort_signal`).
 The plans (`plan_fields`, once per (parent type, field)): what the field does (reads an
 attribute, calls a relation's resolver, or calls whatever resolver graphql-core would), the
 permissions its `requires` names, and how its type completes (non-null or not, leaf, list of,
-object). At run time a lean field checks the permissions, reads the attribute and completes
-the value by the plan, building a `Path` only for values with fields of their own and for
-errors, and a `GraphQLResolveInfo` never; a relation is checked, called and completed in one
-coroutine plus its resolver's own; any other resolver is called as graphql-core calls it,
-its value completed by the plan. `__typename` is answered from the parent type.
+object). At run time a lean field checks the permissions, reads the attribute (or calls the
+plain method) and completes the value by the plan, building a `Path` only for values with
+fields of their own and for errors, and a `GraphQLResolveInfo` never; a relation is
+checked, called and completed in one coroutine plus its resolver's own; any other resolver
+is called as graphql-core calls it, its value completed by the plan. `__typename` is
+answered from the parent type.
 
 What it keeps: the control flow and the errors are graphql-core's, call for call. A
 permission refusal, an exception, a null on a non-null field or a value a scalar cannot
@@ -32,8 +33,8 @@ When it stands aside: an operation with resolver middleware (a schema extension 
 fields, introspection, a value of an abstract type, an object type whose `is_type_of` is
 not Strawberry's own, an async iterable or an awaitable list item go through graphql-core's
 own code (with an info built for them). Lean values are data the types' constructors set,
-never awaitables: an awaitable attribute would be awaited by the standard path and
-serialized (and refused) by this one.
+never awaitables (a lean method is synchronous and returns data too): an awaitable value
+would be awaited by the standard path and serialized (and refused) by this one.
 
 Example:
     schema.execution_context_class = executor_for(schema)
@@ -41,6 +42,7 @@ Example:
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, ClassVar
 
 import strawberry
@@ -61,14 +63,15 @@ from graphql.execution.executor import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel, is_iterable
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema import schema_converter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
 from auth.permissions import check
-from schema.lean import AttributeResolver, guard_of
+from schema.lean import LeanResolver, guard_of
 
 LEAF, OBJECT, LIST, OTHER = range(4)
 """The kinds of shape (ints: an Enum's members cost a descriptor call per use). OTHER values
@@ -84,6 +87,11 @@ class Shape:
     non_null: bool
     kind: int
     coerce: Callable[[Any], Any] | None = None
+    exact: type | None = None
+    """A leaf value of exactly this type is its own output (`AS_IT_IS`)."""
+    enum_class: type[Enum] | None = None
+    enum_names: Mapping[str, str] | None = None
+    """A member of `enum_class` outputs as `enum_names[member.name]` (a Strawberry enum)."""
     object_type: GraphQLObjectType | None = None
     is_type_of: Callable[[Any, Any], Any] | None = None
     item: "Shape | None" = None
@@ -103,14 +111,14 @@ class Relation:
 
 @dataclass(frozen=True, slots=True)
 class FieldPlan:
-    """How a field resolves and completes: a lean one reads `attribute` after checking
-    `requirements`, a relation checks them and calls its resolver; any other calls the
-    resolver graphql-core would."""
+    """How a field resolves and completes: a lean one reads its value (`read(source)`: an
+    attribute or a plain method) after checking `requirements`, a relation checks them and
+    calls its resolver; any other calls the resolver graphql-core would."""
 
     parent_type: GraphQLObjectType
     field_name: str
     field: GraphQLField
-    attribute: str | None
+    read: Callable[[Any], Any] | None
     requirements: tuple[str, ...]
     shape: Shape
     null_message: str
@@ -129,11 +137,46 @@ def _strawberry_is_type_of(is_type_of: Callable[..., Any]) -> bool:
     ).endswith("_get_is_type_of.<locals>.is_type_of")
 
 
+AS_IT_IS: Mapping[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
+"""The scalars' coercions that answer a value of exactly this type as it is."""
+
+
+def enum_names(enum_type: CustomGraphQLEnumType) -> Mapping[str, str]:
+    """What Strawberry's `coerce_output_value` answers for each member of the enum's class,
+    by the member's name: the first of the type's values with the member's value (it
+    compares each in turn)."""
+    names: dict[str, str] = {}
+    members: list[Enum] = list(enum_type.wrapped_cls)
+    for member in members:
+        for name, value in enum_type.values.items():
+            if member.value == value.value:
+                names[member.name] = name
+                break
+    return names
+
+
 def shape_of(graphql_type: GraphQLOutputType) -> Shape:
     non_null = isinstance(graphql_type, GraphQLNonNull)
     nullable = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
     if isinstance(nullable, GraphQLLeafType):
-        return Shape(graphql_type, nullable, non_null, LEAF, coerce=nullable.coerce_output_value)
+        coerce = nullable.coerce_output_value
+        if (exact := AS_IT_IS.get(coerce)) is not None:
+            return Shape(graphql_type, nullable, non_null, LEAF, coerce=coerce, exact=exact)
+        if type(nullable) is CustomGraphQLEnumType and issubclass(nullable.wrapped_cls, Enum):
+            return Shape(
+                graphql_type,
+                nullable,
+                non_null,
+                LEAF,
+                coerce=coerce,
+                enum_class=nullable.wrapped_cls,
+                enum_names=enum_names(nullable),
+            )
+        return Shape(graphql_type, nullable, non_null, LEAF, coerce=coerce)
     if isinstance(nullable, GraphQLList):
         return Shape(graphql_type, nullable, non_null, LIST, item=shape_of(nullable.of_type))
     if isinstance(nullable, GraphQLObjectType) and (
@@ -195,18 +238,18 @@ def plan_fields(schema: strawberry.Schema) -> Plans:
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for name, field in graphql_type.fields.items():
-            attribute: str | None = None
+            read: Callable[[Any], Any] | None = None
             requirements: tuple[str, ...] = ()
             relation: Relation | None = None
-            if isinstance(field.resolve, AttributeResolver):
-                attribute, requirements = field.resolve.name, field.resolve.requirements
+            if isinstance(field.resolve, LeanResolver):
+                read, requirements = field.resolve.read, field.resolve.requirements
             elif (found := relation_of(schema, field)) is not None:
                 relation, requirements = found[0], tuple(found[1])
             plans.setdefault(graphql_type.name, {})[name] = FieldPlan(
                 graphql_type,
                 name,
                 field,
-                attribute,
+                read,
                 requirements,
                 shape_of(field.type),
                 f"Cannot return null for non-nullable field {graphql_type.name}.{name}.",
@@ -261,7 +304,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                         )
                         if result is Undefined:
                             continue
-                elif plan.attribute is not None:
+                elif plan.read is not None:
                     result = self.execute_lean_field(
                         plan, source_value, field_details_list, path, response_name
                     )
@@ -310,7 +353,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                 principal = self.context_value.principal
                 for requirement in plan.requirements:
                     check(principal, requirement)
-            value = getattr(source, plan.attribute)  # type: ignore[arg-type]
+            value = plan.read(source)  # type: ignore[misc]
             shape = plan.shape
             if shape.kind == LEAF:
                 return self.complete_leaf(shape, plan, value)
@@ -425,6 +468,12 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def complete_leaf(self, shape: Shape, plan: FieldPlan, value: Any) -> Any:
         """`complete_value` for a (non-null) scalar or enum."""
+        if type(value) is shape.exact:
+            return value
+        if type(value) is shape.enum_class:
+            name = shape.enum_names.get(value._name_)  # type: ignore[union-attr]
+            if name is not None:
+                return name
         if value is None or value is Undefined:
             if shape.non_null:
                 raise TypeError(plan.null_message)

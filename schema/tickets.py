@@ -20,12 +20,36 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="The service-level clock of a ticket.")
 class SlaClock:
+    """The share elapsed and the status are computed when asked for, at the instant the
+    ticket was read (`now`): each notes when its value changes next (`resolvers.derived`),
+    so an answer that shows neither is not cut short by their changes."""
+
     first_response_due_at: datetime = strawberry.field(description="First answer due.")
     resolution_due_at: datetime = strawberry.field(description="Resolution due.")
     first_responded_at: datetime | None = strawberry.field(description="When first answered.")
     resolved_at: datetime | None = strawberry.field(description="When resolved.")
-    percent_elapsed: float = strawberry.field(description="Share of the resolution time used.")
-    status: SlaStatus = strawberry.field(description="AT_RISK from 80 % elapsed.")
+    ticket: strawberry.Private[r.Ticket]
+    now: strawberry.Private[datetime]
+
+    @classmethod
+    def of(cls, ticket: r.Ticket, now: datetime) -> "SlaClock":
+        sla = ticket.sla
+        return cls(
+            first_response_due_at=sla.first_response_due_at,
+            resolution_due_at=sla.resolution_due_at,
+            first_responded_at=sla.first_responded_at,
+            resolved_at=sla.resolved_at,
+            ticket=ticket,
+            now=now,
+        )
+
+    @strawberry.field(description="Share of the resolution time used.")
+    def percent_elapsed(self) -> float:
+        return sla_percent_elapsed(self.ticket.sla, self.ticket.created_at, self.now)
+
+    @strawberry.field(description="AT_RISK from 80 % elapsed.")
+    def status(self) -> SlaStatus:
+        return SlaStatus(sla_status(self.ticket, self.now))
 
 
 @strawberry.type(
@@ -46,12 +70,12 @@ class Ticket(Case, Synced):
     satisfaction_comment: str | None = strawberry.field(
         description="What the customer said with the rating."
     )
-    sla: SlaClock = strawberry.field(description="The SLA clock.")
     record: strawberry.Private[r.Ticket]
+    now: strawberry.Private[datetime]
+    """The instant the ticket was read at, which its SLA clock is computed for."""
 
     @classmethod
     def of(cls, ticket: r.Ticket, info: Info) -> "Ticket":
-        now, sla = info.context.now, ticket.sla
         return cls(
             id=global_id("Ticket", "crm", ticket.id),
             number=ticket.number,
@@ -72,16 +96,13 @@ class Ticket(Case, Synced):
             created_at=ticket.created_at,
             satisfaction_rating=ticket.satisfaction_rating,
             satisfaction_comment=ticket.satisfaction_comment,
-            sla=SlaClock(
-                first_response_due_at=sla.first_response_due_at,
-                resolution_due_at=sla.resolution_due_at,
-                first_responded_at=sla.first_responded_at,
-                resolved_at=sla.resolved_at,
-                percent_elapsed=sla_percent_elapsed(sla, ticket.created_at, now),
-                status=SlaStatus(sla_status(ticket, now)),
-            ),
             record=ticket,
+            now=info.context.now,
         )
+
+    @strawberry.field(description="The SLA clock.")
+    def sla(self) -> SlaClock:
+        return SlaClock.of(self.record, self.now)
 
     @strawberry.field(description="Public messages, oldest first (as `thread.messages`).")
     async def messages(self, info: Info) -> list[Message] | None:

@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.erp_fixtures",
+    "tests.soap_canned",
     "tests.idp_fixtures",
     "tests.redis_server",
     "tests.rest_fixtures",

@@ -5,6 +5,7 @@ Also the requests whose answers are recorded under `tests/connectors/payloads/er
 """
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -153,14 +154,21 @@ class OwnErp:
         )
 
 
-@pytest.fixture
-def own_erp() -> Iterator[OwnErp]:
-    """An ERP of this test's own (it writes), its clock stopped at the seed's `now`."""
+@contextmanager
+def serve_own_erp() -> Iterator[OwnErp]:
+    """A sandbox ERP of its own, with a fresh seed, its clock stopped at the seed's `now`."""
     seed = build_seed(parse_now(ERP_NOW))
     now = [seed.now]
     app = create_erp_app(seed, Faults(), RequestStats(), clock=lambda: now[0])
     with serve_in_thread(app) as base_url:
         yield OwnErp(base_url, seed, now)
+
+
+@pytest.fixture
+def own_erp() -> Iterator[OwnErp]:
+    """An ERP of this test's own (it writes), its clock stopped at the seed's `now`."""
+    with serve_own_erp() as erp:
+        yield erp
 
 
 # -- recorded answers ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
@@ -28,6 +29,8 @@ from tests.replicas import Replica, replica
 
 Topology = LocalCluster | SentinelGroup
 REPLICAS = ("replica-a", "replica-b", "replica-c")
+SUBSCRIBERS = 'portalgraph_subscription_groups{count="subscribers"}'
+"""The subscribers a replica's shared executions serve."""
 
 
 def require(*names: str) -> None:
@@ -80,6 +83,20 @@ class Bed:
     def redis(self) -> RedisClient:
         """A client of the topology as the gateway opens it; close it when done."""
         return open_redis(self.topology.url)
+
+    async def subscribed(self, count: int) -> bool:
+        """Whether the replicas took `count` subscribers in all. A client's `start` only sends
+        a subscription, and one without `after` starts from the stream's position when its
+        replica takes it: a test posts the events it expects only once this holds."""
+        async with httpx.AsyncClient() as http:
+            pages = [(await http.get(f"{replica.url}/metrics")).text for replica in self.replicas]
+        taken = 0.0
+        for page in pages:
+            for line in page.splitlines():
+                series, _, value = line.rpartition(" ")
+                if series == SUBSCRIBERS:
+                    taken += float(value)
+        return taken >= count
 
 
 @contextmanager

@@ -5,7 +5,8 @@ gives per phase the error rate, the stale-served rate, latency and the recovery 
 
 Knobs (environment): CHAOS_PHASE_S (default 20), CHAOS_CONCURRENCY (default 4),
 CHAOS_LATENCY_MS (base upstream latency, default 20), CHAOS_PORT (default 18200).
-Cache TTLs are 3 s, so that faults reach the upstreams within a phase.
+Cache TTLs are 3 s, so that faults reach the upstreams within a phase; every query is
+executed (`Cache-Control: no-store`), not answered from the response cache.
 """
 
 import asyncio
@@ -17,9 +18,10 @@ from typing import Any
 import httpx
 
 from bench.chaos.report import Phase, Sample, table
-from bench.load import DASHBOARD, Answer, drive
+from bench.load import Answer, drive
 from bench.processes import process, sandbox_env
 from bench.redis_server import RedisServer, own_redis_server
+from bench.scenarios import DASHBOARD, EXECUTED
 from portalgraph.demo import demo_token
 from resolvers.loaders import ENTITIES
 
@@ -86,7 +88,7 @@ async def run(url: str, access_token: str, port: int, redis: RedisServer) -> str
 
     total_s = phase_s + len(schedule) * phase_s * 1.5 + 1
     await asyncio.gather(
-        drive(url, access_token, DASHBOARD, concurrency, total_s, observe), inject()
+        drive(url, access_token, DASHBOARD, concurrency, total_s, observe, EXECUTED), inject()
     )
     return table(samples, phases, time.monotonic())
 

@@ -1,5 +1,7 @@
 """`python -m bench.scale`: the dashboard query through nginx (the example deployment) over 1,
-2 and 3 gateway replicas sharing a highly available Redis, with the cache warm and cold; then
+2 and 3 gateway replicas sharing a highly available Redis: answered from each replica's
+response cache, executed from the warm entity cache (`Cache-Control: no-store`), and executed
+with the cache off; then
 three replicas under the same load while the Redis primary is killed (and restarted as a
 replica once another was promoted): error rate and recovery time.
 
@@ -16,9 +18,10 @@ from contextlib import ExitStack, contextmanager
 
 from bench.__main__ import NO_CACHE, UNLIMITED
 from bench.chaos.report import Sample, percentile, recovery_s
-from bench.load import DASHBOARD, Answer, LoadResult, drive
+from bench.load import Answer, LoadResult, drive
 from bench.nginx import load_balancer
 from bench.processes import process, sandbox_env
+from bench.scenarios import DASHBOARD, EXECUTED
 from bench.topologies import LocalCluster, SentinelGroup, free_port, local_cluster, sentinel_group
 from infra.events import stream_key
 from portalgraph.demo import demo_token
@@ -26,8 +29,14 @@ from portalgraph.demo import demo_token
 WARMUP_S = 2.0
 FAILOVER_DEADLINE_S = 30.0
 HEADER = """\
-| replicas | cache |   req/s |  p50 ms |  p99 ms | errors |
-|---------:|-------|--------:|--------:|--------:|-------:|"""
+| replicas | answered from   |   req/s |  p50 ms |  p99 ms | errors |
+|---------:|-----------------|--------:|--------:|--------:|-------:|"""
+MODES: tuple[tuple[str, dict[str, str], dict[str, str] | None], ...] = (
+    ("response cache", {}, None),
+    ("entity cache", {}, EXECUTED),
+    ("upstreams", {"PORTALGRAPH_CACHE_TTL_S": NO_CACHE}, EXECUTED),
+)
+"""How the rows' queries are answered: the mode's name, gateway settings, request headers."""
 
 
 @contextmanager
@@ -45,18 +54,20 @@ def replicas(count: int, env: dict[str, str]) -> Iterator[str]:
 
 def row(count: int, cache: str, result: LoadResult) -> str:
     return (
-        f"| {count:>8} | {cache:<5} | {result.rps:>7.1f} | {result.percentile(0.5):>7.1f} | "
+        f"| {count:>8} | {cache:<15} | {result.rps:>7.1f} | {result.percentile(0.5):>7.1f} | "
         f"{result.percentile(0.99):>7.1f} | {result.errors:>6} |"
     )
 
 
 def scaling(env: dict[str, str], token: str, concurrency: int, seconds: float) -> None:
     print(HEADER)
-    for cache, extra in (("warm", {}), ("cold", {"PORTALGRAPH_CACHE_TTL_S": NO_CACHE})):
+    for cache, extra, headers in MODES:
         for count in (1, 2, 3):
             with replicas(count, {**env, **extra}) as url:
-                asyncio.run(drive(url, token, DASHBOARD, concurrency, WARMUP_S))
-                result = asyncio.run(drive(url, token, DASHBOARD, concurrency, seconds))
+                asyncio.run(drive(url, token, DASHBOARD, concurrency, WARMUP_S, None, headers))
+                result = asyncio.run(
+                    drive(url, token, DASHBOARD, concurrency, seconds, None, headers)
+                )
                 print(row(count, cache, result), flush=True)
 
 
@@ -67,8 +78,9 @@ def failover(
     concurrency: int,
     seconds: float,
 ) -> None:
-    """Three replicas, warm cache; the primary (of the event inbox, on a cluster) is killed a
-    third into the run and restarted once another is promoted."""
+    """Three replicas, warm cache, every query executed (the response cache would answer
+    without Redis); the primary (of the event inbox, on a cluster) is killed a third into the
+    run and restarted once another is promoted."""
     samples: list[Sample] = []
 
     def observe(sent: float, latency_ms: float, response: Answer) -> None:
@@ -90,9 +102,10 @@ def failover(
         return killed_at, promoted_at, time.monotonic()
 
     async def run(url: str) -> tuple[LoadResult, tuple[float, float, float]]:
-        await drive(url, token, DASHBOARD, concurrency, WARMUP_S)
+        await drive(url, token, DASHBOARD, concurrency, WARMUP_S, None, EXECUTED)
         result, times = await asyncio.gather(
-            drive(url, token, DASHBOARD, concurrency, seconds, observe), kill_and_restore()
+            drive(url, token, DASHBOARD, concurrency, seconds, observe, EXECUTED),
+            kill_and_restore(),
         )
         return result, times
 

@@ -1,9 +1,9 @@
-"""HTTP clients for upstream systems and the one place that sorts their failures.
+"""HTTP clients for upstream systems and the one place that sorts their transport failures.
 
-Like Singer SDK's `validate_response`: 429 and 5xx are retriable, other 4xx fatal, a body that
-does not parse or is larger than the cap is a bad response; transport errors become
-unavailable or timeout. The total time of a call (a trickling body included) is bounded by
-`connectors.base.guard`, since httpx's read timeout restarts with every chunk.
+A body that is larger than the cap or cannot be decoded is a bad response; transport errors
+become unavailable or timeout (statuses and JSON bodies: `connectors.base.answer`). The total
+time of a call (a trickling body included) is bounded by `connectors.base.guard`, since the
+read timeout restarts with every chunk.
 """
 
 from collections.abc import AsyncIterator
@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-import orjson
 
 from connectors.base.aiohttp_transport import AiohttpTransport
+from connectors.base.answer import status_failure
+from connectors.base.capped import CappedTransport, ResponseTooLarge
+from connectors.base.direct import DirectRequests
 from connectors.base.errors import (
     UpstreamBadResponse,
     UpstreamError,
-    UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
@@ -37,53 +38,6 @@ class HttpLimits:
     """What sends the requests: aiohttp (a third of the CPU) or httpx's own httpcore."""
 
 
-class ResponseTooLarge(httpx.HTTPError):
-    """The upstream's answer is larger than the client accepts."""
-
-
-class _CappedStream(httpx.AsyncByteStream):
-    def __init__(self, stream: httpx.AsyncByteStream, max_bytes: int) -> None:
-        self._stream = stream
-        self._max_bytes = max_bytes
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        seen = 0
-        async for chunk in self._stream:
-            seen += len(chunk)
-            if seen > self._max_bytes:
-                raise ResponseTooLarge(f"body exceeds {self._max_bytes} bytes")
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-class CappedTransport(httpx.AsyncBaseTransport):
-    """Cuts off an answer whose body is larger than `max_bytes`, declared or streamed, so that
-    a huge upstream body costs at most that much memory."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, max_bytes: int) -> None:
-        self._inner = inner
-        self._max_bytes = max_bytes
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
-            await response.aclose()
-            raise ResponseTooLarge(f"declared body of {declared} bytes exceeds {self._max_bytes}")
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_CappedStream(response.stream, self._max_bytes),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 class _KeptNone(httpx.Cookies):
     """A cookie jar that keeps nothing an upstream sets."""
 
@@ -96,7 +50,13 @@ class UpstreamClient(httpx.AsyncClient):
     its own header, and a client is shared by every tenant's requests, so a cookie one answer
     set must not ride along on the next; not keeping them also spares the jar's parsing of
     every answer's headers (httpx builds an `email.message` per response for it, about 25 µs
-    per upstream request, on the path from an answer to the requests that depend on it)."""
+    per upstream request, on the path from an answer to the requests that depend on it).
+
+    `direct` sends its REST requests straight on aiohttp when its transport is aiohttp's
+    (`create_client` sets it; `connectors.base.rest` uses it), and the SOAP requests written
+    by the compiled writers (`connectors.base.soap`), also for a client without a base URL."""
+
+    direct: DirectRequests | None = None
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -111,8 +71,8 @@ def create_client(
     base_url: str, limits: HttpLimits, system: System | None = None, **kwargs: Any
 ) -> httpx.AsyncClient:
     """One pooled client per upstream system, built in the app's lifespan; with `system`, every
-    request is observed (metrics, trace span, `traceparent`) by `ObservedTransport`. It keeps
-    no cookies (`UpstreamClient`)."""
+    request is observed (metrics, trace span, `traceparent`) by `ObservedTransport`, or by
+    `DirectRequests` for the GETs it sends. It keeps no cookies (`UpstreamClient`)."""
     pool = httpx.Limits(
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_connections,
@@ -125,7 +85,7 @@ def create_client(
     transport: httpx.AsyncBaseTransport = CappedTransport(sender, limits.max_body_bytes)
     if system is not None:
         transport = ObservedTransport(transport, system)
-    return UpstreamClient(
+    client = UpstreamClient(
         base_url=base_url,
         timeout=httpx.Timeout(
             limits.total_timeout_s, connect=limits.connect_timeout_s, read=limits.read_timeout_s
@@ -133,25 +93,23 @@ def create_client(
         transport=transport,
         **kwargs,
     )
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    if (
+        isinstance(sender, AiohttpTransport)
+        and set(kwargs) <= {"headers"}  # other settings (auth, params, hooks) are httpx's
+        and (DirectRequests.serves(client.base_url) or not str(client.base_url))
+    ):
+        client.direct = DirectRequests(client, sender, limits.max_body_bytes, system)
+    return client
 
 
 def raise_for_status(system: System, response: httpx.Response) -> None:
     """Raise the upstream error a non-2xx response stands for."""
-    status = response.status_code
-    if status < 400:
-        return
-    detail = f"HTTP {status} from {response.request.method} {response.request.url.path}"
-    if status == 429 or status >= 500:
-        raise UpstreamUnavailable(system, detail, retry_after(response))
-    raise UpstreamRejected(system, detail)
+    request = response.request
+    failure = status_failure(
+        system, response.status_code, response.headers, request.method, request.url.path
+    )
+    if failure is not None:
+        raise failure
 
 
 def classify_transport_error(system: System, error: httpx.HTTPError) -> UpstreamError:
@@ -169,13 +127,3 @@ async def upstream_errors(system: System) -> AsyncIterator[None]:
         yield
     except httpx.HTTPError as error:
         raise classify_transport_error(system, error) from error
-
-
-def parse_json(system: System, response: httpx.Response) -> Any:
-    """The response's JSON body, or UpstreamBadResponse."""
-    try:
-        return orjson.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as error:  # orjson's errors are ValueErrors
-        raise UpstreamBadResponse(
-            system, f"invalid JSON from {response.request.url.path}"
-        ) from error

@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import BinaryIO
 
+from connectors.base.quick_init import quick_init
+
 
 class System(Enum):
     ERP = "erp"
@@ -23,6 +25,7 @@ class System(Enum):
     """The identity provider's user directory (Keycloak's admin API)."""
 
 
+@quick_init
 @dataclass(frozen=True)
 class SourceStatus:
     code: str
@@ -353,6 +356,7 @@ class Refund:
     created_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True)
 class SlaClock:
     first_response_due_at: datetime
@@ -363,6 +367,7 @@ class SlaClock:
     source_status: str  # the upstream's SLA state, e.g. Odoo's ongoing | reached | failed
 
 
+@quick_init
 @dataclass(frozen=True)
 class CaseRef:
     """A reference from one system's record to a case in another (an ERP order, a ticket)."""
@@ -371,6 +376,7 @@ class CaseRef:
     id: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Ticket:
     id: str
@@ -418,6 +424,7 @@ class TicketChanges:
     priority: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Message:
     """A public message on a case (a ticket, or an ERP record the CRM links it to); adapters

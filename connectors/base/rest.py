@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import httpx
-import orjson
 
+from connectors.base.answer import Answer
 from connectors.base.errors import UpstreamRefused
 from connectors.base.guard import Guard
-from connectors.base.http import parse_json, raise_for_status, upstream_errors
+from connectors.base.http import UpstreamClient, upstream_errors
 from connectors.base.observed import OPERATION
 from connectors.base.ports import ListFilter
 from connectors.base.records import System
@@ -30,24 +30,19 @@ RefusalReader = Callable[[int, Any], UpstreamRefused | None]
 """Reads a refused write's answer (status, JSON body) as the system's reasons, if it can."""
 
 
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return orjson.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 class RestClient:
     """One upstream's pooled HTTP client behind its guard: the calls REST adapters make.
 
     The client comes from `connectors.base.http.create_client` (base URL, auth headers);
-    `aclose` closes it.
+    `aclose` closes it. Its requests go straight on aiohttp when it can send them so
+    (`UpstreamClient.direct`), else through httpx.
     """
 
     def __init__(self, client: httpx.AsyncClient, guard: Guard) -> None:
         self.http = client
         self.guard = guard
         self.system = guard.system
+        self._direct = client.direct if isinstance(client, UpstreamClient) else None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -65,17 +60,37 @@ class RestClient:
         With `missing_ok`, a 404 answers `None` instead of raising `UpstreamRejected`. A path
         with IDs in it names its `operation` (`GET /things/{id}`) for metrics and traces.
         """
-        extensions = {OPERATION: operation} if operation else None
 
         async def attempt() -> Any:
             async with upstream_errors(self.system):
-                response = await self.http.get(path, params=params, extensions=extensions)
-            if missing_ok and response.status_code == 404:
+                answer = await self._send("GET", path, operation, params)
+            if missing_ok and answer.status == 404:
                 return None
-            raise_for_status(self.system, response)
-            return parse_json(self.system, response)
+            answer.raise_for_status(self.system)
+            return answer.json(self.system)
 
         return await self.guard.read(attempt)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        operation: str | None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        **content: Any,
+    ) -> Answer:
+        """One request, straight on aiohttp when it can go so, else through httpx."""
+        direct = self._direct
+        if direct is not None and not self.http.is_closed:
+            prepared = direct.prepare(method, path, params, headers, content)
+            if prepared is not None:
+                return await direct.send(prepared, operation)
+        extensions = {OPERATION: operation} if operation else None
+        response = await self.http.request(
+            method, path, params=params, headers=headers, extensions=extensions, **content
+        )
+        return Answer.of(response)
 
     async def post_form(
         self,
@@ -131,21 +146,18 @@ class RestClient:
     ) -> Any:
         """One attempt, never retried, so a timeout leaves the outcome unknown rather than
         doubled. A path with IDs in it names its `operation`, as for `get_json`."""
-        extensions = {OPERATION: operation} if operation else None
 
         async def attempt() -> Any:
             async with upstream_errors(self.system):
-                response = await self.http.request(
-                    method, path, headers=headers, extensions=extensions, **content
-                )
-            if missing_ok and response.status_code == 404:
+                answer = await self._send(method, path, operation, None, headers, **content)
+            if missing_ok and answer.status == 404:
                 return None
-            if refusal is not None and 400 <= response.status_code < 500:
-                refused = refusal(response.status_code, _json_or_none(response))
+            if refusal is not None and 400 <= answer.status < 500:
+                refused = refusal(answer.status, answer.json_or_none())
                 if refused is not None:
                     raise refused
-            raise_for_status(self.system, response)
-            return None if response.status_code == 204 else parse_json(self.system, response)
+            answer.raise_for_status(self.system)
+            return None if answer.status == 204 else answer.json(self.system)
 
         return await self.guard.write(attempt)
 

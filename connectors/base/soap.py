@@ -6,7 +6,10 @@ that sorts SOAP failures into the upstream error tree.
 
 zeep is untyped; its objects stay in here: `SoapService.call` answers plain Python data
 (`zeep.helpers.serialize_object`), which the adapters' mapping modules check and convert.
-zeep builds the requests; the answers are read by readers compiled from the WSDL
+Requests are written by writers compiled from the WSDL (`soap_writer`) and sent straight on
+aiohttp (`connectors.base.direct`) when the client can, else through zeep's transport, or built
+by zeep whenever a writer does not take the arguments (any shape it does
+not render exactly as zeep would); the answers are read by readers compiled from the WSDL
 (`soap_reader`), and by zeep whenever a reader does not recognise one (faults, errors, any
 shape it does not decode exactly as zeep would).
 """
@@ -19,6 +22,10 @@ from typing import Any, NoReturn, Self, TypeVar
 import httpx
 from lxml import etree
 from requests import Response
+from requests_toolbelt.multipart.decoder import (
+    ImproperBodyPartContentException,
+    NonMultipartContentTypeException,
+)
 from zeep import AsyncClient, Settings
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault, TransportError, ValidationError
@@ -28,15 +35,18 @@ from zeep.transports import AsyncTransport, Transport
 from zeep.utils import get_media_type
 from zeep.wsdl import Document
 
+from connectors.base.answer import Answer
 from connectors.base.errors import (
     UpstreamBadResponse,
     UpstreamError,
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from connectors.base.http import classify_transport_error
+from connectors.base.http import UpstreamClient, classify_transport_error
+from connectors.base.observed import soap_operation
 from connectors.base.records import System
 from connectors.base.soap_reader import AnswerReader, Unrecognised, compile_readers
+from connectors.base.soap_writer import RequestWriter, Unwritable, compile_writers
 
 T = TypeVar("T")
 
@@ -45,6 +55,16 @@ _RAW_SETTINGS = Settings(
     strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, raw_response=True
 )
 """The clients': zeep sends and answers the HTTP response, read by `SoapService._answer`."""
+_MISREAD = (
+    LookupError,
+    TypeError,
+    AttributeError,
+    ImproperBodyPartContentException,
+    NonMultipartContentTypeException,
+)
+"""What zeep's reply processing lets escape for some garbage: an envelope without a Body or
+with an empty one (IndexError, TypeError), a multipart answer without a boundary, parts or
+part headers (AttributeError, IndexError, requests_toolbelt's errors)."""
 _CLIENT_FAULTS = frozenset({"Client", "Sender", "VersionMismatch", "MustUnderstand"})
 """SOAP 1.1 (and 1.2) fault codes that blame the request; any other fault blames the server."""
 
@@ -64,6 +84,12 @@ def load_wsdl(path: Path) -> Any:
 def answer_readers(path: Path, binding: str) -> dict[str, AnswerReader]:
     """The compiled answer readers of `binding`'s operations in the WSDL at `path`."""
     return compile_readers(load_wsdl(path).bindings[binding])
+
+
+@functools.cache
+def request_writers(path: Path, binding: str) -> dict[str, RequestWriter]:
+    """The compiled request writers of `binding`'s operations in the WSDL at `path`."""
+    return compile_writers(load_wsdl(path).bindings[binding])
 
 
 class _NoDocumentFetching:
@@ -116,6 +142,24 @@ class _Transport(AsyncTransport):
         return answer
 
 
+class _DirectReply:
+    """An answer sent straight (`DirectRequests`) with what `SoapService._answer` and zeep's
+    reply processing read from httpx's response, with the same values: the status, httpx's
+    headers (a repeated header's values joined, as httpx's `get` joins them), the body, and the
+    encoding httpx derives from them (read for multipart answers only)."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, answer: Answer) -> None:
+        self.status_code = answer.status
+        self.headers = httpx.Headers(list(answer.headers.items()))
+        self.content = answer.content
+
+    @property
+    def encoding(self) -> str | None:
+        return httpx.Response(self.status_code, headers=self.headers).encoding
+
+
 class SoapService:
     """One SOAP endpoint of one upstream system."""
 
@@ -125,13 +169,20 @@ class SoapService:
         client: Any,
         service: Any,
         readers: dict[str, AnswerReader] | None = None,
+        writers: dict[str, RequestWriter] | None = None,
     ) -> None:
         """`client` must answer raw responses (zeep's `raw_response` setting)."""
         self._system = system
         self._client = client
         self._service = service
         self._binding = service._binding
+        self._address = httpx.URL(service._binding_options["address"])
+        """Parsed once, not for every request the writers send (about 20 µs)."""
         self._readers = readers or {}
+        self._writers = writers or {}
+        http = client.transport.client
+        self._http: UpstreamClient | None = http if isinstance(http, UpstreamClient) else None
+        """Whose `direct` sends the written requests, when it has one."""
 
     @classmethod
     def create(
@@ -142,10 +193,12 @@ class SoapService:
         address: str,
         http: httpx.AsyncClient,
         compiled_readers: bool = True,
+        compiled_writers: bool = True,
     ) -> "SoapService":
         """Bind `binding` (a QName, `{namespace}Name`) of the shipped `wsdl` to `address`,
         sending over `http`, which the service then owns (`aclose` closes it). Without
-        `compiled_readers`, zeep decodes every answer (the reference the readers are held to)."""
+        `compiled_readers`, zeep decodes every answer, without `compiled_writers` it builds
+        every request (the references the readers and writers are held to)."""
         headers = http.headers.copy()
         transport = _Transport(client=http, wsdl_client=_NoDocumentFetching())
         http.headers = headers  # zeep's transport replaces the client's headers; keep ours
@@ -153,7 +206,8 @@ class SoapService:
         # `create_service` would bind a synchronous proxy; the async one is built directly.
         service = AsyncServiceProxy(client, client.wsdl.bindings[binding], address=address)
         readers = answer_readers(wsdl, binding) if compiled_readers else {}
-        return cls(system, client, service, readers)
+        writers = request_writers(wsdl, binding) if compiled_writers else {}
+        return cls(system, client, service, readers, writers)
 
     async def call(self, operation: str, **params: object) -> object:
         """Call `operation`; its answer as plain data (lists, dicts, Decimal, date, ...).
@@ -164,7 +218,7 @@ class SoapService:
         """
         system = self._system
         try:
-            response = await self._service[operation](**params)
+            response = await self._send(operation, params)
             return self._answer(operation, response)
         except Fault as fault:
             raise fault_error(system, fault) from fault
@@ -177,6 +231,37 @@ class SoapService:
         except (ZeepError, etree.LxmlError, ValueError, ArithmeticError) as error:
             detail = f"unreadable answer to {operation}: {type(error).__name__}: {error}"
             raise UpstreamBadResponse(system, detail[:300]) from error
+
+    async def _send(self, operation: str, params: dict[str, object]) -> Any:
+        """The answer to the operation's request, written by its compiled writer when that
+        takes these arguments, else built by zeep and sent by zeep's transport over the
+        service's httpx client. A written request goes straight on aiohttp when the client can
+        send it so (the same request on the wire, observed under the operation its SOAPAction
+        names, as `ObservedTransport` names it), else through zeep's transport. Either answer
+        has every attribute `_answer` and zeep's reply processing read from the copy zeep makes
+        (`_Transport.new_response`), with the same values: httpx's response itself, or
+        `_DirectReply`."""
+        writer = self._writers.get(operation)
+        if writer is not None:
+            try:
+                content = writer.write(params)
+            except Unwritable:
+                pass
+            else:
+                return await self._post(content, writer.headers)
+        return await self._service[operation](**params)
+
+    async def _post(self, content: bytes, headers: dict[str, str]) -> Any:
+        """A written request, straight when it can go so. An empty SOAPAction names no
+        operation (`ObservedTransport` observes the request as ""; `DirectRequests` would call
+        it `POST /path`), so such a request goes through zeep's transport."""
+        http = self._http
+        if http is not None and (direct := http.direct) is not None and not http.is_closed:
+            named = soap_operation(headers["SOAPAction"])
+            prepared = direct.post_to(self._address, headers, content) if named else None
+            if prepared is not None:
+                return _DirectReply(await direct.send(prepared, named))
+        return await self._client.transport.post(self._address, content, headers)
 
     def _answer(self, operation: str, response: Any) -> object:
         """The answer as plain data: by the operation's compiled reader when it recognises the
@@ -193,7 +278,18 @@ class SoapService:
             except Unrecognised:
                 pass
         binding = self._binding
-        return plain(binding.process_reply(self._client, binding.get(operation), response))
+        try:
+            reply = binding.process_reply(self._client, binding.get(operation), response)
+        except _MISREAD as error:
+            multipart = get_media_type(response.headers.get("Content-Type", "text/xml"))
+            what = (
+                "a malformed multipart (MTOM/XOP) answer"
+                if multipart == "multipart/related"
+                else "no answer in the SOAP Body"
+            )
+            detail = f"unreadable answer to {operation}: {what} ({type(error).__name__}: {error})"
+            raise UpstreamBadResponse(self._system, detail[:300]) from error
+        return plain(reply)
 
     async def aclose(self) -> None:
         await self._client.transport.aclose()

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from lxml import etree
 from zeep.wsdl.messages.soap import DocumentMessage
@@ -43,7 +43,8 @@ class Unrecognised(Exception):
 
 
 class NotCompilable(Exception):
-    """The operation's answer uses a schema feature the compiler does not know."""
+    """The operation's answer (or request, `soap_writer`) uses a schema feature the compiler
+    does not know."""
 
 
 # -- simple types: zeep's conversion for the lexical forms known here, else Unrecognised --
@@ -180,35 +181,65 @@ class Record:
         return self.fields(element) if len(element) else None
 
 
-class _Compiler:
-    """Builds the records of a schema's complex types, once per type."""
-
-    def __init__(self) -> None:
-        self._records: dict[int, Record] = {}
-
-    def record(self, xsd_type: Any) -> Record:
-        known = self._records.get(id(xsd_type))
-        if known is not None:
-            return known
-        if not isinstance(xsd_type, ComplexType) or xsd_type.attributes:
-            raise NotCompilable(f"{xsd_type!r}: attributes or not a complex type")
-        if getattr(xsd_type, "_array_type", None) is not None:
-            raise NotCompilable(f"{xsd_type!r}: a SOAP-encoded array")
-        nested = xsd_type.elements_nested
-        if len(nested) != 1 or type(nested[0][1]) is not Sequence:
-            raise NotCompilable(f"{xsd_type!r}: not one plain sequence")
-        sequence = nested[0][1]
-        if sequence.accepts_multiple or sequence.min_occurs != 1:
-            raise NotCompilable(f"{xsd_type!r}: a repeated or optional sequence")
-        record = self._records[id(xsd_type)] = Record()
-        record.define([self._child(key, element) for key, element in sequence.elements])
-        return record
-
-    def _child(self, key: str, element: Any) -> Child:
+def plain_sequence(xsd_type: Any) -> list[tuple[str, Any]]:
+    """The (key, element) pairs of a complex type that is one plain sequence of plain elements
+    (no attributes, choices, SOAP-encoded arrays, defaults, bounded repeats): what the compilers
+    here and in `soap_writer` know."""
+    if not isinstance(xsd_type, ComplexType) or xsd_type.attributes:
+        raise NotCompilable(f"{xsd_type!r}: attributes or not a complex type")
+    if getattr(xsd_type, "_array_type", None) is not None:
+        raise NotCompilable(f"{xsd_type!r}: a SOAP-encoded array")
+    nested = xsd_type.elements_nested
+    if len(nested) != 1 or type(nested[0][1]) is not Sequence:
+        raise NotCompilable(f"{xsd_type!r}: not one plain sequence")
+    sequence = nested[0][1]
+    if sequence.accepts_multiple or sequence.min_occurs != 1:
+        raise NotCompilable(f"{xsd_type!r}: a repeated or optional sequence")
+    elements: list[tuple[str, Any]] = sequence.elements
+    for key, element in elements:
         if type(element) is not Element or element.default is not None:
             raise NotCompilable(f"{key}: not a plain element")
         if element.max_occurs not in (1, "unbounded") or element.min_occurs not in (0, 1):
             raise NotCompilable(f"{key}: occurs {element.min_occurs}..{element.max_occurs}")
+    return elements
+
+
+class Definable(Protocol):
+    def define(self, children: list[Any]) -> None: ...
+
+
+RecordT = TypeVar("RecordT", bound=Definable)
+
+
+class RecordCompiler(Generic[RecordT]):
+    """Builds the records of a schema's complex types, once per type: a record is filed before
+    its children are compiled, so that a type can contain itself. `_child` compiles one
+    element of a plain sequence (the reader's and `soap_writer`'s children differ)."""
+
+    def __init__(self, new_record: Callable[[], RecordT]) -> None:
+        self._new_record = new_record
+        self._records: dict[int, RecordT] = {}
+
+    def record(self, xsd_type: Any) -> RecordT:
+        known = self._records.get(id(xsd_type))
+        if known is not None:
+            return known
+        elements = plain_sequence(xsd_type)
+        record = self._records[id(xsd_type)] = self._new_record()
+        record.define([self._child(key, element) for key, element in elements])
+        return record
+
+    def _child(self, key: str, element: Any) -> Any:
+        raise NotImplementedError
+
+
+class _Compiler(RecordCompiler[Record]):
+    """The reader's records."""
+
+    def __init__(self) -> None:
+        super().__init__(Record)
+
+    def _child(self, key: str, element: Any) -> Child:
         xsd_type = element.type
         simple = isinstance(xsd_type, AnySimpleType)
         if simple:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from connectors.base.errors import Refusal, UpstreamRefused
+from connectors.base.instants import comparable
 from connectors.base.payload import (
     Payload,
     PayloadError,
@@ -261,7 +262,7 @@ def public_messages(body: object) -> list[Message]:
     that does not say whether it is internal fails the whole answer rather than leak."""
     comments = as_objects(body)
     public = [message(item) for item in comments if not boolean(item, "internal")]
-    return sorted(public, key=lambda m: (m.created_at, m.id))
+    return sorted(public, key=lambda m: (comparable(m.created_at), m.id))
 
 
 @crm

@@ -103,6 +103,19 @@ async def test_staff_choose_any_customer_and_nothing_else(
         await token_verifier.verify(sandra, "not a customer number")
 
 
+async def test_a_token_used_again_makes_the_same_principal_and_is_checked_again(
+    beat_token: str, token_verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its principal is derived once (`Verified`), its claims are checked on every use."""
+    first = await token_verifier.verify(beat_token)
+    assert await token_verifier.verify(beat_token) == first
+    assert (await token_verifier.verify(beat_token, "0000100001")).tenant == "0000100001"
+    assert await token_verifier.verify(beat_token) == first  # acting for another left it
+    expired = claims_of(beat_token)["exp"] + 3600  # well past any leeway
+    monkeypatch.setattr(time, "time", lambda: expired)
+    assert await _rejection(token_verifier, beat_token) == "token expired"
+
+
 async def test_tokens_minted_for_too_long_are_rejected(
     idp_server: IdpServer, beat_token: str
 ) -> None:

@@ -76,6 +76,31 @@ def test_public_messages_drop_internal_notes_and_sort_oldest_first() -> None:
     assert [m.created_at for m in messages] == sorted(m.created_at for m in messages)
 
 
+def test_public_messages_in_several_offsets_sort_by_instant_then_id() -> None:
+    """The sort key (`comparable`) orders the instants and breaks their ties by ID as the
+    date-times themselves do, whatever offsets they are written in."""
+    stamps = [
+        "2026-03-01T10:00:00+01:00",
+        "2026-03-01T09:00:00Z",  # the same instant as the first
+        "2026-03-01T08:30:00-01:00",
+        "2026-02-28T23:59:59+00:00",
+        "2026-03-01T10:00:00+01:00",
+    ]
+    payload = recorded("crm", "comments")[:1] * len(stamps)
+    payload = [
+        {**copy.deepcopy(payload[index]), "id": f"c-{9 - index}", "created_at": stamp}
+        for index, stamp in enumerate(stamps)
+    ]
+    for item in payload:
+        item["internal"] = False
+
+    messages = crm.public_messages(payload)
+
+    expected = sorted(messages, key=lambda m: (m.created_at, m.id))
+    assert messages == expected
+    assert [m.id for m in messages] == ["c-6", "c-5", "c-8", "c-9", "c-7"]
+
+
 def test_a_comment_that_does_not_say_whether_it_is_internal_fails_closed() -> None:
     payload = altered(recorded("crm", "comments"), lambda p: p[0].pop("internal"))
 

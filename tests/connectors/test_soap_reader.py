@@ -1,19 +1,17 @@
 """The compiled SOAP answer readers (`connectors.base.soap_reader`) against zeep's decoding:
 every read operation of the ERP against the sandbox ERP, every recorded answer, and answers
-crafted to be odd (served over loopback by a server of this module), each decoded by a
-`SoapService` with the readers and one without (zeep decodes everything); the results must be
-the same plain data, types and time zones included, or the same error."""
+crafted to be odd (served over loopback, `tests.soap_canned`), each decoded by a `SoapService`
+with the readers (and the request writers) and one without (zeep builds every request and
+decodes every answer); the results must be the same plain data, types and time zones
+included, or the same error."""
 
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
 import pytest
 from lxml import etree
-from starlette.requests import Request
-from starlette.responses import Response
 
 from connectors.base.http import HttpLimits, create_client
 from connectors.base.records import System
@@ -22,7 +20,7 @@ from connectors.base.soap_reader import Unrecognised
 from connectors.erp.client import BINDING, WSDL_PATH
 from sandbox.model import Seed
 from tests.erp_fixtures import PAYLOADS, RECORDED_WRITES, recorded_requests
-from tests.servers import serve_in_thread
+from tests.soap_canned import Canned
 
 NS = "urn:portalgraph:sandbox:erp:v1"
 ENVELOPE = (
@@ -82,36 +80,17 @@ def typed(value: object) -> object:
     return (type(value), value)
 
 
-# -- a server answering what a test sets, over loopback --------------------------------
-
-
-@dataclass
-class Canned:
-    body: bytes = b""
-    status: int = 200
-    content_type: str = "text/xml; charset=utf-8"
-
-
-@pytest.fixture(scope="module")
-def canned() -> Iterator[tuple[Canned, str]]:
-    answer = Canned()
-
-    async def app(scope: dict[str, object], receive: object, send: object) -> None:
-        if scope["type"] != "http":
-            return
-        await Request(scope, receive).body()  # type: ignore[arg-type]
-        response = Response(answer.body, answer.status, media_type=answer.content_type)
-        await response(scope, receive, send)  # type: ignore[arg-type]
-
-    with serve_in_thread(app) as base_url:  # type: ignore[arg-type]
-        yield answer, base_url + "/erp"
-
-
 async def services(url: str) -> tuple[SoapService, SoapService]:
-    """(with the compiled readers, zeep only) bound to `url`."""
+    """(with the compiled readers and writers, zeep only) bound to `url`."""
     compiled = SoapService.create(System.ERP, WSDL_PATH, BINDING, url, create_client(url, LIMITS))
     zeep_only = SoapService.create(
-        System.ERP, WSDL_PATH, BINDING, url, create_client(url, LIMITS), compiled_readers=False
+        System.ERP,
+        WSDL_PATH,
+        BINDING,
+        url,
+        create_client(url, LIMITS),
+        compiled_readers=False,
+        compiled_writers=False,
     )
     return compiled, zeep_only
 
@@ -132,7 +111,7 @@ async def on_canned(
     canned: tuple[Canned, str],
 ) -> AsyncIterator[tuple[Canned, SoapService, SoapService]]:
     answer, url = canned
-    answer.body, answer.status = b"", 200
+    answer.reset()
     compiled, zeep_only = await services(url)
     yield answer, compiled, zeep_only
     await compiled.aclose()
@@ -140,8 +119,7 @@ async def on_canned(
 
 
 async def outcome(service: SoapService, operation: str, **params: object) -> object:
-    """The plain answer, typed, or the error raised (its type and message: UpstreamError, or
-    what zeep lets escape for a few odd answers, such as an empty SOAP body)."""
+    """The plain answer, typed, or the error raised (its type and message)."""
     try:
         return typed(await service.call(operation, **params))
     except Exception as error:
@@ -355,8 +333,5 @@ async def test_a_multipart_answer_is_left_to_zeep(
     answer, compiled, zeep_only = on_canned
     answer.body = orders(order())
     answer.content_type = 'multipart/related; boundary="b"'
-    try:
-        expected = await outcome(zeep_only, "GetOrders", OrderId=["1"])
-        assert await outcome(compiled, "GetOrders", OrderId=["1"]) == expected
-    finally:
-        answer.content_type = Canned.content_type
+    expected = await outcome(zeep_only, "GetOrders", OrderId=["1"])
+    assert await outcome(compiled, "GetOrders", OrderId=["1"]) == expected

@@ -31,6 +31,8 @@ FAILOVER_DEADLINE_S = 20.0
 DELIVERY_DEADLINE_S = 60.0
 """For each message to reach a subscriber: generous, as the bed, the load and the sandbox
 share two cores, and a subscriber's replica resumes its stream only after the promotion."""
+SUBSCRIBE_DEADLINE_S = 10.0
+"""For both subscriptions to be taken by their replicas."""
 LOAD_S = 14.0
 PATIENCE_S = 25.0
 """How long the sandbox retries a refused webhook (below `advance`'s 30 s timeout)."""
@@ -82,6 +84,7 @@ async def test_a_failover_under_load_loses_nothing_acknowledged(
     ):
         for client in (through_nginx, direct):
             await client.start("m", MESSAGES)
+        await wait_until(lambda: bed.subscribed(2), SUBSCRIBE_DEADLINE_S)
         load = asyncio.create_task(drive(bed.balancer, token, ORDERS, 1, LOAD_S, observe))
         for body in bodies[:3]:
             await post_message(live_sandbox, body)

@@ -77,18 +77,24 @@ async def test_each_event_is_handed_to_one_replica_once(
         await post_message(live_sandbox, f"once-{index}")
     appended = await event_ids(redis, inbox, inbox_from)
 
-    async def all_published() -> bool:
-        return len(await event_ids(redis, graph, graph_from)) >= len(appended)
+    async def group() -> Any:
+        [found] = [g for g in await redis.xinfo_groups(inbox) if text(g["name"]) == GROUP]
+        return found
 
-    await wait_until(all_published, WAIT_S)
+    async def all_published_and_acknowledged() -> bool:
+        """A consumer acknowledges an entry only after publishing it."""
+        published = await event_ids(redis, graph, graph_from)
+        return len(published) >= len(appended) and (await group())["pending"] == 0
+
+    await wait_until(all_published_and_acknowledged, WAIT_S)
     published = await event_ids(redis, graph, graph_from)
-    [group] = [g for g in await redis.xinfo_groups(inbox) if text(g["name"]) == GROUP]
+    handed_out = await group()
     consumers = {text(c["name"]) for c in await redis.xinfo_consumers(inbox, GROUP)}
     added = (await redis.xinfo_stream(inbox))["entries-added"]
     assert len(appended) == len(set(appended)) == 12
     assert sorted(published) == sorted(appended)  # each published, none twice
-    assert group["entries-read"] == added  # every entry handed out once, none again
-    assert (group["pending"], group["lag"]) == (0, 0)
+    assert handed_out["entries-read"] == added  # every entry handed out once, none again
+    assert (handed_out["pending"], handed_out["lag"]) == (0, 0)
     assert consumers == set(REPLICAS)
 
 
@@ -112,6 +118,7 @@ async def test_subscribers_on_every_replica_get_every_event_they_may_see(
             await client.start("m", MESSAGES)
         for client in lucs:
             await client.start("c", CASES)
+        await wait_until(lambda: bed.subscribed(len(annas) + len(lucs)), WAIT_S)
         ticket = open_ticket(seed, MUSTER)
         await post_message(live_sandbox, "everywhere-1")
         await advance(live_sandbox, "crm", object="ticket", id=ticket, to="WAITING_ON_CUSTOMER")

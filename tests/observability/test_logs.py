@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from portalgraph import logs
 from portalgraph.logs import JsonFormatter, redact
 from tests.e2e.test_batching_and_cache import DASHBOARD, EXPECTED_DASHBOARD_REQUESTS
 from tests.stack import GraphQLClient, Tokens, Upstream
@@ -118,3 +119,18 @@ def test_redact_masks_jwts_and_bearer_credentials() -> None:
     assert redact(f"token={jwt} ok") == "token=[redacted] ok"
     assert redact("Authorization: Basic dXNlcjpwYXNz") == "Authorization: Basic [redacted]"
     assert redact("no secrets here") == "no secrets here"
+
+
+def test_redact_masks_a_secret_every_time_and_remembers_only_clean_texts() -> None:
+    """Clean texts are remembered (`CLEAN_TEXTS_KEPT`), so each field of an access line is not
+    searched again on every line; a text that held a secret is masked on every line anyway."""
+    with_secret = "caller sent Bearer abc.def"
+    for _ in range(3):
+        assert redact(with_secret) == "caller sent Bearer [redacted]"
+        assert redact("POST /graphql 200") == "POST /graphql 200"
+    assert with_secret not in logs._clean_texts
+    assert "POST /graphql 200" in logs._clean_texts
+    for n in range(logs.CLEAN_TEXTS_KEPT + 1):  # bounded: cleared once full
+        redact(f"text {n}")
+    assert len(logs._clean_texts) <= logs.CLEAN_TEXTS_KEPT
+    assert redact(with_secret) == "caller sent Bearer [redacted]"

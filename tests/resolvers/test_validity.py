@@ -2,11 +2,15 @@
 (`connectors.base.reads`): an answer showing them is never served past that instant."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from connectors.base import records as r
 from connectors.base.reads import Reads, recording
 from resolvers.context import Context
 from resolvers.derived import sla_percent_elapsed, sla_status
+from schema.enums import SlaStatus
+from schema.tickets import Ticket
 
 CREATED = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 
@@ -66,3 +70,30 @@ def test_a_day_derived_answer_is_valid_until_midnight() -> None:
     with recording(reads):
         assert context.today.day == 10
     assert reads.valid_until == datetime(2026, 3, 11, tzinfo=UTC)
+
+
+def test_a_tickets_clock_is_computed_and_noted_only_when_asked_for() -> None:
+    """A ticket shown without its SLA clock's share or status does not end its answer when
+    they change; asked for, they are what `resolvers.derived` computes for the instant the
+    ticket was read, and note what it notes."""
+    now = CREATED + timedelta(hours=1)
+    record = ticket(clock(responded=False))
+    info: Any = SimpleNamespace(context=SimpleNamespace(now=now, locale="en"))
+    reads = Reads()
+    with recording(reads):
+        shown = Ticket.of(record, info)
+        sla = shown.sla()
+        assert (sla.resolution_due_at, sla.first_responded_at) == (
+            record.sla.resolution_due_at,
+            None,
+        )
+    assert reads.valid_until is None
+    with recording(reads):
+        assert sla.percent_elapsed() == sla_percent_elapsed(record.sla, CREATED, now) == 10.0
+    assert reads.valid_until == CREATED + timedelta(seconds=3618)
+    expected = Reads()
+    with recording(expected):
+        status = sla_status(record, now)
+    with recording(reads := Reads()):
+        assert sla.status() == SlaStatus(status) == SlaStatus.ON_TRACK
+    assert reads.valid_until == expected.valid_until == CREATED + timedelta(hours=1)

@@ -14,16 +14,25 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLResolveInfo
+from graphql import (
+    GraphQLBoolean,
+    GraphQLError,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLResolveInfo,
+    GraphQLString,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 from auth.permissions import requires
 from auth.policy import Permission
 from schema.common import SCALARS, CurrencyCode
-from schema.execution import GatewayExecutor, executor_for
+from schema.execution import GatewayExecutor, executor_for, shape_of
 from schema.lean import lean_resolvers
+from schema.root import build_schema
 
 
 @strawberry.enum
@@ -79,6 +88,14 @@ class Part(Named):
     @strawberry.field
     def fails(self) -> str | None:
         raise ValueError(f"{self.name} fails")
+
+    @strawberry.field(extensions=requires(Permission.PRICES_READ))  # type: ignore[untyped-decorator]
+    def doubled_cost(self) -> Decimal:
+        return self.cost * 2
+
+    @strawberry.field
+    def heavier(self) -> int:
+        return self.weight + 1
 
     @strawberry.field
     async def label(self, prefix: str = "#") -> str:
@@ -148,9 +165,10 @@ def _config() -> StrawberryConfig:
 
 SCHEMA = build()
 FAST = executor_for(SCHEMA)
+PLAN = FAST.plans["Part"]["colour"]
 
 FIELDS = """
-  name colour made weight note tags maybeTags cost
+  name colour made weight note tags maybeTags cost doubledCost
   price { amount currency }
   parts { name colour }
 """
@@ -159,6 +177,7 @@ DOCUMENTS = {
     "nulls and refused values": f"{{ broken {{ {FIELDS} }} }}",
     "a non-null list nulled by its item": "{ strictBroken { name note } }",
     "a null item in a list of non-null items": "{ broken { name tags maybeTags } }",
+    "plain methods": "{ parts { heavier doubledCost parts { heavier } } broken { heavier } }",
     "resolvers, async lists, errors": """
         { parts { name fails sibling { name sibling { name } } siblings { name weight } } }
     """,
@@ -249,6 +268,8 @@ async def test_the_documents_cover_the_errors_that_matter() -> None:
     assert "gear fails" in messages
     paths = [e["path"] for a in answers for e in a["errors"]]
     assert ["parts", 0, "cost"] in paths
+    assert ["parts", 0, "doubledCost"] in paths
+    assert ["broken", "heavier"] in paths
     assert ["broken", "tags", 1] in paths
     assert ["parts", 0, "pricedSibling"] in paths
     assert ["broken", "strictCost"] in paths
@@ -267,7 +288,9 @@ async def test_lean_fields_need_no_resolve_info() -> None:
     Counting.plans = FAST.plans
     Counting.infos = 0
     await answer(Counting, DOCUMENTS["lean fields and prices"], PRINCIPALS["with prices"])
-    assert Counting.infos == 1  # the root field `parts`, which has a resolver
+    assert Counting.infos == 0  # the root field `parts` too: a plain method
+    await answer(Counting, DOCUMENTS["resolvers, async lists, errors"], PRINCIPALS["with prices"])
+    assert Counting.infos > 0  # relations have theirs
 
 
 @pytest.mark.usefixtures("executor_class")
@@ -289,3 +312,36 @@ async def test_resolver_middleware_runs_the_standard_way() -> None:
     )
     assert result.data == {"parts": [{"name": "gear"}, {"name": "belt"}]}
     assert seen == ["parts", "name", "name"]
+
+
+def outcome(function: Any, *args: Any) -> tuple[str, object]:
+    try:
+        return "value", function(*args)
+    except GraphQLError as error:
+        return "error", error.message
+
+
+def test_leaves_complete_as_their_types_coerce_them() -> None:
+    """The shortcuts of leaf completion (a str as it is for String and ID, a bool for
+    Boolean, an enum member by its name) answer what the type's own coercion answers, for
+    every enum member of the gateway's schema; anything else takes the type's coercion."""
+    schema = build_schema()
+    executor = object.__new__(GatewayExecutor)
+    enums = [t for t in schema._schema.type_map.values() if type(t) is CustomGraphQLEnumType]
+    assert len(enums) > 20
+    for enum_type in enums:
+        shape = shape_of(enum_type)
+        assert shape.enum_names is not None
+        members: list[Enum] = list(enum_type.wrapped_cls)
+        for member in members:
+            assert executor.complete_leaf(shape, PLAN, member) == enum_type.serialize(member)
+        with pytest.raises(GraphQLError):
+            executor.complete_leaf(shape, PLAN, "not a member")
+    for scalar, exact in ((GraphQLString, str), (GraphQLID, str), (GraphQLBoolean, bool)):
+        shape = shape_of(scalar)
+        assert shape.exact is exact
+        for value in ("text", Named(name="x"), 12, True, False, 0.0):
+            assert outcome(executor.complete_leaf, shape, PLAN, value) == outcome(
+                scalar.serialize, value
+            )
+    assert shape_of(GraphQLInt).exact is None

@@ -1,6 +1,7 @@
 """The lean resolvers (`schema.lean`) keep every guard: each field that reads an attribute
-behind `requires` refuses a caller without the permission exactly as Strawberry's permission
-extension would, and reads the attribute for one with it."""
+or calls a plain method behind `requires` refuses a caller without the permission exactly as
+Strawberry's permission extension would (without calling the method), and reads the
+attribute or calls the method for one with it."""
 
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,8 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from auth.permissions import Forbidden
-from schema.lean import requirements_of
+from connectors.base import records as r
+from schema.lean import MethodResolver, requirements_of
 from schema.root import build_schema
 
 
@@ -63,3 +65,42 @@ def test_a_lean_field_refuses_without_its_permission(
         has_mfa=True,
     )
     assert resolve(source, info(allowed)) == "the value"
+
+
+def guarded_methods() -> list[tuple[str, MethodResolver]]:
+    schema = build_schema()
+    return [
+        (f"{graphql_type.name}.{name}", graphql_field.resolve)
+        for graphql_type in schema._schema.type_map.values()
+        if isinstance(graphql_type, GraphQLObjectType)
+        for name, graphql_field in graphql_type.fields.items()
+        if isinstance(graphql_field.resolve, MethodResolver) and graphql_field.resolve.requirements
+    ]
+
+
+GUARDED_METHODS = guarded_methods()
+
+
+def test_plain_methods_are_lean_with_their_guards() -> None:
+    names = {name for name, _ in GUARDED_METHODS}
+    assert {"Ticket.thread", "Order.thread"} <= names
+
+
+@pytest.mark.parametrize(("name", "resolve"), GUARDED_METHODS, ids=[g[0] for g in GUARDED_METHODS])
+def test_a_lean_method_refuses_without_its_permission(name: str, resolve: MethodResolver) -> None:
+    called: list[object] = []
+    source = SimpleNamespace(case_ref=r.CaseRef("TICKET", "1"))
+    with pytest.raises(Forbidden) as refused:
+        MethodResolver(called.append, resolve.requirements)(source, info(None))
+    assert refused.value.extensions == {"code": "FORBIDDEN", "permission": resolve.requirements[0]}
+    assert not called
+    with pytest.raises(Forbidden):
+        resolve(source, info(None))
+    allowed = SimpleNamespace(
+        roles=frozenset(),
+        scopes=frozenset(resolve.requirements),
+        is_service_account=True,
+        prices_visible=None,
+        has_mfa=True,
+    )
+    assert resolve(source, info(allowed)) is not None
