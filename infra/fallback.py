@@ -58,13 +58,30 @@ class FallbackCache:
     ) -> None:
         await self._use(lambda cache: cache.set_many(items, ttl_s, tags))
 
-    async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
-        return await self._use(lambda cache: cache.add_many(items, ttl_s))
+    async def claim_many(
+        self, keys: Sequence[str], token: str, ttl_s: float, tags: Mapping[str, str] | None = None
+    ) -> list[bool]:
+        return await self._use(lambda cache: cache.claim_many(keys, token, ttl_s, tags))
+
+    async def get_claimed(self, keys: Sequence[str]) -> list[tuple[bytes | None, bool]]:
+        return await self._use(lambda cache: cache.get_claimed(keys))
+
+    async def fill_many(
+        self,
+        items: Mapping[str, bytes | None],
+        token: str,
+        ttl_s: float,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        """A fill that began before Redis failed stores nothing in the stand-in: it holds no
+        claim there."""
+        await self._use(lambda cache: cache.fill_many(items, token, ttl_s, tags))
 
     async def delete_many(self, keys: Sequence[str]) -> None:
+        """Kept for Redis also when this very delete is the call that finds it down."""
+        await self._use(lambda cache: cache.delete_many(keys))
         if self.degraded and len(self._pending_deletes) < MAX_PENDING_DELETES:
             self._pending_deletes.update(keys)
-        await self._use(lambda cache: cache.delete_many(keys))
 
     async def delete_tagged(self, tags: Sequence[str]) -> None:
         """While Redis is down only the in-memory stand-in drops the tags; Redis's entries of

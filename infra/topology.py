@@ -169,6 +169,12 @@ def by_slot(keys: Sequence[str]) -> list[list[str]]:
     return list(groups.values())
 
 
+def in_slots(redis: RedisClient, keys: Sequence[str]) -> list[list[str]]:
+    """The keys in groups a script may take at once: all of them on one server, the keys of
+    each hash slot on a Cluster."""
+    return by_slot(keys) if isinstance(redis, RedisCluster) else [list(keys)]
+
+
 def hash_tag(value: str) -> str:
     """`{value}`: the part of a key that decides its slot on a Redis Cluster."""
     return f"{{{value}}}"

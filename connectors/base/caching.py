@@ -10,10 +10,13 @@ Every entry keeps the time it was read upstream (`as_of`). An entry of age
                                    full): stale means "old because the system failed";
     older                          is a miss (the cache has already expired it).
 Misses are fetched in one batch: concurrent misses for one key in this process share one
-upstream call (`Flights`), and across replicas a short fill lock in the cache makes the
-others wait for the first replica's answer instead of asking the upstream as well.
+upstream call, and across replicas a short claim in the cache makes the others wait for the
+first replica's answer instead of asking the upstream as well. An invalidation releases the
+claims on its keys: a fill that began before it does not store what it read (`infra.cache`),
+replicas waiting for that fill fetch for themselves, and a read in this process that begins
+after it does not share the fill's answer.
 
-Keys are `<system>:<entity>:<id>`; authorization runs after the cache (records carry their
+Keys are `<system>:<entity>:{<id>}`; authorization runs after the cache (records carry their
 customer), so one entry serves every tenant's check safely. `None` results are not cached; a
 TTL of 0 switches caching off for the entity type. Hits, misses and stale serves are counted
 per entity type (`infra.metrics`) and per request (`infra.tally`).
@@ -26,6 +29,7 @@ under the tag of its group, so an event can drop all variants at once (`CachedEn
 import asyncio
 import contextvars
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -48,8 +52,8 @@ T = TypeVar("T")
 log = logging.getLogger("portalgraph.cache")
 
 Fetch = Callable[[list[str]], Awaitable[Sequence[T | None]]]
-FILL_LOCK_S = 2.0
-"""How long a replica may hold a key's fill lock; others wait at most this long for it."""
+FILL_CLAIM_S = 2.0
+"""How long a replica may hold a key's fill claim; others wait at most this long for it."""
 FILL_POLL_S = 0.02
 REFRESH_DEADLINE_S = 10.0
 """A background refresh has no request; this is its deadline."""
@@ -77,11 +81,19 @@ class CachedEntity(Generic[T]):
     """The group a key belongs to (a list key's customer), for entities stored in variants."""
 
     def key(self, key: str) -> str:
-        """The cache key; an entry of a group carries the group as a hash tag, as its tag does,
-        so that both are in one slot of a Redis Cluster (`infra.cache`)."""
+        """The cache key. It carries a hash tag, so that its fill claim is in its slot of a
+        Redis Cluster (`infra.cache`): the key itself, or for an entry of a group the group,
+        as its tag does."""
         if self.group_of is None:
-            return f"{self.namespace}:{key}"
+            return f"{self.namespace}:{hash_tag(key)}"
         return f"{self.namespace}:{hash_tag(self.group_of(key))}:{key}"
+
+    def tags(self, keys: Iterable[str]) -> dict[str, str] | None:
+        """The tag each key's entry is filed under, by cache key (None: not filed under any)."""
+        group_of = self.group_of
+        if group_of is None:
+            return None
+        return {self.key(key): self.tag(group_of(key)) for key in keys}
 
     def tag(self, group: str) -> str:
         """The tag every entry of `group` is filed under."""
@@ -99,6 +111,15 @@ class Entry(Generic[T]):
 
 Outcome = Entry[T] | UpstreamError
 """Per key: an entry, or the upstream error that left no data to serve."""
+
+
+@dataclass(frozen=True)
+class Flight:
+    """A fetch of one key under way in this process, and the first level's generation when it
+    began (an eviction of the key since then: a later read must not share its answer)."""
+
+    outcome: "asyncio.Future[Outcome[Any]]"
+    generation: int
 
 
 def encode(entity: CachedEntity[T], value: T, as_of: datetime) -> bytes:
@@ -129,7 +150,7 @@ class ReadThrough:
         self.cache = cache
         self._clock = clock
         self.local = local if local is not None else LocalEntries(ttl_s=0, max_entries=0)
-        self._flights: dict[str, asyncio.Future[Outcome[Any]]] = {}
+        self._flights: dict[str, Flight] = {}
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.stale_served = 0
@@ -249,105 +270,116 @@ class ReadThrough:
     async def _fill(
         self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
     ) -> dict[str, Outcome[T]]:
-        """Fetch `keys`, sharing the fetch of any key already in flight in this process."""
+        """Fetch `keys`, sharing the fetch of any key already in flight in this process that
+        no eviction of the key has overtaken."""
         loop = asyncio.get_running_loop()
-        ours: dict[str, asyncio.Future[Outcome[Any]]] = {}
-        theirs: dict[str, asyncio.Future[Outcome[Any]]] = {}
+        generation = self.local.generation
+        tags = entity.tags(keys) or {}
+        ours: dict[str, Flight] = {}
+        theirs: dict[str, Flight] = {}
         for key in keys:
-            flight = self._flights.get(entity.key(key))
-            if flight is None:
-                ours[key] = self._flights[entity.key(key)] = loop.create_future()
-            else:
+            cache_key = entity.key(key)
+            flight = self._flights.get(cache_key)
+            if flight is not None and self.local.untouched(
+                cache_key, tags.get(cache_key), flight.generation
+            ):
                 theirs[key] = flight
+            else:
+                ours[key] = self._flights[cache_key] = Flight(loop.create_future(), generation)
         outcomes: dict[str, Outcome[T]] = {}
         try:
             if ours:
-                outcomes.update(await self._locked_fetch(entity, list(ours), fetch))
+                outcomes.update(await self._claimed_fetch(entity, list(ours), fetch))
         finally:
             for key, flight in ours.items():
-                del self._flights[entity.key(key)]
+                if self._flights.get(entity.key(key)) is flight:
+                    del self._flights[entity.key(key)]
                 abandoned = UpstreamTimeout(entity.system, "the shared fetch was abandoned")
-                flight.set_result(outcomes.get(key, abandoned))
+                flight.outcome.set_result(outcomes.get(key, abandoned))
         for key, flight in theirs.items():
             outcomes[key] = await self._follow(entity, flight)
         return outcomes
 
-    async def _follow(
-        self, entity: CachedEntity[T], flight: "asyncio.Future[Outcome[Any]]"
-    ) -> Outcome[T]:
+    async def _follow(self, entity: CachedEntity[T], flight: Flight) -> Outcome[T]:
         try:
             async with asyncio.timeout(deadline.remaining()):
-                outcome: Outcome[T] = await asyncio.shield(flight)
+                outcome: Outcome[T] = await asyncio.shield(flight.outcome)
         except TimeoutError:
             return UpstreamTimeout(entity.system, "deadline passed waiting for a shared fetch")
         return outcome
 
-    async def _locked_fetch(
+    async def _claimed_fetch(
         self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
     ) -> dict[str, Outcome[T]]:
-        """Fetch the keys whose fill lock this replica gets; wait for the others' fills."""
-        locks = [_lock(entity, key) for key in keys]
-        granted = await self.cache.add_many(dict.fromkeys(locks, b"1"), FILL_LOCK_S)
-        mine = [key for key, got in zip(keys, granted, strict=True) if got]
-        others = [key for key, got in zip(keys, granted, strict=True) if not got]
+        """Fetch the keys this replica claims; wait for the others' fills."""
+        token = secrets.token_hex(8)
+        claimed = await self.cache.claim_many(
+            [entity.key(key) for key in keys], token, FILL_CLAIM_S, entity.tags(keys)
+        )
+        mine = [key for key, got in zip(keys, claimed, strict=True) if got]
+        others = [key for key, got in zip(keys, claimed, strict=True) if not got]
         outcomes: dict[str, Outcome[T]] = {}
         if mine:
-            try:
-                outcomes.update(await self._fetch(entity, mine, fetch))
-            finally:
-                await self.cache.delete_many([_lock(entity, key) for key in mine])
+            outcomes.update(await self._fetch(entity, mine, fetch, token))
         if others:
-            outcomes.update(await self._await_replicas(entity, others, fetch))
+            outcomes.update(await self._await_replicas(entity, others, fetch, token))
         return outcomes
 
     async def _await_replicas(
-        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], token: str
     ) -> dict[str, Outcome[T]]:
-        """The entries other replicas are filling; a key whose lock is released (or expires)
-        without a fresh entry appearing is fetched here after all."""
+        """The entries other replicas are filling; a key whose claim is released (or expires)
+        without a fresh entry appearing is fetched here after all, claimed with `token` where
+        no other replica claimed it again meanwhile."""
         outcomes: dict[str, Outcome[T]] = {}
         pending = list(keys)
-        for _ in range(round(FILL_LOCK_S / FILL_POLL_S)):
+        for _ in range(round(FILL_CLAIM_S / FILL_POLL_S)):
             left = deadline.remaining()
             if not pending or (left is not None and left <= FILL_POLL_S):
                 break
             await asyncio.sleep(FILL_POLL_S)
-            stored = await self.cache.get_many(
-                [entity.key(key) for key in pending] + [_lock(entity, key) for key in pending]
-            )
+            stored = await self.cache.get_claimed([entity.key(key) for key in pending])
             now = self._clock()
-            still_locked = []
-            entries, locks = stored[: len(pending)], stored[len(pending) :]
-            for key, raw, lock in zip(pending, entries, locks, strict=True):
+            still_claimed = []
+            for key, (raw, claimed) in zip(pending, stored, strict=True):
                 entry = decode(entity, raw)
                 if entry is not None and (now - entry.as_of).total_seconds() < entity.ttl_s:
                     outcomes[key] = entry
-                elif lock is not None:
-                    still_locked.append(key)
-            given_up = [key for key in pending if key not in outcomes and key not in still_locked]
+                elif claimed:
+                    still_claimed.append(key)
+            given_up = [key for key in pending if key not in outcomes and key not in still_claimed]
             if given_up:
-                outcomes.update(await self._fetch(entity, given_up, fetch))
-            pending = still_locked
+                outcomes.update(await self._reclaimed_fetch(entity, given_up, fetch, token))
+            pending = still_claimed
         if pending:
-            outcomes.update(await self._fetch(entity, pending, fetch))
+            outcomes.update(await self._reclaimed_fetch(entity, pending, fetch, token))
         return outcomes
 
-    async def _fetch(
-        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
+    async def _reclaimed_fetch(
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], token: str
     ) -> dict[str, Outcome[T]]:
+        await self.cache.claim_many(
+            [entity.key(key) for key in keys], token, FILL_CLAIM_S, entity.tags(keys)
+        )
+        return await self._fetch(entity, keys, fetch, token)
+
+    async def _fetch(
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], token: str
+    ) -> dict[str, Outcome[T]]:
+        """Fetch `keys` and store what was read where `token`'s claim still holds; the claims
+        are released whatever happens."""
+        stored: dict[str, bytes | None] = {entity.key(key): None for key in keys}
         try:
             with filling():
                 values = await fetch(keys)
+            as_of = self._stamp()
+            for key, value in zip(keys, values, strict=True):
+                if value is not None:
+                    stored[entity.key(key)] = encode(entity, value, as_of)
         except UpstreamError as error:
             return dict.fromkeys(keys, error)
-        as_of = self._stamp()
-        stored = {key: value for key, value in zip(keys, values, strict=True) if value is not None}
-        group_of = entity.group_of
-        await self.cache.set_many(
-            {entity.key(key): encode(entity, value, as_of) for key, value in stored.items()},
-            entity.keep_s,
-            {entity.key(key): entity.tag(group_of(key)) for key in stored} if group_of else None,
-        )
+        finally:
+            await self.cache.fill_many(stored, token, entity.keep_s, entity.tags(keys))
         return {key: Entry(value, as_of) for key, value in zip(keys, values, strict=True)}
 
     def _stamp(self) -> datetime:
@@ -393,7 +425,3 @@ class ReadThrough:
                 report.failed(outcome)
             elif outcome.stale:
                 report.stale(entity.system, outcome.as_of)
-
-
-def _lock(entity: CachedEntity[Any], key: str) -> str:
-    return f"fill-lock:{entity.key(key)}"

@@ -76,7 +76,7 @@ class LocalEntries:
     def put(self, key: str, value: Any, ttl_s: float, tag: str | None, generation: int) -> None:
         """Keep `value` for `ttl_s` (at most this level's TTL), unless an eviction of `key` or
         `tag` happened since `generation` was read (or too many evictions to tell)."""
-        if ttl_s <= 0 or not self._untouched(key, tag, generation):
+        if ttl_s <= 0 or not self.untouched(key, tag, generation):
             return
         self._drop(key)
         self._entries[key] = (self._clock() + min(ttl_s, self.ttl_s), value, tag)
@@ -105,7 +105,8 @@ class LocalEntries:
         for follower in self._followers:
             follower.clear()
 
-    def _untouched(self, key: str, tag: str | None, since: int) -> bool:
+    def untouched(self, key: str, tag: str | None, since: int) -> bool:
+        """Whether no eviction of `key` or `tag` happened since `generation` was `since`."""
         newer = [(keys, tags) for generation, keys, tags in self._evictions if generation > since]
         if len(newer) < self.generation - since:
             return False  # forgotten evictions may have concerned it
@@ -139,8 +140,22 @@ class Evicting:
     ) -> None:
         await self.shared.set_many(items, ttl_s, tags)
 
-    async def add_many(self, items: Mapping[str, bytes], ttl_s: float) -> list[bool]:
-        return await self.shared.add_many(items, ttl_s)
+    async def claim_many(
+        self, keys: Sequence[str], token: str, ttl_s: float, tags: Mapping[str, str] | None = None
+    ) -> list[bool]:
+        return await self.shared.claim_many(keys, token, ttl_s, tags)
+
+    async def get_claimed(self, keys: Sequence[str]) -> list[tuple[bytes | None, bool]]:
+        return await self.shared.get_claimed(keys)
+
+    async def fill_many(
+        self,
+        items: Mapping[str, bytes | None],
+        token: str,
+        ttl_s: float,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        await self.shared.fill_many(items, token, ttl_s, tags)
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         self.local.evict(keys=keys)
