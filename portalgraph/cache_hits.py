@@ -14,8 +14,9 @@ for mutations and staff, neither of which is ever cached.
 
 Everything else goes the pipeline's way: no caller, staff, `Cache-Control: no-cache` or
 `no-store`, streams, a query not cached (or only being computed), trusted documents mode. A
-request counted here and then refused by its rate limit, or whose answer went while it was
-counted, goes the pipeline's way too, with its count (`portalgraph.ratelimits.counted`).
+request counted here and then refused by its rate limit, whose answer went while it was
+counted, or whose usage count fails unexpectedly, goes the pipeline's way too, with its count
+(`portalgraph.ratelimits.counted`).
 """
 
 import time
@@ -112,7 +113,10 @@ class CacheHits:
             count_response_cache("hit")
             result = ExecutionResult(data=served(context, answer), errors=None)
             if result.data:
-                await record_usage(context, document, result.data)
+                try:
+                    await record_usage(context, document, result.data)
+                except Exception:  # the pipeline's way, which masks it as any error
+                    return Counted(None)
             result.extensions = sources_of(report)
             observed(span, started, self.names.label(name), "query", result, principal,
                      self.tenant_label)  # fmt: skip

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from infra.ratelimit import Quota
+from infra.usage import UsageStore
 from portalgraph.app import create_app
 from portalgraph.view import GatewayView
 from sandbox.server import Sandbox
@@ -71,8 +72,13 @@ class Gateway:
 
 
 @contextmanager
-def gateway(sandbox: Sandbox, **overrides: Any) -> Iterator[Gateway]:
-    app = create_app(gateway_settings(sandbox, **overrides), ManualClock())  # Age stays 0
+def gateway(
+    sandbox: Sandbox,
+    prepare_usage: Callable[[UsageStore], Awaitable[None]] | None = None,
+    **overrides: Any,
+) -> Iterator[Gateway]:
+    settings = gateway_settings(sandbox, **overrides)
+    app = create_app(settings, ManualClock(), prepare_usage)  # Age stays 0
     with serve_in_thread(app) as url:
         yield Gateway(app, url)
 
@@ -293,3 +299,38 @@ async def test_an_answer_gone_while_counted_is_executed_counted_once(
     assert again.json()["data"] == first.json()["data"]
     assert own.executions == executions + 1
     assert len(counted) == 1
+
+
+async def test_a_hit_whose_usage_count_breaks_answers_as_the_pipeline_does(
+    sandbox: Sandbox, tokens: Tokens
+) -> None:
+    """An unexpected error while a hit's usage is counted (a fault injected into the usage
+    store, from the second request on) is the pipeline's masked error, not a 500."""
+    recorded: list[str] = []
+
+    async def break_after_the_first(usage: UsageStore) -> None:
+        record = usage.record
+
+        async def breaking(organization: str, *args: Any) -> None:
+            recorded.append(organization)
+            if len(recorded) > 1:
+                raise RuntimeError("the usage store broke")
+            await record(organization, *args)
+
+        usage.record = breaking  # type: ignore[method-assign,assignment]
+
+    with gateway(sandbox, prepare_usage=break_after_the_first) as own:
+        anna = GraphQLClient(own.url, await tokens("anna"))
+        first = await anna.post(VIEWER)  # computed, counted, kept
+        fast = await anna.post(VIEWER)
+        with own.pipeline():
+            slow = await anna.post(VIEWER)
+        await anna.aclose()
+
+    assert "errors" not in first.json()
+    for response in (fast, slow):
+        for error in response.json()["errors"]:
+            error.get("extensions", {}).pop("traceId", None)
+    assert seen(fast) == seen(slow)
+    assert fast.status_code == 200
+    assert len(recorded) == 4  # the hit's count failed, then the pipeline's try
