@@ -15,9 +15,9 @@ waited for the collector. Freed by reference counting now (`schema/async_helpers
 collections walking the live objects of the queries under way, so fewer of them cost less:
 with 2,000 (callgrind, 100 and 60 queries in process, `bench/README.md`) the collector's
 instructions per query went 0.79 → 0.13 M (`two-level-rest`) and 2.88 → 1.46 M (warm
-dashboard), 2-3 % of all, and the peak RSS of 300 queries did not grow. Before the cycles were
-broken a larger threshold bought less (0.96 M instead of 1.29 M) and kept more cyclic garbage
-in memory between full collections (the soak: +4.3 % instead of +1.7 %).
+dashboard), 2-3 % of all, and the peak RSS of 300 queries grew by less than 1 MB. Before the
+cycles were broken a larger threshold bought less (2,000: 1.29 → 0.96 M) and kept more cyclic
+garbage in memory between full collections (10,000: the soak's memory +4.3 % against +1.7 %).
 
 Freezing again after a warm-up (clients, pools, caches) changed nothing measurable: 1.32
 against 1.30 M per query, 4.39 against 4.37 M.
