@@ -1,6 +1,7 @@
 """`python -m bench.inprocess SCENARIO [--queries N]`: one scenario's query N times against the
-gateway app in this process (`httpx.ASGITransport`, no HTTP server), the sandbox and a Redis in
-processes of their own; prints this thread's CPU time per query.
+gateway app in this process (`httpx.ASGITransport`, no HTTP server; the collector tuned as in
+production), the sandbox and a Redis in processes of their own; prints this thread's CPU time
+per query.
 
 For measuring a change on a shared machine, where the end-to-end CPU time of `python -m bench`
 moves by ±30 % with the load: under callgrind,
@@ -28,6 +29,7 @@ from bench.__main__ import NO_CACHE, UNLIMITED, set_latency
 from bench.processes import process, sandbox_env
 from bench.redis_server import own_redis_server
 from bench.scenarios import SCENARIOS, Scenario
+from portalgraph import collector
 from portalgraph.app import create_app
 from portalgraph.demo import demo_token
 from portalgraph.settings import Settings
@@ -49,6 +51,7 @@ def callgrind(on: bool) -> None:
 async def measure(scenario: Scenario, token: str, queries: int) -> float:
     """CPU ms of this thread per query, over `queries` after the warm-up."""
     app = create_app(Settings.from_environment())
+    collector.tune()  # as `portalgraph.asgi` does
     headers = {"Authorization": f"Bearer {token}", **scenario.headers}
     async with (
         app.router.lifespan_context(app),

@@ -192,6 +192,11 @@ class RequireAuthentication(SchemaExtension):
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
+def masks(detailed: bool, error: GraphQLError) -> bool:
+    """Whether `MaskUnexpectedErrors` replaces the error's message."""
+    return is_unexpected(error) or (not detailed and error.path is None)
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Unexpected errors get code INTERNAL and the request ID; outside the demo their message
     becomes generic, and validation errors lose their "Did you mean ...?" hints (which would
@@ -203,11 +208,13 @@ class MaskUnexpectedErrors(MaskErrors):
     """
 
     def __init__(self, detailed: bool) -> None:
-        super().__init__(should_mask_error=self._masks, error_message="Internal error.")
+        # A function, not a bound method: this extension, built per operation, holds it and
+        # the operation's context, so a bound method would keep the request's objects in a
+        # cycle until a collection (portalgraph/collector.py).
+        super().__init__(
+            should_mask_error=functools.partial(masks, detailed), error_message="Internal error."
+        )
         self.detailed = detailed
-
-    def _masks(self, error: GraphQLError) -> bool:
-        return is_unexpected(error) or (not self.detailed and error.path is None)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if not is_unexpected(error):  # a request error: keep it, without hints

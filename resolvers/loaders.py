@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Protocol, TypeVar, cast
 
 from aiodataloader import DataLoader
@@ -26,7 +26,7 @@ from auth.admin import Account
 from connectors.base import records as r
 from connectors.base.caching import CachedEntity, Outcome, ReadThrough
 from connectors.base.errors import UpstreamError
-from connectors.base.ports import ListFilter
+from connectors.base.ports import ListFilter, ThreadPort
 from resolvers.errors import UpstreamFailure, client_failure
 from resolvers.freshness import Freshness, Sync
 from resolvers.upstreams import Upstreams
@@ -181,6 +181,39 @@ def read_state_key(user: str, subject: r.CaseRef) -> str:
     return f"{user}|{case_key(subject)}"
 
 
+async def read_states(threads: ThreadPort, keys: list[str]) -> list[r.ReadState]:
+    """The read states of `read_state_key`s: one port call per user."""
+    by_user: dict[str, list[r.CaseRef]] = {}
+    for key in keys:
+        user, _, case = key.partition("|")
+        by_user.setdefault(user, []).append(_case_ref(case))
+    found = await asyncio.gather(
+        *(threads.read_states(user, refs) for user, refs in by_user.items())
+    )
+    states = {
+        read_state_key(user, state.subject): state
+        for user, batch in zip(by_user, found, strict=True)
+        for state in batch
+    }
+    return [states[key] for key in keys]
+
+
+def settle(outcomes: list[Outcome[T]], freshness: Freshness) -> list[T | UpstreamFailure | None]:
+    """Values to return (their freshness noted) and failures to raise, key by key; one
+    failure per upstream error, however many keys it failed."""
+    failures: dict[int, UpstreamFailure] = {}
+    settled: list[T | UpstreamFailure | None] = []
+    for outcome in outcomes:
+        if isinstance(outcome, UpstreamError):
+            if id(outcome) not in failures:
+                failures[id(outcome)] = client_failure(outcome)
+            settled.append(failures[id(outcome)])
+        else:
+            freshness.note(outcome.value, Sync(outcome.as_of, outcome.stale))
+            settled.append(outcome.value)
+    return settled
+
+
 class Loaders:
     """The per-request loaders; build a new one for every request, never share it. Each
     loader is built on first use: a request needs a few of them, not all."""
@@ -323,22 +356,7 @@ class Loaders:
     @cached_property
     def read_state(self) -> "DataLoader[str, r.ReadState | None]":
         """Keys are `read_state_key(user, subject)`."""
-        return self._loader("read_state", self._read_states)
-
-    async def _read_states(self, keys: list[str]) -> list[r.ReadState]:
-        by_user: dict[str, list[r.CaseRef]] = {}
-        for key in keys:
-            user, _, case = key.partition("|")
-            by_user.setdefault(user, []).append(_case_ref(case))
-        found = await asyncio.gather(
-            *(self._upstreams.threads.read_states(user, refs) for user, refs in by_user.items())
-        )
-        states = {
-            read_state_key(user, state.subject): state
-            for user, batch in zip(by_user, found, strict=True)
-            for state in batch
-        }
-        return [states[key] for key in keys]
+        return self._loader("read_state", partial(read_states, self._upstreams.threads))
 
     @cached_property
     def document(self) -> "DataLoader[str, r.Document | None]":
@@ -392,12 +410,12 @@ class Loaders:
         self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[T | None]]]
     ) -> "DataLoader[str, T | None]":
         """Records by ID: `None` for an unknown one."""
-        entity = self._entities[name]
+        entity, read, freshness = self._entities[name], self._read, self.freshness
         fetch = self._metered(entity, fetch)
 
         async def load(keys: list[str]) -> list[T | UpstreamFailure | None]:
             with batch_span(name, keys):
-                return self._settle(await self._read.get_many(entity, keys, fetch))
+                return settle(await read.get_many(entity, keys, fetch), freshness)
 
         return DataLoader(failing_keys(load), batch=self._batch)
 
@@ -405,30 +423,15 @@ class Loaders:
         self, name: str, fetch: Callable[[list[str]], Awaitable[Sequence[list[T]]]]
     ) -> "DataLoader[str, list[T]]":
         """The records related to each key (an order's lines): `[]` for an unknown key."""
-        entity = self._entities[name]
+        entity, read, freshness = self._entities[name], self._read, self.freshness
         fetch = self._metered(entity, fetch)
 
         async def load(keys: list[str]) -> list[list[T] | UpstreamFailure]:
             with batch_span(name, keys):
-                settled = self._settle(await self._read.get_many(entity, keys, fetch))
+                settled = settle(await read.get_many(entity, keys, fetch), freshness)
             return [[] if items is None else items for items in settled]
 
         return DataLoader(failing_keys(load), batch=self._batch)
-
-    def _settle(self, outcomes: list[Outcome[T]]) -> list[T | UpstreamFailure | None]:
-        """Values to return (their freshness noted) and failures to raise, key by key; one
-        failure per upstream error, however many keys it failed."""
-        failures: dict[int, UpstreamFailure] = {}
-        settled: list[T | UpstreamFailure | None] = []
-        for outcome in outcomes:
-            if isinstance(outcome, UpstreamError):
-                if id(outcome) not in failures:
-                    failures[id(outcome)] = client_failure(outcome)
-                settled.append(failures[id(outcome)])
-            else:
-                self.freshness.note(outcome.value, Sync(outcome.as_of, outcome.stale))
-                settled.append(outcome.value)
-        return settled
 
     def _lists(
         self, name: str, fetch: Callable[[str, ListFilter], Awaitable[list[T]]]

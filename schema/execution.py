@@ -71,6 +71,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
 from auth.permissions import check
+from schema.async_helpers import weak_async_helpers
 from schema.lean import LeanResolver, guard_of
 
 LEAF, OBJECT, LIST, OTHER = range(4)
@@ -266,6 +267,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.async_helpers = weak_async_helpers(self)
         middleware = self.middleware_manager
         self.fast = self.abort_signal is None and (middleware is None or not middleware.middlewares)
 
