@@ -4,6 +4,7 @@ errors (messages, paths, locations, extensions, order), for lean fields with and
 permissions, resolvers, enums, custom scalars, lists, nulls on non-null fields, values a
 scalar refuses, abstract types, aliases, fragments, @include/@skip and __typename."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -101,6 +102,13 @@ class Part(Named):
     async def label(self, prefix: str = "#") -> str:
         return f"{prefix}{self.name}"
 
+    @strawberry.field
+    async def timed(self) -> bool:
+        """As the guard and the cache's waits: `asyncio.timeout` needs a current task."""
+        async with asyncio.timeout(60):
+            await asyncio.sleep(0)  # a checkpoint, as an upstream call's
+        return asyncio.current_task() is not None
+
 
 @strawberry.type
 class Tool(Named):
@@ -184,6 +192,7 @@ DOCUMENTS = {
     "relations behind permissions, with their info": """
         { parts { pricedSibling { name where } where } broken { strictCost } }
     """,
+    "relations in tasks": '{ parts { timed siblings { timed } } part(name: "gear") { timed } }',
     "arguments and aliases": """
         { first: part(name: "gear") { label(prefix: "no. ") other: label n: name }
           missing: part(name: "none") { name } }
@@ -266,6 +275,9 @@ async def test_the_documents_cover_the_errors_that_matter() -> None:
     assert "Int cannot represent non-integer value: 'heavy'" in messages
     assert "Enum 'Colour' cannot represent value: 'GREEN'" in messages
     assert "gear fails" in messages
+    in_tasks = answers[list(DOCUMENTS).index("relations in tasks")]["data"]
+    timed = [part["timed"] for part in in_tasks["parts"]]
+    assert timed == [True, True]  # relations ran in a task
     paths = [e["path"] for a in answers for e in a["errors"]]
     assert ["parts", 0, "cost"] in paths
     assert ["parts", 0, "doubledCost"] in paths
