@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from infra.topology import RedisClient, get_values, in_slots, open_redis
@@ -49,11 +49,9 @@ class Cache(Protocol):
         """Store each item for `ttl_s`; `tags` maps an item's key to the tag it is filed under."""
         ...
 
-    async def claim_many(
-        self, keys: Sequence[str], token: str, ttl_s: float, tags: Mapping[str, str] | None = None
-    ) -> list[bool]:
+    async def claim_many(self, keys: Sequence[str], claim: "FillClaim", ttl_s: float) -> list[bool]:
         """Claim each key for a fill, for at most `ttl_s`, where no claim is held; whether it was
-        claimed, in key order. `tags`: the tag a key's entry will be filed under."""
+        claimed, in key order."""
         ...
 
     async def get_claimed(self, keys: Sequence[str]) -> list[tuple[bytes | None, bool]]:
@@ -61,14 +59,10 @@ class Cache(Protocol):
         ...
 
     async def fill_many(
-        self,
-        items: Mapping[str, bytes | None],
-        token: str,
-        ttl_s: float,
-        tags: Mapping[str, str] | None = None,
+        self, items: Mapping[str, bytes | None], claim: "FillClaim", ttl_s: float
     ) -> None:
-        """Store each item (`None`: nothing to store) for `ttl_s` where the claim `token` took
-        still holds, and release those claims."""
+        """Store each item (`None`: nothing to store) for `ttl_s` where `claim` still holds,
+        and release those claims."""
         ...
 
     async def delete_many(self, keys: Sequence[str]) -> None:
@@ -83,7 +77,16 @@ class Cache(Protocol):
 
 
 @dataclass(frozen=True)
-class Claim:
+class FillClaim:
+    """What a fill claims its keys with: a token of its own, and the tag each key's entry is
+    filed under (by key; none for an untagged one), which drops the claim with the entries."""
+
+    token: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HeldClaim:
     """A fill's claim on a key in this process: its token, until when, the key's tag."""
 
     token: str
@@ -100,7 +103,7 @@ class MemoryCache:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._tag_of: dict[str, str] = {}
         self._tagged: dict[str, set[str]] = {}
-        self._claims: dict[str, Claim] = {}
+        self._claims: dict[str, HeldClaim] = {}
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         now = time.monotonic()
@@ -130,15 +133,13 @@ class MemoryCache:
         while len(self._entries) > self._max_entries:
             self._forget(self._entries.popitem(last=False)[0])
 
-    async def claim_many(
-        self, keys: Sequence[str], token: str, ttl_s: float, tags: Mapping[str, str] | None = None
-    ) -> list[bool]:
+    async def claim_many(self, keys: Sequence[str], claim: FillClaim, ttl_s: float) -> list[bool]:
         now = time.monotonic()
         claimed = []
         for key in keys:
             free = self._claim(key, now) is None
             if free:
-                self._claims[key] = Claim(token, now + ttl_s, (tags or {}).get(key))
+                self._claims[key] = HeldClaim(claim.token, now + ttl_s, claim.tags.get(key))
             claimed.append(free)
         return claimed
 
@@ -149,23 +150,19 @@ class MemoryCache:
         return list(zip(values, claimed, strict=True))
 
     async def fill_many(
-        self,
-        items: Mapping[str, bytes | None],
-        token: str,
-        ttl_s: float,
-        tags: Mapping[str, str] | None = None,
+        self, items: Mapping[str, bytes | None], claim: FillClaim, ttl_s: float
     ) -> None:
         now = time.monotonic()
         held = {}
         for key, value in items.items():
-            claim = self._claim(key, now)
-            if claim is not None and claim.token == token:
+            found = self._claim(key, now)
+            if found is not None and found.token == claim.token:
                 del self._claims[key]
                 if value is not None:
                     held[key] = value
-        await self.set_many(held, ttl_s, tags)
+        await self.set_many(held, ttl_s, claim.tags)
 
-    def _claim(self, key: str, now: float) -> "Claim | None":
+    def _claim(self, key: str, now: float) -> HeldClaim | None:
         claim = self._claims.get(key)
         if claim is not None and claim.expires <= now:
             del self._claims[key]
@@ -281,9 +278,7 @@ class RedisCache:
                     pipe.pexpire(self._tag_prefix + tag, ttl_ms)
             await pipe.execute()
 
-    async def claim_many(
-        self, keys: Sequence[str], token: str, ttl_s: float, tags: Mapping[str, str] | None = None
-    ) -> list[bool]:
+    async def claim_many(self, keys: Sequence[str], claim: FillClaim, ttl_s: float) -> list[bool]:
         """A tagged key's claim is also listed in its tag, for `delete_tagged` to release; the
         tag then lives at least as long as the claim."""
         if not keys:
@@ -291,8 +286,11 @@ class RedisCache:
         ttl_ms = max(1, int(ttl_s * 1000))
         async with self._redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.set(self._claim_key(key), token, px=ttl_ms, nx=True)
-            for key, tag in (tags or {}).items():
+                pipe.set(self._claim_key(key), claim.token, px=ttl_ms, nx=True)
+            for key in keys:
+                tag = claim.tags.get(key)
+                if tag is None:
+                    continue
                 pipe.sadd(self._tag_prefix + tag, self._claim_key(key))
                 pipe.pexpire(self._tag_prefix + tag, ttl_ms, nx=True)
                 pipe.pexpire(self._tag_prefix + tag, ttl_ms, gt=True)
@@ -310,14 +308,10 @@ class RedisCache:
         return [(value, claim is not None) for value, claim in zip(found, claims, strict=True)]
 
     async def fill_many(
-        self,
-        items: Mapping[str, bytes | None],
-        token: str,
-        ttl_s: float,
-        tags: Mapping[str, str] | None = None,
+        self, items: Mapping[str, bytes | None], claim: FillClaim, ttl_s: float
     ) -> None:
         ttl_ms = max(1, int(ttl_s * 1000))
-        tag_of = tags or {}
+        tag_of = claim.tags
         calls = []
         for same_slot in in_slots(self._redis, list(items)):
             keys: list[str] = []
@@ -326,7 +320,7 @@ class RedisCache:
                 entry = self._prefix + key
                 keys += [entry, self._claim_key(key), self._tag_prefix + tag if tag else entry]
             values = [items[key] or b"" for key in same_slot]
-            calls.append(self._fill(keys=keys, args=[token, ttl_ms, *values]))
+            calls.append(self._fill(keys=keys, args=[claim.token, ttl_ms, *values]))
         await asyncio.gather(*calls)
 
     async def delete_many(self, keys: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
-from infra.cache import Cache, MemoryCache, RedisCache
+from infra.cache import Cache, FillClaim, MemoryCache, RedisCache
 from infra.topology import REDIS_ERRORS
 
 R = TypeVar("R")
@@ -58,24 +58,18 @@ class FallbackCache:
     ) -> None:
         await self._use(lambda cache: cache.set_many(items, ttl_s, tags))
 
-    async def claim_many(
-        self, keys: Sequence[str], token: str, ttl_s: float, tags: Mapping[str, str] | None = None
-    ) -> list[bool]:
-        return await self._use(lambda cache: cache.claim_many(keys, token, ttl_s, tags))
+    async def claim_many(self, keys: Sequence[str], claim: FillClaim, ttl_s: float) -> list[bool]:
+        return await self._use(lambda cache: cache.claim_many(keys, claim, ttl_s))
 
     async def get_claimed(self, keys: Sequence[str]) -> list[tuple[bytes | None, bool]]:
         return await self._use(lambda cache: cache.get_claimed(keys))
 
     async def fill_many(
-        self,
-        items: Mapping[str, bytes | None],
-        token: str,
-        ttl_s: float,
-        tags: Mapping[str, str] | None = None,
+        self, items: Mapping[str, bytes | None], claim: FillClaim, ttl_s: float
     ) -> None:
         """A fill that began before Redis failed stores nothing in the stand-in: it holds no
         claim there."""
-        await self._use(lambda cache: cache.fill_many(items, token, ttl_s, tags))
+        await self._use(lambda cache: cache.fill_many(items, claim, ttl_s))
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         """Kept for Redis also when this very delete is the call that finds it down."""

@@ -4,6 +4,13 @@ entries of its key (an organization) in stream order, from a cursor on, each exa
 A subscriber that names a cursor first replays the retained entries after it, then continues
 with live ones; one that falls behind (its queue is full) drops its queue and replays from
 its last cursor, so a slow client costs bounded memory and still misses nothing.
+
+An entry may be in the stream twice: after a Redis failover, a publication the old primary
+took, and this process read, but that did not reach the promoted replica is published again
+when its event is processed again. Given an `identity` (an event's source and id), the live
+reader skips an entry whose identity it dispatched before (among the last
+`RECENT_IDENTITIES`), and a replay one the reader or the replay itself saw earlier in the
+stream: a subscriber that resumes after an event has had it, whichever copy it got.
 """
 
 import asyncio
@@ -20,6 +27,28 @@ log = logging.getLogger(__name__)
 
 BROADCAST = ""
 """The routing key of entries every subscriber gets (`route` answers None)."""
+RECENT_IDENTITIES = 1024
+
+
+class FirstSeen:
+    """Where in the stream each of the last `size` identities was first seen."""
+
+    def __init__(self, size: int = RECENT_IDENTITIES) -> None:
+        self._first: dict[str, str] = {}  # in the order they were first seen
+        self._size = size
+
+    def earlier(self, identity: str, entry_id: str) -> bool:
+        """Whether `identity` was seen before `entry_id`."""
+        first = self._first.get(identity)
+        return first is not None and position(first) < position(entry_id)
+
+    def repeat(self, identity: str, entry_id: str) -> bool:
+        """`earlier`, noting where `identity` was first seen otherwise."""
+        if identity not in self._first:
+            if len(self._first) >= self._size:
+                del self._first[next(iter(self._first))]
+            self._first[identity] = entry_id
+        return self.earlier(identity, entry_id)
 
 
 async def retrying(read: Callable[[], Awaitable[list[Entry]]], what: str) -> list[Entry]:
@@ -54,13 +83,17 @@ class Fanout(Generic[T]):
         queue_size: int = 256,
         batch: int = 256,
         read_timeout_s: float = 2.0,
+        identity: Callable[[T], str] | None = None,
     ) -> None:
         """`read_timeout_s` bounds each blocking read; keep it below the Redis client's
-        socket timeout (redis-py: 5 s)."""
+        socket timeout (redis-py: 5 s). `identity`: what makes two entries the same event."""
         self.stream = stream
         self.topic = topic
         self._decode = decode
         self._route = route
+        self.identity = identity
+        self.first_seen = FirstSeen()
+        """Where the live reader first saw each recent identity."""
         self.queue_size = queue_size
         self.batch = batch
         self._read_timeout_s = read_timeout_s
@@ -108,6 +141,20 @@ class Fanout(Generic[T]):
             log.exception("undecodable entry %s in %s skipped", entry.id, self.topic)
             return None
 
+    def replayed_before(self, item: T, entry_id: str, replayed: FirstSeen) -> bool:
+        """Whether a replay has had `item`'s event before `entry_id` (noting it otherwise)."""
+        if self.identity is None:
+            return False
+        identity = self.identity(item)
+        if self.first_seen.earlier(identity, entry_id) or replayed.repeat(identity, entry_id):
+            self.skip(item)
+            return True
+        return False
+
+    def skip(self, item: T) -> None:
+        identity = self.identity(item) if self.identity else ""
+        log.info("a repeat of an event in %s skipped: %s", self.topic, identity)
+
     def wanted_by(self, item: T, key: str) -> bool:
         return (self._route(item) or BROADCAST) in (key, BROADCAST)
 
@@ -127,6 +174,9 @@ class Fanout(Generic[T]):
     def _dispatch(self, entry: Entry) -> None:
         item = self.decode(entry)
         if item is None:
+            return
+        if self.identity is not None and self.first_seen.repeat(self.identity(item), entry.id):
+            self.skip(item)
             return
         for listener in self._listeners:
             listener(item)
@@ -151,6 +201,8 @@ class Subscription(Generic[T]):
         self._scanned = self.cursor
         """How far a replay has read the stream; its matches wait in the backlog."""
         self._backlog: deque[Delivery[T]] = deque()
+        self._replayed: FirstSeen | None = None
+        """While replaying: what the replay delivered."""
         self._queue: deque[Delivery[T]] = deque()
         self._lagged = False
         self._arrived = asyncio.Event()
@@ -173,6 +225,7 @@ class Subscription(Generic[T]):
                 self._lagged, self._replaying = False, True
                 self._queue.clear()
                 self._backlog.clear()
+                self._replayed = None  # what the backlog held was not delivered
                 self._scanned = self.cursor
             if self._replaying:
                 replayed = await self._replay()
@@ -194,15 +247,20 @@ class Subscription(Generic[T]):
         """The next retained entry for this key after the cursor, a page at a time; None
         (and live from then on) once the replay has caught up with the stream."""
         fanout = self._fanout
+        replayed = self._replayed = self._replayed or FirstSeen()
         while not self._backlog:
             entries = await self._read_after(self._scanned)
             if not entries:
-                self._replaying = False
+                self._replaying, self._replayed = False, None
                 self.cursor = max(self.cursor, self._scanned, key=position)
                 return None
             for entry in entries:
                 item = fanout.decode(entry)
-                if item is not None and fanout.wanted_by(item, self.key):
+                if (
+                    item is not None
+                    and fanout.wanted_by(item, self.key)
+                    and not fanout.replayed_before(item, entry.id, replayed)
+                ):
                     self._backlog.append(Delivery(entry.id, item))
             self._scanned = entries[-1].id
         delivery = self._backlog.popleft()

@@ -76,7 +76,13 @@ async def start_realtime(
     """Start everything; `stack` stops it in reverse order (pollers release their leases).
     `on_change` is told of every change published, by whichever replica processed it."""
     stream, coordination = _stores(settings, stack)
-    fanout: Fanout[Change] = Fanout(stream, GRAPH, decode, lambda change: change.customer)
+    fanout: Fanout[Change] = Fanout(
+        stream,
+        GRAPH,
+        decode,
+        lambda change: change.customer,
+        identity=lambda change: change.dedupe_key,
+    )
     if on_change is not None:
         fanout.listen(on_change)
     await fanout.start()

@@ -43,7 +43,7 @@ from connectors.base.local import LocalEntries
 from connectors.base.reads import current_reads, filling, untracked
 from connectors.base.records import System
 from connectors.base.sources import current_report
-from infra.cache import Cache
+from infra.cache import Cache, FillClaim
 from infra.metrics import cache_stale_served, count_cache
 from infra.tally import tally_cache
 from infra.topology import hash_tag
@@ -312,24 +312,24 @@ class ReadThrough:
         self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
     ) -> dict[str, Outcome[T]]:
         """Fetch the keys this replica claims; wait for the others' fills."""
-        token = secrets.token_hex(8)
+        claim = FillClaim(secrets.token_hex(8), entity.tags(keys) or {})
         claimed = await self.cache.claim_many(
-            [entity.key(key) for key in keys], token, FILL_CLAIM_S, entity.tags(keys)
+            [entity.key(key) for key in keys], claim, FILL_CLAIM_S
         )
         mine = [key for key, got in zip(keys, claimed, strict=True) if got]
         others = [key for key, got in zip(keys, claimed, strict=True) if not got]
         outcomes: dict[str, Outcome[T]] = {}
         if mine:
-            outcomes.update(await self._fetch(entity, mine, fetch, token))
+            outcomes.update(await self._fetch(entity, mine, fetch, claim))
         if others:
-            outcomes.update(await self._await_replicas(entity, others, fetch, token))
+            outcomes.update(await self._await_replicas(entity, others, fetch, claim))
         return outcomes
 
     async def _await_replicas(
-        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], token: str
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], claim: FillClaim
     ) -> dict[str, Outcome[T]]:
         """The entries other replicas are filling; a key whose claim is released (or expires)
-        without a fresh entry appearing is fetched here after all, claimed with `token` where
+        without a fresh entry appearing is fetched here after all, claimed with `claim` where
         no other replica claimed it again meanwhile."""
         outcomes: dict[str, Outcome[T]] = {}
         pending = list(keys)
@@ -349,24 +349,22 @@ class ReadThrough:
                     still_claimed.append(key)
             given_up = [key for key in pending if key not in outcomes and key not in still_claimed]
             if given_up:
-                outcomes.update(await self._reclaimed_fetch(entity, given_up, fetch, token))
+                outcomes.update(await self._reclaimed_fetch(entity, given_up, fetch, claim))
             pending = still_claimed
         if pending:
-            outcomes.update(await self._reclaimed_fetch(entity, pending, fetch, token))
+            outcomes.update(await self._reclaimed_fetch(entity, pending, fetch, claim))
         return outcomes
 
     async def _reclaimed_fetch(
-        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], token: str
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], claim: FillClaim
     ) -> dict[str, Outcome[T]]:
-        await self.cache.claim_many(
-            [entity.key(key) for key in keys], token, FILL_CLAIM_S, entity.tags(keys)
-        )
-        return await self._fetch(entity, keys, fetch, token)
+        await self.cache.claim_many([entity.key(key) for key in keys], claim, FILL_CLAIM_S)
+        return await self._fetch(entity, keys, fetch, claim)
 
     async def _fetch(
-        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], token: str
+        self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T], claim: FillClaim
     ) -> dict[str, Outcome[T]]:
-        """Fetch `keys` and store what was read where `token`'s claim still holds; the claims
+        """Fetch `keys` and store what was read where `claim` still holds; the claims
         are released whatever happens."""
         stored: dict[str, bytes | None] = {entity.key(key): None for key in keys}
         try:
@@ -379,7 +377,7 @@ class ReadThrough:
         except UpstreamError as error:
             return dict.fromkeys(keys, error)
         finally:
-            await self.cache.fill_many(stored, token, entity.keep_s, entity.tags(keys))
+            await self.cache.fill_many(stored, claim, entity.keep_s)
         return {key: Entry(value, as_of) for key, value in zip(keys, values, strict=True)}
 
     def _stamp(self) -> datetime:

@@ -19,7 +19,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from infra.cache import Cache, CacheStats
+from infra.cache import Cache, CacheStats, FillClaim
 
 RECENT_EVICTIONS = 256
 """Evictions remembered, to tell whether one since a fill began concerned its key."""
@@ -140,22 +140,16 @@ class Evicting:
     ) -> None:
         await self.shared.set_many(items, ttl_s, tags)
 
-    async def claim_many(
-        self, keys: Sequence[str], token: str, ttl_s: float, tags: Mapping[str, str] | None = None
-    ) -> list[bool]:
-        return await self.shared.claim_many(keys, token, ttl_s, tags)
+    async def claim_many(self, keys: Sequence[str], claim: FillClaim, ttl_s: float) -> list[bool]:
+        return await self.shared.claim_many(keys, claim, ttl_s)
 
     async def get_claimed(self, keys: Sequence[str]) -> list[tuple[bytes | None, bool]]:
         return await self.shared.get_claimed(keys)
 
     async def fill_many(
-        self,
-        items: Mapping[str, bytes | None],
-        token: str,
-        ttl_s: float,
-        tags: Mapping[str, str] | None = None,
+        self, items: Mapping[str, bytes | None], claim: FillClaim, ttl_s: float
     ) -> None:
-        await self.shared.fill_many(items, token, ttl_s, tags)
+        await self.shared.fill_many(items, claim, ttl_s)
 
     async def delete_many(self, keys: Sequence[str]) -> None:
         self.local.evict(keys=keys)
