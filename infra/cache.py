@@ -311,12 +311,11 @@ class RedisCache:
         self, items: Mapping[str, bytes | None], claim: FillClaim, ttl_s: float
     ) -> None:
         ttl_ms = max(1, int(ttl_s * 1000))
-        tag_of = claim.tags
         calls = []
         for same_slot in in_slots(self._redis, list(items)):
             keys: list[str] = []
             for key in same_slot:
-                tag = tag_of.get(key)
+                tag = claim.tags.get(key)
                 entry = self._prefix + key
                 keys += [entry, self._claim_key(key), self._tag_prefix + tag if tag else entry]
             values = [items[key] or b"" for key in same_slot]

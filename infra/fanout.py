@@ -147,12 +147,11 @@ class Fanout(Generic[T]):
             return False
         identity = self.identity(item)
         if self.first_seen.earlier(identity, entry_id) or replayed.repeat(identity, entry_id):
-            self.skip(item)
+            self.skip(identity)
             return True
         return False
 
-    def skip(self, item: T) -> None:
-        identity = self.identity(item) if self.identity else ""
+    def skip(self, identity: str) -> None:
         log.info("a repeat of an event in %s skipped: %s", self.topic, identity)
 
     def wanted_by(self, item: T, key: str) -> bool:
@@ -175,8 +174,9 @@ class Fanout(Generic[T]):
         item = self.decode(entry)
         if item is None:
             return
-        if self.identity is not None and self.first_seen.repeat(self.identity(item), entry.id):
-            self.skip(item)
+        identity = self.identity(item) if self.identity is not None else None
+        if identity is not None and self.first_seen.repeat(identity, entry.id):
+            self.skip(identity)
             return
         for listener in self._listeners:
             listener(item)

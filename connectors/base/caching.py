@@ -88,12 +88,15 @@ class CachedEntity(Generic[T]):
             return f"{self.namespace}:{hash_tag(key)}"
         return f"{self.namespace}:{hash_tag(self.group_of(key))}:{key}"
 
-    def tags(self, keys: Iterable[str]) -> dict[str, str] | None:
-        """The tag each key's entry is filed under, by cache key (None: not filed under any)."""
-        group_of = self.group_of
-        if group_of is None:
-            return None
-        return {self.key(key): self.tag(group_of(key)) for key in keys}
+    def tag_of(self, key: str) -> str | None:
+        """The tag `key`'s entry is filed under, if its entity is stored in variants."""
+        return None if self.group_of is None else self.tag(self.group_of(key))
+
+    def tags(self, keys: Iterable[str]) -> dict[str, str]:
+        """The tag each key's entry is filed under, by cache key (none for an untagged one)."""
+        if self.group_of is None:
+            return {}
+        return {self.key(key): self.tag(self.group_of(key)) for key in keys}
 
     def tag(self, group: str) -> str:
         """The tag every entry of `group` is filed under."""
@@ -210,13 +213,13 @@ class ReadThrough:
         reads = current_reads()
         if reads is None:
             return
-        group_of = entity.group_of
         for key, outcome in found.items():
             if not isinstance(outcome, Entry) or outcome.stale:
                 reads.untracked = reads.untracked or f"{entity.namespace} failed or is stale"
                 continue
-            tag = entity.tag(group_of(key)) if group_of else None
-            reads.entry(entity.key(key), tag, outcome.as_of + timedelta(seconds=entity.ttl_s))
+            reads.entry(
+                entity.key(key), entity.tag_of(key), outcome.as_of + timedelta(seconds=entity.ttl_s)
+            )
 
     def _from_local(
         self, entity: CachedEntity[T], keys: Sequence[str], age: Callable[[Entry[T]], float]
@@ -243,14 +246,12 @@ class ReadThrough:
         for the rest of their freshness (at most the first level's TTL)."""
         if not self.local.enabled:
             return
-        group_of = entity.group_of
         for key, outcome in found.items():
             if key in in_process or not isinstance(outcome, Entry) or outcome.value is None:
                 continue
             if not outcome.stale:
-                tag = entity.tag(group_of(key)) if group_of else None
                 left = entity.ttl_s - max(0.0, age(outcome))
-                self.local.put(entity.key(key), outcome, left, tag, generation)
+                self.local.put(entity.key(key), outcome, left, entity.tag_of(key), generation)
 
     async def _uncached(self, keys: Sequence[str], fetch: Fetch[T]) -> list[Outcome[T]]:
         try:
@@ -274,14 +275,13 @@ class ReadThrough:
         no eviction of the key has overtaken."""
         loop = asyncio.get_running_loop()
         generation = self.local.generation
-        tags = entity.tags(keys) or {}
         ours: dict[str, Flight] = {}
         theirs: dict[str, Flight] = {}
         for key in keys:
             cache_key = entity.key(key)
             flight = self._flights.get(cache_key)
             if flight is not None and self.local.untouched(
-                cache_key, tags.get(cache_key), flight.generation
+                cache_key, entity.tag_of(key), flight.generation
             ):
                 theirs[key] = flight
             else:
@@ -312,7 +312,7 @@ class ReadThrough:
         self, entity: CachedEntity[T], keys: list[str], fetch: Fetch[T]
     ) -> dict[str, Outcome[T]]:
         """Fetch the keys this replica claims; wait for the others' fills."""
-        claim = FillClaim(secrets.token_hex(8), entity.tags(keys) or {})
+        claim = FillClaim(secrets.token_hex(8), entity.tags(keys))
         claimed = await self.cache.claim_many(
             [entity.key(key) for key in keys], claim, FILL_CLAIM_S
         )

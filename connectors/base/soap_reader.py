@@ -309,15 +309,21 @@ class AnswerReader:
         return value
 
 
-def compile_reader(message: Any) -> AnswerReader:
-    """The reader of an operation's output message (`binding.get(name).output`)."""
+def body_element(message: Any, side: str) -> Any:
+    """The body element of a message of the one shape the compilers know: document/literal,
+    one part, no SOAP headers; `side` (request, answer) names the message in a refusal."""
     if type(message) is not DocumentMessage or message._is_body_wrapped:
         raise NotCompilable("not a document/literal message with one part")
     # zeep's few annotations have its header and body Optional; both are set by now
     header: Any = message.header
-    element: Any = message.body
     if header.type._element:
-        raise NotCompilable("SOAP headers in the answer")
+        raise NotCompilable(f"SOAP headers in the {side}")
+    return message.body
+
+
+def compile_reader(message: Any) -> AnswerReader:
+    """The reader of an operation's output message (`binding.get(name).output`)."""
+    element = body_element(message, "answer")
     compiler = _Compiler()
     record = compiler.record(element.type)
     single = inner = None

@@ -28,12 +28,11 @@ from decimal import Decimal
 from typing import Any
 
 from zeep.wsdl.bindings.soap import Soap11Binding
-from zeep.wsdl.messages.soap import DocumentMessage
 from zeep.xsd.elements import Element
 from zeep.xsd.types import builtins
 from zeep.xsd.types.simple import AnySimpleType
 
-from connectors.base.soap_reader import NotCompilable, RecordCompiler
+from connectors.base.soap_reader import NotCompilable, RecordCompiler, body_element
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 PREFIX = "ns0"
@@ -219,13 +218,7 @@ class RequestWriter:
 def compile_writer(operation: Any) -> RequestWriter:
     """The writer of a SOAP 1.1 binding's operation (`binding.get(name)`)."""
     message = operation.input
-    if type(message) is not DocumentMessage or message._is_body_wrapped:
-        raise NotCompilable("not a document/literal message with one part")
-    # zeep's few annotations have its header and body Optional; both are set by now
-    header: Any = message.header
-    element: Any = message.body
-    if header.type._element:
-        raise NotCompilable("SOAP headers in the request")
+    element = body_element(message, "request")
     if message.wsdl.types._prefix_map_custom:
         raise NotCompilable("custom namespace prefixes, declared on zeep's envelope")
     if type(element) is not Element or element.nillable:
